@@ -1,0 +1,119 @@
+//! The element types a tensor can hold: `f32` and `f64`.
+
+use core::fmt::{Debug, Display, LowerExp};
+
+use num_traits::{Float, FromPrimitive, NumAssign};
+use rand_distr::{Distribution, StandardNormal, uniform::SampleUniform};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// Everything a tensor needs from its elements is in this trait's bounds, so generic code over tensors
+/// writes `E: Element` and nothing else.
+///
+/// ```
+/// use shaped::Element;
+/// fn describe<E: Element>() -> &'static str { E::NAME }
+/// assert_eq!(describe::<f32>(), "f32");
+/// assert_eq!(describe::<f64>(), "f64");
+/// ```
+pub trait Element:
+    sealed::Sealed
+    + Float
+    + FromPrimitive
+    + NumAssign
+    + Default
+    + Debug
+    + Display
+    + LowerExp
+    + Send
+    + Sync
+    + 'static
+    + approx::AbsDiffEq<Epsilon = Self>
+    + approx::RelativeEq
+    + approx::UlpsEq
+    + SampleUniform
+    + core::iter::Sum
+{
+    /// The type's name, as numpy and PyTorch print it (`"f32"`, `"f64"`).
+    const NAME: &'static str;
+
+    /// Converts an `f64` constant to this type (rounding to nearest for `f32`).
+    fn from_f64_lossy(v: f64) -> Self;
+
+    /// Draws a sample of the standard normal distribution.
+    #[doc(hidden)]
+    fn standard_normal<R: rand::Rng + ?Sized>(rng: &mut R) -> Self;
+
+    /// `C <- alpha A B + beta C` with arbitrary strides; see [`matrixmultiply::sgemm`].
+    ///
+    /// # Safety
+    /// The pointers, dimensions and strides must describe matrices that lie inside live allocations,
+    /// and `c`'s strides must not make two elements alias.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+macro_rules! element {
+    ($t:ty, $name:literal, $gemm:path) => {
+        impl Element for $t {
+            const NAME: &'static str = $name;
+
+            #[inline]
+            fn from_f64_lossy(v: f64) -> Self {
+                v as $t
+            }
+
+            #[inline]
+            fn standard_normal<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
+                <StandardNormal as Distribution<$t>>::sample(&StandardNormal, rng)
+            }
+
+            #[inline]
+            unsafe fn gemm_raw(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: *const Self,
+                rsa: isize,
+                csa: isize,
+                b: *const Self,
+                rsb: isize,
+                csb: isize,
+                beta: Self,
+                c: *mut Self,
+                rsc: isize,
+                csc: isize,
+            ) {
+                // SAFETY: forwarded from this function's own contract, which `crate::gemm::gemm` upholds
+                // by checking every matrix's extent against its slice before calling.
+                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+            }
+        }
+    };
+}
+
+element!(f32, "f32", matrixmultiply::sgemm);
+element!(f64, "f64", matrixmultiply::dgemm);

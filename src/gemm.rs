@@ -1,0 +1,327 @@
+//! The one place the crate multiplies matrices: a bounds-checked, strided wrapper around matrixmultiply.
+//!
+//! Every product in the crate (matmul, inner, linear, bilinear and their backward passes) goes through
+//! [`gemm`]. Transposes are expressed as swapped strides ([`Mat::t`]), never as copies.
+
+use crate::Element;
+
+/// A read-only strided matrix view into a slice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Mat<'a, E> {
+    data: &'a [E],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, E> Mat<'a, E> {
+    /// A `rows x cols` row-major matrix starting at `data[0]`.
+    #[inline]
+    pub(crate) fn new(data: &'a [E], rows: usize, cols: usize) -> Self {
+        Self::strided(data, rows, cols, cols, 1)
+    }
+
+    /// A `rows x cols` matrix whose element `(i, j)` is `data[i * rs + j * cs]`.
+    #[inline]
+    pub(crate) fn strided(data: &'a [E], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+
+    /// The transposed view: no data moves, the strides swap.
+    #[inline]
+    pub(crate) fn t(self) -> Self {
+        Self {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+
+    fn check_extent(&self, what: &str) {
+        if self.rows > 0 && self.cols > 0 {
+            let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
+            assert!(
+                last < self.data.len(),
+                "gemm: {what} reaches element {last} of {}",
+                self.data.len()
+            );
+        }
+    }
+}
+
+/// A writable strided matrix view into a slice.
+#[derive(Debug)]
+pub(crate) struct MatMut<'a, E> {
+    data: &'a mut [E],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, E> MatMut<'a, E> {
+    /// A `rows x cols` row-major matrix starting at `data[0]`.
+    #[inline]
+    pub(crate) fn new(data: &'a mut [E], rows: usize, cols: usize) -> Self {
+        Self::strided(data, rows, cols, cols, 1)
+    }
+
+    /// A `rows x cols` matrix whose element `(i, j)` is `data[i * rs + j * cs]`.
+    #[inline]
+    pub(crate) fn strided(
+        data: &'a mut [E],
+        rows: usize,
+        cols: usize,
+        rs: usize,
+        cs: usize,
+    ) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+
+    /// The transposed view.
+    #[inline]
+    pub(crate) fn t(self) -> Self {
+        Self {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+}
+
+/// `C <- alpha * A B + beta * C`. With `beta == 0`, `C`'s previous contents are ignored (even NaN).
+///
+/// Panics (a bug in the caller, never a user error: every caller derives the dimensions from shape
+/// types) if the dimensions disagree, a view reaches past its slice, or `C`'s strides alias.
+#[inline]
+pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c: MatMut<'_, E>) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert!(
+        b.rows == k && c.rows == m && c.cols == n,
+        "gemm: dimensions disagree"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k > 0 {
+        a.check_extent("A");
+        b.check_extent("B");
+    }
+    let last = (m - 1) * c.rs + (n - 1) * c.cs;
+    assert!(
+        last < c.data.len(),
+        "gemm: C reaches element {last} of {}",
+        c.data.len()
+    );
+    // No two (i, j) may share an address: one stride must step over a whole run of the other.
+    assert!(
+        m == 1 && n == 1
+            || m == 1 && c.cs > 0
+            || n == 1 && c.rs > 0
+            || c.cs > 0 && c.rs >= n * c.cs
+            || c.rs > 0 && c.cs >= m * c.rs,
+        "gemm: C's strides alias"
+    );
+    // SAFETY: A (m x k) and B (k x n) lie inside `a.data` and `b.data`, and C (m x n) inside `c.data`:
+    // the largest offset each view reaches was checked against its slice's length above (A and B are
+    // not read when k == 0). All strides are non-negative and fit `isize` because they index into live
+    // slices. C's strides were checked not to alias, and `c.data` is a unique borrow, so C overlaps
+    // neither A nor B.
+    unsafe {
+        E::gemm_raw(
+            m,
+            k,
+            n,
+            alpha,
+            a.data.as_ptr(),
+            a.rs as isize,
+            a.cs as isize,
+            b.data.as_ptr(),
+            b.rs as isize,
+            b.cs as isize,
+            beta,
+            c.data.as_mut_ptr(),
+            c.rs as isize,
+            c.cs as isize,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn matches_the_definition_with_and_without_transposed_strides() {
+        // A = [[1, 2, 3], [4, 5, 6]], B = [[7, 8], [9, 10], [11, 12]]: AB = [[58, 64], [139, 154]].
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let b = [7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
+        let mut c = [0.0; 4];
+        gemm(
+            1.0,
+            Mat::new(&a, 2, 3),
+            Mat::new(&b, 3, 2),
+            0.0,
+            MatMut::new(&mut c, 2, 2),
+        );
+        assert_eq!(c, [58.0, 64.0, 139.0, 154.0]);
+        // (AB)^T = B^T A^T, both operands given as transposed views of the same buffers.
+        let mut ct = [0.0; 4];
+        gemm(
+            1.0,
+            Mat::new(&b, 3, 2).t(),
+            Mat::new(&a, 2, 3).t(),
+            0.0,
+            MatMut::new(&mut ct, 2, 2),
+        );
+        assert_eq!(ct, [58.0, 139.0, 64.0, 154.0]);
+        assert_eq!(naive(&a, &b, 2, 3, 2), c.to_vec());
+    }
+
+    #[test]
+    fn beta_accumulates_and_beta_zero_ignores_nan() {
+        let a = [1.0, 2.0];
+        let b = [3.0, 4.0];
+        let mut c = [10.0];
+        gemm(
+            1.0,
+            Mat::new(&a, 1, 2),
+            Mat::new(&b, 2, 1),
+            1.0,
+            MatMut::new(&mut c, 1, 1),
+        );
+        assert_eq!(c, [21.0]); // 10 + 1*3 + 2*4
+        let mut c = [f64::NAN];
+        gemm(
+            2.0,
+            Mat::new(&a, 1, 2),
+            Mat::new(&b, 2, 1),
+            0.0,
+            MatMut::new(&mut c, 1, 1),
+        );
+        assert_eq!(c, [22.0]);
+    }
+
+    #[test]
+    fn sizes_zero_and_one() {
+        // k == 0: C <- beta C.
+        let mut c = [1.0, 2.0];
+        gemm(
+            1.0,
+            Mat::new(&[] as &[f64], 2, 0),
+            Mat::new(&[], 0, 1),
+            0.5,
+            MatMut::new(&mut c, 2, 1),
+        );
+        assert_eq!(c, [0.5, 1.0]);
+        // m == 0 and n == 0 touch nothing.
+        let mut empty: [f64; 0] = [];
+        gemm(
+            1.0,
+            Mat::new(&[] as &[f64], 0, 3),
+            Mat::new(&[1.0; 6], 3, 2),
+            0.0,
+            MatMut::new(&mut empty, 0, 2),
+        );
+        gemm(
+            1.0,
+            Mat::new(&[1.0; 3], 1, 3),
+            Mat::new(&[] as &[f64], 3, 0),
+            0.0,
+            MatMut::new(&mut empty, 1, 0),
+        );
+        // 1 x 1 x 1.
+        let mut c = [0.0];
+        gemm(
+            1.0,
+            Mat::new(&[3.0], 1, 1),
+            Mat::new(&[-2.0], 1, 1),
+            0.0,
+            MatMut::new(&mut c, 1, 1),
+        );
+        assert_eq!(c, [-6.0]);
+    }
+
+    #[test]
+    fn non_contiguous_strides_on_every_operand() {
+        // A is every other element of a 2x6 buffer, B is a column-major 3x2, C is written transposed
+        // into a buffer with a row stride of 3 (padding column left untouched).
+        let a_buf = [
+            1.0, -1.0, 2.0, -1.0, 3.0, -1.0, 4.0, -1.0, 5.0, -1.0, 6.0, -1.0,
+        ];
+        let b_cm = [7.0, 9.0, 11.0, 8.0, 10.0, 12.0];
+        let mut c = [f64::NAN; 6];
+        c[2] = 99.0;
+        c[5] = 99.0;
+        gemm(
+            1.0,
+            Mat::strided(&a_buf, 2, 3, 6, 2),
+            Mat::strided(&b_cm, 3, 2, 1, 3),
+            0.0,
+            MatMut::strided(&mut c, 2, 2, 3, 1),
+        );
+        assert_eq!(c, [58.0, 64.0, 99.0, 139.0, 154.0, 99.0]);
+        let mut d = [0.0; 4];
+        gemm(
+            1.0,
+            Mat::strided(&a_buf, 2, 3, 6, 2),
+            Mat::strided(&b_cm, 3, 2, 1, 3),
+            0.0,
+            MatMut::new(&mut d, 2, 2).t(),
+        );
+        assert_eq!(d, [58.0, 139.0, 64.0, 154.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "reaches element")]
+    fn a_view_past_its_slice_is_refused() {
+        let mut c = [0.0];
+        gemm(
+            1.0,
+            Mat::new(&[1.0, 2.0], 1, 3),
+            Mat::new(&[1.0; 3], 3, 1),
+            0.0,
+            MatMut::new(&mut c, 1, 1),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "alias")]
+    fn aliasing_output_strides_are_refused() {
+        let mut c = [0.0; 4];
+        gemm(
+            1.0,
+            Mat::new(&[1.0; 4], 2, 2),
+            Mat::new(&[1.0; 4], 2, 2),
+            0.0,
+            MatMut::strided(&mut c, 2, 2, 1, 1),
+        );
+    }
+}

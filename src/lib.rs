@@ -1,0 +1,88 @@
+//! CPU tensors whose **shape is their type**.
+//!
+//! A `Tensor<Rank2<3, 4>>` is a 3 x 4 matrix of `f32`, and the compiler knows it: a matrix product whose
+//! inner dimensions differ, a reshape that changes the element count, or an axis that does not exist is a
+//! compile error at your call, not a panic in the middle of training. Reverse-mode autodiff records each
+//! op on a [`Tape`], and gradients come back with the types of what they are gradients of.
+//!
+//! # Quickstart
+//! ```
+//! use shaped::{Rank1, Rank2, Tape, Tensor};
+//!
+//! // y = sum(relu(x W^T + b)), the shapes in the types.
+//! let x: Tensor<Rank2<2, 3>> = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+//! let w: Tensor<Rank2<3, 3>> = Tensor::from([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]]);
+//!
+//! let tape = Tape::new();
+//! let h = tape.input(&x).matmul(&w.transpose()); // [2, 3] x [3, 3] -> [2, 3]
+//! let y = h.relu().sum(); // relu zeroes the -3 and -6
+//! assert_eq!(y.item(), 1.0 + 2.0 + 4.0 + 5.0);
+//!
+//! let grads = y.backward();
+//! let gw: Tensor<Rank2<3, 3>> = grads.get(&w); // the gradient has w's type
+//! assert_eq!(gw.to_array(), [[5.0, 7.0, 9.0], [5.0, 7.0, 9.0], [0.0, 0.0, 0.0]]);
+//! ```
+//!
+//! A shape mistake does not compile:
+//! ```compile_fail
+//! use shaped::{Rank2, Tensor};
+//! let a: Tensor<Rank2<2, 3>> = Tensor::zeros();
+//! let b: Tensor<Rank2<4, 5>> = Tensor::zeros();
+//! let c = a.matmul(&b); // error: shape mismatch: cannot matmul `Rank2<2, 3>` by `Rank2<4, 5>`
+//! ```
+//!
+//! # What the compiler checks
+//! Every op's signature is its shape rule. Elementwise ops need equal shapes; [`Tensor::matmul`],
+//! [`Tensor::inner`], [`Tensor::linear`] and [`Tensor::bilinear`] need their contracted dimensions to
+//! agree; reductions need the axis to exist; [`Tensor::broadcast_to`] needs the target to have at least
+//! as many axes. Those are type errors, reported by `cargo check`. Two rules need arithmetic on
+//! dimensions that stable Rust's type system cannot do, and are `const` assertions instead, reported by
+//! `cargo build` (not `cargo check`): [`Tensor::reshape`] keeping the element count, and
+//! [`Tensor::broadcast_to`]'s per-axis sizes (each equal, or 1 in the source).
+//!
+//! # Map
+//! - [`shape`]: the shape types [`Rank0`] to [`Rank6`] and the [`Shape`] trait.
+//! - [`Tensor`]: constructors, read-outs, formatting; the ops are its methods.
+//! - [`tape`]: [`Tape`], [`NoTape`], [`Grads`]: reverse-mode autodiff.
+//! - [`gradcheck()`]: check any function's gradient against central finite differences.
+//! - [`Error`]: the error of the run-time boundaries (building a tensor from a `Vec`, reading data).
+//!
+//! # Semantics
+//! Ops follow numpy and PyTorch: `inner` contracts the last axis of both operands (`np.inner`),
+//! `linear` is `x W^T + b` (`F.linear`), `bilinear` is `x1 W_k x2^T + b_k` (`F.bilinear`), `relu` has
+//! derivative 0 at 0, `powf` follows IEEE `pow`.
+
+#![deny(missing_docs)]
+#![warn(clippy::pedantic)]
+#![allow(
+    clippy::module_name_repetitions,
+    clippy::many_single_char_names,
+    clippy::similar_names,
+    clippy::cast_precision_loss,
+    clippy::float_cmp,
+    clippy::too_many_lines,
+    clippy::return_self_not_must_use
+)]
+
+mod element;
+mod error;
+mod fmt;
+mod gemm;
+pub mod gradcheck;
+mod id;
+mod ops;
+pub mod shape;
+pub mod tape;
+mod tensor;
+
+pub use element::Element;
+pub use error::{Error, ErrorKind};
+pub use gradcheck::{GradCheck, GradCheckError, gradcheck};
+// pub use ops::*;
+pub use rand;
+pub use shape::{
+    Append, Const, Dim, Matrix, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6,
+    ReduceAxis, ReplaceLast, Scalar, Shape, Transposable, Vector,
+};
+pub use tape::{Grads, Merge, NoTape, Tape, Tracking};
+pub use tensor::Tensor;

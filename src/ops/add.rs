@@ -1,0 +1,96 @@
+//! `a + b`: elementwise addition of tensors of one shape, and of a tensor and a scalar.
+
+use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
+use crate::{Element, Shape, Tensor, Tracking};
+
+/// `a + b` elementwise. `d(a + b)/da = 1`, `d(a + b)/db = 1`.
+///
+/// The shapes must be equal: adding a `Rank2<2, 3>` to a `Rank2<3, 2>` does not compile. To add a
+/// bias row to every row of a matrix, [`broadcast_to`](Tensor::broadcast_to) it first.
+///
+/// ```
+/// use shaped::Tensor;
+/// let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+/// let b = Tensor::from([[7.0, 8.0, 9.0], [10.0, 11.0, 12.0]]);
+/// assert_eq!((&a + &b).to_array(), [[8.0, 10.0, 12.0], [14.0, 16.0, 18.0]]);
+/// assert_eq!((a + 1.0).to_array(), [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]);
+/// assert_eq!((10.0 + b).to_vec()[0], 17.0);
+/// ```
+fn add<S: Shape, E: Element, T1, T2>(
+    a: &Tensor<S, E, T1>,
+    b: &Tensor<S, E, T2>,
+) -> Tensor<S, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + crate::Merge<E, T2>,
+    T2: Tracking<E>,
+{
+    zip_with(a, b, |x, y| x + y, |_, _, _| E::one(), |_, _, _| E::one())
+}
+
+/// `a + s` for a scalar `s`. `d(a + s)/da = 1`.
+fn add_scalar<S: Shape, E: Element, T: Tracking<E>>(a: &Tensor<S, E, T>, s: E) -> Tensor<S, E, T> {
+    a.unary(move |x| x + s, |_, _| E::one())
+}
+
+/// `s + a`, the same as `a + s`.
+fn scalar_add<S: Shape, E: Element, T: Tracking<E>>(s: E, a: &Tensor<S, E, T>) -> Tensor<S, E, T> {
+    add_scalar(a, s)
+}
+
+tensor_operator!(Add, add, add);
+scalar_operator!(Add, add, add_scalar, scalar_add);
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::testing::random;
+    use crate::{Rank2, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn the_minima_examples() {
+        // minima's EWiseAdd: [1, 2, 3] + [4, 5, 6] = [5, 7, 9]; the 2-D example; AddScalar(5).
+        assert_eq!(
+            (Tensor::from([1.0, 2.0, 3.0]) + Tensor::from([4.0, 5.0, 6.0])).to_vec(),
+            vec![5.0, 7.0, 9.0]
+        );
+        let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let b = Tensor::from([[7.0, 8.0, 9.0], [10.0, 11.0, 12.0]]);
+        assert_eq!((a + b).to_array(), [[8.0, 10.0, 12.0], [14.0, 16.0, 18.0]]);
+        assert_eq!(
+            (Tensor::from([1.0, 2.0, 3.0]) + 5.0).to_vec(),
+            vec![6.0, 7.0, 8.0]
+        );
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // f = sum(a + b) + sum(2 + a): df/da = 1 + 1 = 2, df/db = 1.
+        let a = Tensor::from([1.0, -2.0]);
+        let b = Tensor::from([3.0, 4.0]);
+        let tape = Tape::new();
+        let at = tape.watch(&a);
+        let f = (&at + &b).sum() + (2.0_f64 + at).sum();
+        let g = f.backward();
+        assert_eq!(g.get(&a).to_vec(), vec![2.0, 2.0]);
+        assert_eq!(g.get(&b).to_vec(), vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let a: Tensor<Rank2<3, 4>, f64> = random(1);
+        let b: Tensor<Rank2<3, 4>, f64> = random(2);
+        let w: Tensor<Rank2<3, 4>, f64> = random(3);
+        gradcheck(|a| ((a + &b) * &w).sum(), &a).unwrap();
+        gradcheck(|b| ((&a + b + 0.5) * &w).sum(), &b).unwrap();
+    }
+
+    #[test]
+    fn an_operand_used_twice_counts_twice() {
+        // f = sum((a + a) * w): df/da = 2w.
+        let a = Tensor::from([1.0, 2.0]);
+        let w = Tensor::from([3.0, -5.0]);
+        let tape = Tape::new();
+        let at = tape.watch(&a);
+        let g = ((&at + &at) * &w).sum().backward();
+        assert_eq!(g.get(&a).to_vec(), vec![6.0, -10.0]);
+    }
+}

@@ -1,0 +1,237 @@
+//! The ops, one per file. Each file holds the op's docs, its forward as a method of [`Tensor`] whose
+//! signature is its shape rule, its backward closure right under the forward, and its tests.
+//!
+//! This module holds what the ops share: the elementwise drivers and the operator-trait macros.
+
+use std::sync::Arc;
+
+use crate::tape::internal::Record;
+use crate::{Element, Merge, Shape, Tensor, Tracking};
+
+// Arithmetic
+mod add;
+mod div;
+mod mul;
+mod neg;
+mod sub;
+// Unary
+mod abs;
+mod exp;
+mod ln;
+mod pow;
+mod relu;
+mod sigmoid;
+mod sqrt;
+mod tanh;
+// Layout
+mod broadcast;
+mod permute;
+mod reshape;
+mod transpose;
+// Reductions
+mod logsumexp;
+mod max;
+mod mean;
+mod softmax;
+mod sum;
+// Contractions
+mod bilinear;
+mod inner;
+mod linear;
+mod matmul;
+
+// pub use broadcast::BroadcastTo;
+// pub use permute::{Axes2, Axes3, Axes4, PermuteTo};
+// pub use softmax::LogSoftmax;
+
+/// The tracking of the result of an op on operands tracked by `T1` and `T2`.
+pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// Elementwise `y = f(x)`, recording `dx += dy * df(x, y)`.
+    ///
+    /// `f` and `df` are generic, so each op's loop is compiled with its own function inlined.
+    #[inline]
+    pub(crate) fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
+        let x = self.data();
+        let y = Arc::new(x.iter().map(|&v| f(v)).collect::<Vec<E>>());
+        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+            let (x, y) = (Arc::clone(x), Arc::clone(&y));
+            Box::new(move |dy, grads| {
+                let dx = grads.acc(node.expect("recorded ops have an input that needs a gradient"));
+                for (((d, &xv), &yv), &g) in dx.iter_mut().zip(x.iter()).zip(y.iter()).zip(dy) {
+                    *d += g * df(xv, yv);
+                }
+            })
+        });
+        Tensor::from_parts(y, tape)
+    }
+}
+
+/// Elementwise `y = f(a, b)` of two tensors of the same shape, recording `da += dy * fa(a, b, y)` and
+/// `db += dy * fb(a, b, y)` for the operands that need a gradient.
+#[inline]
+pub(crate) fn zip_with<S: Shape, E: Element, T1, T2>(
+    a: &Tensor<S, E, T1>,
+    b: &Tensor<S, E, T2>,
+    f: impl Fn(E, E) -> E,
+    fa: impl Fn(E, E, E) -> E + 'static,
+    fb: impl Fn(E, E, E) -> E + 'static,
+) -> Tensor<S, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + Merge<E, T2>,
+    T2: Tracking<E>,
+{
+    let (av, bv) = (a.data(), b.data());
+    let y = Arc::new(
+        av.iter()
+            .zip(bv.iter())
+            .map(|(&x, &z)| f(x, z))
+            .collect::<Vec<E>>(),
+    );
+    let tape = a.tape().merge(b.tape());
+    let tape = tape.record([a.input(), b.input()], S::NUMEL, |[na, nb]| {
+        let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
+        Box::new(move |dy, grads| {
+            if let Some(na) = na {
+                let da = grads.acc(na);
+                for (i, d) in da.iter_mut().enumerate() {
+                    *d += dy[i] * fa(av[i], bv[i], y[i]);
+                }
+            }
+            if let Some(nb) = nb {
+                let db = grads.acc(nb);
+                for (i, d) in db.iter_mut().enumerate() {
+                    *d += dy[i] * fb(av[i], bv[i], y[i]);
+                }
+            }
+        })
+    });
+    Tensor::from_parts(y, tape)
+}
+
+/// Implements a `core::ops` operator between tensors of the same shape, for every combination of
+/// owned and borrowed operands, by calling `$kernel(&a, &b)`.
+macro_rules! tensor_operator {
+    ($Trait:ident, $method:ident, $kernel:path) => {
+        impl<S, E, T1, T2> core::ops::$Trait<Tensor<S, E, T2>> for Tensor<S, E, T1>
+        where
+            S: Shape,
+            E: Element,
+            T1: Tracking<E> + crate::Merge<E, T2>,
+            T2: Tracking<E>,
+        {
+            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            #[inline]
+            fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
+                $kernel(&self, &rhs)
+            }
+        }
+
+        impl<S, E, T1, T2> core::ops::$Trait<&Tensor<S, E, T2>> for Tensor<S, E, T1>
+        where
+            S: Shape,
+            E: Element,
+            T1: Tracking<E> + crate::Merge<E, T2>,
+            T2: Tracking<E>,
+        {
+            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            #[inline]
+            fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
+                $kernel(&self, rhs)
+            }
+        }
+
+        impl<S, E, T1, T2> core::ops::$Trait<Tensor<S, E, T2>> for &Tensor<S, E, T1>
+        where
+            S: Shape,
+            E: Element,
+            T1: Tracking<E> + crate::Merge<E, T2>,
+            T2: Tracking<E>,
+        {
+            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            #[inline]
+            fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
+                $kernel(self, &rhs)
+            }
+        }
+
+        impl<S, E, T1, T2> core::ops::$Trait<&Tensor<S, E, T2>> for &Tensor<S, E, T1>
+        where
+            S: Shape,
+            E: Element,
+            T1: Tracking<E> + crate::Merge<E, T2>,
+            T2: Tracking<E>,
+        {
+            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            #[inline]
+            fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
+                $kernel(self, rhs)
+            }
+        }
+    };
+}
+pub(crate) use tensor_operator;
+
+/// Implements a `core::ops` operator between a tensor and a scalar of its element type, on both sides
+/// and for owned and borrowed tensors: `tensor op s` calls `$right(&tensor, s)`, `s op tensor` calls
+/// `$left(s, &tensor)`.
+macro_rules! scalar_operator {
+    ($Trait:ident, $method:ident, $right:path, $left:path) => {
+        impl<S: Shape, E: Element, T: Tracking<E>> core::ops::$Trait<E> for Tensor<S, E, T> {
+            type Output = Tensor<S, E, T>;
+            #[inline]
+            fn $method(self, rhs: E) -> Self::Output {
+                $right(&self, rhs)
+            }
+        }
+
+        impl<S: Shape, E: Element, T: Tracking<E>> core::ops::$Trait<E> for &Tensor<S, E, T> {
+            type Output = Tensor<S, E, T>;
+            #[inline]
+            fn $method(self, rhs: E) -> Self::Output {
+                $right(self, rhs)
+            }
+        }
+
+        crate::ops::scalar_operator!(@left $Trait, $method, $left, f32);
+        crate::ops::scalar_operator!(@left $Trait, $method, $left, f64);
+    };
+    (@left $Trait:ident, $method:ident, $left:path, $e:ty) => {
+        impl<S: Shape, T: Tracking<$e>> core::ops::$Trait<Tensor<S, $e, T>> for $e {
+            type Output = Tensor<S, $e, T>;
+            #[inline]
+            fn $method(self, rhs: Tensor<S, $e, T>) -> Self::Output {
+                $left(self, &rhs)
+            }
+        }
+
+        impl<S: Shape, T: Tracking<$e>> core::ops::$Trait<&Tensor<S, $e, T>> for $e {
+            type Output = Tensor<S, $e, T>;
+            #[inline]
+            fn $method(self, rhs: &Tensor<S, $e, T>) -> Self::Output {
+                $left(self, rhs)
+            }
+        }
+    };
+}
+pub(crate) use scalar_operator;
+
+/// Test helpers shared by the ops' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use crate::{Shape, Tensor};
+
+    /// A seeded generator, so every test run sees the same "random" inputs.
+    pub(crate) fn rng(seed: u64) -> StdRng {
+        StdRng::seed_from_u64(seed)
+    }
+
+    /// Uniform values in `[-2, 2)`, from `seed`.
+    pub(crate) fn random<S: Shape>(seed: u64) -> Tensor<S, f64> {
+        Tensor::uniform(&mut rng(seed), -2.0, 2.0)
+    }
+}

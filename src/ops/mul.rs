@@ -1,0 +1,90 @@
+//! `a * b`: elementwise (Hadamard) product of tensors of one shape, and scaling by a scalar.
+//!
+//! `*` is never a matrix product; that is [`Tensor::matmul`].
+
+use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
+use crate::{Element, Shape, Tensor, Tracking};
+
+/// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`.
+///
+/// ```
+/// use shaped::Tensor;
+/// let a = Tensor::from([1.0, 2.0, 3.0]);
+/// let b = Tensor::from([4.0, 5.0, 6.0]);
+/// assert_eq!((&a * &b).to_vec(), vec![4.0, 10.0, 18.0]);
+/// assert_eq!((&a * 5.0).to_vec(), vec![5.0, 10.0, 15.0]);
+/// assert_eq!((2.0 * a).to_vec(), vec![2.0, 4.0, 6.0]);
+/// ```
+fn mul<S: Shape, E: Element, T1, T2>(
+    a: &Tensor<S, E, T1>,
+    b: &Tensor<S, E, T2>,
+) -> Tensor<S, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + crate::Merge<E, T2>,
+    T2: Tracking<E>,
+{
+    zip_with(a, b, |x, y| x * y, |_, y, _| y, |x, _, _| x)
+}
+
+/// `a * s` for a scalar `s`. `d(as)/da = s`.
+fn mul_scalar<S: Shape, E: Element, T: Tracking<E>>(a: &Tensor<S, E, T>, s: E) -> Tensor<S, E, T> {
+    a.unary(move |x| x * s, move |_, _| s)
+}
+
+/// `s * a`, the same as `a * s`.
+fn scalar_mul<S: Shape, E: Element, T: Tracking<E>>(s: E, a: &Tensor<S, E, T>) -> Tensor<S, E, T> {
+    mul_scalar(a, s)
+}
+
+tensor_operator!(Mul, mul, mul);
+scalar_operator!(Mul, mul, mul_scalar, scalar_mul);
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::testing::random;
+    use crate::{Rank3, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn the_minima_examples() {
+        // EWiseMul: [1, 2, 3] * [4, 5, 6] = [4, 10, 18]; MulScalar(5): [5, 10, 15].
+        assert_eq!(
+            (Tensor::from([1.0, 2.0, 3.0]) * Tensor::from([4.0, 5.0, 6.0])).to_vec(),
+            vec![4.0, 10.0, 18.0]
+        );
+        assert_eq!(
+            (Tensor::from([1.0, 2.0, 3.0]) * 5.0).to_vec(),
+            vec![5.0, 10.0, 15.0]
+        );
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // f = sum(a * b * 3): df/da = 3b, df/db = 3a.
+        let a = Tensor::from([1.0, -2.0]);
+        let b = Tensor::from([3.0, 4.0]);
+        let tape = Tape::new();
+        let g = (tape.watch(&a) * tape.watch(&b) * 3.0).sum().backward();
+        assert_eq!(g.get(&a).to_vec(), vec![9.0, 12.0]);
+        assert_eq!(g.get(&b).to_vec(), vec![3.0, -6.0]);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let a: Tensor<Rank3<2, 3, 2>, f64> = random(4);
+        let b: Tensor<Rank3<2, 3, 2>, f64> = random(5);
+        gradcheck(|a| (&a * &b * 1.5).sum(), &a).unwrap();
+        gradcheck(|b| (&a * (2.0 * b)).sum(), &b).unwrap();
+    }
+
+    #[test]
+    fn an_operand_used_twice_counts_twice() {
+        // f = sum(a * a): df/da = 2a.
+        let a = Tensor::from([1.5, -2.0]);
+        let tape = Tape::new();
+        let at = tape.watch(&a);
+        assert_eq!(
+            (&at * &at).sum().backward().get(&a).to_vec(),
+            vec![3.0, -4.0]
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! `reshape`: the same elements, in the same order, seen with another shape.
+
+use std::sync::Arc;
+
+use crate::{Element, Shape, Tensor, Tracking};
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// The same elements in the same row-major order, with shape `S2`. No data is copied, and on a
+    /// tape nothing is recorded: the result is the same value, so its gradient is the input's.
+    /// Derivative: the identity (the gradient is reshaped back). PyTorch: `torch.reshape`.
+    ///
+    /// The element count must not change. That rule is a `const` assertion, so it is reported by
+    /// `cargo build` (and `cargo test`), not by `cargo check`: stable Rust cannot compare products of
+    /// dimensions in a trait bound.
+    ///
+    /// ```
+    /// use shaped::{Rank2, Rank3, Tensor};
+    /// let t = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// let m = t.reshape::<Rank2<2, 3>>();
+    /// assert_eq!(m.to_array(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(m.reshape::<Rank3<3, 1, 2>>().to_array(), [[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]]);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use shaped::{Rank2, Tensor};
+    /// let t = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// let m = t.reshape::<Rank2<2, 2>>(); // 6 elements do not make a 2 x 2
+    /// ```
+    #[must_use]
+    pub fn reshape<S2: Shape>(&self) -> Tensor<S2, E, T> {
+        const {
+            assert!(
+                S::NUMEL == S2::NUMEL,
+                "reshape must keep the number of elements"
+            );
+        }
+        Tensor::with_id(Arc::clone(self.data()), self.id(), self.tape().alias())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::testing::random;
+    use crate::{Rank1, Rank2, Rank3, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn the_minima_example() {
+        // reshape([1, 2, 3, 4, 5, 6], (2, 3)) = [[1, 2, 3], [4, 5, 6]]
+        let t = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).reshape::<Rank2<2, 3>>();
+        assert_eq!(t.to_array(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    }
+
+    #[test]
+    fn no_copy_and_round_trip() {
+        let t: Tensor<Rank3<2, 3, 4>, f64> = random(7);
+        let back = t
+            .reshape::<Rank2<6, 4>>()
+            .reshape::<Rank1<24>>()
+            .reshape::<Rank3<2, 3, 4>>();
+        assert_eq!(back, t);
+        assert!(back.shares_data(&t));
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // f = sum(reshape(x) * w): df/dx = reshape(w) back to x's shape.
+        let x = Tensor::from([1.0, 2.0, 3.0, 4.0]);
+        let w = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+        let tape = Tape::new();
+        let g = (tape.watch(&x).reshape::<Rank2<2, 2>>() * &w)
+            .sum()
+            .backward();
+        assert_eq!(g.get(&x).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+        // A leaf used through a reshape: the weight gets d f/d w = reshape(x).
+        assert_eq!(g.get(&w).to_array(), [[1.0, 2.0], [3.0, 4.0]]);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let x: Tensor<Rank2<2, 6>, f64> = random(8);
+        let w: Tensor<Rank3<3, 2, 2>, f64> = random(9);
+        gradcheck(|x| (x.reshape::<Rank3<3, 2, 2>>() * &w).sum(), &x).unwrap();
+        // used twice, through two different reshapes
+        gradcheck(
+            |x| (x.reshape::<Rank3<3, 2, 2>>() * x.reshape::<Rank3<3, 2, 2>>().exp()).sum(),
+            &x,
+        )
+        .unwrap();
+    }
+}

@@ -1,0 +1,208 @@
+//! `sum`: the sum of all elements, or along one axis.
+
+use std::sync::Arc;
+
+use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
+
+/// The sum of a slice, with eight running partial sums (more accurate than one running sum, and the
+/// compiler vectorises it).
+pub(crate) fn sum_slice<E: Element>(x: &[E]) -> E {
+    let mut acc = [E::zero(); 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    let mut total =
+        ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for &v in rest {
+        total += v;
+    }
+    total
+}
+
+/// Sums `x`, seen as `[outer, len, inner]`, over its middle axis into `out` (`[outer, inner]`).
+pub(crate) fn sum_middle<E: Element>(
+    x: &[E],
+    outer: usize,
+    len: usize,
+    inner: usize,
+    out: &mut [E],
+) {
+    for o in 0..outer {
+        let row = &mut out[o * inner..(o + 1) * inner];
+        row.fill(E::zero());
+        for l in 0..len {
+            let src = &x[(o * len + l) * inner..(o * len + l + 1) * inner];
+            for (r, &v) in row.iter_mut().zip(src) {
+                *r += v;
+            }
+        }
+    }
+}
+
+/// Adds `dy` (`[outer, inner]`) to every slice of `dx` (`[outer, len, inner]`) along the middle axis.
+pub(crate) fn spread_middle<E: Element>(
+    dy: &[E],
+    outer: usize,
+    len: usize,
+    inner: usize,
+    dx: &mut [E],
+) {
+    for o in 0..outer {
+        let g = &dy[o * inner..(o + 1) * inner];
+        for l in 0..len {
+            let dst = &mut dx[(o * len + l) * inner..(o * len + l + 1) * inner];
+            for (d, &v) in dst.iter_mut().zip(g) {
+                *d += v;
+            }
+        }
+    }
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// The sum of all elements, a scalar. Derivative: 1 for every element. PyTorch: `x.sum()`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t.sum().item(), 21.0);
+    /// ```
+    #[must_use]
+    pub fn sum(&self) -> Tensor<Rank0, E, T> {
+        let y = Arc::new(vec![sum_slice(self.data())]);
+        let tape = self.tape().record([self.input()], 1, |[node]| {
+            Box::new(move |dy, grads| {
+                let g = dy[0];
+                for d in grads.acc(node.expect("recorded ops have an input that needs a gradient"))
+                {
+                    *d += g;
+                }
+            })
+        });
+        Tensor::from_parts(y, tape)
+    }
+
+    /// The sum along axis `AX`, which disappears from the shape. Derivative: 1 for every element,
+    /// so the gradient is the output's gradient repeated along `AX`. PyTorch: `x.sum(dim=AX)`.
+    ///
+    /// Naming an axis the shape does not have is a compile error.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t.sum_axis::<0>().to_array(), [5.0, 7.0, 9.0]);
+    /// assert_eq!(t.sum_axis::<1>().to_array(), [6.0, 15.0]);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let _ = t.sum_axis::<2>(); // a matrix has axes 0 and 1
+    /// ```
+    #[must_use]
+    pub fn sum_axis<const AX: usize>(&self) -> Tensor<S::Reduced, E, T>
+    where
+        S: ReduceAxis<AX>,
+    {
+        let (outer, len, inner) = (S::OUTER, S::AXIS_LEN, S::INNER);
+        let mut y = vec![E::zero(); outer * inner];
+        sum_middle(self.data(), outer, len, inner, &mut y);
+        let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+            Box::new(move |dy, grads| {
+                let dx = grads.acc(node.expect("recorded ops have an input that needs a gradient"));
+                spread_middle(dy, outer, len, inner, dx);
+            })
+        });
+        Tensor::from_parts(Arc::new(y), tape)
+    }
+
+    /// The sum along axis `AX`, kept in the shape with size 1 (`keepdim=True` in PyTorch).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t.sum_axis_keepdim::<1>().to_array(), [[6.0], [15.0]]);
+    /// ```
+    #[must_use]
+    pub fn sum_axis_keepdim<const AX: usize>(&self) -> Tensor<S::KeepDim, E, T>
+    where
+        S: ReduceAxis<AX>,
+    {
+        self.sum_axis::<AX>().reshape()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::testing::random;
+    use crate::{Rank1, Rank3, Rank4, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn the_minima_examples() {
+        // Summation(axes=(0,)) of [[1, 2, 3], [4, 5, 6]] = [5, 7, 9]; the 3x3 walkthrough sums
+        // [[1, 2, 3], [4, 5, 6], [7, 8, 9]] over axis 0 to [12, 15, 18].
+        let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        assert_eq!(a.sum_axis::<0>().to_array(), [5.0, 7.0, 9.0]);
+        let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
+        assert_eq!(x.sum_axis::<0>().to_array(), [12.0, 15.0, 18.0]);
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // f = sum(sum_axis0(x) * [1, 10, 100]): df/dx[i][j] = w[j], the out_grad spread back over the
+        // summed axis (shape (1, 3) broadcast, not (3, 1): see ERRATA).
+        let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
+        let w = Tensor::from([1.0, 10.0, 100.0]);
+        let tape = Tape::new();
+        let g = (tape.watch(&x).sum_axis::<0>() * &w).sum().backward();
+        assert_eq!(g.get(&x).to_array(), [[1.0, 10.0, 100.0]; 3]);
+    }
+
+    #[test]
+    fn every_axis_of_a_rank4_tensor() {
+        let x: Tensor<Rank4<2, 3, 4, 5>, f64> = random(10);
+        let v = x.to_vec();
+        let at = |a: usize, b: usize, c: usize, d: usize| v[((a * 3 + b) * 4 + c) * 5 + d];
+        let s1 = x.sum_axis::<1>();
+        assert_eq!(s1.shape(), [2, 4, 5]);
+        approx::assert_relative_eq!(
+            s1[[1, 2, 3]],
+            (0..3).map(|b| at(1, b, 2, 3)).sum::<f64>(),
+            epsilon = 1e-12
+        );
+        let s3 = x.sum_axis::<3>();
+        approx::assert_relative_eq!(
+            s3[[1, 2, 0]],
+            (0..5).map(|d| at(1, 2, 0, d)).sum::<f64>(),
+            epsilon = 1e-12
+        );
+        assert_eq!(x.sum_axis_keepdim::<2>().shape(), [2, 3, 1, 5]);
+        approx::assert_relative_eq!(x.sum().item(), v.iter().sum::<f64>(), epsilon = 1e-12);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(11);
+        let w0: Tensor<_, f64> = random(12);
+        let w1: Tensor<_, f64> = random(13);
+        let w2: Tensor<_, f64> = random(14);
+        gradcheck(|x| (x.sum_axis::<0>() * &w0).sum(), &x).unwrap();
+        gradcheck(|x| (x.sum_axis::<1>() * &w1).sum(), &x).unwrap();
+        gradcheck(|x| (x.sum_axis_keepdim::<2>() * &w2).sum(), &x).unwrap();
+        // used twice
+        gradcheck(
+            |x| (x.sum_axis::<0>() * x.sum_axis::<0>()).sum() + x.sum(),
+            &x,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn pairwise_sum_is_exact_on_integers() {
+        let x = Tensor::<Rank1<1001>>::from_fn(|[i]| i as f32);
+        assert_eq!(x.sum().item(), 500_500.0);
+    }
+}

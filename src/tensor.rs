@@ -1,0 +1,812 @@
+//! [`Tensor`]: constructors, read-outs, element access, conversions from and to nested arrays.
+
+use core::marker::PhantomData;
+use core::ops::Index;
+use std::sync::Arc;
+
+use rand::Rng;
+use rand::distr::{Distribution, Uniform};
+
+use crate::error::{Error, ErrorKind, dims_str};
+use crate::id::next_id;
+use crate::tape::internal::Input;
+use crate::{Element, NoTape, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tracking};
+
+/// A tensor of shape `S` (a type such as [`Rank2<3, 4>`](crate::Rank2)) with elements `E` (`f32` by
+/// default, or `f64`), recording its ops on a tape when `T` is [`Tape<E>`](crate::Tape).
+///
+/// The data is row-major and shared: `clone` is a reference-count increment, and ops that only
+/// reinterpret the data ([`reshape`](Tensor::reshape)) do not copy it. A `Tensor<S, E>` is `Send` and
+/// `Sync`.
+///
+/// ```
+/// use shaped::{Rank2, Tensor};
+///
+/// let a = Tensor::from([[1.0_f32, 2.0], [3.0, 4.0]]); // a Tensor<Rank2<2, 2>, f32>
+/// let b: Tensor<Rank2<2, 2>> = Tensor::ones();
+/// let c = &a + &b;
+/// assert_eq!(c.to_array(), [[2.0, 3.0], [4.0, 5.0]]);
+/// assert_eq!(c.shape(), [2, 2]);
+/// assert_eq!(c[[1, 0]], 4.0);
+/// ```
+pub struct Tensor<S: Shape, E: Element = f32, T: Tracking<E> = NoTape> {
+    data: Arc<Vec<E>>,
+    /// The identity of this value, shared by its clones and reshapes (see `id.rs`).
+    id: u64,
+    tape: T,
+    shape: PhantomData<S>,
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> Clone for Tensor<S, E, T> {
+    /// Shares the data (no copy) and, for a tensor on a tape, its place on the tape.
+    #[inline]
+    fn clone(&self) -> Self {
+        Self {
+            data: Arc::clone(&self.data),
+            id: self.id,
+            tape: self.tape.clone(),
+            shape: PhantomData,
+        }
+    }
+}
+
+/// Internal plumbing used by the ops.
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// A new value (fresh id) with the given data and tracking.
+    #[inline]
+    pub(crate) fn from_parts(data: Arc<Vec<E>>, tape: T) -> Self {
+        Self::with_id(data, next_id(), tape)
+    }
+
+    /// A value with a given identity: the same variable as another tensor with this id.
+    #[inline]
+    pub(crate) fn with_id(data: Arc<Vec<E>>, id: u64, tape: T) -> Self {
+        debug_assert_eq!(data.len(), S::NUMEL);
+        Self {
+            data,
+            id,
+            tape,
+            shape: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn data(&self) -> &Arc<Vec<E>> {
+        &self.data
+    }
+
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    #[inline]
+    pub(crate) fn tape(&self) -> &T {
+        &self.tape
+    }
+
+    /// This tensor as an op input, for the tape.
+    #[inline]
+    pub(crate) fn input(&self) -> Input<'_, E> {
+        self.tape.input(self.id, S::NUMEL)
+    }
+}
+
+/// Read-outs, for every tensor.
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// The dimensions, outermost first.
+    ///
+    /// ```
+    /// use shaped::{Rank3, Tensor};
+    /// let t: Tensor<Rank3<2, 3, 4>> = Tensor::zeros();
+    /// assert_eq!(t.shape(), [2, 3, 4]);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn shape(&self) -> S::Dims {
+        S::dims()
+    }
+
+    /// The number of elements.
+    ///
+    /// ```
+    /// use shaped::{Rank3, Tensor};
+    /// assert_eq!(Tensor::<Rank3<2, 3, 4>>::zeros().numel(), 24);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn numel(&self) -> usize {
+        S::NUMEL
+    }
+
+    /// The number of axes.
+    ///
+    /// ```
+    /// use shaped::{Rank3, Tensor};
+    /// assert_eq!(Tensor::<Rank3<2, 3, 4>>::zeros().rank(), 3);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn rank(&self) -> usize {
+        S::RANK
+    }
+
+    /// The elements in row-major order, borrowed.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn as_slice(&self) -> &[E] {
+        &self.data
+    }
+
+    /// The elements in row-major order, copied.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+    /// ```
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<E> {
+        self.data.to_vec()
+    }
+
+    /// The elements in row-major order, without copying when this is the only handle to them.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([1.0, 2.0]);
+    /// assert_eq!(t.into_vec(), vec![1.0, 2.0]);
+    /// ```
+    #[must_use]
+    pub fn into_vec(self) -> Vec<E> {
+        Arc::try_unwrap(self.data).unwrap_or_else(|shared| shared.to_vec())
+    }
+
+    /// The same values as a new variable, off any tape: ops on the result are not recorded, and no
+    /// gradient reaches `self` through it (not even as a leaf). Shares the data.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let x = Tensor::from([2.0]);
+    /// let tape = Tape::new();
+    /// let y = tape.watch(&x) * 3.0;
+    /// let frozen = y.detach(); // a Tensor<Rank1<1>, f64> with the value 6
+    /// assert_eq!(frozen.to_vec(), vec![6.0]);
+    /// ```
+    #[must_use]
+    pub fn detach(&self) -> Tensor<S, E> {
+        Tensor::from_parts(Arc::clone(&self.data), NoTape)
+    }
+
+    /// Whether `self` and `other` share the same buffer (one is a clone or a reshape of the other).
+    ///
+    /// ```
+    /// use shaped::{Rank2, Tensor};
+    /// let a = Tensor::from([1.0, 2.0, 3.0, 4.0]);
+    /// let b = a.reshape::<Rank2<2, 2>>();
+    /// assert!(a.shares_data(&b));
+    /// assert!(!a.shares_data(&(&a * 1.0)));
+    /// ```
+    #[must_use]
+    pub fn shares_data<S2: Shape, T2: Tracking<E>>(&self, other: &Tensor<S2, E, T2>) -> bool {
+        Arc::ptr_eq(&self.data, &other.data)
+    }
+}
+
+impl<E: Element, T: Tracking<E>> Tensor<Rank0, E, T> {
+    /// The value of a scalar.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let s = Tensor::from([1.0, 2.0, 3.0]).sum();
+    /// assert_eq!(s.item(), 6.0);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn item(&self) -> E {
+        self.data[0]
+    }
+}
+
+/// Constructors. They make tensors that are on no tape.
+impl<S: Shape, E: Element> Tensor<S, E> {
+    /// Wraps a buffer of exactly `S::NUMEL` elements. Internal: callers guarantee the length.
+    #[inline]
+    pub(crate) fn from_data(data: Vec<E>) -> Self {
+        Self::from_parts(Arc::new(data), NoTape)
+    }
+
+    /// A tensor of zeros.
+    ///
+    /// ```
+    /// use shaped::{Rank2, Tensor};
+    /// let t: Tensor<Rank2<2, 3>> = Tensor::zeros();
+    /// assert_eq!(t.to_vec(), vec![0.0; 6]);
+    /// ```
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self::full(E::zero())
+    }
+
+    /// A tensor of ones.
+    ///
+    /// ```
+    /// use shaped::{Rank1, Tensor};
+    /// let t: Tensor<Rank1<3>, f64> = Tensor::ones();
+    /// assert_eq!(t.to_vec(), vec![1.0; 3]);
+    /// ```
+    #[must_use]
+    pub fn ones() -> Self {
+        Self::full(E::one())
+    }
+
+    /// A tensor with every element equal to `value`.
+    ///
+    /// ```
+    /// use shaped::{Rank2, Tensor};
+    /// let t: Tensor<Rank2<2, 2>> = Tensor::full(7.5);
+    /// assert_eq!(t.to_vec(), vec![7.5; 4]);
+    /// ```
+    #[must_use]
+    pub fn full(value: E) -> Self {
+        Self::from_data(vec![value; S::NUMEL])
+    }
+
+    /// A tensor whose element at each multi-index is `f(index)`, filled in row-major order.
+    ///
+    /// ```
+    /// use shaped::{Rank2, Tensor};
+    /// let t: Tensor<Rank2<2, 3>> = Tensor::from_fn(|[i, j]| (10 * i + j) as f32);
+    /// assert_eq!(t.to_array(), [[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]]);
+    /// ```
+    #[must_use]
+    pub fn from_fn(mut f: impl FnMut(S::Dims) -> E) -> Self {
+        let dims = S::DIMS;
+        let mut index = S::Dims::default();
+        let mut data = Vec::with_capacity(S::NUMEL);
+        for n in 0..S::NUMEL {
+            if n > 0 {
+                // Odometer step: the last axis runs fastest.
+                let idx = index.as_mut();
+                for axis in (0..dims.len()).rev() {
+                    idx[axis] += 1;
+                    if idx[axis] < dims[axis] {
+                        break;
+                    }
+                    idx[axis] = 0;
+                }
+            }
+            data.push(f(index));
+        }
+        Self::from_data(data)
+    }
+
+    /// A tensor from a row-major buffer, which must hold exactly `S::NUMEL` elements. No copy.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when the length is not `S::NUMEL`; the message names the shape, the count
+    /// it needs and the count given.
+    ///
+    /// ```
+    /// use shaped::{Rank2, Tensor};
+    /// let t = Tensor::<Rank2<2, 2>>::from_vec(vec![1.0, 2.0, 3.0, 4.0])?;
+    /// assert_eq!(t[[1, 1]], 4.0);
+    /// let err = Tensor::<Rank2<2, 2>>::from_vec(vec![1.0; 3]).unwrap_err();
+    /// assert_eq!(err.to_string(), "cannot build a tensor of shape [2, 2] from 3 elements: it needs 4");
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn from_vec(data: Vec<E>) -> Result<Self, Error> {
+        check_len::<S>(data.len())?;
+        Ok(Self::from_data(data))
+    }
+
+    /// A tensor from a row-major slice, which must hold exactly `S::NUMEL` elements. Copies.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when the length is not `S::NUMEL`.
+    ///
+    /// ```
+    /// use shaped::{Rank1, Tensor};
+    /// let t = Tensor::<Rank1<3>, f64>::from_slice(&[1.0, 2.0, 3.0])?;
+    /// assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn from_slice(data: &[E]) -> Result<Self, Error> {
+        check_len::<S>(data.len())?;
+        Ok(Self::from_data(data.to_vec()))
+    }
+
+    /// Independent samples of the uniform distribution on `[low, high)`.
+    ///
+    /// Panics if `low >= high` or either is not finite.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use shaped::{Rank2, Tensor};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let t: Tensor<Rank2<10, 10>> = Tensor::uniform(&mut rng, -0.5, 0.5);
+    /// assert!(t.as_slice().iter().all(|v| (-0.5..0.5).contains(v)));
+    /// ```
+    #[must_use]
+    pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: E, high: E) -> Self {
+        let dist = Uniform::new(low, high)
+            .unwrap_or_else(|e| panic!("uniform: cannot sample [{low}, {high}): {e}"));
+        Self::from_data((0..S::NUMEL).map(|_| dist.sample(rng)).collect())
+    }
+
+    /// Independent samples of the standard normal distribution (mean 0, standard deviation 1).
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use shaped::{Rank1, Tensor};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let t: Tensor<Rank1<10000>, f64> = Tensor::randn(&mut rng);
+    /// assert!(t.mean().item().abs() < 0.05);
+    /// ```
+    #[must_use]
+    pub fn randn<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self::from_data((0..S::NUMEL).map(|_| E::standard_normal(rng)).collect())
+    }
+
+    /// Independent samples of the normal distribution with the given mean and standard deviation.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use shaped::{Rank1, Tensor};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    /// let t: Tensor<Rank1<10000>, f64> = Tensor::normal(&mut rng, 5.0, 0.1);
+    /// assert!((t.mean().item() - 5.0).abs() < 0.01);
+    /// ```
+    #[must_use]
+    pub fn normal<R: Rng + ?Sized>(rng: &mut R, mean: E, std: E) -> Self {
+        Self::from_data(
+            (0..S::NUMEL)
+                .map(|_| mean + std * E::standard_normal(rng))
+                .collect(),
+        )
+    }
+
+    /// The elements, mutably, for in-place updates (an optimizer step). Copies first if the data is
+    /// shared with another tensor, so no other tensor sees the change. The tensor stays the same
+    /// variable: gradients are still found under it.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let mut a = Tensor::from([1.0, 2.0]);
+    /// let b = a.clone();
+    /// a.as_mut_slice()[0] = 10.0;
+    /// assert_eq!(a.to_vec(), vec![10.0, 2.0]);
+    /// assert_eq!(b.to_vec(), vec![1.0, 2.0]);
+    /// ```
+    #[must_use]
+    pub fn as_mut_slice(&mut self) -> &mut [E] {
+        Arc::make_mut(&mut self.data).as_mut_slice()
+    }
+
+    /// Applies `f` to every element (not recorded on any tape; for data preparation).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([1.0, 4.0, 9.0]).map(f64::sqrt);
+    /// assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0]);
+    /// ```
+    #[must_use]
+    pub fn map(&self, f: impl FnMut(E) -> E) -> Self {
+        Self::from_data(self.data.iter().copied().map(f).collect())
+    }
+}
+
+fn check_len<S: Shape>(len: usize) -> Result<(), Error> {
+    if len == S::NUMEL {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Length,
+            format!(
+                "cannot build a tensor of shape {} from {len} elements: it needs {}",
+                dims_str(S::DIMS),
+                S::NUMEL
+            ),
+        ))
+    }
+}
+
+/// Row-major offset of a multi-index; panics (like slice indexing) when it is out of bounds.
+fn offset(index: &[usize], dims: &[usize]) -> usize {
+    let in_bounds = index.iter().zip(dims).all(|(i, d)| i < d);
+    assert!(
+        in_bounds,
+        "index {index:?} is out of bounds for shape {dims:?}"
+    );
+    index.iter().zip(dims).fold(0, |acc, (i, d)| acc * d + i)
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> Index<S::Dims> for Tensor<S, E, T> {
+    type Output = E;
+
+    /// The element at a multi-index, `t[[i, j]]`. Panics when an index is out of bounds.
+    #[inline]
+    fn index(&self, index: S::Dims) -> &E {
+        &self.data[offset(index.as_ref(), S::DIMS)]
+    }
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>, T2: Tracking<E>> PartialEq<Tensor<S, E, T2>>
+    for Tensor<S, E, T>
+{
+    /// Elementwise equality of the values (IEEE: a NaN anywhere makes tensors unequal).
+    fn eq(&self, other: &Tensor<S, E, T2>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> approx::AbsDiffEq for Tensor<S, E, T> {
+    type Epsilon = E;
+
+    fn default_epsilon() -> E {
+        E::default_epsilon()
+    }
+
+    /// Every pair of elements is within `epsilon` of each other.
+    fn abs_diff_eq(&self, other: &Self, epsilon: E) -> bool {
+        self.as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .all(|(a, b)| a.abs_diff_eq(b, epsilon))
+    }
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> approx::RelativeEq for Tensor<S, E, T> {
+    fn default_max_relative() -> E {
+        E::default_max_relative()
+    }
+
+    /// Every pair of elements is relatively close.
+    fn relative_eq(&self, other: &Self, epsilon: E, max_relative: E) -> bool {
+        self.as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .all(|(a, b)| a.relative_eq(b, epsilon, max_relative))
+    }
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> approx::UlpsEq for Tensor<S, E, T> {
+    fn default_max_ulps() -> u32 {
+        E::default_max_ulps()
+    }
+
+    /// Every pair of elements is within `max_ulps` units in the last place.
+    fn ulps_eq(&self, other: &Self, epsilon: E, max_ulps: u32) -> bool {
+        self.as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .all(|(a, b)| a.ulps_eq(b, epsilon, max_ulps))
+    }
+}
+
+macro_rules! scalar_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Tensor<Rank0, $t> {
+            /// A scalar tensor.
+            ///
+            /// ```
+            /// use shaped::Tensor;
+            #[doc = concat!("let s = Tensor::from(2.5_", stringify!($t), ");")]
+            /// assert_eq!(s.item(), 2.5);
+            /// ```
+            fn from(value: $t) -> Self {
+                Tensor::from_data(vec![value])
+            }
+        }
+    )*};
+}
+scalar_from!(f32, f64);
+
+impl<E: Element, const A: usize> From<[E; A]> for Tensor<Rank1<A>, E> {
+    /// A vector from an array: `Tensor::from([1.0, 2.0])` is a `Tensor<Rank1<2>, f64>`.
+    fn from(a: [E; A]) -> Self {
+        Tensor::from_data(a.to_vec())
+    }
+}
+
+impl<E: Element, const A: usize, const B: usize> From<[[E; B]; A]> for Tensor<Rank2<A, B>, E> {
+    /// A matrix from nested arrays: `Tensor::from([[1.0, 2.0], [3.0, 4.0]])` is a `Rank2<2, 2>` tensor.
+    fn from(a: [[E; B]; A]) -> Self {
+        Tensor::from_data(a.as_flattened().to_vec())
+    }
+}
+
+impl<E: Element, const A: usize, const B: usize, const C: usize> From<[[[E; C]; B]; A]>
+    for Tensor<Rank3<A, B, C>, E>
+{
+    /// A rank-3 tensor from nested arrays; the shape is read off the literal.
+    fn from(a: [[[E; C]; B]; A]) -> Self {
+        Tensor::from_data(a.as_flattened().as_flattened().to_vec())
+    }
+}
+
+impl<E: Element, const A: usize, const B: usize, const C: usize, const D: usize>
+    From<[[[[E; D]; C]; B]; A]> for Tensor<Rank4<A, B, C, D>, E>
+{
+    /// A rank-4 tensor from nested arrays; the shape is read off the literal.
+    fn from(a: [[[[E; D]; C]; B]; A]) -> Self {
+        Tensor::from_data(a.as_flattened().as_flattened().as_flattened().to_vec())
+    }
+}
+
+impl<E: Element, const A: usize, const B: usize, const C: usize, const D: usize, const F: usize>
+    From<[[[[[E; F]; D]; C]; B]; A]> for Tensor<Rank5<A, B, C, D, F>, E>
+{
+    /// A rank-5 tensor from nested arrays; the shape is read off the literal.
+    fn from(a: [[[[[E; F]; D]; C]; B]; A]) -> Self {
+        Tensor::from_data(
+            a.as_flattened()
+                .as_flattened()
+                .as_flattened()
+                .as_flattened()
+                .to_vec(),
+        )
+    }
+}
+
+impl<
+    E: Element,
+    const A: usize,
+    const B: usize,
+    const C: usize,
+    const D: usize,
+    const F: usize,
+    const G: usize,
+> From<[[[[[[E; G]; F]; D]; C]; B]; A]> for Tensor<Rank6<A, B, C, D, F, G>, E>
+{
+    /// A rank-6 tensor from nested arrays; the shape is read off the literal.
+    fn from(a: [[[[[[E; G]; F]; D]; C]; B]; A]) -> Self {
+        Tensor::from_data(
+            a.as_flattened()
+                .as_flattened()
+                .as_flattened()
+                .as_flattened()
+                .as_flattened()
+                .to_vec(),
+        )
+    }
+}
+
+/// `[f(0), f(1), ..., f(N - 1)]`.
+fn arr<X, const N: usize>(f: impl FnMut(usize) -> X) -> [X; N] {
+    core::array::from_fn(f)
+}
+
+impl<E: Element, T: Tracking<E>, const A: usize> Tensor<Rank1<A>, E, T> {
+    /// The elements as an array.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// assert_eq!(Tensor::from([1.0, 2.0]).to_array(), [1.0, 2.0]);
+    /// ```
+    #[must_use]
+    pub fn to_array(&self) -> [E; A] {
+        let d = self.as_slice();
+        arr(|a| d[a])
+    }
+}
+
+impl<E: Element, T: Tracking<E>, const A: usize, const B: usize> Tensor<Rank2<A, B>, E, T> {
+    /// The elements as nested arrays, `[[E; B]; A]`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let m = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(m.to_array(), [[1.0, 2.0], [3.0, 4.0]]);
+    /// ```
+    #[must_use]
+    pub fn to_array(&self) -> [[E; B]; A] {
+        let d = self.as_slice();
+        arr(|a| arr(|b| d[a * B + b]))
+    }
+}
+
+impl<E: Element, T: Tracking<E>, const A: usize, const B: usize, const C: usize>
+    Tensor<Rank3<A, B, C>, E, T>
+{
+    /// The elements as nested arrays, `[[[E; C]; B]; A]`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[1.0], [2.0]]]);
+    /// assert_eq!(t.to_array(), [[[1.0], [2.0]]]);
+    /// ```
+    #[must_use]
+    pub fn to_array(&self) -> [[[E; C]; B]; A] {
+        let d = self.as_slice();
+        arr(|a| arr(|b| arr(|c| d[(a * B + b) * C + c])))
+    }
+}
+
+impl<E: Element, T: Tracking<E>, const A: usize, const B: usize, const C: usize, const D: usize>
+    Tensor<Rank4<A, B, C, D>, E, T>
+{
+    /// The elements as nested arrays, `[[[[E; D]; C]; B]; A]`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[[1.0, 2.0]]]]);
+    /// assert_eq!(t.to_array(), [[[[1.0, 2.0]]]]);
+    /// ```
+    #[must_use]
+    pub fn to_array(&self) -> [[[[E; D]; C]; B]; A] {
+        let d = self.as_slice();
+        arr(|a| arr(|b| arr(|c| arr(|e| d[((a * B + b) * C + c) * D + e]))))
+    }
+}
+
+impl<
+    E: Element,
+    T: Tracking<E>,
+    const A: usize,
+    const B: usize,
+    const C: usize,
+    const D: usize,
+    const F: usize,
+> Tensor<Rank5<A, B, C, D, F>, E, T>
+{
+    /// The elements as nested arrays, `[[[[[E; F]; D]; C]; B]; A]`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[[[1.0], [2.0]]]]]);
+    /// assert_eq!(t.to_array(), [[[[[1.0], [2.0]]]]]);
+    /// ```
+    #[must_use]
+    pub fn to_array(&self) -> [[[[[E; F]; D]; C]; B]; A] {
+        let d = self.as_slice();
+        arr(|a| arr(|b| arr(|c| arr(|e| arr(|f| d[(((a * B + b) * C + c) * D + e) * F + f])))))
+    }
+}
+
+impl<
+    E: Element,
+    T: Tracking<E>,
+    const A: usize,
+    const B: usize,
+    const C: usize,
+    const D: usize,
+    const F: usize,
+    const G: usize,
+> Tensor<Rank6<A, B, C, D, F, G>, E, T>
+{
+    /// The elements as nested arrays, `[[[[[[E; G]; F]; D]; C]; B]; A]`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[[[[1.0, 2.0, 3.0]]]]]]);
+    /// assert_eq!(t.to_array(), [[[[[[1.0, 2.0, 3.0]]]]]]);
+    /// ```
+    #[must_use]
+    pub fn to_array(&self) -> [[[[[[E; G]; F]; D]; C]; B]; A] {
+        let d = self.as_slice();
+        arr(|a| {
+            arr(|b| {
+                arr(|c| {
+                    arr(|e| arr(|f| arr(|g| d[((((a * B + b) * C + c) * D + e) * F + f) * G + g])))
+                })
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn assert_send_sync<X: Send + Sync>() {}
+
+    #[test]
+    fn tensors_and_grads_are_send_and_sync() {
+        assert_send_sync::<Tensor<Rank2<3, 4>>>();
+        assert_send_sync::<Tensor<Rank0, f64>>();
+        assert_send_sync::<crate::Grads<f32>>();
+    }
+
+    #[test]
+    fn nested_arrays_round_trip_at_every_rank() {
+        let v = [1.0, 2.0];
+        assert_eq!(Tensor::from(v).to_array(), v);
+        let m = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        assert_eq!(Tensor::from(m).to_array(), m);
+        let t3 = [
+            [[1.0, 2.0], [3.0, 4.0]],
+            [[5.0, 6.0], [7.0, 8.0]],
+            [[9.0, 10.0], [11.0, 12.0]],
+        ];
+        let t = Tensor::from(t3);
+        assert_eq!(t.shape(), [3, 2, 2]);
+        assert_eq!(t.to_array(), t3);
+        assert_eq!(t[[2, 0, 1]], 10.0);
+        let t4 = [[[[1.0, 2.0], [3.0, 4.0]]], [[[5.0, 6.0], [7.0, 8.0]]]];
+        assert_eq!(Tensor::from(t4).to_array(), t4);
+        assert_eq!(Tensor::from(t4)[[1, 0, 1, 0]], 7.0);
+        let t5 = [[[[[1.0, 2.0]], [[3.0, 4.0]]]]];
+        assert_eq!(Tensor::from(t5).to_array(), t5);
+        let t6 = [
+            [[[[[1.0], [2.0]], [[3.0], [4.0]]]]],
+            [[[[[5.0], [6.0]], [[7.0], [8.0]]]]],
+        ];
+        let t = Tensor::from(t6);
+        assert_eq!(t.shape(), [2, 1, 1, 2, 2, 1]);
+        assert_eq!(t.to_array(), t6);
+        assert_eq!(t[[1, 0, 0, 1, 0, 0]], 7.0);
+    }
+
+    #[test]
+    fn unsuffixed_literals_make_f64_and_a_type_annotation_makes_f32() {
+        let a = Tensor::from([1.0, 2.0]);
+        let _: &Tensor<Rank1<2>, f64> = &a;
+        let b: Tensor<Rank1<2>> = Tensor::from([1.0, 2.0]);
+        let _: &Tensor<Rank1<2>, f32> = &b;
+    }
+
+    #[test]
+    fn from_vec_names_the_shape_and_both_counts() {
+        let err = Tensor::<Rank3<2, 3, 4>, f64>::from_vec(vec![0.0; 25]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Length);
+        assert_eq!(
+            err.to_string(),
+            "cannot build a tensor of shape [2, 3, 4] from 25 elements: it needs 24"
+        );
+        let err = Tensor::<Rank0>::from_slice(&[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot build a tensor of shape [] from 0 elements: it needs 1"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "index [2, 0] is out of bounds for shape [2, 3]")]
+    fn indexing_out_of_bounds_panics_with_the_shape() {
+        let t: Tensor<Rank2<2, 3>> = Tensor::zeros();
+        let _ = t[[2, 0]];
+    }
+
+    #[test]
+    fn clone_shares_and_mutation_copies_on_write() {
+        let mut a = Tensor::from([1.0_f32, 2.0]);
+        let b = a.clone();
+        assert!(a.shares_data(&b));
+        a.as_mut_slice()[1] = 5.0;
+        assert!(!a.shares_data(&b));
+        assert_eq!(b.to_vec(), vec![1.0, 2.0]);
+        // A unique tensor is mutated in place.
+        let before = a.as_slice().as_ptr();
+        a.as_mut_slice()[0] = 3.0;
+        assert_eq!(a.as_slice().as_ptr(), before);
+    }
+
+    #[test]
+    fn from_fn_fills_row_major_with_multi_indices() {
+        let t = Tensor::<Rank3<2, 2, 3>, f64>::from_fn(|[a, b, c]| (100 * a + 10 * b + c) as f64);
+        assert_eq!(
+            t.to_vec(),
+            vec![
+                0., 1., 2., 10., 11., 12., 100., 101., 102., 110., 111., 112.
+            ]
+        );
+        let s = Tensor::<Rank0, f64>::from_fn(|[]| 4.0);
+        assert_eq!(s.item(), 4.0);
+    }
+
+    #[test]
+    fn approx_compares_elementwise() {
+        let a = Tensor::from([1.0, 2.0]);
+        let b = Tensor::from([1.0 + 1e-12, 2.0]);
+        approx::assert_relative_eq!(a, b, max_relative = 1e-9);
+        approx::assert_abs_diff_ne!(a, Tensor::from([1.0, 2.1]), epsilon = 0.05);
+    }
+}
