@@ -78,7 +78,7 @@ mod tensor;
 pub use element::Element;
 pub use error::{Error, ErrorKind};
 pub use gradcheck::{GradCheck, GradCheckError, gradcheck};
-// pub use ops::*;
+pub use ops::*;
 pub use rand;
 pub use shape::{
     Append, Const, Dim, Matrix, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6,

@@ -295,6 +295,7 @@ transposable! {
 macro_rules! reduce_axis {
     ($( $name:ident [$($d:ident),*] $ax:literal =>
         $red:ty, $keep:ty, $len:ident, [$($outer:ident),*], [$($inner:ident),*] ; )*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<$(const $d: usize),*> ReduceAxis<$ax> for $name<$($d),*> {
             type Reduced = $red;
             type KeepDim = $keep;

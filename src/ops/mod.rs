@@ -40,9 +40,13 @@ mod inner;
 mod linear;
 mod matmul;
 
-// pub use broadcast::BroadcastTo;
-// pub use permute::{Axes2, Axes3, Axes4, PermuteTo};
-// pub use softmax::LogSoftmax;
+// Each op file's public items (its shape-rule traits) are re-exported at the crate root.
+#[allow(unused_imports)]
+pub use {
+    abs::*, add::*, bilinear::*, broadcast::*, div::*, exp::*, inner::*, linear::*, ln::*, logsumexp::*,
+    matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*, reshape::*, sigmoid::*,
+    softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
+};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;

@@ -31,7 +31,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         const {
             assert!(
                 S::NUMEL == S2::NUMEL,
-                "reshape must keep the number of elements"
+                "reshape must keep the number of elements: the two shapes named below differ in size"
             );
         }
         Tensor::with_id(Arc::clone(self.data()), self.id(), self.tape().alias())
