@@ -64,13 +64,20 @@
     clippy::return_self_not_must_use
 )]
 
+// The derive macro names the crate `::shaped`; this makes that path work inside the crate too.
+extern crate self as shaped;
+
 mod element;
 mod error;
 mod fmt;
 mod gemm;
 pub mod gradcheck;
 mod id;
+mod io;
+pub mod module;
+pub mod nn;
 mod ops;
+pub mod optim;
 pub mod shape;
 pub mod tape;
 mod tensor;
@@ -78,11 +85,13 @@ mod tensor;
 pub use element::Element;
 pub use error::{Error, ErrorKind};
 pub use gradcheck::{GradCheck, GradCheckError, gradcheck};
+pub use module::{Module, ParamInfo};
 pub use ops::*;
 pub use rand;
 pub use shape::{
     Append, Const, Dim, Matrix, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6,
     ReduceAxis, ReplaceLast, Scalar, Shape, Transposable, Vector,
 };
+pub use shaped_derive::Module;
 pub use tape::{Grads, Merge, NoTape, Tape, Tracking};
 pub use tensor::Tensor;

@@ -28,6 +28,11 @@
 //!   gradient, which [`Grads::get`] returns after [`backward`](crate::Tensor::backward).
 //! - [`Tape::input`] puts a tensor on the tape without a gradient of its own (a batch of data);
 //!   [`Tape::watch`] puts it on the tape and keeps its gradient.
+//! - An op whose operands are all off the tape is not recorded: its result is a constant. So a
+//!   parameter that an op is applied to *on its own* before it meets the tape (`w.transpose()`,
+//!   `w.powi(2).sum()` for a penalty) must be put on the tape first, with
+//!   [`w.on_tape_of(&x)`](crate::Tensor::on_tape_of) or `tape.watch(&w)`; otherwise the gradient
+//!   reaches the temporary, not `w`. The layers in [`nn`](crate::nn) do this for their own parameters.
 //! - Gradients accumulate: a tensor used twice receives the sum of both contributions, and a diamond
 //!   (one value feeding two branches that meet again) is handled by running the closures in reverse
 //!   recording order, which is a topological order.
@@ -112,6 +117,9 @@ pub(crate) mod internal {
         fn alias(&self) -> Self {
             self.clone()
         }
+
+        /// The tracking of a leaf with this id and size on this tape (nothing for `NoTape`).
+        fn leaf(&self, id: u64, numel: usize) -> Self;
     }
 }
 use internal::{BackwardFn, GradStore, Input, NodeId, Record};
@@ -183,8 +191,12 @@ impl<E: Element> Record<E> for NoTape {
     ) -> Self {
         NoTape
     }
-}
 
+    #[inline]
+    fn leaf(&self, _id: u64, _numel: usize) -> Self {
+        NoTape
+    }
+}
 impl<E: Element> Tracking<E> for NoTape {}
 
 impl<E: Element, T: Tracking<E>> Merge<E, T> for NoTape {
@@ -334,20 +346,7 @@ impl<E: Element> Tape<E> {
     /// ```
     #[must_use]
     pub fn watch<S: Shape>(&self, t: &Tensor<S, E>) -> Tensor<S, E, Tape<E>> {
-        let node = {
-            let mut state = self.state.borrow_mut();
-            let node = state.new_node(S::NUMEL);
-            state.leaves.push((t.id(), node));
-            node
-        };
-        Tensor::with_id(
-            Arc::clone(t.data()),
-            t.id(),
-            Tape {
-                state: Rc::clone(&self.state),
-                node: Some(node),
-            },
-        )
+        Tensor::with_id(Arc::clone(t.data()), t.id(), self.leaf(t.id(), S::NUMEL))
     }
 
     /// The number of ops recorded so far (ops that need no gradient are not recorded).
@@ -481,8 +480,17 @@ impl<E: Element> Record<E> for Tape<E> {
             node: Some(out),
         }
     }
-}
 
+    fn leaf(&self, id: u64, numel: usize) -> Self {
+        let mut state = self.state.borrow_mut();
+        let node = state.new_node(numel);
+        state.leaves.push((id, node));
+        Self {
+            state: Rc::clone(&self.state),
+            node: Some(node),
+        }
+    }
+}
 impl<E: Element> Tracking<E> for Tape<E> {}
 
 /// The gradients a backward pass computed, one per leaf, read with their own types.

@@ -1,0 +1,374 @@
+//! Losses: [`mse`], [`cross_entropy`] from logits with integer class [`Labels`], and
+//! [`binary_cross_entropy_with_logits`]; and [`accuracy`]. Each is one op with its own backward (not a
+//! chain of elementwise ops), stable for large logits, with PyTorch's values and `mean` reduction.
+
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorKind};
+use crate::ops::Merged;
+use crate::tape::internal::Record;
+use crate::{Element, Merge, Rank0, Rank2, Shape, Tensor, Tracking};
+
+/// The class ids of `B` samples, each checked to be below `C` when it is built, so that a bad id in the
+/// data is an error where the data is read, never a silently wrong loss.
+///
+/// ```
+/// use shaped::nn::Labels;
+/// let labels = Labels::<3, 10>::new([0, 9, 4])?;
+/// assert_eq!(labels.as_slice(), &[0, 9, 4]);
+/// let err = Labels::<3, 10>::new([0, 10, 4]).unwrap_err();
+/// assert_eq!(err.to_string(), "class id 10 at position 1 is out of range: there are 10 classes (0 to 9)");
+/// # Ok::<(), shaped::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Labels<const B: usize, const C: usize> {
+    ids: Arc<[usize]>,
+}
+
+impl<const B: usize, const C: usize> Labels<B, C> {
+    /// Labels from an array of `B` class ids.
+    ///
+    /// # Errors
+    /// [`ErrorKind::OutOfRange`] naming the first id that is not below `C`, its position and `C`.
+    pub fn new(ids: [usize; B]) -> Result<Self, Error> {
+        Self::from_slice(&ids)
+    }
+
+    /// Labels from a slice, which must hold exactly `B` class ids.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when the slice does not hold `B` ids; [`ErrorKind::OutOfRange`] naming
+    /// the first id that is not below `C`.
+    ///
+    /// ```
+    /// use shaped::nn::Labels;
+    /// let err = Labels::<4, 3>::from_slice(&[0, 1]).unwrap_err();
+    /// assert_eq!(err.to_string(), "expected 4 class ids, got 2");
+    /// ```
+    pub fn from_slice(ids: &[usize]) -> Result<Self, Error> {
+        if ids.len() != B {
+            return Err(Error::new(
+                ErrorKind::Length,
+                format!("expected {B} class ids, got {}", ids.len()),
+            ));
+        }
+        if let Some((i, &id)) = ids.iter().enumerate().find(|&(_, &id)| id >= C) {
+            return Err(Error::new(
+                ErrorKind::OutOfRange,
+                format!(
+                    "class id {id} at position {i} is out of range: there are {C} classes (0 to {})",
+                    C.saturating_sub(1)
+                ),
+            ));
+        }
+        Ok(Self { ids: ids.into() })
+    }
+
+    /// The class ids.
+    #[must_use]
+    pub fn as_slice(&self) -> &[usize] {
+        &self.ids
+    }
+
+    /// The labels as one-hot rows: `[B, C]`, with a 1 at each sample's class.
+    ///
+    /// ```
+    /// use shaped::nn::Labels;
+    /// use shaped::{Rank2, Tensor};
+    /// let one_hot: Tensor<Rank2<2, 3>> = Labels::<2, 3>::new([2, 0])?.to_one_hot();
+    /// assert_eq!(one_hot.to_array(), [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_one_hot<E: Element>(&self) -> Tensor<Rank2<B, C>, E> {
+        let mut data = vec![E::zero(); B * C];
+        for (b, &id) in self.ids.iter().enumerate() {
+            data[b * C + id] = E::one();
+        }
+        Tensor::from_data(data)
+    }
+}
+
+/// Cross-entropy between the softmax of `logits` (`[B, C]`) and the class `labels`, averaged over the
+/// batch: `mean_b( logsumexp(x_b) - x_b[label_b] )`. PyTorch: `F.cross_entropy(logits, labels)`.
+///
+/// Derivative: `(softmax(x_b) - onehot(label_b)) / B`. Stable: logits of any size (±1000) give finite
+/// values, because the maximum is subtracted before exponentiating.
+///
+/// ```
+/// use shaped::nn::{cross_entropy, Labels};
+/// use shaped::{Tape, Tensor};
+///
+/// let logits = Tensor::from([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]);
+/// let labels = Labels::new([0, 2])?;
+/// let loss = cross_entropy(&logits, &labels);
+/// // row 0: ln(e^2 + 2) - 2; row 1: ln 3
+/// let expected = (((2.0_f64).exp() + 2.0).ln() - 2.0 + 3.0_f64.ln()) / 2.0;
+/// assert!((loss.item() - expected).abs() < 1e-12);
+/// # Ok::<(), shaped::Error>(())
+/// ```
+#[must_use]
+pub fn cross_entropy<const B: usize, const C: usize, E: Element, T: Tracking<E>>(
+    logits: &Tensor<Rank2<B, C>, E, T>,
+    labels: &Labels<B, C>,
+) -> Tensor<Rank0, E, T> {
+    let x = logits.as_slice();
+    let mut probs = vec![E::zero(); B * C];
+    let mut total = E::zero();
+    for b in 0..B {
+        let row = &x[b * C..(b + 1) * C];
+        let p = &mut probs[b * C..(b + 1) * C];
+        let m = row.iter().copied().fold(E::neg_infinity(), E::max);
+        let mut s = E::zero();
+        for (p, &v) in p.iter_mut().zip(row) {
+            *p = (v - m).exp();
+            s += *p;
+        }
+        for p in p.iter_mut() {
+            *p /= s;
+        }
+        total += m + s.ln() - row[labels.ids[b]];
+    }
+    let scale = E::one() / E::from_f64_lossy(B as f64);
+    let out = Arc::new(vec![total * scale]);
+    let tape = logits.tape().record([logits.input()], 1, |[node]| {
+        let ids = Arc::clone(&labels.ids);
+        Box::new(move |dy, grads| {
+            let dx = grads.acc(node.expect("recorded ops have an input that needs a gradient"));
+            let g = dy[0] * scale;
+            for (i, (d, &p)) in dx.iter_mut().zip(&probs).enumerate() {
+                *d += g * p;
+                if ids[i / C] == i % C {
+                    *d -= g;
+                }
+            }
+        })
+    });
+    Tensor::from_parts(out, tape)
+}
+
+/// Mean squared error, `mean((pred - target)^2)`. PyTorch: `F.mse_loss(pred, target)`.
+///
+/// Derivatives: `2 (pred - target) / n` for `pred`, the negative for `target`.
+///
+/// ```
+/// use shaped::nn::mse;
+/// use shaped::Tensor;
+/// let loss = mse(&Tensor::from([1.0, 2.0, 3.0]), &Tensor::from([1.0, 0.0, 5.0]));
+/// assert_eq!(loss.item(), (0.0 + 4.0 + 4.0) / 3.0);
+/// ```
+#[must_use]
+pub fn mse<S: Shape, E: Element, T1, T2>(
+    pred: &Tensor<S, E, T1>,
+    target: &Tensor<S, E, T2>,
+) -> Tensor<Rank0, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + Merge<E, T2>,
+    T2: Tracking<E>,
+{
+    let diff: Vec<E> = pred
+        .as_slice()
+        .iter()
+        .zip(target.as_slice())
+        .map(|(&p, &t)| p - t)
+        .collect();
+    let scale = E::one() / E::from_f64_lossy(S::NUMEL as f64);
+    let out = Arc::new(vec![diff.iter().map(|&d| d * d).sum::<E>() * scale]);
+    let tape = pred.tape().merge(target.tape());
+    let tape = tape.record([pred.input(), target.input()], 1, |[np, nt]| {
+        Box::new(move |dy, grads| {
+            let g = dy[0] * scale * E::from_f64_lossy(2.0);
+            if let Some(np) = np {
+                for (d, &v) in grads.acc(np).iter_mut().zip(&diff) {
+                    *d += g * v;
+                }
+            }
+            if let Some(nt) = nt {
+                for (d, &v) in grads.acc(nt).iter_mut().zip(&diff) {
+                    *d -= g * v;
+                }
+            }
+        })
+    });
+    Tensor::from_parts(out, tape)
+}
+
+/// Binary cross-entropy between `sigmoid(logits)` and `targets` (probabilities in `[0, 1]`), averaged
+/// over all elements: `mean( max(x, 0) - x t + ln(1 + e^-|x|) )`, the stable form PyTorch uses.
+/// PyTorch: `F.binary_cross_entropy_with_logits(logits, targets)`.
+///
+/// Derivatives: `(sigmoid(x) - t) / n` for the logits and `-x / n` for the targets. Finite for logits
+/// of any size.
+///
+/// ```
+/// use shaped::nn::binary_cross_entropy_with_logits as bce;
+/// use shaped::Tensor;
+/// let loss = bce(&Tensor::from([0.0, 1000.0]), &Tensor::from([1.0, 1.0]));
+/// // element 0: ln 2; element 1: ~0
+/// assert!((loss.item() - 2.0_f64.ln() / 2.0).abs() < 1e-12);
+/// ```
+#[must_use]
+pub fn binary_cross_entropy_with_logits<S: Shape, E: Element, T1, T2>(
+    logits: &Tensor<S, E, T1>,
+    targets: &Tensor<S, E, T2>,
+) -> Tensor<Rank0, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + Merge<E, T2>,
+    T2: Tracking<E>,
+{
+    let (x, t) = (logits.data(), targets.data());
+    let zero = E::zero();
+    let total: E = x
+        .iter()
+        .zip(t.iter())
+        .map(|(&x, &t)| x.max(zero) - x * t + (-x.abs()).exp().ln_1p())
+        .sum();
+    let scale = E::one() / E::from_f64_lossy(S::NUMEL as f64);
+    let out = Arc::new(vec![total * scale]);
+    let tape = logits.tape().merge(targets.tape());
+    let tape = tape.record([logits.input(), targets.input()], 1, |[nx, nt]| {
+        let (x, t) = (Arc::clone(x), Arc::clone(t));
+        Box::new(move |dy, grads| {
+            let g = dy[0] * scale;
+            if let Some(nx) = nx {
+                for ((d, &x), &t) in grads.acc(nx).iter_mut().zip(x.iter()).zip(t.iter()) {
+                    *d += g * (sigmoid(x) - t);
+                }
+            }
+            if let Some(nt) = nt {
+                for (d, &x) in grads.acc(nt).iter_mut().zip(x.iter()) {
+                    *d -= g * x;
+                }
+            }
+        })
+    });
+    Tensor::from_parts(out, tape)
+}
+
+/// The logistic function without overflow for large `|x|`.
+fn sigmoid<E: Element>(x: E) -> E {
+    if x >= E::zero() {
+        E::one() / (E::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (E::one() + e)
+    }
+}
+
+/// The fraction of rows of `logits` whose largest entry is at the row's label (the first largest on a
+/// tie; a row containing NaN counts as wrong).
+///
+/// ```
+/// use shaped::nn::{accuracy, Labels};
+/// use shaped::Tensor;
+/// let logits = Tensor::from([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]);
+/// let labels = Labels::new([1, 0, 0, 0])?;
+/// assert_eq!(accuracy(&logits, &labels), 0.75);
+/// # Ok::<(), shaped::Error>(())
+/// ```
+#[must_use]
+pub fn accuracy<const B: usize, const C: usize, E: Element, T: Tracking<E>>(
+    logits: &Tensor<Rank2<B, C>, E, T>,
+    labels: &Labels<B, C>,
+) -> f64 {
+    let x = logits.as_slice();
+    let correct = (0..B)
+        .filter(|&b| {
+            let row = &x[b * C..(b + 1) * C];
+            if row.iter().any(|v| v.is_nan()) {
+                return false;
+            }
+            let best = (0..C).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+            best == labels.ids[b]
+        })
+        .count();
+    correct as f64 / B as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::random;
+    use crate::{Rank1, Rank3, Tape, gradcheck};
+
+    #[test]
+    fn cross_entropy_gradient_literal() {
+        // logits [[0, 0]], label 0: softmax = [0.5, 0.5], d/dx = softmax - onehot = [-0.5, 0.5].
+        let x = Tensor::from([[0.0, 0.0]]);
+        let tape = Tape::new();
+        let loss = cross_entropy(&tape.watch(&x), &Labels::new([0]).unwrap());
+        assert!((loss.item() - 2.0_f64.ln()).abs() < 1e-15);
+        assert_eq!(loss.backward().get(&x).to_array(), [[-0.5, 0.5]]);
+    }
+
+    #[test]
+    fn cross_entropy_is_stable_and_matches_finite_differences() {
+        let x = Tensor::from([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]]);
+        let labels = Labels::new([1, 2]).unwrap();
+        let loss = cross_entropy(&x, &labels);
+        // row 0: logsumexp = 1000, minus -1000 = 2000; row 1: ln 3.
+        assert!((loss.item() - (2000.0 + 3.0_f64.ln()) / 2.0).abs() < 1e-9);
+        let x: Tensor<Rank2<4, 5>, f64> = random(40);
+        let labels = Labels::new([0, 4, 2, 2]).unwrap();
+        gradcheck(|x| cross_entropy(&x, &labels), &x).unwrap();
+        // used twice
+        gradcheck(
+            |x| cross_entropy(&x, &labels) + cross_entropy(&(&x * 2.0), &labels),
+            &x,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn mse_gradients_for_both_sides() {
+        // d/dp mean((p - t)^2) = 2 (p - t) / n = [0, -4/3, 4/3] for p = [1, 2, 3], t = [1, 4, 1]
+        let p = Tensor::from([1.0, 2.0, 3.0]);
+        let t = Tensor::from([1.0, 4.0, 1.0]);
+        let tape = Tape::new();
+        let g = mse(&tape.watch(&p), &tape.watch(&t)).backward();
+        approx::assert_relative_eq!(
+            g.get(&p),
+            Tensor::from([0.0, -4.0 / 3.0, 4.0 / 3.0]),
+            epsilon = 1e-15
+        );
+        approx::assert_relative_eq!(
+            g.get(&t),
+            Tensor::from([0.0, 4.0 / 3.0, -4.0 / 3.0]),
+            epsilon = 1e-15
+        );
+        let p: Tensor<Rank3<2, 2, 3>, f64> = random(41);
+        let t: Tensor<Rank3<2, 2, 3>, f64> = random(42);
+        gradcheck(|p| mse(&p, &t), &p).unwrap();
+        gradcheck(|t| mse(&p, &t), &t).unwrap();
+        gradcheck(|p| mse(&p, &p.exp()), &p).unwrap();
+    }
+
+    #[test]
+    fn bce_with_logits_values_gradients_and_extremes() {
+        // x = 0, t = 0.25: loss = ln 2, d/dx = sigmoid(0) - t = 0.25, d/dt = -x = 0.
+        let x = Tensor::from([0.0]);
+        let t = Tensor::from([0.25]);
+        let tape = Tape::new();
+        let loss = binary_cross_entropy_with_logits(&tape.watch(&x), &tape.watch(&t));
+        assert!((loss.item() - 2.0_f64.ln()).abs() < 1e-15);
+        let g = loss.backward();
+        assert_eq!(g.get(&x).to_vec(), vec![0.25]);
+        assert_eq!(g.get(&t).to_vec(), vec![0.0]);
+        // ±1000: finite, and the exact limits.
+        let big = binary_cross_entropy_with_logits(
+            &Tensor::from([1000.0_f32, -1000.0]),
+            &Tensor::from([0.0, 1.0]),
+        );
+        assert_eq!(big.item(), 1000.0);
+        let x: Tensor<Rank1<6>, f64> = random(43);
+        let t: Tensor<Rank1<6>, f64> = Tensor::uniform(&mut crate::ops::testing::rng(44), 0.0, 1.0);
+        gradcheck(|x| binary_cross_entropy_with_logits(&x, &t), &x).unwrap();
+        gradcheck(|t| binary_cross_entropy_with_logits(&x, &t), &t).unwrap();
+    }
+
+    #[test]
+    fn accuracy_ignores_rows_with_nan() {
+        let logits = Tensor::from([[f64::NAN, 1.0], [0.0, 1.0]]);
+        assert_eq!(accuracy(&logits, &Labels::new([1, 1]).unwrap()), 0.5);
+    }
+}

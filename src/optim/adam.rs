@@ -1,0 +1,187 @@
+//! Adam and AdamW, as `torch.optim.Adam` and `torch.optim.AdamW`.
+
+use core::marker::PhantomData;
+
+use num_traits::{Float, One, Zero};
+
+use super::sgd::check;
+use super::{FlatState, Optimizer};
+use crate::{Element, Module};
+
+/// The state and settings Adam and AdamW share.
+#[derive(Clone, Debug)]
+struct Moments<E: Element> {
+    lr: E,
+    beta1: E,
+    beta2: E,
+    eps: E,
+    weight_decay: E,
+    step: i32,
+    m: FlatState<E>,
+    v: FlatState<E>,
+}
+
+impl<E: Element> Moments<E> {
+    fn new<M: Module<Elem = E>>(model: &M, lr: E, weight_decay: E) -> Self {
+        check("learning rate", lr, lr >= E::zero() && lr.is_finite());
+        Self {
+            lr,
+            beta1: E::from_f64_lossy(0.9),
+            beta2: E::from_f64_lossy(0.999),
+            eps: E::from_f64_lossy(1e-8),
+            weight_decay,
+            step: 0,
+            m: FlatState::zeros(model),
+            v: FlatState::zeros(model),
+        }
+    }
+
+    /// One step; `decoupled` selects AdamW's weight decay (shrink `p`) over Adam's (add to `g`).
+    fn step<M: Module<Elem = E>>(&mut self, model: &mut M, grads: &M::Grads, decoupled: bool) {
+        self.step += 1;
+        let (lr, b1, b2, eps, wd) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay);
+        let one = E::one();
+        let bias1 = one - b1.powi(self.step);
+        let bias2_sqrt = (one - b2.powi(self.step)).sqrt();
+        let step_size = lr / bias1;
+        let shrink = one - lr * wd;
+        FlatState::zip2(&mut self.m, &mut self.v, model, grads, |p, g, m, v| {
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                let g = if decoupled {
+                    *p *= shrink;
+                    g
+                } else {
+                    g + wd * *p
+                };
+                *m = *m + (g - *m) * (one - b1);
+                *v = b2 * *v + (one - b2) * g * g;
+                let denom = v.sqrt() / bias2_sqrt + eps;
+                *p -= step_size * *m / denom;
+            }
+        });
+    }
+}
+
+macro_rules! adam_settings {
+    () => {
+        /// The exponential decay rates of the first and second moment estimates (default 0.9, 0.999).
+        /// Panics unless both are in `[0, 1)`.
+        #[must_use]
+        pub fn betas(mut self, beta1: M::Elem, beta2: M::Elem) -> Self {
+            let (zero, one) = (M::Elem::zero(), M::Elem::one());
+            check("beta1", beta1, beta1 >= zero && beta1 < one);
+            check("beta2", beta2, beta2 >= zero && beta2 < one);
+            self.0.beta1 = beta1;
+            self.0.beta2 = beta2;
+            self
+        }
+
+        /// The term added to the denominator for numerical stability (default 1e-8).
+        #[must_use]
+        pub fn eps(mut self, eps: M::Elem) -> Self {
+            check("eps", eps, eps >= M::Elem::zero());
+            self.0.eps = eps;
+            self
+        }
+
+        /// The weight decay. Panics if negative.
+        #[must_use]
+        pub fn weight_decay(mut self, weight_decay: M::Elem) -> Self {
+            check(
+                "weight decay",
+                weight_decay,
+                weight_decay >= M::Elem::zero(),
+            );
+            self.0.weight_decay = weight_decay;
+            self
+        }
+
+        /// The learning rate.
+        #[must_use]
+        pub fn lr(&self) -> M::Elem {
+            self.0.lr
+        }
+
+        /// Changes the learning rate (for a schedule).
+        pub fn set_lr(&mut self, lr: M::Elem) {
+            check("learning rate", lr, lr >= M::Elem::zero() && lr.is_finite());
+            self.0.lr = lr;
+        }
+    };
+}
+
+/// Adam, with the update rule of `torch.optim.Adam` (weight decay as an L2 term added to the gradient):
+///
+/// ```text
+/// t = t + 1;  g = grad + weight_decay * p
+/// m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
+/// p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+/// ```
+///
+/// ```
+/// use shaped::optim::{Adam, Optimizer};
+/// use shaped::Tensor;
+///
+/// let mut p = Tensor::from([1.0, -1.0]);
+/// let mut adam = Adam::new(&p, 0.1);
+/// // The first step moves each parameter by about lr against the sign of its gradient.
+/// adam.step(&mut p, &Tensor::from([3.0, -0.01]));
+/// approx::assert_relative_eq!(p, Tensor::from([0.9, -0.9]), epsilon = 1e-6);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Adam<M: Module>(Moments<M::Elem>, PhantomData<fn() -> M>);
+
+impl<M: Module> Adam<M> {
+    /// Adam with learning rate `lr` (PyTorch's default is 1e-3) for models of `model`'s type.
+    ///
+    /// Panics if `lr` is negative or not finite.
+    #[must_use]
+    pub fn new(model: &M, lr: M::Elem) -> Self {
+        Self(Moments::new(model, lr, M::Elem::zero()), PhantomData)
+    }
+
+    adam_settings!();
+}
+
+impl<M: Module> Optimizer<M> for Adam<M> {
+    fn step(&mut self, model: &mut M, grads: &M::Grads) {
+        self.0.step(model, grads, false);
+    }
+}
+
+/// AdamW: Adam with decoupled weight decay (`p = p (1 - lr weight_decay)` before the Adam step), the
+/// update rule of `torch.optim.AdamW`. Weight decay defaults to 0.01, as in PyTorch.
+///
+/// ```
+/// use shaped::optim::{AdamW, Optimizer};
+/// use shaped::Tensor;
+///
+/// let mut p = Tensor::from([2.0]);
+/// let mut opt = AdamW::new(&p, 0.1).weight_decay(0.5);
+/// opt.step(&mut p, &Tensor::from([0.0]));
+/// // zero gradient: only the decay acts, p = 2 (1 - 0.1 * 0.5)
+/// assert_eq!(p.to_vec(), vec![1.9]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct AdamW<M: Module>(Moments<M::Elem>, PhantomData<fn() -> M>);
+
+impl<M: Module> AdamW<M> {
+    /// AdamW with learning rate `lr` and weight decay 0.01 for models of `model`'s type.
+    ///
+    /// Panics if `lr` is negative or not finite.
+    #[must_use]
+    pub fn new(model: &M, lr: M::Elem) -> Self {
+        Self(
+            Moments::new(model, lr, M::Elem::from_f64_lossy(0.01)),
+            PhantomData,
+        )
+    }
+
+    adam_settings!();
+}
+
+impl<M: Module> Optimizer<M> for AdamW<M> {
+    fn step(&mut self, model: &mut M, grads: &M::Grads) {
+        self.0.step(model, grads, true);
+    }
+}
