@@ -118,6 +118,10 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
     fn step(&mut self, model: &mut M, grads: &M::Grads) {
         let (lr, momentum, wd) = (self.lr, self.momentum, self.weight_decay);
         let zero = M::Elem::zero();
+        assert!(
+            !self.nesterov || (momentum > zero && self.dampening == zero),
+            "nesterov momentum requires a momentum and zero dampening"
+        );
         if momentum == zero {
             model.zip_mut(grads, &mut |p, g| {
                 for (p, &g) in p.iter_mut().zip(g) {
@@ -127,10 +131,6 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
             });
             return;
         }
-        assert!(
-            !self.nesterov || self.dampening == zero,
-            "nesterov momentum requires a momentum and zero dampening"
-        );
         let (nesterov, keep) = (self.nesterov, M::Elem::one() - self.dampening);
         let first = self.buf.is_none();
         let buf = self.buf.get_or_insert_with(|| FlatState::zeros(model));

@@ -1,0 +1,120 @@
+//! The optimizers' update rules against torch.optim: three steps from the same start with the same
+//! gradients. The expected values were recorded from PyTorch 2.15 in float64 by
+//! `scripts/optim_reference.py`; the first two SGD cases can also be checked by hand (comments).
+
+use shaped::optim::{Adam, AdamW, Optimizer, Sgd};
+use shaped::{Rank1, Tensor};
+
+type P = Tensor<Rank1<3>, f64>;
+
+fn run(mut opt: impl Optimizer<P>, mut p: P) -> Vec<f64> {
+    for g in [[0.1, -0.2, 0.3], [-0.4, 0.5, 0.1], [0.2, 0.2, -0.6]] {
+        opt.step(&mut p, &Tensor::from(g));
+    }
+    p.to_vec()
+}
+
+fn start() -> P {
+    Tensor::from([0.5, -1.0, 2.0])
+}
+
+fn assert_close(got: &[f64], want: &[f64]) {
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g - w).abs() <= 1e-15 + 1e-13 * w.abs(),
+            "got {got:?}, want {want:?}"
+        );
+    }
+}
+
+#[test]
+fn plain_sgd() {
+    // p - 0.1 * (g1 + g2 + g3) = [0.5, -1, 2] - 0.1 * [-0.1, 0.5, -0.2]
+    let p = start();
+    assert_close(&run(Sgd::new(&p, 0.1), p), &[0.51, -1.05, 2.02]);
+}
+
+#[test]
+fn sgd_with_momentum() {
+    // buf1 = g1, buf2 = 0.9 g1 + g2, buf3 = 0.81 g1 + 0.9 g2 + g3; p -= 0.1 (buf1 + buf2 + buf3)
+    let p = start();
+    assert_close(
+        &run(Sgd::new(&p, 0.1).momentum(0.9), p),
+        &[0.5289, -1.0608, 1.9597],
+    );
+}
+
+#[test]
+fn sgd_with_dampening() {
+    let p = start();
+    assert_close(
+        &run(Sgd::new(&p, 0.1).momentum(0.9).dampening(0.1), p),
+        &[0.5233, -1.0493, 1.9556],
+    );
+}
+
+#[test]
+fn sgd_nesterov_with_weight_decay() {
+    let p = start();
+    let opt = Sgd::new(&p, 0.1)
+        .momentum(0.9)
+        .nesterov(true)
+        .weight_decay(0.01);
+    assert_close(
+        &run(opt, p),
+        &[0.5319509619805, -1.096710223961, 1.9680046365119999],
+    );
+}
+
+#[test]
+fn adam() {
+    let p = start();
+    assert_close(
+        &run(Adam::new(&p, 0.01), p),
+        &[0.49669677234642673, -0.9998515828128192, 1.9838046980740491],
+    );
+}
+
+#[test]
+fn adam_with_l2_weight_decay_and_betas() {
+    let p = start();
+    let opt = Adam::new(&p, 0.01).betas(0.8, 0.99).weight_decay(0.1);
+    assert_close(
+        &run(opt, p),
+        &[0.49374063866212287, -0.9957187813659137, 1.9789834387463816],
+    );
+}
+
+#[test]
+fn adamw_decoupled_weight_decay() {
+    let p = start();
+    assert_close(
+        &run(AdamW::new(&p, 0.01).weight_decay(0.1), p),
+        &[0.4952126668096792, -0.996870149659298, 1.9778393967125003],
+    );
+}
+
+#[test]
+#[should_panic(expected = "nesterov momentum requires a momentum and zero dampening")]
+fn nesterov_without_momentum_is_refused() {
+    let mut p = start();
+    let mut opt = Sgd::new(&p, 0.1)
+        .momentum(0.9)
+        .dampening(0.5)
+        .nesterov(true);
+    opt.step(&mut p, &Tensor::zeros());
+}
+
+#[test]
+#[should_panic(expected = "invalid learning rate: -1")]
+fn a_negative_learning_rate_is_refused() {
+    let _ = Sgd::new(&start(), -1.0);
+}
+
+#[test]
+#[should_panic(expected = "nesterov momentum requires a momentum and zero dampening")]
+fn nesterov_with_zero_momentum_is_refused() {
+    let mut p = start();
+    let mut opt = Sgd::new(&p, 0.1).nesterov(true);
+    opt.step(&mut p, &Tensor::zeros());
+}
