@@ -67,6 +67,7 @@
 // The derive macro names the crate `::shaped`; this makes that path work inside the crate too.
 extern crate self as shaped;
 
+pub mod data;
 mod element;
 mod error;
 mod fmt;
