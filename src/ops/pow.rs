@@ -136,6 +136,20 @@ mod tests {
     }
 
     #[test]
+    fn the_most_negative_integer_exponent() {
+        // n = i32::MIN, where n - 1 overflows: d(x^n)/dx = n x^(n-1) = -2^31 at x = 1, and 0 (underflow)
+        // at x = 2.
+        let x = Tensor::from([1.0, 2.0]);
+        let tape = Tape::new();
+        let y = tape.watch(&x).powi(i32::MIN);
+        assert_eq!(y.to_vec(), vec![1.0, 0.0]);
+        assert_eq!(
+            y.sum().backward().get(&x).to_vec(),
+            vec![-2_147_483_648.0, 0.0]
+        );
+    }
+
+    #[test]
     fn gradient_literal() {
         // d(x^3)/dx = 3x^2: [3, 12, 0.75] at x = [1, -2, 0.5].
         let x = Tensor::from([1.0, -2.0, 0.5]);
