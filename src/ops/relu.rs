@@ -1,1 +1,108 @@
-//! (to be written)
+//! `relu`: the rectified linear unit, elementwise.
+
+use crate::{Element, Shape, Tensor, Tracking};
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// `max(x, 0)` elementwise. Derivative: 1 for `x > 0`, 0 for `x <= 0`. PyTorch: `torch.relu`.
+    ///
+    /// At exactly `x = 0` the derivative is **0**, as in PyTorch, JAX and TensorFlow (any value in
+    /// `[0, 1]` is a subgradient there). minima defines it as 1; this crate does not follow it.
+    ///
+    /// A NaN stays NaN (unlike `f64::max`, which would return 0), and its gradient is NaN too, so a NaN
+    /// in the forward pass is visible in the gradients (PyTorch passes the upstream gradient through
+    /// there instead). `relu(-0.0)` is `0.0`.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let x = Tensor::from([1.0, -2.0, 0.0, 3.0]);
+    /// assert_eq!(x.relu().to_vec(), vec![1.0, 0.0, 0.0, 3.0]);
+    /// let tape = Tape::new();
+    /// let g = tape.watch(&x).relu().sum().backward();
+    /// assert_eq!(g.get(&x).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+    /// ```
+    #[must_use]
+    pub fn relu(&self) -> Self {
+        self.unary(
+            // `NaN <= 0` is false, so a NaN passes through.
+            |x| if x <= E::zero() { E::zero() } else { x },
+            |x, _| {
+                if x > E::zero() {
+                    E::one()
+                } else if x <= E::zero() {
+                    E::zero()
+                } else {
+                    x // NaN
+                }
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::testing::random;
+    use crate::{Rank2, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn the_minima_example() {
+        // relu([1, -2, 3]) = [1, 0, 3]
+        assert_eq!(
+            Tensor::from([1.0, -2.0, 3.0]).relu().to_vec(),
+            vec![1.0, 0.0, 3.0]
+        );
+        assert_eq!(
+            Tensor::from([1.0_f32, -2.0, 3.0]).relu().to_vec(),
+            vec![1.0_f32, 0.0, 3.0]
+        );
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // d relu(x)/dx = 1 for x > 0, 0 for x <= 0, so 0 at exactly 0 (minima says 1; PyTorch says 0).
+        let x = Tensor::from([
+            -1.0,
+            0.0,
+            -0.0,
+            1e-300,
+            2.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]);
+        let tape = Tape::new();
+        let g = tape.watch(&x).relu().sum().backward().get(&x);
+        assert_eq!(g.to_vec(), vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn nan_stays_nan_in_value_and_gradient() {
+        let x = Tensor::from([f64::NAN, -0.0]);
+        let tape = Tape::new();
+        let y = tape.watch(&x).relu();
+        let v = y.to_vec();
+        assert!(v[0].is_nan());
+        assert!(v[1] == 0.0 && v[1].is_sign_positive());
+        let g = y.sum().backward().get(&x).to_vec();
+        assert!(g[0].is_nan());
+        assert_eq!(g[1], 0.0);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let x: Tensor<Rank2<4, 4>, f64> = random(81);
+        // Central differences straddle the kink only within eps = 1e-6 of 0.
+        assert!(x.as_slice().iter().all(|v| v.abs() > 1e-3));
+        assert!(x.as_slice().iter().any(|&v| v < 0.0) && x.as_slice().iter().any(|&v| v > 0.0));
+        let w: Tensor<Rank2<4, 4>, f64> = random(82);
+        gradcheck(|x| (x.relu() * &w).sum(), &x).unwrap();
+    }
+
+    #[test]
+    fn an_operand_used_twice_counts_twice() {
+        // f = sum(relu(x) * x): df/dx = 2x for x > 0, 0 for x < 0.
+        let x = Tensor::from([-1.5, 2.0]);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let g = (xt.relu() * &xt).sum().backward().get(&x);
+        assert_eq!(g.to_vec(), vec![0.0, 4.0]);
+    }
+}
