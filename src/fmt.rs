@@ -190,8 +190,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> fmt::Debug for Tensor<S, E, T> {
     /// let t = Tensor::from([[1.0_f32, 2.0], [3.0, 4.0]]);
     /// assert_eq!(format!("{t:?}"), "Tensor([[1.0, 2.0],\n        [3.0, 4.0]], shape=[2, 2], dtype=f32)");
     /// // Large tensors show the edges of each axis.
-    /// let big: Tensor<Rank1<2000>> = Tensor::from_fn(|[i]| i as f32);
-    /// assert_eq!(format!("{big:?}"), "Tensor([0.0, 1.0, 2.0, ..., 1997.0, 1998.0, 1999.0], shape=[2000], dtype=f32)");
+    /// let big = Tensor::<Rank1<2000>>::from_fn(|[i]| i as f32);
+    /// assert_eq!(format!("{big:?}"), "Tensor([   0.0,    1.0,    2.0, ..., 1997.0, 1998.0, 1999.0], shape=[2000], dtype=f32)");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const OPEN: &str = "Tensor(";

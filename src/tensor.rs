@@ -291,7 +291,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     ///
     /// ```
     /// use shaped::{Rank2, Tensor};
-    /// let t: Tensor<Rank2<2, 3>> = Tensor::from_fn(|[i, j]| (10 * i + j) as f32);
+    /// let t = Tensor::<Rank2<2, 3>>::from_fn(|[i, j]| (10 * i + j) as f32);
     /// assert_eq!(t.to_array(), [[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]]);
     /// ```
     #[must_use]

@@ -14,7 +14,7 @@ use crate::{Element, Shape, Tensor, Tracking};
 /// let b = Tensor::from([[7.0, 8.0, 9.0], [10.0, 11.0, 12.0]]);
 /// assert_eq!((&a + &b).to_array(), [[8.0, 10.0, 12.0], [14.0, 16.0, 18.0]]);
 /// assert_eq!((a + 1.0).to_array(), [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]);
-/// assert_eq!((10.0 + b).to_vec()[0], 17.0);
+/// assert_eq!((10.0_f64 + b).to_vec()[0], 17.0);
 /// ```
 fn add<S: Shape, E: Element, T1, T2>(
     a: &Tensor<S, E, T1>,

@@ -13,7 +13,7 @@ use crate::{Element, Shape, Tensor, Tracking};
 /// let b = Tensor::from([4.0, 5.0, 6.0]);
 /// assert_eq!((&a * &b).to_vec(), vec![4.0, 10.0, 18.0]);
 /// assert_eq!((&a * 5.0).to_vec(), vec![5.0, 10.0, 15.0]);
-/// assert_eq!((2.0 * a).to_vec(), vec![2.0, 4.0, 6.0]);
+/// assert_eq!((2.0_f64 * a).to_vec(), vec![2.0, 4.0, 6.0]);
 /// ```
 fn mul<S: Shape, E: Element, T1, T2>(
     a: &Tensor<S, E, T1>,
