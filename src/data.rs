@@ -177,7 +177,7 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     pub fn batches<const B: usize, E: Element>(
         &self,
     ) -> impl Iterator<Item = (Tensor<Rank2<B, F>, E>, Labels<B, C>)> + '_ {
-        let count = if B == 0 { 0 } else { self.len() / B };
+        let count = self.len().checked_div(B).unwrap_or(0);
         (0..count).map(move |k| self.batch_at::<B, E>(k * B))
     }
 
@@ -185,7 +185,7 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     pub fn remainder<const B: usize, E: Element>(
         &self,
     ) -> impl Iterator<Item = (Tensor<Rank2<1, F>, E>, Labels<1, C>)> + '_ {
-        let start = if B == 0 { 0 } else { self.len() / B * B };
+        let start = self.len().checked_div(B).unwrap_or(0) * B;
         (start..self.len()).map(move |i| self.batch_at::<1, E>(i))
     }
 
@@ -242,7 +242,10 @@ mod tests {
 
     #[test]
     fn batches_and_remainder_cover_every_row_once() {
-        let text: String = (0..7).map(|i| format!("{i},{}\n", i % 2)).collect();
+        let text: String = (0..7)
+            .map(|i| format!("{i},{}\n", i % 2))
+            .collect::<Vec<_>>()
+            .concat();
         let d = Dataset::<1, 2>::from_csv(&text, false).unwrap();
         let mut seen: Vec<f64> = d
             .batches::<3, f64>()
@@ -259,12 +262,15 @@ mod tests {
 
     #[test]
     fn shuffling_keeps_rows_with_their_labels() {
-        let text: String = (0..20).map(|i| format!("{i},{}\n", i % 4)).collect();
+        let text: String = (0..20)
+            .map(|i| format!("{i},{}\n", i % 4))
+            .collect::<Vec<_>>()
+            .concat();
         let d = Dataset::<1, 4>::from_csv(&text, false).unwrap();
         let s = d.clone().shuffled(&mut crate::ops::testing::rng(3));
         assert_ne!(s.features(), d.features());
         for (row, &label) in s.features().iter().zip(s.labels()) {
-            assert_eq!(row[0] as usize % 4, label);
+            assert_eq!(row[0] % 4.0, label as f64);
         }
     }
 }

@@ -81,6 +81,7 @@ macro_rules! element {
             const NAME: &'static str = $name;
 
             #[inline]
+            #[allow(clippy::cast_possible_truncation)]
             fn from_f64_lossy(v: f64) -> Self {
                 v as $t
             }

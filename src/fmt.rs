@@ -129,7 +129,7 @@ fn write_values<S: Shape, E: Element>(
     let strides = crate::shape::strides_of(S::DIMS);
     let mut width = 0;
     visit_shown(S::DIMS, &strides, elide, 0, 0, &mut |off| {
-        width = width.max(cells[off].len())
+        width = width.max(cells[off].len());
     });
     Body {
         cells: &cells,

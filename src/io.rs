@@ -49,11 +49,12 @@ fn dtype_name(d: Dtype) -> String {
 }
 
 fn to_le_bytes<E: Element>(values: &[E]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(values.len() * size_of::<E>());
+    let mut out = Vec::with_capacity(size_of_val(values));
     for v in values {
         // Exact: an f32 converts to f64 and back without change.
         let x = v.to_f64().unwrap_or(f64::NAN);
         if E::NAME == "f32" {
+            #[allow(clippy::cast_possible_truncation)]
             out.extend_from_slice(&(x as f32).to_le_bytes());
         } else {
             out.extend_from_slice(&x.to_le_bytes());

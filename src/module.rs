@@ -35,6 +35,13 @@ use core::fmt;
 
 use crate::{Element, Error, Grads, NoTape, Shape, Tensor};
 
+/// The visitor of [`Module::visit`]: `f(name, values, dims)`.
+pub type Visit<'a, E> = dyn FnMut(&str, &[E], &'static [usize]) + 'a;
+/// The visitor of [`Module::visit_mut`]: `f(name, values, dims)`.
+pub type VisitMut<'a, E> = dyn FnMut(&str, &mut [E], &'static [usize]) + 'a;
+/// The visitor of [`Module::zip_mut`]: `f(mine, theirs)`.
+pub type ZipMut<'a, E> = dyn FnMut(&mut [E], &[E]) + 'a;
+
 /// The name and dimensions of one parameter tensor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParamInfo {
@@ -63,18 +70,14 @@ pub trait Module: Send + Sync + 'static {
 
     /// Calls `f(name, values, dims)` for every parameter tensor, in field order. `path` is the prefix
     /// of the names (empty at the root); it is restored before returning.
-    fn visit(&self, path: &mut String, f: &mut dyn FnMut(&str, &[Self::Elem], &'static [usize]));
+    fn visit(&self, path: &mut String, f: &mut Visit<'_, Self::Elem>);
 
     /// Like [`visit`](Module::visit), with the values mutable (loading, in-place updates).
-    fn visit_mut(
-        &mut self,
-        path: &mut String,
-        f: &mut dyn FnMut(&str, &mut [Self::Elem], &'static [usize]),
-    );
+    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, Self::Elem>);
 
     /// Walks this tree and `other` (of the gradient type) together, calling `f(mine, theirs)` for each
     /// pair of tensors. Optimizers update parameters with it; on gradients it accumulates.
-    fn zip_mut(&mut self, other: &Self::Grads, f: &mut dyn FnMut(&mut [Self::Elem], &[Self::Elem]));
+    fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, Self::Elem>);
 
     /// Reads this model's gradients out of a backward pass's [`Grads`], one typed tensor per parameter
     /// (zeros for a parameter the loss did not use).
@@ -101,7 +104,7 @@ pub trait Module: Send + Sync + 'static {
             out.push(ParamInfo {
                 name: name.to_owned(),
                 dims,
-            })
+            });
         });
         out
     }
@@ -166,19 +169,15 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
     type Elem = E;
     type Grads = Tensor<S, E>;
 
-    fn visit(&self, path: &mut String, f: &mut dyn FnMut(&str, &[E], &'static [usize])) {
+    fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         f(path, self.as_slice(), S::DIMS);
     }
 
-    fn visit_mut(
-        &mut self,
-        path: &mut String,
-        f: &mut dyn FnMut(&str, &mut [E], &'static [usize]),
-    ) {
+    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
         f(path, self.as_mut_slice(), S::DIMS);
     }
 
-    fn zip_mut(&mut self, other: &Self, f: &mut dyn FnMut(&mut [E], &[E])) {
+    fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
         f(self.as_mut_slice(), other.as_slice());
     }
 
@@ -196,23 +195,19 @@ impl<M: Module> Module for Option<M> {
     type Elem = M::Elem;
     type Grads = Option<M::Grads>;
 
-    fn visit(&self, path: &mut String, f: &mut dyn FnMut(&str, &[M::Elem], &'static [usize])) {
+    fn visit(&self, path: &mut String, f: &mut Visit<'_, M::Elem>) {
         if let Some(m) = self {
             m.visit(path, f);
         }
     }
 
-    fn visit_mut(
-        &mut self,
-        path: &mut String,
-        f: &mut dyn FnMut(&str, &mut [M::Elem], &'static [usize]),
-    ) {
+    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, M::Elem>) {
         if let Some(m) = self {
             m.visit_mut(path, f);
         }
     }
 
-    fn zip_mut(&mut self, other: &Self::Grads, f: &mut dyn FnMut(&mut [M::Elem], &[M::Elem])) {
+    fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, M::Elem>) {
         if let (Some(m), Some(o)) = (self, other) {
             m.zip_mut(o, f);
         }

@@ -53,7 +53,7 @@ use std::sync::Arc;
 use crate::{Element, Rank0, Shape, Tensor};
 
 pub(crate) mod internal {
-    use super::*;
+    use super::{Element, Tape};
 
     /// Index of a node (a value that may need a gradient) on a tape.
     pub type NodeId = u32;
@@ -182,7 +182,7 @@ impl<E: Element> Record<E> for NoTape {
         Input::Untracked { id, numel }
     }
 
-    #[inline(always)]
+    #[inline]
     fn record<const N: usize>(
         &self,
         _inputs: [Input<'_, E>; N],

@@ -353,7 +353,8 @@ impl<S: Shape, E: Element> Tensor<S, E> {
 
     /// Independent samples of the uniform distribution on `[low, high)`.
     ///
-    /// Panics if `low >= high` or either is not finite.
+    /// # Panics
+    /// If `low >= high` or either is not finite.
     ///
     /// ```
     /// use rand::SeedableRng;
@@ -718,6 +719,7 @@ impl<
     /// assert_eq!(t.to_array(), [[[[[[1.0, 2.0, 3.0]]]]]]);
     /// ```
     #[must_use]
+    #[allow(clippy::type_complexity)]
     pub fn to_array(&self) -> [[[[[[E; G]; F]; D]; C]; B]; A] {
         let d = self.as_slice();
         arr(|a| {
@@ -745,6 +747,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn nested_arrays_round_trip_at_every_rank() {
         let v = [1.0, 2.0];
         assert_eq!(Tensor::from(v).to_array(), v);

@@ -142,7 +142,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let members: Vec<&Member> = params.iter().map(|f| &f.member).collect();
     let segments: Vec<&String> = params.iter().map(|f| &f.segment).collect();
     let visitors = quote! {
-        fn visit(&self, path: &mut ::std::string::String, f: &mut dyn FnMut(&str, &[Self::Elem], &'static [usize])) {
+        fn visit(&self, path: &mut ::std::string::String, f: &mut ::shaped::module::Visit<'_, Self::Elem>) {
             #(
                 let len = ::shaped::module::push_segment(path, #segments);
                 #m::visit(&self.#members, path, f);
@@ -153,7 +153,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         fn visit_mut(
             &mut self,
             path: &mut ::std::string::String,
-            f: &mut dyn FnMut(&str, &mut [Self::Elem], &'static [usize]),
+            f: &mut ::shaped::module::VisitMut<'_, Self::Elem>,
         ) {
             #(
                 let len = ::shaped::module::push_segment(path, #segments);
@@ -162,7 +162,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             )*
         }
 
-        fn zip_mut(&mut self, other: &Self::Grads, f: &mut dyn FnMut(&mut [Self::Elem], &[Self::Elem])) {
+        fn zip_mut(&mut self, other: &Self::Grads, f: &mut ::shaped::module::ZipMut<'_, Self::Elem>) {
             #( #m::zip_mut(&mut self.#members, &other.#members, f); )*
         }
     };

@@ -1,4 +1,4 @@
-//! Adam and AdamW, as `torch.optim.Adam` and `torch.optim.AdamW`.
+//! `Adam` and `AdamW`, as `torch.optim.Adam` and `torch.optim.AdamW`.
 
 use core::marker::PhantomData;
 
