@@ -43,9 +43,9 @@ mod matmul;
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
 #[allow(unused_imports)]
 pub use {
-    abs::*, add::*, bilinear::*, broadcast::*, div::*, exp::*, inner::*, linear::*, ln::*, logsumexp::*,
-    matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*, reshape::*, sigmoid::*,
-    softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
+    abs::*, add::*, bilinear::*, broadcast::*, div::*, exp::*, inner::*, linear::*, ln::*,
+    logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
+    reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
