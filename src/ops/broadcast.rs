@@ -1,1 +1,376 @@
-//! (to be written)
+//! `broadcast_to`: a tensor repeated along new leading axes and along its axes of size 1, with numpy's
+//! broadcasting rules.
+
+use std::sync::Arc;
+
+use crate::shape::strides_of;
+use crate::{Element, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tensor, Tracking};
+
+/// The rank half of numpy's broadcasting rule, for [`Tensor::broadcast_to`]: the target shape `Dst`
+/// has at least as many axes as `Self`.
+///
+/// Implemented for every pair of ranks `0 <= rank(Self) <= rank(Dst) <= 6`, whatever the dimensions.
+/// The other half of the rule (each source dimension is 1 or equals the target dimension it aligns
+/// with) cannot be a trait on stable Rust: an impl for "size 1" would overlap the impl for "equal
+/// sizes".
+/// It is a `const` assertion inside `broadcast_to`, reported by `cargo build`, not `cargo check`.
+///
+/// ```
+/// use shaped::{BroadcastTo, Rank1, Rank3};
+/// fn rank_fits<S: BroadcastTo<D>, D>() {}
+/// rank_fits::<Rank1<3>, Rank3<5, 2, 3>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "cannot broadcast `{Self}` to `{Dst}`: the target has fewer axes than the source",
+    label = "`broadcast_to` can add leading axes, never remove them",
+    note = "numpy's rule: the source's axes align with the target's last axes, and each source \
+            dimension must equal the target's or be 1; to drop an axis, reduce it (`sum_axis`) or \
+            `reshape`"
+)]
+pub trait BroadcastTo<Dst>: Shape {}
+
+macro_rules! broadcast_to {
+    ($( $src:ident [$($s:ident),*] => $dst:ident [$($d:ident),*] ; )*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<$(const $s: usize,)* $(const $d: usize),*> BroadcastTo<$dst<$($d),*>> for $src<$($s),*> {}
+    )*};
+}
+
+broadcast_to! {
+    Rank0 [] => Rank0 [];
+    Rank0 [] => Rank1 [Y0];
+    Rank0 [] => Rank2 [Y0, Y1];
+    Rank0 [] => Rank3 [Y0, Y1, Y2];
+    Rank0 [] => Rank4 [Y0, Y1, Y2, Y3];
+    Rank0 [] => Rank5 [Y0, Y1, Y2, Y3, Y4];
+    Rank0 [] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+    Rank1 [X0] => Rank1 [Y0];
+    Rank1 [X0] => Rank2 [Y0, Y1];
+    Rank1 [X0] => Rank3 [Y0, Y1, Y2];
+    Rank1 [X0] => Rank4 [Y0, Y1, Y2, Y3];
+    Rank1 [X0] => Rank5 [Y0, Y1, Y2, Y3, Y4];
+    Rank1 [X0] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+    Rank2 [X0, X1] => Rank2 [Y0, Y1];
+    Rank2 [X0, X1] => Rank3 [Y0, Y1, Y2];
+    Rank2 [X0, X1] => Rank4 [Y0, Y1, Y2, Y3];
+    Rank2 [X0, X1] => Rank5 [Y0, Y1, Y2, Y3, Y4];
+    Rank2 [X0, X1] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+    Rank3 [X0, X1, X2] => Rank3 [Y0, Y1, Y2];
+    Rank3 [X0, X1, X2] => Rank4 [Y0, Y1, Y2, Y3];
+    Rank3 [X0, X1, X2] => Rank5 [Y0, Y1, Y2, Y3, Y4];
+    Rank3 [X0, X1, X2] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+    Rank4 [X0, X1, X2, X3] => Rank4 [Y0, Y1, Y2, Y3];
+    Rank4 [X0, X1, X2, X3] => Rank5 [Y0, Y1, Y2, Y3, Y4];
+    Rank4 [X0, X1, X2, X3] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+    Rank5 [X0, X1, X2, X3, X4] => Rank5 [Y0, Y1, Y2, Y3, Y4];
+    Rank5 [X0, X1, X2, X3, X4] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+    Rank6 [X0, X1, X2, X3, X4, X5] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+}
+
+/// Whether `src` broadcasts to `dst` (numpy's rule, with `dst` at least as long): aligned from the
+/// right, every source dimension equals the target's or is 1.
+const fn sizes_broadcast(src: &[usize], dst: &[usize]) -> bool {
+    if src.len() > dst.len() {
+        return false;
+    }
+    let offset = dst.len() - src.len();
+    let mut i = 0;
+    while i < src.len() {
+        if src[i] != 1 && src[i] != dst[offset + i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The largest rank a shape has.
+const MAX_RANK: usize = 6;
+
+/// The strides with which to read a source of dimensions `src` as if it had dimensions `dst`: 0 on
+/// the new leading axes and on the stretched axes of size 1, the row-major stride elsewhere.
+fn broadcast_strides(src: &[usize], dst: &[usize]) -> [usize; MAX_RANK] {
+    let offset = dst.len() - src.len();
+    let src_strides = strides_of(src);
+    let mut strides = [0; MAX_RANK];
+    for (i, (&d, &s)) in src.iter().zip(&src_strides).enumerate() {
+        if d != 1 {
+            strides[offset + i] = s;
+        }
+    }
+    strides
+}
+
+/// Visits the target of dimensions `dst` in row-major order, one row (last axis) at a time, with the
+/// offset into the source of the row's first element: `visit(row_index, src_offset)`.
+fn for_each_row(dst: &[usize], strides: &[usize; MAX_RANK], mut visit: impl FnMut(usize, usize)) {
+    let rank = dst.len();
+    let numel: usize = dst.iter().product();
+    if numel == 0 {
+        return;
+    }
+    if rank == 0 {
+        visit(0, 0);
+        return;
+    }
+    let rows = numel / dst[rank - 1];
+    let mut index = [0; MAX_RANK];
+    let mut base = 0;
+    for row in 0..rows {
+        visit(row, base);
+        for axis in (0..rank - 1).rev() {
+            index[axis] += 1;
+            base += strides[axis];
+            if index[axis] < dst[axis] {
+                break;
+            }
+            base -= strides[axis] * dst[axis];
+            index[axis] = 0;
+        }
+    }
+}
+
+/// Writes `x` (dimensions `src`) broadcast to dimensions `dst` into `out`.
+fn broadcast_forward<E: Copy>(x: &[E], src: &[usize], dst: &[usize], out: &mut [E]) {
+    let strides = broadcast_strides(src, dst);
+    let (n, step) = match dst.last() {
+        Some(&n) => (n, strides[dst.len() - 1]),
+        None => (1, 0),
+    };
+    for_each_row(dst, &strides, |row, base| {
+        let out = &mut out[row * n..(row + 1) * n];
+        if step == 0 {
+            out.fill(x[base]);
+        } else {
+            out.copy_from_slice(&x[base..base + n]);
+        }
+    });
+}
+
+/// Adds `dy` (dimensions `dst`) into `dx` (dimensions `src`), summing over the axes that the forward
+/// added or stretched.
+fn broadcast_backward<E: Element>(dy: &[E], src: &[usize], dst: &[usize], dx: &mut [E]) {
+    let strides = broadcast_strides(src, dst);
+    let (n, step) = match dst.last() {
+        Some(&n) => (n, strides[dst.len() - 1]),
+        None => (1, 0),
+    };
+    for_each_row(dst, &strides, |row, base| {
+        let g = &dy[row * n..(row + 1) * n];
+        if step == 0 {
+            dx[base] += crate::ops::sum::sum_slice(g);
+        } else {
+            for (d, &v) in dx[base..base + n].iter_mut().zip(g) {
+                *d += v;
+            }
+        }
+    });
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// The tensor repeated to shape `Dst` with numpy's broadcasting rules: the axes of `S` align with
+    /// the last axes of `Dst`; each dimension of `S` must equal the target's or be 1 (then the tensor
+    /// is repeated along that axis); the leading axes `Dst` has in addition are new, and the tensor is
+    /// repeated along them. `y[i_0, .., i_n] = x[j]` with `j_k = 0` on stretched axes and `j_k` the
+    /// aligned `i` elsewhere.
+    ///
+    /// Derivative: the gradient is summed over the added and the stretched axes (and reshaped to
+    /// `S`).
+    ///
+    /// PyTorch: `x.expand(Dst)` / `x.broadcast_to(Dst)`; numpy: `np.broadcast_to(x, Dst)`. Unlike
+    /// those, the result is a new buffer (the repeated values are written out), so it is an
+    /// ordinary tensor for every other op.
+    ///
+    /// A target with fewer axes than `S` is a type error ([`BroadcastTo`]), reported by `cargo check`.
+    /// A dimension that is neither equal nor 1 (`[2, 3]` to `[4, 3]`) is a `const` assertion,
+    /// reported by `cargo build` and `cargo test` but **not** by `cargo check` or clippy: stable Rust
+    /// cannot express "equal or 1" as trait impls that do not overlap.
+    ///
+    /// ```
+    /// use shaped::{Rank2, Rank3, Tensor};
+    /// // minima's BroadcastTo((3, 3)) of [1, 2, 3]
+    /// let a = Tensor::from([1.0, 2.0, 3.0]);
+    /// assert_eq!(a.broadcast_to::<Rank2<3, 3>>().to_array(), [[1.0, 2.0, 3.0]; 3]);
+    /// // a column (2, 1) stretched along its size-1 axis and repeated along a new leading axis
+    /// let c = Tensor::from([[1.0], [2.0]]);
+    /// let y = c.broadcast_to::<Rank3<2, 2, 3>>();
+    /// assert_eq!(y.to_array(), [[[1.0; 3], [2.0; 3]], [[1.0; 3], [2.0; 3]]]);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use shaped::{Rank1, Tensor};
+    /// let m = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// let _ = m.broadcast_to::<Rank1<2>>(); // a target cannot have fewer axes
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use shaped::{Rank2, Tensor};
+    /// let m = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let _ = m.broadcast_to::<Rank2<4, 3>>(); // 2 is neither 4 nor 1 (reported by `cargo build`)
+    /// ```
+    #[must_use]
+    pub fn broadcast_to<Dst: Shape>(&self) -> Tensor<Dst, E, T>
+    where
+        S: BroadcastTo<Dst>,
+    {
+        const {
+            assert!(
+                sizes_broadcast(S::DIMS, Dst::DIMS),
+                "broadcast_to: every source dimension must equal the target dimension it aligns with \
+                 (counting from the last axis) or be 1; the two shapes are named below"
+            );
+        }
+        let mut y = vec![E::zero(); Dst::NUMEL];
+        broadcast_forward(self.data(), S::DIMS, Dst::DIMS, &mut y);
+        let tape = self.tape().record([self.input()], Dst::NUMEL, |[node]| {
+            Box::new(move |dy, grads| {
+                // `record` builds this closure only when the one input needs a gradient.
+                let Some(node) = node else { return };
+                let dx = grads.acc(node);
+                broadcast_backward(dy, S::DIMS, Dst::DIMS, dx);
+            })
+        });
+        Tensor::from_parts(Arc::new(y), tape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sizes_broadcast;
+    use crate::ops::testing::random;
+    use crate::{Rank0, Rank1, Rank2, Rank3, Rank4, Rank6, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn the_size_rule() {
+        assert!(sizes_broadcast(&[3], &[3, 3]));
+        assert!(sizes_broadcast(&[2, 1], &[5, 2, 7]));
+        assert!(sizes_broadcast(&[], &[4]));
+        assert!(!sizes_broadcast(&[2, 3], &[4, 3]));
+        assert!(!sizes_broadcast(&[3], &[3, 2]));
+        assert!(!sizes_broadcast(&[1, 1], &[1]));
+    }
+
+    #[test]
+    fn the_minima_examples() {
+        // BroadcastTo((3, 3)) of [1, 2, 3]: [[1, 2, 3], [1, 2, 3], [1, 2, 3]].
+        let a = Tensor::from([1.0, 2.0, 3.0]);
+        assert_eq!(
+            a.broadcast_to::<Rank2<3, 3>>().to_array(),
+            [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+        );
+        // BroadcastTo((5, 2, 3)) of a (2, 3), out_grad = ones: the source is padded to [1, 2, 3]
+        // (not [3]: see ERRATA), the sum is over axis 0, and every gradient element is 5.
+        let a = Tensor::from([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]);
+        let tape = Tape::new();
+        let b = tape.watch(&a).broadcast_to::<Rank3<5, 2, 3>>();
+        assert_eq!(b.shape(), [5, 2, 3]);
+        let g = b.backward_with(&Tensor::ones());
+        assert_eq!(g.get(&a).to_array(), [[5.0; 3]; 2]);
+    }
+
+    #[test]
+    fn the_pytorch_expand_example() {
+        // a = [1, 2, 3] expanded to (3, 3); out = sum(b) gives a.grad = [3, 3, 3], and
+        // out_grad [[1, 2, 3]] * 3 rows gives the column sums [3, 6, 9].
+        let a = Tensor::from([1.0, 2.0, 3.0]);
+        let tape = Tape::new();
+        let g = tape
+            .watch(&a)
+            .broadcast_to::<Rank2<3, 3>>()
+            .sum()
+            .backward();
+        assert_eq!(g.get(&a).to_array(), [3.0, 3.0, 3.0]);
+        let tape = Tape::new();
+        let b = tape.watch(&a).broadcast_to::<Rank2<3, 3>>();
+        let g = b.backward_with(&Tensor::from([[1.0, 2.0, 3.0]; 3]));
+        assert_eq!(g.get(&a).to_array(), [3.0, 6.0, 9.0]);
+    }
+
+    #[test]
+    fn stretching_size_one_axes_in_the_middle() {
+        let x: Tensor<Rank3<2, 1, 3>, f64> = random(40);
+        let y = x.broadcast_to::<Rank4<2, 2, 4, 3>>();
+        let want = Tensor::<Rank4<2, 2, 4, 3>, f64>::from_fn(|[_, b, _, d]| x[[b, 0, d]]);
+        assert_eq!(y, want);
+        // A column stretched along the last axis (stride 0 in the inner loop).
+        let c = Tensor::from([[1.0], [2.0]]);
+        assert_eq!(
+            c.broadcast_to::<Rank2<2, 3>>().to_array(),
+            [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+        );
+        // A scalar fills any shape; the identity broadcast copies.
+        let s = Tensor::from(7.0);
+        assert_eq!(s.broadcast_to::<Rank2<2, 2>>().to_array(), [[7.0; 2]; 2]);
+        assert_eq!(s.broadcast_to::<Rank0>().item(), 7.0);
+        assert_eq!(x.broadcast_to::<Rank3<2, 1, 3>>(), x);
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // f = sum(broadcast([[a0], [a1]] -> (2, 2, 3)) * w): df/da_i = sum over the new axis 0 and the
+        // stretched axis 2 of w[:, i, :].
+        let a = Tensor::from([[1.0], [2.0]]);
+        let w = Tensor::<Rank3<2, 2, 3>, f64>::from_fn(|[k, i, j]| (100 * k + 10 * i + j) as f64);
+        let tape = Tape::new();
+        let g = (tape.watch(&a).broadcast_to::<Rank3<2, 2, 3>>() * &w)
+            .sum()
+            .backward();
+        // i = 0: (0 + 1 + 2) + (100 + 101 + 102) = 306; i = 1: (10 + 11 + 12) + (110 + 111 + 112) = 366
+        assert_eq!(g.get(&a).to_array(), [[306.0], [366.0]]);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let x: Tensor<Rank2<3, 1>, f64> = random(41);
+        let w: Tensor<Rank3<2, 3, 4>, f64> = random(42);
+        gradcheck(|x| (x.broadcast_to::<Rank3<2, 3, 4>>() * &w).sum(), &x).unwrap();
+        let v: Tensor<Rank1<4>, f64> = random(43);
+        let w6: Tensor<Rank6<2, 1, 2, 1, 3, 4>, f64> = random(44);
+        gradcheck(
+            |v| (v.broadcast_to::<Rank6<2, 1, 2, 1, 3, 4>>().exp() * &w6).sum(),
+            &v,
+        )
+        .unwrap();
+        let s: Tensor<Rank0, f64> = random(45);
+        let w2: Tensor<Rank2<2, 3>, f64> = random(46);
+        gradcheck(|s| (s.broadcast_to::<Rank2<2, 3>>() * &w2).sum(), &s).unwrap();
+        // used twice: broadcast to two targets, and once unbroadcast
+        let x1: Tensor<Rank2<1, 3>, f64> = random(47);
+        let c1: Tensor<Rank2<1, 3>, f64> = random(48);
+        gradcheck(
+            |x| {
+                (x.broadcast_to::<Rank2<2, 3>>() * x.broadcast_to::<Rank2<2, 3>>()).sum()
+                    + (x.broadcast_to::<Rank3<2, 1, 3>>() * &c1.broadcast_to::<Rank3<2, 1, 3>>())
+                        .sum()
+                    + (x * &c1).sum()
+            },
+            &x1,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn used_twice_accumulates() {
+        // f = sum(b(x) * b(x)) with b: (1, 2) -> (3, 2): df/dx_j = sum over 3 rows of 2 x_j = 6 x_j.
+        let x = Tensor::from([[1.0, -2.0]]);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let b = xt.broadcast_to::<Rank2<3, 2>>();
+        let g = (b.clone() * b).sum().backward();
+        assert_eq!(g.get(&x).to_array(), [[6.0, -12.0]]);
+    }
+
+    #[test]
+    fn zero_sized_targets() {
+        let x = Tensor::from([1.0, 2.0]);
+        let y = x.broadcast_to::<Rank2<0, 2>>();
+        assert_eq!(y.numel(), 0);
+        let tape = Tape::new();
+        let g = tape
+            .watch(&x)
+            .broadcast_to::<Rank2<0, 2>>()
+            .sum()
+            .backward();
+        assert_eq!(g.get(&x).to_array(), [0.0, 0.0]);
+    }
+}

@@ -1,1 +1,287 @@
-//! (to be written)
+//! `max`: the largest element, of all elements or along one axis.
+
+use std::sync::Arc;
+
+use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
+
+/// Writes the maximum of `x`, seen as `[outer, len, inner]`, over its middle axis into `out`
+/// (`[outer, inner]`). A NaN anywhere in a reduced set makes its maximum NaN; an empty set gives
+/// `-inf`.
+pub(crate) fn max_middle<E: Element>(
+    x: &[E],
+    outer: usize,
+    len: usize,
+    inner: usize,
+    out: &mut [E],
+) {
+    for o in 0..outer {
+        let row = &mut out[o * inner..(o + 1) * inner];
+        row.fill(E::neg_infinity());
+        for l in 0..len {
+            let src = &x[(o * len + l) * inner..(o * len + l + 1) * inner];
+            for (m, &v) in row.iter_mut().zip(src) {
+                // Once `m` is NaN, `v > m` is false, so NaN stays.
+                if v > *m || v.is_nan() {
+                    *m = v;
+                }
+            }
+        }
+    }
+}
+
+/// Whether `v` is one of the elements that hold the maximum `m` (the NaNs, when `m` is NaN).
+#[inline]
+fn holds_max<E: Element>(v: E, m: E) -> bool {
+    if m.is_nan() { v.is_nan() } else { v == m }
+}
+
+/// Adds the gradient of [`max_middle`] into `dx`: each output's gradient `dy` is split evenly among
+/// the elements that hold the maximum `y`.
+fn max_backward_middle<E: Element>(
+    x: &[E],
+    y: &[E],
+    dy: &[E],
+    (outer, len, inner): (usize, usize, usize),
+    dx: &mut [E],
+) {
+    let mut count = vec![E::zero(); inner];
+    for o in 0..outer {
+        let (ys, gs) = (
+            &y[o * inner..(o + 1) * inner],
+            &dy[o * inner..(o + 1) * inner],
+        );
+        count.fill(E::zero());
+        for l in 0..len {
+            let src = &x[(o * len + l) * inner..(o * len + l + 1) * inner];
+            for ((c, &v), &m) in count.iter_mut().zip(src).zip(ys) {
+                if holds_max(v, m) {
+                    *c += E::one();
+                }
+            }
+        }
+        for l in 0..len {
+            let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+            let (src, dst) = (&x[at.clone()], &mut dx[at]);
+            for ((((d, &v), &m), &g), &c) in dst.iter_mut().zip(src).zip(ys).zip(gs).zip(&count) {
+                if holds_max(v, m) {
+                    *d += g / c;
+                }
+            }
+        }
+    }
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// The largest element, a scalar. PyTorch: `torch.amax(x)` (numpy: `x.max()`).
+    ///
+    /// Derivative: 1 at the maximum. When `k` elements tie for the maximum, each gets `1 / k` of the
+    /// gradient (PyTorch's `amax` convention), so the gradient still sums to the output's.
+    ///
+    /// Edge cases: a NaN anywhere makes the result NaN (as `torch.amax`; unlike `f64::max`, which
+    /// skips NaN), and then the gradient is split evenly among the NaN elements (as PyTorch's
+    /// `torch.max(x)`), every other element getting 0. `inf` and `-inf` are ordinary values. The
+    /// maximum of zero elements is `-inf` (the identity of `max`; PyTorch and numpy raise an error).
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let x = Tensor::from([[1.0, 5.0, 2.0], [5.0, -1.0, 0.0]]);
+    /// assert_eq!(x.max().item(), 5.0);
+    /// // the two 5s share the gradient
+    /// let tape = Tape::new();
+    /// let g = tape.watch(&x).max().backward();
+    /// assert_eq!(g.get(&x).to_array(), [[0.0, 0.5, 0.0], [0.5, 0.0, 0.0]]);
+    /// assert!(Tensor::from([1.0, f64::NAN]).max().item().is_nan());
+    /// ```
+    #[must_use]
+    pub fn max(&self) -> Tensor<Rank0, E, T> {
+        self.max_impl(1, S::NUMEL, 1)
+    }
+
+    /// The largest element along axis `AX`, which disappears from the shape.
+    /// PyTorch: `torch.amax(x, dim=AX)` (numpy: `x.max(axis=AX)`).
+    ///
+    /// Derivative: 1 at each maximum, 0 elsewhere; ties split the gradient evenly (`1 / k` to each of
+    /// the `k` tied elements). A NaN in a reduced set makes that output NaN, and the output's gradient
+    /// is split evenly among the NaN elements of that set. An axis of size 0 gives `-inf`. Naming an
+    /// axis the shape does not have is a compile error.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 7.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t.max_axis::<0>().to_array(), [4.0, 7.0, 6.0]);
+    /// assert_eq!(t.max_axis::<1>().to_array(), [7.0, 6.0]);
+    /// ```
+    #[must_use]
+    pub fn max_axis<const AX: usize>(&self) -> Tensor<S::Reduced, E, T>
+    where
+        S: ReduceAxis<AX>,
+    {
+        self.max_impl(S::OUTER, S::AXIS_LEN, S::INNER)
+    }
+
+    /// The largest element along axis `AX`, kept in the shape with size 1 (`keepdim=True` in
+    /// PyTorch). Same derivative and edge cases as [`max_axis`](Tensor::max_axis).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 7.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t.max_axis_keepdim::<1>().to_array(), [[7.0], [6.0]]);
+    /// ```
+    #[must_use]
+    pub fn max_axis_keepdim<const AX: usize>(&self) -> Tensor<S::KeepDim, E, T>
+    where
+        S: ReduceAxis<AX>,
+    {
+        self.max_axis::<AX>().reshape()
+    }
+
+    /// The maximum over the middle axis of the data seen as `[outer, len, inner]`, with shape `S2`
+    /// (`outer * inner` elements).
+    fn max_impl<S2: Shape>(&self, outer: usize, len: usize, inner: usize) -> Tensor<S2, E, T> {
+        let mut y = vec![E::zero(); outer * inner];
+        max_middle(self.data(), outer, len, inner, &mut y);
+        let y = Arc::new(y);
+        let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+            let (x, y) = (Arc::clone(self.data()), Arc::clone(&y));
+            Box::new(move |dy, grads| {
+                // `record` builds this closure only when the one input needs a gradient.
+                let Some(node) = node else { return };
+                let dx = grads.acc(node);
+                max_backward_middle(&x, &y, dy, (outer, len, inner), dx);
+            })
+        });
+        Tensor::from_parts(y, tape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::testing::random;
+    use crate::{Rank1, Rank2, Rank3, Rank4, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn values_along_every_axis() {
+        let x: Tensor<Rank4<2, 3, 4, 5>, f64> = random(60);
+        let v = x.to_vec();
+        let at = |a: usize, b: usize, c: usize, d: usize| v[((a * 3 + b) * 4 + c) * 5 + d];
+        let m1 = x.max_axis::<1>();
+        assert_eq!(
+            m1[[1, 2, 3]],
+            (0..3)
+                .map(|b| at(1, b, 2, 3))
+                .fold(f64::NEG_INFINITY, f64::max)
+        );
+        let m3 = x.max_axis::<3>();
+        assert_eq!(
+            m3[[0, 2, 1]],
+            (0..5)
+                .map(|d| at(0, 2, 1, d))
+                .fold(f64::NEG_INFINITY, f64::max)
+        );
+        assert_eq!(x.max_axis_keepdim::<0>().shape(), [1, 3, 4, 5]);
+        assert_eq!(
+            x.max().item(),
+            v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        );
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // f = sum(max_axis1(x) * [1, 10]): df/dx = w[i] at the row maximum, 0 elsewhere.
+        let x = Tensor::from([[1.0, 3.0, 2.0], [-4.0, -5.0, -6.0]]);
+        let w = Tensor::from([1.0, 10.0]);
+        let tape = Tape::new();
+        let g = (tape.watch(&x).max_axis::<1>() * &w).sum().backward();
+        assert_eq!(g.get(&x).to_array(), [[0.0, 1.0, 0.0], [10.0, 0.0, 0.0]]);
+    }
+
+    #[test]
+    fn ties_split_the_gradient_evenly() {
+        // Column 0 has a three-way tie (1/3 each), column 1 a two-way tie (1/2 each).
+        let x = Tensor::from([[2.0, 7.0], [2.0, 7.0], [2.0, 1.0]]);
+        let tape = Tape::new();
+        let g = tape
+            .watch(&x)
+            .max_axis::<0>()
+            .sum()
+            .backward()
+            .get(&x)
+            .to_array();
+        let third = 1.0 / 3.0;
+        assert_eq!(g, [[third, 0.5], [third, 0.5], [third, 0.0]]);
+        // All equal: the gradient is uniform.
+        let x = Tensor::from([4.0; 4]);
+        let tape = Tape::new();
+        let g = tape.watch(&x).max().backward();
+        assert_eq!(g.get(&x).to_array(), [0.25; 4]);
+    }
+
+    #[test]
+    fn nan_propagates_and_takes_the_gradient() {
+        // Row 0 holds two NaNs: the result is NaN and the NaNs share the gradient; row 1 is normal.
+        let x = Tensor::from([[f64::NAN, 9.0, f64::NAN], [1.0, 3.0, 2.0]]);
+        let y = x.max_axis::<1>().to_array();
+        assert!(y[0].is_nan());
+        assert_eq!(y[1], 3.0);
+        let tape = Tape::new();
+        let g = tape
+            .watch(&x)
+            .max_axis::<1>()
+            .backward_with(&Tensor::from([1.0, 1.0]));
+        assert_eq!(g.get(&x).to_array(), [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]]);
+        // A NaN before or after the largest number gives NaN all the same.
+        assert!(Tensor::from([f64::NAN, 1.0]).max().item().is_nan());
+        assert!(Tensor::from([1.0, f64::NAN]).max().item().is_nan());
+    }
+
+    #[test]
+    fn infinities_and_empty_sets() {
+        let x = Tensor::from([[f64::NEG_INFINITY, f64::NEG_INFINITY], [1.0, f64::INFINITY]]);
+        assert_eq!(
+            x.max_axis::<1>().to_array(),
+            [f64::NEG_INFINITY, f64::INFINITY]
+        );
+        let tape = Tape::new();
+        let g = tape.watch(&x).max_axis::<1>().sum().backward();
+        assert_eq!(g.get(&x).to_array(), [[0.5, 0.5], [0.0, 1.0]]);
+        assert_eq!(
+            Tensor::<Rank1<0>, f32>::zeros().max().item(),
+            f32::NEG_INFINITY
+        );
+        assert_eq!(
+            Tensor::<Rank2<2, 0>, f32>::zeros()
+                .max_axis::<1>()
+                .to_array(),
+            [f32::NEG_INFINITY; 2]
+        );
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        // Random inputs have no ties, so max is differentiable there.
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(61);
+        let w0: Tensor<Rank2<3, 4>, f64> = random(62);
+        let w1: Tensor<Rank2<2, 4>, f64> = random(63);
+        let w2: Tensor<Rank3<2, 3, 1>, f64> = random(64);
+        gradcheck(|x| (x.max_axis::<0>() * &w0).sum(), &x).unwrap();
+        gradcheck(|x| (x.max_axis::<1>() * &w1).sum(), &x).unwrap();
+        gradcheck(|x| (x.max_axis_keepdim::<2>() * &w2).sum(), &x).unwrap();
+        gradcheck(|x| x.max(), &x).unwrap();
+        // used twice
+        gradcheck(
+            |x| (x.max_axis::<2>() * x.max_axis::<2>()).sum() + x.max(),
+            &x,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn used_twice_accumulates() {
+        // f = max(x) * max(x) + sum(x): df/dx = 2 max(x) at the maximum, plus 1 everywhere.
+        let x = Tensor::from([1.0, 3.0, 2.0]);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let g = (xt.max() * xt.max() + xt.sum()).backward();
+        assert_eq!(g.get(&x).to_array(), [1.0, 7.0, 1.0]);
+    }
+}
