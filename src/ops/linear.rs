@@ -171,7 +171,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// `x` is `[.., IN]` (rank 1 to 4), the weight is `[OUT, IN]` (`torch`'s layout: one row per
     /// output), the bias is [`NoBias`], `&[OUT]` or `&[1, OUT]` (lucid's layout); the result is
-    /// `[.., OUT]`: `y[.., o] = sum_i x[.., i] W[o, i] + b[o]`.
+    /// `[.., OUT]` with either bias (a `[1, OUT]` bias adds no axis):
+    /// `y[.., o] = sum_i x[.., i] W[o, i] + b[o]`.
     ///
     /// Derivatives, with `x` seen as `[N, IN]` and the gradient `G` of `y` as `[N, OUT]`:
     /// `dx = G W`, `dW = G^T x`, `db = sum_n G[n, ..]`. Every gradient has its operand's shape: the
