@@ -89,8 +89,10 @@ fn bilinear_forms() {
         (Tensor::ones(), Tensor::ones());
     let (p3, q3): (Tensor<Rank3<2, 5, 3>, f64>, Tensor<Rank3<2, 5, 4>, f64>) =
         (Tensor::ones(), Tensor::ones());
-    let (p4, q4): (Tensor<Rank4<2, 2, 5, 3>, f64>, Tensor<Rank4<2, 2, 5, 4>, f64>) =
-        (Tensor::ones(), Tensor::ones());
+    let (p4, q4): (
+        Tensor<Rank4<2, 2, 5, 3>, f64>,
+        Tensor<Rank4<2, 2, 5, 4>, f64>,
+    ) = (Tensor::ones(), Tensor::ones());
     let y: Tensor<Rank1<2>, f64> = p1.bilinear(&q1, &w, &b);
     assert_eq!(y.to_array(), [12.0, 12.0]);
     let _: Tensor<Rank2<5, 2>, f64> = p2.bilinear(&q2, &w, &b_row);
