@@ -95,6 +95,7 @@ impl<'a, E> MatMut<'a, E> {
 
     /// The transposed view.
     #[inline]
+    #[cfg(test)]
     pub(crate) fn t(self) -> Self {
         Self {
             data: self.data,
@@ -111,6 +112,7 @@ impl<'a, E> MatMut<'a, E> {
 /// Panics (a bug in the caller, never a user error: every caller derives the dimensions from shape
 /// types) if the dimensions disagree, a view reaches past its slice, or `C`'s strides alias.
 #[inline]
+#[allow(clippy::needless_pass_by_value)] // `c` is a unique borrow handed over for the call
 pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c: MatMut<'_, E>) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(
@@ -131,19 +133,19 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
         c.data.len()
     );
     // No two (i, j) may share an address: one stride must step over a whole run of the other.
-    assert!(
-        m == 1 && n == 1
-            || m == 1 && c.cs > 0
-            || n == 1 && c.rs > 0
-            || c.cs > 0 && c.rs >= n * c.cs
-            || c.rs > 0 && c.cs >= m * c.rs,
-        "gemm: C's strides alias"
-    );
+    let distinct = match (m, n) {
+        (1, 1) => true,
+        (1, _) => c.cs > 0,
+        (_, 1) => c.rs > 0,
+        _ => (c.cs > 0 && c.rs >= n * c.cs) || (c.rs > 0 && c.cs >= m * c.rs),
+    };
+    assert!(distinct, "gemm: C's strides alias");
+    let stride = |s: usize| isize::try_from(s).expect("gemm: a stride fits isize");
     // SAFETY: A (m x k) and B (k x n) lie inside `a.data` and `b.data`, and C (m x n) inside `c.data`:
     // the largest offset each view reaches was checked against its slice's length above (A and B are
-    // not read when k == 0). All strides are non-negative and fit `isize` because they index into live
-    // slices. C's strides were checked not to alias, and `c.data` is a unique borrow, so C overlaps
-    // neither A nor B.
+    // not read when k == 0). The strides are non-negative and were converted to `isize` with a check.
+    // C's strides were checked not to alias, and `c.data` is a unique borrow, so C overlaps neither A
+    // nor B.
     unsafe {
         E::gemm_raw(
             m,
@@ -151,15 +153,15 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
             n,
             alpha,
             a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
+            stride(a.rs),
+            stride(a.cs),
             b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
+            stride(b.rs),
+            stride(b.cs),
             beta,
             c.data.as_mut_ptr(),
-            c.rs as isize,
-            c.cs as isize,
+            stride(c.rs),
+            stride(c.cs),
         );
     }
 }

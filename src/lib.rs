@@ -9,18 +9,24 @@
 //! ```
 //! use shaped::{Rank1, Rank2, Tape, Tensor};
 //!
-//! // y = sum(relu(x W^T + b)), the shapes in the types.
+//! // y = sum(relu(x W^T + b)), with the shapes in the types.
 //! let x: Tensor<Rank2<2, 3>> = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-//! let w: Tensor<Rank2<3, 3>> = Tensor::from([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]]);
+//! let w: Tensor<Rank2<2, 3>> = Tensor::from([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]]);
+//! let b: Tensor<Rank1<2>> = Tensor::from([0.0, -4.0]);
 //!
 //! let tape = Tape::new();
-//! let h = tape.input(&x).matmul(&w.transpose()); // [2, 3] x [3, 3] -> [2, 3]
-//! let y = h.relu().sum(); // relu zeroes the -3 and -6
-//! assert_eq!(y.item(), 1.0 + 2.0 + 4.0 + 5.0);
+//! let h = tape.input(&x).linear(&w, &b); // [2, 3] -> [2, 2]: [[-2, -1], [-2, 3.5]]
+//! let y = h.relu().sum();
+//! assert_eq!(y.item(), 3.5);
 //!
+//! // w and b are not on the tape, so they are leaves: their gradients are kept, with their types.
 //! let grads = y.backward();
-//! let gw: Tensor<Rank2<3, 3>> = grads.get(&w); // the gradient has w's type
-//! assert_eq!(gw.to_array(), [[5.0, 7.0, 9.0], [5.0, 7.0, 9.0], [0.0, 0.0, 0.0]]);
+//! let gw: Tensor<Rank2<2, 3>> = grads.get(&w);
+//! assert_eq!(gw.to_array(), [[0.0, 0.0, 0.0], [4.0, 5.0, 6.0]]); // only h[1][1] > 0: row 1 gets x[1]
+//! assert_eq!(grads.get(&b).to_vec(), vec![0.0, 1.0]);
+//!
+//! // Inference: the same ops off the tape record nothing.
+//! assert_eq!(x.linear(&w, &b).relu().sum().item(), 3.5);
 //! ```
 //!
 //! A shape mistake does not compile:
@@ -44,6 +50,11 @@
 //! - [`shape`]: the shape types [`Rank0`] to [`Rank6`] and the [`Shape`] trait.
 //! - [`Tensor`]: constructors, read-outs, formatting; the ops are its methods.
 //! - [`tape`]: [`Tape`], [`NoTape`], [`Grads`]: reverse-mode autodiff.
+//! - [`module`]: [`Module`] and `#[derive(Module)]`: a model's parameters as a typed tree, its gradients
+//!   as a struct of the same shape, save and load (safetensors).
+//! - [`nn`]: layers ([`nn::Linear`], [`nn::Bilinear`]), activations, losses.
+//! - [`optim`]: [`optim::Sgd`], [`optim::Adam`], [`optim::AdamW`].
+//! - [`data`]: labelled CSV data sets cut into fixed-size batches.
 //! - [`gradcheck()`]: check any function's gradient against central finite differences.
 //! - [`Error`]: the error of the run-time boundaries (building a tensor from a `Vec`, reading data).
 //!

@@ -57,7 +57,7 @@ pub struct ParamInfo {
 /// provided methods build on them.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a `Module`",
-    label = "not a tensor, a layer, or a struct with `#[derive(Module)]`",
+    label = "neither a tensor nor a module with parameters (a layer, a struct with `#[derive(Module)]`)",
     note = "a field without parameters (an activation, a setting) is marked `#[module(skip)]`"
 )]
 pub trait Module: Send + Sync + 'static {

@@ -51,6 +51,15 @@ fn is_skip(attrs: &[syn::Attribute]) -> syn::Result<bool> {
     Ok(skip)
 }
 
+/// Whether a type's tokens name any of the given identifiers.
+fn mentions(tokens: TokenStream2, names: &[String]) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => mentions(g.stream(), names),
+        _ => false,
+    })
+}
+
 fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new(
@@ -88,17 +97,41 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let first_ty = &first.ty;
     let elem = quote!(<#first_ty as #m>::Elem);
 
-    // Every parameter field is a module of the same element type.
+    // Every parameter field is a module of the same element type. A field type that uses the struct's
+    // generic parameters gets a `where` bound; a concrete one is checked by a constant instead (a bound
+    // on a concrete type would enter every impl's environment and send the solver round in cycles).
+    let generic_names: Vec<String> = input
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) => Some(t.ident.to_string()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_string()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let is_generic = |ty: &Type| mentions(quote!(#ty), &generic_names);
     let mut generics = input.generics.clone();
+    let mut checks = Vec::new();
     {
         let wc = generics.make_where_clause();
-        wc.predicates.push(parse_quote!(#first_ty: #m));
         let first_tokens = quote!(#first_ty).to_string();
-        for f in &params[1..] {
+        for (i, f) in params.iter().enumerate() {
             let ty = &f.ty;
-            // A field of the first field's type needs no bound (and one would refer to itself).
-            if quote!(#ty).to_string() != first_tokens {
-                wc.predicates.push(parse_quote!(#ty: #m<Elem = #elem>));
+            let same_as_first = i > 0 && quote!(#ty).to_string() == first_tokens;
+            if is_generic(ty) {
+                if i == 0 {
+                    wc.predicates.push(parse_quote!(#ty: #m));
+                } else if !same_as_first {
+                    wc.predicates.push(parse_quote!(#ty: #m<Elem = #elem>));
+                }
+            } else if !is_generic(first_ty) {
+                checks.push(quote! {
+                    const _: () = {
+                        fn same_element_type<M: #m<Elem = #elem>>() {}
+                        let _ = same_element_type::<#ty>;
+                    };
+                });
             }
         }
     }
@@ -187,6 +220,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let grads_from_tape = build(&|member| quote!(#m::grads(&self.#member, grads)));
 
     Ok(quote! {
+        #(#checks)*
+
         #grads_struct
 
         impl #impl_generics #m for #name #ty_generics #where_clause {

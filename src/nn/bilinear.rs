@@ -1,0 +1,73 @@
+//! `Bilinear<IN1, IN2, OUT>`: PyTorch's `nn.Bilinear`.
+
+use rand::Rng;
+
+use super::linear::init_uniform;
+use crate::{
+    BilinearIn1, BilinearIn2, BilinearPair, Element, Module, NoBias, Rank1, Rank3, Shape, Tensor,
+    Tracking,
+};
+
+/// A bilinear layer: `y[.., k] = x1 W_k x2^T + b_k`, with `weight: [OUT, IN1, IN2]` and `bias: [OUT]`
+/// (PyTorch's `nn.Bilinear(IN1, IN2, OUT)`). The inputs are `[.., IN1]` and `[.., IN2]` with the same
+/// leading axes; the output is `[.., OUT]`.
+///
+/// ```
+/// use shaped::nn::Bilinear;
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Module, Rank2, Tensor};
+///
+/// let layer: Bilinear<3, 2, 1> = Bilinear::new(&mut StdRng::seed_from_u64(0));
+/// assert_eq!(layer.param_count(), 3 * 2 + 1);
+/// let a: Tensor<Rank2<5, 3>> = Tensor::ones();
+/// let b: Tensor<Rank2<5, 2>> = Tensor::ones();
+/// let score: Tensor<Rank2<5, 1>> = layer.forward(a, b);
+/// // with inputs of ones, each score is the sum of the weights plus the bias
+/// let expected = layer.weight.sum().item() + layer.bias.as_ref().unwrap().sum().item();
+/// assert!((score[[0, 0]] - expected).abs() < 1e-6);
+/// ```
+#[derive(Module, Clone, Debug)]
+pub struct Bilinear<const IN1: usize, const IN2: usize, const OUT: usize, E: Element = f32> {
+    /// `[OUT, IN1, IN2]`, as `nn.Bilinear.weight`.
+    pub weight: Tensor<Rank3<OUT, IN1, IN2>, E>,
+    /// `[OUT]`, or `None` for a layer without bias.
+    pub bias: Option<Tensor<Rank1<OUT>, E>>,
+}
+
+impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<IN1, IN2, OUT, E> {
+    /// A layer with PyTorch's default initialization: weight and bias drawn from
+    /// `U(-1/sqrt(IN1), 1/sqrt(IN1))`.
+    #[must_use]
+    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        let weight = init_uniform(rng, IN1);
+        let bias = Some(init_uniform(rng, IN1));
+        Self { weight, bias }
+    }
+
+    /// A layer without bias (`nn.Bilinear(IN1, IN2, OUT, bias=False)`).
+    #[must_use]
+    pub fn without_bias<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self {
+            weight: init_uniform(rng, IN1),
+            bias: None,
+        }
+    }
+
+    /// `x1 W_k x2^T + b_k` for inputs `[.., IN1]` and `[.., IN2]`, on the inputs' tape if they have
+    /// one.
+    #[must_use]
+    pub fn forward<S1: Shape, S2: Shape, T: Tracking<E>>(
+        &self,
+        x1: Tensor<S1, E, T>,
+        x2: Tensor<S2, E, T>,
+    ) -> Tensor<<Rank3<OUT, IN1, IN2> as BilinearIn1<S1>>::Output, E, T>
+    where
+        S2: BilinearPair<S1>,
+        Rank3<OUT, IN1, IN2>: BilinearIn1<S1> + BilinearIn2<S2>,
+    {
+        match &self.bias {
+            Some(b) => x1.bilinear(&x2, &self.weight, b),
+            None => x1.bilinear(&x2, &self.weight, NoBias),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `Linear<IN, OUT>`: a fully connected layer, PyTorch's `nn.Linear`.
+
+use rand::Rng;
+
+use crate::{Element, LinearShape, Module, NoBias, Rank1, Rank2, Shape, Tensor, Tracking};
+
+/// A fully connected layer: `y = x W^T + b`, with `weight: [OUT, IN]` and `bias: [OUT]` (PyTorch's
+/// `nn.Linear(IN, OUT)`, same layout and same parameter names). The input is `[.., IN]` (rank 1 to 4),
+/// the output `[.., OUT]`.
+///
+/// A wrong input width, or a layer fed to another of the wrong width, does not compile.
+///
+/// ```
+/// use shaped::nn::Linear;
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Module, Rank2, Tape, Tensor};
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let layer: Linear<3, 2> = Linear::new(&mut rng);
+/// assert_eq!(layer.param_count(), 3 * 2 + 2);
+///
+/// let x: Tensor<Rank2<4, 3>> = Tensor::ones();
+/// let y: Tensor<Rank2<4, 2>> = layer.forward(x.clone());
+///
+/// // Training: the same forward on a tape, and gradients with the layer's own shape.
+/// let tape = Tape::new();
+/// let loss = layer.forward(tape.input(&x)).sum();
+/// let g = layer.grads(&loss.backward());
+/// assert_eq!(g.weight.to_array(), [[4.0; 3]; 2]); // each weight sees 4 rows of ones
+/// assert_eq!(g.bias.unwrap().to_vec(), vec![4.0, 4.0]);
+/// # let _ = y;
+/// ```
+#[derive(Module, Clone, Debug)]
+pub struct Linear<const IN: usize, const OUT: usize, E: Element = f32> {
+    /// `[OUT, IN]`, as `nn.Linear.weight`.
+    pub weight: Tensor<Rank2<OUT, IN>, E>,
+    /// `[OUT]`, or `None` for a layer without bias.
+    pub bias: Option<Tensor<Rank1<OUT>, E>>,
+}
+
+/// Samples of `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, PyTorch's default for `Linear` and `Bilinear`
+/// (zeros when `fan_in` is 0).
+pub(crate) fn init_uniform<S: Shape, E: Element, R: Rng + ?Sized>(
+    rng: &mut R,
+    fan_in: usize,
+) -> Tensor<S, E> {
+    if fan_in == 0 {
+        return Tensor::zeros();
+    }
+    let bound = E::one() / E::from_f64_lossy(fan_in as f64).sqrt();
+    Tensor::uniform(rng, -bound, bound)
+}
+
+impl<const IN: usize, const OUT: usize, E: Element> Linear<IN, OUT, E> {
+    /// A layer with PyTorch's default initialization: weight and bias drawn from
+    /// `U(-1/sqrt(IN), 1/sqrt(IN))`.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let layer: Linear<16, 4> = Linear::new(&mut StdRng::seed_from_u64(1));
+    /// assert!(layer.weight.as_slice().iter().all(|w| w.abs() <= 0.25));
+    /// ```
+    #[must_use]
+    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        let weight = init_uniform(rng, IN);
+        let bias = Some(init_uniform(rng, IN));
+        Self { weight, bias }
+    }
+
+    /// A layer without bias (`nn.Linear(IN, OUT, bias=False)`).
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::Module;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let layer: Linear<16, 4> = Linear::without_bias(&mut StdRng::seed_from_u64(1));
+    /// assert_eq!(layer.param_count(), 64);
+    /// ```
+    #[must_use]
+    pub fn without_bias<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        Self {
+            weight: init_uniform(rng, IN),
+            bias: None,
+        }
+    }
+
+    /// `x W^T + b` for an input `[.., IN]`, on the input's tape if it has one.
+    #[must_use]
+    pub fn forward<S: Shape, T: Tracking<E>>(
+        &self,
+        x: Tensor<S, E, T>,
+    ) -> Tensor<<Rank2<OUT, IN> as LinearShape<S>>::Output, E, T>
+    where
+        Rank2<OUT, IN>: LinearShape<S>,
+    {
+        match &self.bias {
+            Some(b) => x.linear(&self.weight, b),
+            None => x.linear(&self.weight, NoBias),
+        }
+    }
+}
