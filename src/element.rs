@@ -46,6 +46,10 @@ pub trait Element:
     /// Converts an `f64` constant to this type (rounding to nearest for `f32`).
     fn from_f64_lossy(v: f64) -> Self;
 
+    /// Runs `f` on this thread's pool of free buffers (`None` while the thread is being torn down).
+    #[doc(hidden)]
+    fn with_pool<R>(f: impl FnOnce(&mut crate::buffer::Pool<Self>) -> R) -> Option<R>;
+
     /// Draws a sample of the standard normal distribution.
     #[doc(hidden)]
     fn standard_normal<R: rand::Rng + ?Sized>(rng: &mut R) -> Self;
@@ -76,9 +80,22 @@ pub trait Element:
 }
 
 macro_rules! element {
-    ($t:ty, $name:literal, $gemm:path) => {
+    ($t:ty, $name:literal, $gemm:path, $pool:ident) => {
+        thread_local! {
+            static $pool: core::cell::RefCell<crate::buffer::Pool<$t>> =
+                core::cell::RefCell::new(crate::buffer::Pool::default());
+        }
+
         impl Element for $t {
             const NAME: &'static str = $name;
+
+            #[inline]
+            fn with_pool<R>(f: impl FnOnce(&mut crate::buffer::Pool<Self>) -> R) -> Option<R> {
+                $pool
+                    .try_with(|p| p.try_borrow_mut().ok().map(|mut p| f(&mut p)))
+                    .ok()
+                    .flatten()
+            }
 
             #[inline]
             #[allow(clippy::cast_possible_truncation)]
@@ -116,5 +133,5 @@ macro_rules! element {
     };
 }
 
-element!(f32, "f32", matrixmultiply::sgemm);
-element!(f64, "f64", matrixmultiply::dgemm);
+element!(f32, "f32", matrixmultiply::sgemm, POOL_F32);
+element!(f64, "f64", matrixmultiply::dgemm, POOL_F64);

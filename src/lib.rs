@@ -78,6 +78,7 @@
 // The derive macro names the crate `::shaped`; this makes that path work inside the crate too.
 extern crate self as shaped;
 
+mod buffer;
 pub mod data;
 mod element;
 mod error;

@@ -50,10 +50,12 @@ use core::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::{Element, Rank0, Shape, Tensor};
 
 pub(crate) mod internal {
-    use super::{Element, Tape};
+    use super::{Buffer, Element, Tape};
 
     /// Index of a node (a value that may need a gradient) on a tape.
     pub type NodeId = u32;
@@ -62,8 +64,8 @@ pub(crate) mod internal {
     pub type BackwardFn<E> = Box<dyn FnOnce(&[E], &mut GradStore<E>)>;
 
     /// The gradients of all nodes during a backward pass, indexed by node.
-    pub struct GradStore<E> {
-        pub(crate) grads: Vec<Option<Vec<E>>>,
+    pub struct GradStore<E: Element> {
+        pub(crate) grads: Vec<Option<Buffer<E>>>,
         pub(crate) sizes: Vec<usize>,
     }
 
@@ -72,17 +74,17 @@ pub(crate) mod internal {
         #[inline]
         pub fn acc(&mut self, node: NodeId) -> &mut [E] {
             let size = self.sizes[node as usize];
-            self.grads[node as usize].get_or_insert_with(|| vec![E::zero(); size])
+            self.grads[node as usize].get_or_insert_with(|| Buffer::zeros(size))
         }
 
-        /// Like [`acc`](Self::acc), and also tells whether the buffer was just created (all zeros), so a
-        /// product can overwrite it (`beta = 0`) instead of adding to it.
+        /// Like [`acc`](Self::acc), but a buffer created here is *not* zeroed: the second value is
+        /// `true` then, and the caller must overwrite every element (a product with `beta = 0`).
         #[inline]
         pub fn acc_fresh(&mut self, node: NodeId) -> (&mut [E], bool) {
             let size = self.sizes[node as usize];
             let slot = &mut self.grads[node as usize];
             let fresh = slot.is_none();
-            (slot.get_or_insert_with(|| vec![E::zero(); size]), fresh)
+            (slot.get_or_insert_with(|| Buffer::uninit(size)), fresh)
         }
     }
 
@@ -225,21 +227,57 @@ impl<E: Element> Merge<E, Tape<E>> for Tape<E> {
 }
 
 /// One recorded op: the node of its output and its backward closure.
-struct Recorded<E> {
+struct Recorded<E: Element> {
     out: NodeId,
     run: BackwardFn<E>,
 }
 
-/// What a tape holds.
-struct TapeState<E> {
+/// What a tape holds. Its vectors keep their capacity from one use to the next: a dropped tape's
+/// state goes back to the thread's pool and the next [`Tape::new`] reuses it.
+pub(crate) struct TapeState<E: Element> {
     /// The number of elements of each node's value.
     sizes: Vec<usize>,
     /// Recorded ops, in execution order.
     ops: Vec<Recorded<E>>,
     /// Leaves: (tensor id, node).
     leaves: Vec<(u64, NodeId)>,
+    /// The gradients of a backward pass, by node (empty between passes).
+    grads: Vec<Option<Buffer<E>>>,
     /// Whether `backward` already ran.
     spent: bool,
+}
+
+impl<E: Element> TapeState<E> {
+    fn empty() -> Self {
+        Self {
+            sizes: Vec::with_capacity(32),
+            ops: Vec::with_capacity(16),
+            leaves: Vec::with_capacity(16),
+            grads: Vec::new(),
+            spent: false,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.sizes.clear();
+        self.ops.clear();
+        self.leaves.clear();
+        self.grads.clear();
+        self.spent = false;
+    }
+}
+
+/// Spare tape states kept per thread.
+const SPARE_TAPES: usize = 4;
+
+/// A dropped tape's state, kept for reuse.
+pub(crate) fn keep_spare<E: Element>(
+    spares: &mut Vec<Rc<RefCell<TapeState<E>>>>,
+    state: Rc<RefCell<TapeState<E>>>,
+) {
+    if spares.len() < SPARE_TAPES {
+        spares.push(state);
+    }
 }
 
 /// A recording of the ops applied to tensors on it, for reverse-mode differentiation.
@@ -297,15 +335,14 @@ impl<E: Element> Tape<E> {
     /// A new, empty tape.
     #[must_use]
     pub fn new() -> Self {
-        Self {
-            state: Rc::new(RefCell::new(TapeState {
-                sizes: Vec::new(),
-                ops: Vec::new(),
-                leaves: Vec::new(),
-                spent: false,
-            })),
-            node: None,
-        }
+        let state = E::with_pool(|p| p.tapes.pop()).flatten().map_or_else(
+            || Rc::new(RefCell::new(TapeState::empty())),
+            |state| {
+                state.borrow_mut().clear();
+                state
+            },
+        );
+        Self { state, node: None }
     }
 
     /// Puts `t` on this tape without a gradient of its own: ops on the result are recorded, and any
@@ -379,8 +416,8 @@ impl<E: Element> Tape<E> {
     }
 
     /// Runs the recorded closures backward from `node`, seeded with `seed`.
-    pub(crate) fn run_backward(&self, seed: Vec<E>) -> Grads<E> {
-        let (ops, leaves, sizes) = {
+    pub(crate) fn run_backward(&self, seed: Buffer<E>) -> Grads<E> {
+        let (mut ops, mut leaves, sizes, grads) = {
             let mut state = self.state.borrow_mut();
             assert!(
                 !state.spent,
@@ -391,40 +428,60 @@ impl<E: Element> Tape<E> {
                 core::mem::take(&mut state.ops),
                 core::mem::take(&mut state.leaves),
                 core::mem::take(&mut state.sizes),
+                core::mem::take(&mut state.grads),
             )
         };
-        let mut store = GradStore {
-            grads: Vec::new(),
-            sizes,
-        };
+        let mut store = GradStore { grads, sizes };
         store.grads.resize_with(store.sizes.len(), || None);
         if let Some(node) = self.node {
             store.grads[node as usize] = Some(seed);
         }
-        for op in ops.into_iter().rev() {
+        for op in ops.drain(..).rev() {
             if let Some(dy) = store.grads[op.out as usize].take() {
                 (op.run)(&dy, &mut store);
             }
         }
-        let mut entries: Vec<(u64, Vec<E>)> = Vec::with_capacity(leaves.len());
-        for (id, node) in leaves {
-            if let Some(g) = store.grads[node as usize].take() {
-                entries.push((id, g));
-            }
-        }
-        entries.sort_unstable_by_key(|&(id, _)| id);
-        // A leaf used by several ops has several nodes: sum them.
-        let mut merged: Vec<(u64, Arc<Vec<E>>)> = Vec::with_capacity(entries.len());
-        let mut iter = entries.into_iter().peekable();
-        while let Some((id, mut g)) = iter.next() {
-            while let Some((_, more)) = iter.next_if(|(next, _)| *next == id) {
-                for (a, b) in g.iter_mut().zip(&more) {
-                    *a += *b;
+        // One gradient per leaf: a leaf used by several ops has several nodes, summed here.
+        leaves.sort_unstable_by_key(|&(id, _)| id);
+        let mut entries = Vec::with_capacity(leaves.len());
+        for group in leaves.chunk_by(|a, b| a.0 == b.0) {
+            let mut sum: Option<Buffer<E>> = None;
+            for &(_, node) in group {
+                if let Some(g) = store.grads[node as usize].take() {
+                    match &mut sum {
+                        None => sum = Some(g),
+                        Some(acc) => acc.iter_mut().zip(g.iter()).for_each(|(a, &b)| *a += b),
+                    }
                 }
             }
-            merged.push((id, Arc::new(g)));
+            if let Some(g) = sum {
+                entries.push((group[0].0, Arc::new(g)));
+            }
         }
-        Grads { entries: merged }
+        // Hand the emptied vectors back, so the next use of this state allocates none.
+        let GradStore {
+            mut grads,
+            mut sizes,
+        } = store;
+        grads.clear();
+        sizes.clear();
+        leaves.clear();
+        let mut state = self.state.borrow_mut();
+        state.ops = ops;
+        state.leaves = leaves;
+        state.sizes = sizes;
+        state.grads = grads;
+        Grads { entries }
+    }
+}
+
+impl<E: Element> Drop for Tape<E> {
+    fn drop(&mut self) {
+        // The last handle of a tape returns its state to the thread's spares.
+        if Rc::strong_count(&self.state) == 1 {
+            let state = Rc::clone(&self.state);
+            E::with_pool(|p| keep_spare(&mut p.tapes, state));
+        }
     }
 }
 
@@ -514,11 +571,11 @@ impl<E: Element> Tracking<E> for Tape<E> {}
 #[derive(Clone)]
 pub struct Grads<E: Element> {
     /// Sorted by tensor id.
-    entries: Vec<(u64, Arc<Vec<E>>)>,
+    entries: Vec<(u64, Arc<Buffer<E>>)>,
 }
 
 impl<E: Element> Grads<E> {
-    fn find<S: Shape, T: Tracking<E>>(&self, t: &Tensor<S, E, T>) -> Option<&Arc<Vec<E>>> {
+    fn find<S: Shape, T: Tracking<E>>(&self, t: &Tensor<S, E, T>) -> Option<&Arc<Buffer<E>>> {
         let id = t.id();
         self.entries
             .binary_search_by_key(&id, |&(k, _)| k)
@@ -582,7 +639,7 @@ impl<E: Element> Tensor<Rank0, E, Tape<E>> {
     /// ```
     #[must_use = "the gradients are only returned, nothing else is updated"]
     pub fn backward(&self) -> Grads<E> {
-        self.tape().run_backward(vec![E::one()])
+        self.tape().run_backward(Buffer::full(1, E::one()))
     }
 }
 
@@ -602,7 +659,8 @@ impl<S: Shape, E: Element> Tensor<S, E, Tape<E>> {
     /// ```
     #[must_use = "the gradients are only returned, nothing else is updated"]
     pub fn backward_with(&self, grad: &Tensor<S, E>) -> Grads<E> {
-        self.tape().run_backward(grad.to_vec())
+        self.tape()
+            .run_backward(Buffer::collect(S::NUMEL, grad.as_slice().iter().copied()))
     }
 }
 

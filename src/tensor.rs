@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rand::Rng;
 use rand::distr::{Distribution, Uniform};
 
+use crate::buffer::Buffer;
 use crate::error::{Error, ErrorKind, dims_str};
 use crate::id::next_id;
 use crate::tape::internal::Input;
@@ -30,7 +31,7 @@ use crate::{Element, NoTape, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Sh
 /// assert_eq!(c[[1, 0]], 4.0);
 /// ```
 pub struct Tensor<S: Shape, E: Element = f32, T: Tracking<E> = NoTape> {
-    data: Arc<Vec<E>>,
+    data: Arc<Buffer<E>>,
     /// The identity of this value, shared by its clones and reshapes (see `id.rs`).
     id: u64,
     tape: T,
@@ -54,13 +55,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Clone for Tensor<S, E, T> {
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// A new value (fresh id) with the given data and tracking.
     #[inline]
-    pub(crate) fn from_parts(data: Arc<Vec<E>>, tape: T) -> Self {
+    pub(crate) fn from_parts(data: Arc<Buffer<E>>, tape: T) -> Self {
         Self::with_id(data, next_id(), tape)
     }
 
     /// A value with a given identity: the same variable as another tensor with this id.
     #[inline]
-    pub(crate) fn with_id(data: Arc<Vec<E>>, id: u64, tape: T) -> Self {
+    pub(crate) fn with_id(data: Arc<Buffer<E>>, id: u64, tape: T) -> Self {
         debug_assert_eq!(data.len(), S::NUMEL);
         Self {
             data,
@@ -71,7 +72,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     }
 
     #[inline]
-    pub(crate) fn data(&self) -> &Arc<Vec<E>> {
+    pub(crate) fn data(&self) -> &Arc<Buffer<E>> {
         &self.data
     }
 
@@ -165,7 +166,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn into_vec(self) -> Vec<E> {
-        Arc::try_unwrap(self.data).unwrap_or_else(|shared| shared.to_vec())
+        Arc::try_unwrap(self.data).map_or_else(|shared| shared.to_vec(), Buffer::into_vec)
     }
 
     /// The same values as a new variable, off any tape: ops on the result are not recorded, and no
@@ -248,7 +249,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// Wraps a buffer of exactly `S::NUMEL` elements. Internal: callers guarantee the length.
     #[inline]
     pub(crate) fn from_data(data: Vec<E>) -> Self {
-        Self::from_parts(Arc::new(data), NoTape)
+        Self::from_parts(Arc::new(Buffer::from_vec(data)), NoTape)
     }
 
     /// A tensor of zeros.
@@ -416,7 +417,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn as_mut_slice(&mut self) -> &mut [E] {
-        Arc::make_mut(&mut self.data).as_mut_slice()
+        &mut Arc::make_mut(&mut self.data)[..]
     }
 
     /// Applies `f` to every element (not recorded on any tape; for data preparation).

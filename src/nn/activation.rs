@@ -66,6 +66,7 @@ pub struct Softmax<const AX: usize>;
 impl<const AX: usize> Softmax<AX> {
     /// `x.softmax::<AX>()`.
     #[must_use]
+    #[allow(clippy::needless_pass_by_value)] // by value, like every layer's forward
     pub fn forward<S: ReduceAxis<AX>, E: Element, T: Tracking<E>>(
         &self,
         x: Tensor<S, E, T>,

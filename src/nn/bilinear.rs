@@ -56,7 +56,8 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<
     /// `x1 W_k x2^T + b_k` for inputs `[.., IN1]` and `[.., IN2]`, on the inputs' tape if they have
     /// one.
     #[must_use]
-    pub fn forward<S1: Shape, S2: Shape, T: Tracking<E>>(
+    #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
+    pub fn forward<S1: Shape, S2, T: Tracking<E>>(
         &self,
         x1: Tensor<S1, E, T>,
         x2: Tensor<S2, E, T>,

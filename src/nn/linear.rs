@@ -87,6 +87,7 @@ impl<const IN: usize, const OUT: usize, E: Element> Linear<IN, OUT, E> {
 
     /// `x W^T + b` for an input `[.., IN]`, on the input's tape if it has one.
     #[must_use]
+    #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
     pub fn forward<S: Shape, T: Tracking<E>>(
         &self,
         x: Tensor<S, E, T>,

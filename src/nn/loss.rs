@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::error::{Error, ErrorKind};
 use crate::ops::Merged;
 use crate::tape::internal::Record;
@@ -113,7 +115,7 @@ pub fn cross_entropy<const B: usize, const C: usize, E: Element, T: Tracking<E>>
     labels: &Labels<B, C>,
 ) -> Tensor<Rank0, E, T> {
     let x = logits.as_slice();
-    let mut probs = vec![E::zero(); B * C];
+    let mut probs = Buffer::zeros(B * C);
     let mut total = E::zero();
     for b in 0..B {
         let row = &x[b * C..(b + 1) * C];
@@ -130,7 +132,7 @@ pub fn cross_entropy<const B: usize, const C: usize, E: Element, T: Tracking<E>>
         total += m + s.ln() - row[labels.ids[b]];
     }
     let scale = E::one() / E::from_f64_lossy(B as f64);
-    let out = Arc::new(vec![total * scale]);
+    let out = Arc::new(Buffer::full(1, total * scale));
     let tape = logits.tape().record([logits.input()], 1, |[node]| {
         let ids = Arc::clone(&labels.ids);
         Box::new(move |dy, grads| {
@@ -167,14 +169,18 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
-    let diff: Vec<E> = pred
-        .as_slice()
-        .iter()
-        .zip(target.as_slice())
-        .map(|(&p, &t)| p - t)
-        .collect();
+    let diff = Buffer::collect(
+        S::NUMEL,
+        pred.as_slice()
+            .iter()
+            .zip(target.as_slice())
+            .map(|(&p, &t)| p - t),
+    );
     let scale = E::one() / E::from_f64_lossy(S::NUMEL as f64);
-    let out = Arc::new(vec![diff.iter().map(|&d| d * d).sum::<E>() * scale]);
+    let out = Arc::new(Buffer::full(
+        1,
+        diff.iter().map(|&d| d * d).sum::<E>() * scale,
+    ));
     let tape = pred.tape().merge(target.tape());
     let tape = tape.record([pred.input(), target.input()], 1, |[np, nt]| {
         Box::new(move |dy, grads| {
@@ -225,7 +231,7 @@ where
         .map(|(&x, &t)| x.max(zero) - x * t + (-x.abs()).exp().ln_1p())
         .sum();
     let scale = E::one() / E::from_f64_lossy(S::NUMEL as f64);
-    let out = Arc::new(vec![total * scale]);
+    let out = Arc::new(Buffer::full(1, total * scale));
     let tape = logits.tape().merge(targets.tape());
     let tape = tape.record([logits.input(), targets.input()], 1, |[nx, nt]| {
         let (x, t) = (Arc::clone(x), Arc::clone(t));

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
 use crate::ops::linear::add_column_sums;
@@ -118,14 +120,14 @@ struct Sizes {
 impl Sizes {
     /// `zt = x2 W^T`, `[rows, out * in1]`: `zt[n, (k, i)] = sum_j W[k, i, j] x2[n, j]`, with `W` seen as the
     /// contiguous `[out * in1, in2]` matrix, transposed by its strides.
-    fn project<E: Element>(self, x2: &[E], w: &[E]) -> Vec<E> {
+    fn project<E: Element>(self, x2: &[E], w: &[E]) -> Buffer<E> {
         let Self {
             rows,
             out,
             in1,
             in2,
         } = self;
-        let mut zt = vec![E::zero(); rows * out * in1];
+        let mut zt = Buffer::zeros(rows * out * in1);
         gemm(
             E::one(),
             Mat::new(x2, rows, in2),
@@ -167,9 +169,9 @@ impl Sizes {
 
     /// `p[n, (k, i)] = dy[n, k] x1[n, i]`, `[rows, out * in1]`: row `n` of `p` is the outer product of
     /// row `n` of `dy` and row `n` of `x1`.
-    fn outer_rows<E: Element>(self, dy: &[E], x1: &[E]) -> Vec<E> {
+    fn outer_rows<E: Element>(self, dy: &[E], x1: &[E]) -> Buffer<E> {
         let Self { rows, out, in1, .. } = self;
-        let mut p = vec![E::zero(); rows * out * in1];
+        let mut p = Buffer::zeros(rows * out * in1);
         if in1 == 0 || out == 0 {
             return p;
         }
@@ -268,8 +270,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         let bias_parts = bias.parts();
         let zt = sizes.project(x2v, w);
         let mut y = match bias_parts {
-            Some((b, _)) => b.repeat(rows),
-            None => vec![E::zero(); rows * out],
+            Some((b, _)) => Buffer::tile(b, rows),
+            None => Buffer::zeros(rows * out),
         };
         sizes.contract_rows(&zt, x1, &mut y);
 

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::shape::strides_of;
 use crate::{Element, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tensor, Tracking};
 
@@ -220,7 +222,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                  (counting from the last axis) or be 1; the two shapes are named below"
             );
         }
-        let mut y = vec![E::zero(); Dst::NUMEL];
+        let mut y = Buffer::uninit(Dst::NUMEL);
         broadcast_forward(self.data(), S::DIMS, Dst::DIMS, &mut y);
         let tape = self.tape().record([self.input()], Dst::NUMEL, |[node]| {
             Box::new(move |dy, grads| {

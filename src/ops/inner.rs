@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
 use crate::tape::internal::Record;
@@ -133,7 +135,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     {
         let (m, k, n) = (S::M, S::K, S::N);
         let (a, b) = (self.data(), rhs.data());
-        let mut c = vec![E::zero(); m * n];
+        let mut c = Buffer::uninit(m * n);
         // [M, K] x [K, N], the right operand transposed by its strides.
         gemm(
             E::one(),

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
 use crate::tape::internal::{BackwardFn, Input, NodeId, Record};
@@ -63,12 +65,13 @@ pub struct NoBias;
 pub(crate) mod sealed {
     use std::sync::Arc;
 
+    use crate::buffer::Buffer;
     use crate::tape::internal::Input;
 
     /// What an op needs from its bias argument, hidden from users.
     pub trait BiasInput<E: crate::Element> {
         /// The bias's values and its input to the tape; `None` for `NoBias`.
-        fn parts(&self) -> Option<(&Arc<Vec<E>>, Input<'_, E>)>;
+        fn parts(&self) -> Option<(&Arc<Buffer<E>>, Input<'_, E>)>;
     }
 }
 use sealed::BiasInput;
@@ -100,14 +103,14 @@ pub trait Bias<W: Shape, E: Element>: BiasInput<E> {
 
 impl<E: Element> BiasInput<E> for NoBias {
     #[inline]
-    fn parts(&self) -> Option<(&Arc<Vec<E>>, Input<'_, E>)> {
+    fn parts(&self) -> Option<(&Arc<Buffer<E>>, Input<'_, E>)> {
         None
     }
 }
 
 impl<E: Element, S: Shape, T: Tracking<E>> BiasInput<E> for &Tensor<S, E, T> {
     #[inline]
-    fn parts(&self) -> Option<(&Arc<Vec<E>>, Input<'_, E>)> {
+    fn parts(&self) -> Option<(&Arc<Buffer<E>>, Input<'_, E>)> {
         Some((self.data(), self.input()))
     }
 }
@@ -225,8 +228,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         let bias_parts = bias.parts();
         // y = b (each row), then y += x W^T with W transposed by its strides.
         let mut y = match bias_parts {
-            Some((b, _)) => b.repeat(rows),
-            _ => vec![E::zero(); rows * n_out],
+            Some((b, _)) => Buffer::tile(b, rows),
+            _ => Buffer::uninit(rows * n_out),
         };
         let beta = if bias_parts.is_some() {
             E::one()

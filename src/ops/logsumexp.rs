@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::ops::softmax::softmax_middle;
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
@@ -74,8 +76,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     fn logsumexp_impl<S2: Shape>(&self, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
         let (outer, len, inner) = dims;
         // The softmax weights are the derivative; the forward computes them on the way.
-        let mut w = vec![E::zero(); S::NUMEL];
-        let mut y = vec![E::zero(); outer * inner];
+        let mut w = Buffer::zeros(S::NUMEL);
+        let mut y = Buffer::zeros(outer * inner);
         softmax_middle(self.data(), dims, &mut w, &mut y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {
             Box::new(move |dy, grads| {

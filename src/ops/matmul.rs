@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
 use crate::tape::internal::Record;
@@ -283,7 +285,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         let plan = Plan::of::<S, R>();
         let (a, b) = (self.data(), rhs.data());
         let out_numel = plan.batch * plan.m * plan.n;
-        let mut c = vec![E::zero(); out_numel];
+        let mut c = Buffer::uninit(out_numel);
         plan.forward(a, b, &mut c);
 
         let tape = self.tape().merge(rhs.tape());

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
 /// Writes the maximum of `x`, seen as `[outer, len, inner]`, over its middle axis into `out`
@@ -44,7 +46,7 @@ fn max_backward_middle<E: Element>(
     (outer, len, inner): (usize, usize, usize),
     dx: &mut [E],
 ) {
-    let mut count = vec![E::zero(); inner];
+    let mut count = Buffer::zeros(inner);
     for o in 0..outer {
         let (ys, gs) = (
             &y[o * inner..(o + 1) * inner],
@@ -138,7 +140,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The maximum over the middle axis of the data seen as `[outer, len, inner]`, with shape `S2`
     /// (`outer * inner` elements).
     fn max_impl<S2: Shape>(&self, outer: usize, len: usize, inner: usize) -> Tensor<S2, E, T> {
-        let mut y = vec![E::zero(); outer * inner];
+        let mut y = Buffer::zeros(outer * inner);
         max_middle(self.data(), outer, len, inner, &mut y);
         let y = Arc::new(y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::ops::sum::{spread_middle, sum_middle, sum_slice};
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
@@ -20,7 +22,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[must_use]
     pub fn mean(&self) -> Tensor<Rank0, E, T> {
         let n = E::from_f64_lossy(S::NUMEL as f64);
-        let y = Arc::new(vec![sum_slice(self.data()) / n]);
+        let y = Arc::new(Buffer::full(1, sum_slice(self.data()) / n));
         let tape = self.tape().record([self.input()], 1, |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
@@ -54,7 +56,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     {
         let (outer, len, inner) = (S::OUTER, S::AXIS_LEN, S::INNER);
         let n = E::from_f64_lossy(len as f64);
-        let mut y = vec![E::zero(); outer * inner];
+        let mut y = Buffer::zeros(outer * inner);
         sum_middle(self.data(), outer, len, inner, &mut y);
         for v in &mut y {
             *v /= n;

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::tape::internal::Record;
 use crate::{Element, Merge, Shape, Tensor, Tracking};
 
@@ -58,7 +60,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[inline]
     pub(crate) fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
         let x = self.data();
-        let y = Arc::new(x.iter().map(|&v| f(v)).collect::<Vec<E>>());
+        let y = Arc::new(Buffer::collect(S::NUMEL, x.iter().map(|&v| f(v))));
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
@@ -88,12 +90,10 @@ where
     T2: Tracking<E>,
 {
     let (av, bv) = (a.data(), b.data());
-    let y = Arc::new(
-        av.iter()
-            .zip(bv.iter())
-            .map(|(&x, &z)| f(x, z))
-            .collect::<Vec<E>>(),
-    );
+    let y = Arc::new(Buffer::collect(
+        S::NUMEL,
+        av.iter().zip(bv.iter()).map(|(&x, &z)| f(x, z)),
+    ));
     let tape = a.tape().merge(b.tape());
     let tape = tape.record([a.input(), b.input()], S::NUMEL, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::shape::strides_of;
 use crate::{Element, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
 
@@ -193,7 +195,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: PermuteTo<P>,
     {
         let perm = S::AXES;
-        let mut y = vec![E::zero(); S::NUMEL];
+        let mut y = Buffer::uninit(S::NUMEL);
         permute_into(self.data(), S::DIMS, perm, &mut y, |d, s| *d = s);
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
             Box::new(move |dy, grads| {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::ops::max::max_middle;
 use crate::{Element, ReduceAxis, Shape, Tensor, Tracking};
 
@@ -21,7 +23,7 @@ pub(crate) fn softmax_middle<E: Element>(
     lse: &mut [E],
 ) {
     max_middle(x, outer, len, inner, lse);
-    let mut total = vec![E::zero(); inner];
+    let mut total = Buffer::zeros(inner);
     for o in 0..outer {
         let m = &mut lse[o * inner..(o + 1) * inner];
         total.fill(E::zero());
@@ -103,8 +105,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ReduceAxis<AX>,
     {
         let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
-        let mut w = vec![E::zero(); S::NUMEL];
-        let mut lse = vec![E::zero(); S::OUTER * S::INNER];
+        let mut w = Buffer::zeros(S::NUMEL);
+        let mut lse = Buffer::zeros(S::OUTER * S::INNER);
         softmax_middle(self.data(), dims, &mut w, &mut lse);
         let y = Arc::new(w);
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
@@ -113,7 +115,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let (outer, len, inner) = dims;
-                let mut t = vec![E::zero(); outer * inner];
+                let mut t = Buffer::zeros(outer * inner);
                 dot_middle(dy, &y, dims, &mut t);
                 let dx = grads.acc(node);
                 for o in 0..outer {
@@ -157,11 +159,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     {
         let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
         let (outer, len, inner) = dims;
-        let mut w = vec![E::zero(); S::NUMEL];
-        let mut lse = vec![E::zero(); outer * inner];
+        let mut w = Buffer::zeros(S::NUMEL);
+        let mut lse = Buffer::zeros(outer * inner);
         let x = self.data();
         softmax_middle(x, dims, &mut w, &mut lse);
-        let mut y = vec![E::zero(); S::NUMEL];
+        let mut y = Buffer::zeros(S::NUMEL);
         for o in 0..outer {
             let ls = &lse[o * inner..(o + 1) * inner];
             for l in 0..len {
@@ -176,7 +178,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
-                let mut t = vec![E::zero(); outer * inner];
+                let mut t = Buffer::zeros(outer * inner);
                 crate::ops::sum::sum_middle(dy, outer, len, inner, &mut t);
                 let dx = grads.acc(node);
                 for o in 0..outer {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
 /// The sum of a slice, with eight running partial sums (more accurate than one running sum, and the
@@ -72,7 +74,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn sum(&self) -> Tensor<Rank0, E, T> {
-        let y = Arc::new(vec![sum_slice(self.data())]);
+        let y = Arc::new(Buffer::full(1, sum_slice(self.data())));
         let tape = self.tape().record([self.input()], 1, |[node]| {
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
@@ -108,7 +110,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ReduceAxis<AX>,
     {
         let (outer, len, inner) = (S::OUTER, S::AXIS_LEN, S::INNER);
-        let mut y = vec![E::zero(); outer * inner];
+        let mut y = Buffer::zeros(outer * inner);
         sum_middle(self.data(), outer, len, inner, &mut y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {
             Box::new(move |dy, grads| {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::buffer::Buffer;
+
 use crate::{Element, Shape, Tensor, Tracking, Transposable};
 
 /// Side of the square tiles the transpose walks, so that both the rows read and the rows written stay
@@ -89,7 +91,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: Transposable<Output = S2>,
     {
         let (batch, rows, cols) = split_last_two(S::DIMS);
-        let mut y = vec![E::zero(); S::NUMEL];
+        let mut y = Buffer::uninit(S::NUMEL);
         transpose_into(self.data(), batch, rows, cols, &mut y, |d, s| *d = s);
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
             Box::new(move |dy, grads| {

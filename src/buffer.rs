@@ -1,0 +1,253 @@
+//! Element buffers that are recycled instead of freed.
+//!
+//! A training step allocates the same buffers every time: each op's result, each gradient. A
+//! [`Buffer`] returns its memory to a per-thread pool when dropped, and the next buffer of a similar
+//! size is taken from there, so a steady-state step reuses memory instead of asking the allocator
+//! (and, for large buffers, instead of zeroing fresh pages).
+//!
+//! The pool is bounded: buffers are kept by size class (powers of two), at most [`PER_CLASS`] per class
+//! and [`BUDGET_BYTES`] in all per thread and element type; anything beyond is freed as usual.
+
+use core::cell::RefCell;
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use std::rc::Rc;
+
+use crate::Element;
+use crate::tape::TapeState;
+
+/// Buffers kept per size class.
+const PER_CLASS: usize = 8;
+/// Bytes kept in all, per thread and element type.
+const BUDGET_BYTES: usize = 64 << 20;
+/// Buffers larger than this many bytes are never pooled.
+const LARGEST_BYTES: usize = 16 << 20;
+/// Size classes: capacities `2^k` for `k < CLASSES`.
+const CLASSES: usize = usize::BITS as usize;
+
+/// The free buffers of one thread for one element type, and its spare tape states.
+pub struct Pool<E: Element> {
+    /// `classes[k]` holds buffers whose capacity is at least `2^k` (and below `2^(k+1)`).
+    classes: Vec<Vec<Vec<E>>>,
+    bytes: usize,
+    /// States of dropped tapes, for the next `Tape::new`.
+    pub(crate) tapes: Vec<Rc<RefCell<TapeState<E>>>>,
+}
+
+impl<E: Element> Default for Pool<E> {
+    fn default() -> Self {
+        Self {
+            classes: (0..CLASSES).map(|_| Vec::new()).collect(),
+            bytes: 0,
+            tapes: Vec::new(),
+        }
+    }
+}
+
+/// The smallest `k` with `2^k >= len`.
+fn class_up(len: usize) -> usize {
+    len.next_power_of_two().trailing_zeros() as usize
+}
+
+/// The largest `k` with `2^k <= cap` (`cap > 0`).
+fn class_down(cap: usize) -> usize {
+    (usize::BITS - 1 - cap.leading_zeros()) as usize
+}
+
+impl<E: Element> Pool<E> {
+    /// A buffer of `len` elements with unspecified (but initialised) contents.
+    fn take(&mut self, len: usize) -> Vec<E> {
+        let class = class_up(len);
+        if let Some(mut v) = self.classes[class].pop() {
+            self.bytes -= v.capacity() * size_of::<E>();
+            if v.len() >= len {
+                v.truncate(len);
+            } else {
+                v.resize(len, E::zero());
+            }
+            return v;
+        }
+        // A new buffer gets a whole size class, so that it returns to the class it is taken from.
+        let mut v = Vec::with_capacity(len.next_power_of_two());
+        v.resize(len, E::zero());
+        v
+    }
+
+    /// Keeps `v` for reuse if there is room.
+    fn give(&mut self, v: Vec<E>) {
+        let bytes = v.capacity() * size_of::<E>();
+        if bytes == 0 || bytes > LARGEST_BYTES || self.bytes + bytes > BUDGET_BYTES {
+            return;
+        }
+        let class = &mut self.classes[class_down(v.capacity())];
+        if class.len() < PER_CLASS {
+            self.bytes += bytes;
+            class.push(v);
+        }
+    }
+}
+
+/// A tensor's or a gradient's elements, recycled through the thread's pool when dropped.
+pub struct Buffer<E: Element> {
+    data: Vec<E>,
+}
+
+impl<E: Element> Buffer<E> {
+    /// `len` elements whose values are unspecified: a recycled buffer keeps its old values. Callers
+    /// overwrite every element. Builds with debug assertions fill it with NaN instead, so that a read
+    /// before a write shows up in the tests.
+    #[inline]
+    pub(crate) fn uninit(len: usize) -> Self {
+        let data = E::with_pool(|p| p.take(len)).unwrap_or_else(|| vec![E::zero(); len]);
+        let mut buffer = Self { data };
+        if cfg!(debug_assertions) {
+            buffer.data.fill(E::nan());
+        }
+        buffer
+    }
+
+    /// `len` zeros.
+    #[inline]
+    pub(crate) fn zeros(len: usize) -> Self {
+        Self::full(len, E::zero())
+    }
+
+    /// `len` copies of `value`.
+    #[inline]
+    pub(crate) fn full(len: usize, value: E) -> Self {
+        let mut buffer = Self::uninit(len);
+        buffer.data.fill(value);
+        buffer
+    }
+
+    /// The values of an iterator that yields exactly `len` items.
+    #[inline]
+    pub(crate) fn collect(len: usize, values: impl Iterator<Item = E>) -> Self {
+        let mut buffer = Self::uninit(len);
+        let mut n = 0;
+        for (slot, v) in buffer.data.iter_mut().zip(values) {
+            *slot = v;
+            n += 1;
+        }
+        assert_eq!(n, len, "an op produced the wrong number of elements");
+        buffer
+    }
+
+    /// `src` repeated `times` times.
+    #[inline]
+    pub(crate) fn tile(src: &[E], times: usize) -> Self {
+        let mut buffer = Self::uninit(src.len() * times);
+        if !src.is_empty() {
+            for chunk in buffer.data.chunks_exact_mut(src.len()) {
+                chunk.copy_from_slice(src);
+            }
+        }
+        buffer
+    }
+
+    /// Takes over a vector (no copy).
+    #[inline]
+    pub(crate) fn from_vec(data: Vec<E>) -> Self {
+        Self { data }
+    }
+
+    /// The vector, without copying; nothing returns to the pool.
+    #[inline]
+    pub(crate) fn into_vec(mut self) -> Vec<E> {
+        core::mem::take(&mut self.data)
+    }
+}
+
+impl<E: Element> Drop for Buffer<E> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.data.capacity() > 0 {
+            let v = core::mem::take(&mut self.data);
+            E::with_pool(|p| p.give(v));
+        }
+    }
+}
+
+impl<E: Element> Clone for Buffer<E> {
+    fn clone(&self) -> Self {
+        let mut copy = Self::uninit(self.data.len());
+        copy.data.copy_from_slice(&self.data);
+        copy
+    }
+}
+
+impl<E: Element> Deref for Buffer<E> {
+    type Target = [E];
+    #[inline]
+    fn deref(&self) -> &[E] {
+        &self.data
+    }
+}
+
+impl<E: Element> DerefMut for Buffer<E> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [E] {
+        &mut self.data
+    }
+}
+
+impl<'a, E: Element> IntoIterator for &'a Buffer<E> {
+    type Item = &'a E;
+    type IntoIter = core::slice::Iter<'a, E>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.data.iter()
+    }
+}
+
+impl<'a, E: Element> IntoIterator for &'a mut Buffer<E> {
+    type Item = &'a mut E;
+    type IntoIter = core::slice::IterMut<'a, E>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.data.iter_mut()
+    }
+}
+
+impl<E: Element> fmt::Debug for Buffer<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.data.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_classes() {
+        assert_eq!(class_up(1), 0);
+        assert_eq!(class_up(5), 3);
+        assert_eq!(class_up(8), 3);
+        assert_eq!(class_down(8), 3);
+        assert_eq!(class_down(15), 3);
+    }
+
+    #[test]
+    fn a_dropped_buffer_is_reused_for_the_same_size() {
+        let a = Buffer::<f64>::zeros(100);
+        let ptr = a.as_ptr();
+        drop(a);
+        let b = Buffer::<f64>::uninit(100);
+        assert_eq!(b.as_ptr(), ptr);
+        assert_eq!(b.len(), 100);
+        // Debug builds poison reused memory, so a read before a write is visible.
+        assert!(b.iter().all(|v| v.is_nan()));
+        let c = Buffer::<f64>::zeros(90);
+        assert!(c.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn the_pool_is_bounded() {
+        let mut pool = Pool::<f32>::default();
+        for _ in 0..20 {
+            pool.give(Vec::with_capacity(64));
+        }
+        assert_eq!(pool.classes[6].len(), PER_CLASS);
+        pool.give(Vec::with_capacity((LARGEST_BYTES / 4) + 1));
+        assert_eq!(pool.bytes, PER_CLASS * 64 * 4);
+    }
+}
