@@ -120,16 +120,18 @@ impl<E: Element> Buffer<E> {
         buffer
     }
 
-    /// The values of an iterator that yields exactly `len` items.
+    /// The values of an iterator of exactly `len` items.
     #[inline]
-    pub(crate) fn collect(len: usize, values: impl Iterator<Item = E>) -> Self {
+    pub(crate) fn collect(len: usize, values: impl ExactSizeIterator<Item = E>) -> Self {
+        assert_eq!(
+            values.len(),
+            len,
+            "an op produced the wrong number of elements"
+        );
         let mut buffer = Self::uninit(len);
-        let mut n = 0;
         for (slot, v) in buffer.data.iter_mut().zip(values) {
             *slot = v;
-            n += 1;
         }
-        assert_eq!(n, len, "an op produced the wrong number of elements");
         buffer
     }
 

@@ -77,6 +77,17 @@ pub(crate) mod internal {
             self.grads[node as usize].get_or_insert_with(|| Buffer::zeros(size))
         }
 
+        /// Adds `values` (one per element, in order) into the gradient of `node`; when it has none
+        /// yet, the values are written directly (no zeroing first).
+        #[inline]
+        pub fn add_from(&mut self, node: NodeId, values: impl ExactSizeIterator<Item = E>) {
+            let size = self.sizes[node as usize];
+            match &mut self.grads[node as usize] {
+                Some(g) => g.iter_mut().zip(values).for_each(|(d, v)| *d += v),
+                slot @ None => *slot = Some(Buffer::collect(size, values)),
+            }
+        }
+
         /// Like [`acc`](Self::acc), but a buffer created here is *not* zeroed: the second value is
         /// `true` then, and the caller must overwrite every element (a product with `beta = 0`).
         #[inline]

@@ -65,10 +65,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
-                let dx = grads.acc(node);
-                for (((d, &xv), &yv), &g) in dx.iter_mut().zip(x.iter()).zip(y.iter()).zip(dy) {
-                    *d += g * df(xv, yv);
-                }
+                let grad = x
+                    .iter()
+                    .zip(y.iter())
+                    .zip(dy)
+                    .map(|((&xv, &yv), &g)| g * df(xv, yv));
+                grads.add_from(node, grad);
             })
         });
         Tensor::from_parts(y, tape)
@@ -98,17 +100,12 @@ where
     let tape = tape.record([a.input(), b.input()], S::NUMEL, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
+            let inputs = || av.iter().zip(bv.iter()).zip(y.iter()).zip(dy);
             if let Some(na) = na {
-                let da = grads.acc(na);
-                for (i, d) in da.iter_mut().enumerate() {
-                    *d += dy[i] * fa(av[i], bv[i], y[i]);
-                }
+                grads.add_from(na, inputs().map(|(((&a, &b), &y), &g)| g * fa(a, b, y)));
             }
             if let Some(nb) = nb {
-                let db = grads.acc(nb);
-                for (i, d) in db.iter_mut().enumerate() {
-                    *d += dy[i] * fb(av[i], bv[i], y[i]);
-                }
+                grads.add_from(nb, inputs().map(|(((&a, &b), &y), &g)| g * fb(a, b, y)));
             }
         })
     });

@@ -33,6 +33,16 @@ pub(crate) fn sum_middle<E: Element>(
     inner: usize,
     out: &mut [E],
 ) {
+    if inner == 1 {
+        // Each output is the sum of one contiguous run.
+        if len == 0 {
+            out.fill(E::zero());
+        }
+        for (o, run) in out.iter_mut().zip(x.chunks_exact(len.max(1))) {
+            *o = sum_slice(run);
+        }
+        return;
+    }
     for o in 0..outer {
         let row = &mut out[o * inner..(o + 1) * inner];
         row.fill(E::zero());
@@ -53,6 +63,12 @@ pub(crate) fn spread_middle<E: Element>(
     inner: usize,
     dx: &mut [E],
 ) {
+    if inner == 1 {
+        for (&g, run) in dy.iter().zip(dx.chunks_exact_mut(len.max(1))) {
+            run.iter_mut().for_each(|d| *d += g);
+        }
+        return;
+    }
     for o in 0..outer {
         let g = &dy[o * inner..(o + 1) * inner];
         for l in 0..len {
@@ -78,10 +94,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         let tape = self.tape().record([self.input()], 1, |[node]| {
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
-                let g = dy[0];
-                for d in grads.acc(node) {
-                    *d += g;
-                }
+                grads.add_from(node, core::iter::repeat_n(dy[0], S::NUMEL));
             })
         });
         Tensor::from_parts(y, tape)
