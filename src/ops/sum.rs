@@ -65,7 +65,9 @@ pub(crate) fn spread_middle<E: Element>(
 ) {
     if inner == 1 {
         for (&g, run) in dy.iter().zip(dx.chunks_exact_mut(len.max(1))) {
-            run.iter_mut().for_each(|d| *d += g);
+            for d in run.iter_mut() {
+                *d += g;
+            }
         }
         return;
     }
