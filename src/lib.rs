@@ -108,3 +108,8 @@ pub use shape::{
 pub use shaped_derive::Module;
 pub use tape::{Grads, Merge, NoTape, Tape, Tracking};
 pub use tensor::Tensor;
+
+/// The README's code, compiled and run as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
