@@ -173,6 +173,11 @@ impl Plan {
             );
             return;
         }
+        if batch == 0 && fresh {
+            // No product to sum: a shared left operand's fresh buffer must still be all zeros.
+            da.fill(E::zero());
+            return;
+        }
         let (sa, sb) = (self.a_step(), self.b_step());
         for i in 0..batch {
             // A shared left operand sums the products: only the first one may overwrite.
