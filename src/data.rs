@@ -76,8 +76,9 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
                 return Err(Error::new(
                     ErrorKind::OutOfRange,
                     format!(
-                        "line {line_no}: class id {class} is out of range: there are {C} classes (0 to {})",
-                        C.saturating_sub(1)
+                        "line {line_no}: class id {} is out of range: {}",
+                        fields[F],
+                        crate::nn::classes_str(C)
                     ),
                 ));
             }

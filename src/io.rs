@@ -102,12 +102,7 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
     model: &mut M,
     bytes: &[u8],
 ) -> Result<(), Error> {
-    let file = SafeTensors::deserialize(bytes).map_err(|e| {
-        Error::new(
-            ErrorKind::Format,
-            format!("not a valid safetensors buffer: {e}"),
-        )
-    })?;
+    let file = SafeTensors::deserialize(bytes).map_err(|e| format_error(bytes, &e))?;
     let mut stored: HashMap<String, safetensors::tensor::TensorView<'_>> =
         file.tensors().into_iter().collect();
     // Check everything before changing anything.
@@ -180,11 +175,33 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
     Ok(())
 }
 
+/// Why `bytes` are not safetensors, with the sizes found: the buffer is 8 bytes of header length,
+/// the JSON header, then the data.
+fn format_error(bytes: &[u8], e: &safetensors::SafeTensorError) -> Error {
+    let len = bytes.len();
+    let message = match bytes.first_chunk::<8>().map(|n| u64::from_le_bytes(*n)) {
+        None => format!(
+            "not a valid safetensors buffer: {len} bytes, fewer than the 8 that give the header's \
+             length"
+        ),
+        Some(n) if n > (len - 8) as u64 => format!(
+            "not a valid safetensors buffer: the header's length is {n} bytes, but {} bytes follow \
+             it",
+            len - 8
+        ),
+        Some(n) => format!(
+            "not a valid safetensors buffer: {} (a header of {n} bytes in {len} bytes)",
+            lower(&e.to_string())
+        ),
+    };
+    Error::new(ErrorKind::Format, message)
+}
+
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     std::fs::write(path, bytes).map_err(|e| {
         Error::new(
             ErrorKind::Io,
-            format!("cannot write {}: {}", path.display(), lower(&e)),
+            format!("cannot write {}: {}", path.display(), lower(&e.to_string())),
         )
     })
 }
@@ -193,16 +210,15 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| {
         Error::new(
             ErrorKind::Io,
-            format!("cannot read {}: {}", path.display(), lower(&e)),
+            format!("cannot read {}: {}", path.display(), lower(&e.to_string())),
         )
     })
 }
 
-/// An I/O error's message, lowercased at the start like the crate's own.
-fn lower(e: &std::io::Error) -> String {
-    let s = e.to_string();
+/// Another library's error message, lowercased at the start like the crate's own.
+fn lower(s: &str) -> String {
     let mut chars = s.chars();
     chars
         .next()
-        .map_or(s.clone(), |c| c.to_lowercase().chain(chars).collect())
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }

@@ -58,8 +58,8 @@ impl<const B: usize, const C: usize> Labels<B, C> {
             return Err(Error::new(
                 ErrorKind::OutOfRange,
                 format!(
-                    "class id {id} at position {i} is out of range: there are {C} classes (0 to {})",
-                    C.saturating_sub(1)
+                    "class id {id} at position {i} is out of range: {}",
+                    classes_str(C)
                 ),
             ));
         }
@@ -88,6 +88,15 @@ impl<const B: usize, const C: usize> Labels<B, C> {
             data[b * C + id] = E::one();
         }
         Tensor::from_data(data)
+    }
+}
+
+/// `there are 3 classes (0 to 2)`, for the messages about class ids.
+pub(crate) fn classes_str(classes: usize) -> String {
+    match classes {
+        0 => "there are no classes".to_owned(),
+        1 => "there is 1 class (0)".to_owned(),
+        c => format!("there are {c} classes (0 to {})", c - 1),
     }
 }
 
