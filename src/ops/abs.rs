@@ -21,7 +21,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `x = 0`** (PyTorch's convention for the kink; any value in `[-1, 1]` is a subgradient there).
     /// PyTorch: `torch.abs`, numpy: `np.abs`.
     ///
-    /// `|-0.0| = 0.0`, `|±inf| = inf`, and a NaN stays NaN, with a NaN gradient.
+    /// Edge values: `|-0.0| = 0.0` and `|±inf| = inf` (derivative ±1), as in PyTorch. A NaN stays NaN,
+    /// and its gradient is NaN: the derivative is undefined there, as for every other elementwise op
+    /// at NaN. **PyTorch differs**: its derivative at NaN is `sgn(NaN) = 0`, so a NaN input gets a
+    /// gradient of 0.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};

@@ -3,10 +3,13 @@
 use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
 use crate::{Element, Shape, Tensor, Tracking};
 
-/// `a + b` elementwise. `d(a + b)/da = 1`, `d(a + b)/db = 1`.
+/// `a + b` elementwise. `d(a + b)/da = 1`, `d(a + b)/db = 1`. PyTorch: `torch.add`, numpy: `a + b`.
 ///
 /// The shapes must be equal: adding a `Rank2<2, 3>` to a `Rank2<3, 2>` does not compile. To add a
 /// bias row to every row of a matrix, [`broadcast_to`](Tensor::broadcast_to) it first.
+///
+/// Edge values, IEEE as in PyTorch: `inf + -inf` is NaN, a NaN operand gives NaN, `-0 + -0` is `-0`
+/// and `0 + -0` is `0`. The derivatives are 1 whatever the values, NaN and infinities included.
 ///
 /// ```
 /// use shaped::Tensor;

@@ -208,8 +208,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `dx2 = P W`, `dW = P^T x2` with `P[n, (k, i)] = G[n, k] x1[n, i]`, and `dx1` from `Z`.
     ///
     /// Inputs whose leading axes differ, a weight whose `IN1` or `IN2` does not match the inputs, or a
-    /// bias whose length is not `OUT` do not compile. NaN and infinity spread as in any sum of
-    /// products.
+    /// bias whose length is not `OUT` do not compile.
+    ///
+    /// Edge values, as PyTorch: NaN and infinity spread as in any sum of products. `IN1 = 0` or
+    /// `IN2 = 0` gives the bias on every row (zeros without one); inputs with no rows give an empty
+    /// result, and the weight's and the bias's gradients are zeros.
     ///
     /// ```
     /// use shaped::{NoBias, Tape, Tensor};

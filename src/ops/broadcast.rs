@@ -183,6 +183,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// those, the result is a new buffer (the repeated values are written out), so it is an
     /// ordinary tensor for every other op.
     ///
+    /// Edge values, as PyTorch: values are copied bit for bit (NaN, infinities, the sign of zero);
+    /// the gradient is a sum, so upstream gradients `inf` and `-inf` on two copies give NaN. As in
+    /// numpy, a dimension of 1 also stretches to 0: the result is empty and the gradient is 0.
+    ///
     /// A target with fewer axes than `S` is a type error ([`BroadcastTo`]), reported by `cargo check`.
     /// A dimension that is neither equal nor 1 (`[2, 3]` to `[4, 3]`) is a `const` assertion,
     /// reported by `cargo build` and `cargo test` but **not** by `cargo check` or clippy: stable Rust

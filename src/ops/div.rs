@@ -9,8 +9,11 @@ use crate::{Element, Shape, Tensor, Tracking};
 /// The shapes must be equal. `a / s` divides every element by a scalar (derivative `1 / s`), `s / a`
 /// divides a scalar by every element (derivative `-s / a^2`).
 ///
-/// Division by zero follows IEEE, as in numpy and PyTorch: `x / 0` is `inf` or `-inf` by the signs of
-/// `x` and the zero, `0 / 0` is NaN; the gradients there are infinite or NaN too.
+/// Edge values: division by zero follows IEEE, as in numpy and PyTorch: `x / 0` is `inf` or `-inf`
+/// by the signs of `x` and the zero, `0 / 0` is NaN. The gradients there are PyTorch's too:
+/// `d/da = 1 / b` is `±inf` at `b = ±0`; `d/db = -a / b^2` is `-inf` for `a = 1, b = ±0`, `inf` for
+/// `a = -1, b = 0`, and NaN for `0 / 0`; `d(s / a)/da` at `a = 0` is `-inf` for `s > 0` and NaN for
+/// `s = 0`.
 ///
 /// ```
 /// use shaped::Tensor;

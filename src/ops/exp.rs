@@ -5,7 +5,9 @@ use crate::{Element, Shape, Tensor, Tracking};
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `e^x` elementwise. Derivative: `d(e^x)/dx = e^x`. PyTorch: `torch.exp`.
     ///
-    /// Overflows to `inf` above about 88.7 (`f32`) or 709.8 (`f64`), and underflows to 0.
+    /// Edge values, IEEE as in PyTorch: overflows to `inf` above about 88.7 (`f32`) or 709.8 (`f64`)
+    /// and underflows to 0 below about -103 (`f32`) or -745 (`f64`); `exp(inf) = inf`,
+    /// `exp(-inf) = 0`, NaN stays NaN. The derivative is the result, so it is `inf`, 0 or NaN there.
     ///
     /// ```
     /// use shaped::Tensor;

@@ -96,8 +96,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `[M, N]`: `da = G b`, `db = G^T a`.
     ///
     /// numpy: `np.inner(a, b)`. (lucid's `inner` page describes the matmul contraction in its prose and
-    /// prints the diagonal in its example; numpy's definition is the one implemented.) NaN and infinity
-    /// spread to every result they are summed into.
+    /// prints the diagonal in its example; numpy's definition is the one implemented.)
+    ///
+    /// Edge values, IEEE as in numpy and PyTorch: NaN and infinity spread to every result they are
+    /// summed into. `K = 0` gives zeros; an operand with no rows gives an empty result, and then the
+    /// other operand's gradient is zeros.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};

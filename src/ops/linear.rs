@@ -183,7 +183,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// A weight given as `[IN, OUT]`, an input whose last dimension is not `IN`, or a bias whose length
     /// is not `OUT` does not compile. (A square weight given transposed cannot be told apart from the
-    /// right one.) NaN and infinity spread as in any sum of products.
+    /// right one.)
+    ///
+    /// Edge values, as PyTorch: NaN and infinity spread as in any sum of products. `IN = 0` gives the
+    /// bias on every row (zeros without one); an input with no rows gives an empty result, and the
+    /// weight's and the bias's gradients are zeros.
     ///
     /// ```
     /// use shaped::{NoBias, Tape, Tensor};

@@ -6,8 +6,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `ln x` (base e) elementwise. Derivative: `d(ln x)/dx = 1 / x`. PyTorch: `torch.log`, numpy:
     /// `np.log`.
     ///
-    /// IEEE, as PyTorch: `ln 0 = -inf` (gradient `+inf`), `ln x` is NaN for `x < 0` (the gradient there
-    /// is still `1 / x`, as in PyTorch), `ln inf = inf`.
+    /// Edge values, IEEE as in PyTorch: `ln 0 = -inf` (gradient `+inf`), `ln(-0) = -inf` (gradient
+    /// `-inf`), `ln x` is NaN for `x < 0` (the gradient there is still `1 / x`, as in PyTorch),
+    /// `ln inf = inf` (gradient 0), and NaN stays NaN (gradient NaN).
     ///
     /// ```
     /// use shaped::Tensor;

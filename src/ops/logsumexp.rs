@@ -16,9 +16,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// PyTorch: `torch.logsumexp(x, dim=all axes)`; SciPy: `scipy.special.logsumexp(x)`.
     ///
-    /// Edge cases: all elements `-inf` (or no elements) gives `-inf`, not NaN, and a gradient of 0
-    /// (PyTorch gives NaN there); any `+inf` gives `+inf`, and the `k` elements at `+inf` share the
-    /// gradient evenly (`1 / k` each; PyTorch gives NaN); a NaN gives NaN, and a NaN gradient.
+    /// Edge values: all elements `-inf`, or no elements, gives `-inf`, not NaN, as in PyTorch; the
+    /// gradient there is 0, so a fully masked set contributes nothing (**PyTorch gives NaN**). Any
+    /// `+inf` gives `+inf`, and the `k` elements at `+inf` share the gradient evenly, `1 / k` each,
+    /// the limit of the softmax as they grow together (**PyTorch gives those elements NaN** and the
+    /// others 0). A NaN gives NaN, and a NaN gradient to the whole set, as in PyTorch.
     ///
     /// ```
     /// use shaped::Tensor;
@@ -37,10 +39,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Stable (through the maximum along `AX`). Derivative: the softmax along `AX`,
     /// `dx = dy * exp(x - y)` with `dy` repeated along `AX`.
     ///
-    /// PyTorch: `torch.logsumexp(x, dim=AX)`. Edge cases per set along `AX`, as for
-    /// [`logsumexp`](Tensor::logsumexp): all `-inf` (or an axis of size 0) gives `-inf` with a zero
-    /// gradient; `+inf` gives `+inf` with the gradient shared by the `+inf` elements; NaN gives NaN.
-    /// Naming an axis the shape does not have is a compile error.
+    /// PyTorch: `torch.logsumexp(x, dim=AX)`. Naming an axis the shape does not have is a compile
+    /// error.
+    ///
+    /// Edge values per set along `AX`, as for [`logsumexp`](Tensor::logsumexp): all `-inf`, or an axis
+    /// of size 0, gives `-inf` (as PyTorch) with a zero gradient (PyTorch: NaN); `+inf` gives `+inf`
+    /// with the gradient shared by the `+inf` elements (PyTorch: NaN); NaN gives NaN.
     ///
     /// ```
     /// use shaped::Tensor;

@@ -246,8 +246,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// the error's first line names both shapes. `*` is the elementwise product, not this one; for
     /// `np.inner` (the last axis of both operands) see [`inner`](Tensor::inner).
     ///
-    /// IEEE semantics: a NaN or infinity in an operand spreads to every result it is summed into;
-    /// `K = 0` gives zeros.
+    /// Edge values, IEEE as in PyTorch: a NaN or infinity in an operand spreads to every result it is
+    /// summed into, even through a zero of the other operand (`NaN * 0` is NaN). Zero-sized
+    /// dimensions are allowed: `K = 0` gives zeros; `M = 0`, `N = 0` or an empty batch give an empty
+    /// result, and then the other operand's gradient is zeros (also an operand shared by an empty
+    /// batch).
     ///
     /// ```
     /// use shaped::{Rank2, Rank3, Tape, Tensor};

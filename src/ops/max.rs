@@ -79,10 +79,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Derivative: 1 at the maximum. When `k` elements tie for the maximum, each gets `1 / k` of the
     /// gradient (PyTorch's `amax` convention), so the gradient still sums to the output's.
     ///
-    /// Edge cases: a NaN anywhere makes the result NaN (as `torch.amax`; unlike `f64::max`, which
-    /// skips NaN), and then the gradient is split evenly among the NaN elements (as PyTorch's
-    /// `torch.max(x)`), every other element getting 0. `inf` and `-inf` are ordinary values. The
-    /// maximum of zero elements is `-inf` (the identity of `max`; PyTorch and numpy raise an error).
+    /// Edge values: a NaN anywhere makes the result NaN (as `torch.amax`; unlike `f64::max`, which
+    /// skips NaN), and then the gradient is split evenly among the NaN elements, every other element
+    /// getting 0, as `torch.max(x)` does; **`torch.amax` differs**: its gradient is NaN for every
+    /// element then. `inf` and `-inf` are ordinary values, and `0` and `-0` tie (the result is the
+    /// first of them, as in PyTorch). The maximum of zero elements is `-inf`, the identity of `max`
+    /// (**PyTorch and numpy raise an error**; ops here cannot fail, and `logsumexp` of nothing is
+    /// `-inf` in PyTorch too).
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
@@ -103,9 +106,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// PyTorch: `torch.amax(x, dim=AX)` (numpy: `x.max(axis=AX)`).
     ///
     /// Derivative: 1 at each maximum, 0 elsewhere; ties split the gradient evenly (`1 / k` to each of
-    /// the `k` tied elements). A NaN in a reduced set makes that output NaN, and the output's gradient
-    /// is split evenly among the NaN elements of that set. An axis of size 0 gives `-inf`. Naming an
-    /// axis the shape does not have is a compile error.
+    /// the `k` tied elements, as `torch.amax`; `torch.max(x, dim)` gives it all to one of them).
+    /// Naming an axis the shape does not have is a compile error.
+    ///
+    /// Edge values, per set along `AX`, as for [`max`](Tensor::max): a NaN makes that output NaN,
+    /// and the output's gradient is split evenly among the NaN elements of that set (**PyTorch
+    /// differs**: `torch.amax` gives the whole set a NaN gradient, `torch.max(x, dim)` gives it all
+    /// to the first NaN). An axis of size 0 gives `-inf` (**PyTorch raises an error**).
     ///
     /// ```
     /// use shaped::Tensor;

@@ -11,7 +11,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The mean of all elements, a scalar: `sum(x) / n` with `n` the number of elements.
     /// Derivative: `1 / n` for every element. PyTorch: `x.mean()`.
     ///
-    /// The mean of zero elements is NaN (`0 / 0`), as in PyTorch and numpy.
+    /// Edge values, as PyTorch and numpy: the mean of zero elements is NaN (`0 / 0`); `inf` and
+    /// `-inf` together give NaN, a NaN gives NaN. The derivative is `1 / n` whatever the values.
     ///
     /// ```
     /// use shaped::{Rank2, Tensor};
@@ -40,8 +41,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// size of axis `AX`. Derivative: `1 / n` for every element, so the gradient is the output's
     /// gradient divided by `n` and repeated along `AX`. PyTorch: `x.mean(dim=AX)`.
     ///
-    /// An axis of size 0 gives NaN means (`0 / 0`), as in PyTorch. Naming an axis the shape does not
-    /// have is a compile error.
+    /// Edge values, as PyTorch: an axis of size 0 gives NaN means (`0 / 0`); infinities of both signs
+    /// give NaN, a NaN gives NaN. Naming an axis the shape does not have is a compile error.
     ///
     /// ```
     /// use shaped::Tensor;

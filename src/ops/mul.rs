@@ -5,7 +5,10 @@
 use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
 use crate::{Element, Shape, Tensor, Tracking};
 
-/// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`.
+/// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`. PyTorch: `torch.mul`, numpy: `a * b`.
+///
+/// Edge values, IEEE as in PyTorch: `0 * inf` is NaN, a NaN operand gives NaN. The derivatives are
+/// the other operand as it is: at `a = inf`, `b = 0` the result is NaN, `d/da = 0` and `d/db = inf`.
 ///
 /// ```
 /// use shaped::Tensor;

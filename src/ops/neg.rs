@@ -4,7 +4,8 @@ use crate::{Element, Shape, Tensor, Tracking};
 
 /// `-a` elementwise. `d(-a)/da = -1`. PyTorch: `torch.neg`, numpy: `-a`.
 ///
-/// Flips the sign bit, so `-(0.0)` is `-0.0` and `-NaN` is NaN.
+/// Edge values, as PyTorch: it flips the sign bit, so `-(0.0)` is `-0.0`, `-inf` is `-inf` and `-NaN`
+/// is NaN; the derivative is -1 everywhere, NaN included.
 ///
 /// ```
 /// use shaped::Tensor;

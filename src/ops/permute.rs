@@ -173,6 +173,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// The result is a new buffer (a strided copy).
     ///
+    /// Edge values: elements are moved, never computed, so NaN, infinities and the sign of zero come
+    /// through bit for bit, and so do their gradients. Zero-sized dimensions are allowed.
+    ///
     /// ```
     /// use shaped::{Axes2, Axes3, Rank3, Tensor};
     /// let x = Tensor::<Rank3<2, 3, 4>>::from_fn(|[a, b, c]| (100 * a + 10 * b + c) as f32);

@@ -8,8 +8,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// integer `n`.
     ///
     /// Computed by repeated multiplication ([`f64::powi`]), which is faster than [`powf`](Self::powf)
-    /// and may differ from it in the last bits. Any sign of `x` is allowed: `(-2)^3 = -8`. `x^0 = 1` for
-    /// every `x`, NaN included; `0^n` is `inf` for `n < 0`.
+    /// and may differ from it in the last bits.
+    ///
+    /// Edge values, as PyTorch: any sign of `x` is allowed, `(-2)^3 = -8` (derivative 12). `x^0 = 1`
+    /// for every `x`, NaN included, with derivative 0. `0^n` is `inf` for `n < 0` (derivative `-inf`
+    /// for `n = -1`). `n = i32::MIN` works (its `n - 1` is not computed in `i32`).
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
@@ -38,9 +41,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `p x^(p-1)`, and exactly 0 when `p = 0` (also at `x = 0`, where the formula would give
     /// `0 * inf`; PyTorch does the same). PyTorch: `torch.pow(x, p)`, numpy: `np.power`.
     ///
-    /// A negative base is allowed when `p` is an integer: `(-2)^2.0 = 4` exactly and `(-2)^3.0 = -8`.
-    /// With a non-integer `p` the result is NaN: `(-8)^(1/3)` is NaN, not -2. `x^0 = 1` for every `x`,
-    /// NaN included. At `x = 0` the derivative is `inf` for `0 < p < 1` and 0 for `p > 1`.
+    /// Edge values, as PyTorch: a negative base is allowed when `p` is a whole number, `(-2)^2.0 = 4`
+    /// exactly (derivative -4) and `(-2)^3.0 = -8` (derivative 12). With any other `p` the result is
+    /// NaN, and so is its derivative: `(-8)^(1/3)` is NaN, not -2. `x^0 = 1` for every `x`, NaN
+    /// included, with derivative 0. At `x = 0` the derivative is `inf` for `0 < p < 1`, 1 for `p = 1`,
+    /// 0 for `p > 1`, and `0^-1 = inf` with derivative `-inf`. One sign of zero differs: PyTorch
+    /// computes `x^0.5` as `sqrt(x)`, so at `x = -0` it gives `-0` and a derivative of `-inf`, where
+    /// IEEE `pow` gives `0` and `inf`.
     ///
     /// ```
     /// use shaped::Tensor;

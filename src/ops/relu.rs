@@ -8,9 +8,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// At exactly `x = 0` the derivative is **0**, as in PyTorch, JAX and TensorFlow (any value in
     /// `[0, 1]` is a subgradient there). minima defines it as 1; this crate does not follow it.
     ///
-    /// A NaN stays NaN (unlike `f64::max`, which would return 0), and its gradient is NaN too, so a NaN
-    /// in the forward pass is visible in the gradients (PyTorch passes the upstream gradient through
-    /// there instead). `relu(-0.0)` is `0.0`.
+    /// Edge values: `relu(inf) = inf` (derivative 1), `relu(-inf) = 0` (derivative 0), as in PyTorch.
+    /// A NaN stays NaN (unlike `f64::max`, which would return 0), and its gradient is NaN: the
+    /// derivative is undefined there, as for every other elementwise op at NaN, and a NaN in the
+    /// forward pass stays visible in the gradients. **PyTorch differs** twice: it passes the upstream
+    /// gradient through at NaN (derivative 1), and `torch.relu(-0.0)` is `-0.0` where this gives `0.0`.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};

@@ -13,6 +13,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `cargo build` (and `cargo test`), not by `cargo check`: stable Rust cannot compare products of
     /// dimensions in a trait bound.
     ///
+    /// Edge values: none are computed, so NaN, infinities and the sign of zero come through bit for
+    /// bit, and so do their gradients. Zero-sized shapes reshape to any other shape of zero elements.
+    ///
     /// ```
     /// use shaped::{Rank2, Rank3, Tensor};
     /// let t = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);

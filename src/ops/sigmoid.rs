@@ -17,10 +17,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The logistic sigmoid `1 / (1 + e^-x)` elementwise. Derivative: `y (1 - y)`. PyTorch:
     /// `torch.sigmoid`.
     ///
-    /// Computed without overflow, so never NaN for a number: the result rounds to exactly 1 above about
-    /// 37 (`f64`) or 17 (`f32`), and keeps its relative precision in the left tail down to exactly 0
-    /// below about -745 (`f64`) or -104 (`f32`). The derivative is 0 where the result is exactly 0 or 1.
-    /// `±inf` map to 1 and 0; NaN stays NaN.
+    /// Edge values: computed without overflow, so never NaN for a number: the result rounds to
+    /// exactly 1 above about 37 (`f64`) or 17 (`f32`), and keeps its relative precision in the left
+    /// tail down to exactly 0 below about -745 (`f64`) or -104 (`f32`) (PyTorch's `f64` sigmoid
+    /// reaches 0 sooner: `torch.sigmoid(-745.0)` is 0, here `5e-324`). The derivative is 0 where the
+    /// result is exactly 0 or 1. `±inf` map to 1 and 0 (derivative 0); NaN stays NaN (derivative
+    /// NaN); all as in PyTorch.
     ///
     /// ```
     /// use shaped::Tensor;

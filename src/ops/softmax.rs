@@ -86,9 +86,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Derivative (applied directly): `dx = y * (dy - sum_AX(dy * y))`.
     ///
     /// PyTorch: `torch.softmax(x, dim=AX)`. Stable: subtracting the maximum keeps inputs such as
-    /// `±1000` finite. Edge cases: a NaN in a set makes that whole set NaN; a set of all `-inf` gives
-    /// zeros and a zero gradient, so a fully masked row contributes nothing (PyTorch's `softmax` gives
-    /// NaN there); `+inf` elements share the weight 1 evenly (the limit), where PyTorch gives NaN.
+    /// `±1000` finite.
+    ///
+    /// Edge values: a NaN in a set makes that whole set NaN, as in PyTorch. A set of all `-inf` gives
+    /// zeros and a zero gradient, so a fully masked row contributes nothing (**PyTorch gives NaN**,
+    /// values and gradients); `+inf` elements share the weight 1 evenly, the limit as they grow
+    /// together (**PyTorch gives NaN** for the whole set). An axis of size 0 gives an empty result.
     ///
     /// ```
     /// use shaped::Tensor;
@@ -139,11 +142,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// Derivative (applied directly): `dx = dy - softmax(x) * sum_AX(dy)`.
     ///
-    /// PyTorch: `torch.log_softmax(x, dim=AX)`. Stable for inputs such as `±1000`. Edge cases follow
-    /// [`softmax`](Tensor::softmax): a NaN in a set makes that set NaN; a set of all `-inf` gives
-    /// `-inf` (the log of the zeros `softmax` gives) and passes the gradient through unchanged
-    /// (`dx = dy`, the formula with softmax 0; PyTorch gives NaN); `k` elements at `+inf` give
-    /// `-ln k` there and `-inf` elsewhere.
+    /// PyTorch: `torch.log_softmax(x, dim=AX)`. Stable for inputs such as `±1000`.
+    ///
+    /// Edge values follow [`softmax`](Tensor::softmax): a NaN in a set makes that set NaN (as
+    /// PyTorch); a set of all `-inf` gives `-inf` (the log of the zeros `softmax` gives) and passes the
+    /// gradient through unchanged (`dx = dy`, the formula with softmax 0; **PyTorch gives NaN**); `k`
+    /// elements at `+inf` give `-ln k` there and `-inf` elsewhere (**PyTorch gives NaN**).
     ///
     /// ```
     /// use shaped::Tensor;

@@ -6,10 +6,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `√x` elementwise. Derivative: `d(√x)/dx = 1 / (2 √x)`, computed as `0.5 / y`. PyTorch:
     /// `torch.sqrt`, numpy: `np.sqrt`.
     ///
-    /// IEEE, as PyTorch: `√x` is NaN for `x < 0` (with a NaN gradient), `√-0 = -0`, `√inf = inf`. At
-    /// `x = 0` the derivative is `+inf` (`-inf` at `-0`), so a zero input gives an infinite gradient, or
-    /// a NaN one once it is multiplied by a zero upstream gradient; add a small constant first (`(x +
-    /// 1e-12).sqrt()`) where inputs can be 0.
+    /// Edge values, IEEE as in PyTorch: `√x` is NaN for `x < 0` (with a NaN gradient), `√-0 = -0`,
+    /// `√inf = inf` (gradient 0), NaN stays NaN. At `x = 0` the derivative is `+inf` (`-inf` at `-0`),
+    /// so a zero input gives an infinite gradient, or a NaN one once it is multiplied by a zero
+    /// upstream gradient; add a small constant first (`(x + 1e-12).sqrt()`) where inputs can be 0.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};

@@ -6,7 +6,10 @@ use crate::{Element, Shape, Tensor, Tracking};
 /// `a - b` elementwise. `d(a - b)/da = 1`, `d(a - b)/db = -1`. PyTorch: `torch.sub`, numpy: `a - b`.
 ///
 /// The shapes must be equal. `a - s` subtracts a scalar from every element (derivative 1), `s - a`
-/// subtracts every element from a scalar (derivative -1). Infinities follow IEEE: `inf - inf` is NaN.
+/// subtracts every element from a scalar (derivative -1).
+///
+/// Edge values, IEEE as in PyTorch: `inf - inf` is NaN, a NaN operand gives NaN, `0 - 0` is `0`. The
+/// derivatives are 1 and -1 whatever the values, NaN and infinities included.
 ///
 /// ```
 /// use shaped::Tensor;

@@ -85,6 +85,10 @@ pub(crate) fn spread_middle<E: Element>(
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The sum of all elements, a scalar. Derivative: 1 for every element. PyTorch: `x.sum()`.
     ///
+    /// Edge values, IEEE as in PyTorch: the sum of zero elements is 0, `inf + -inf` is NaN, a NaN
+    /// gives NaN; the derivative is 1 whatever the values. The additions run in eight interleaved
+    /// partial sums, so the last bits may differ from a sum taken in another order.
+    ///
     /// ```
     /// use shaped::Tensor;
     /// let t = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
@@ -106,6 +110,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// so the gradient is the output's gradient repeated along `AX`. PyTorch: `x.sum(dim=AX)`.
     ///
     /// Naming an axis the shape does not have is a compile error.
+    ///
+    /// Edge values, as PyTorch: along an axis of size 0 every sum is 0 (`[2, 0]` summed along axis 1
+    /// is `[0, 0]`); infinities of both signs give NaN, a NaN gives NaN.
     ///
     /// ```
     /// use shaped::Tensor;

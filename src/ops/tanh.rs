@@ -5,8 +5,9 @@ use crate::{Element, Shape, Tensor, Tracking};
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `tanh x` elementwise. Derivative: `1 - y^2`. PyTorch: `torch.tanh`, numpy: `np.tanh`.
     ///
-    /// Saturates without overflow: large inputs give exactly ±1 (from about ±19 in `f64`, ±9 in `f32`),
-    /// never NaN, and the derivative there is 0. `±inf` map to ±1; NaN stays NaN.
+    /// Edge values, as PyTorch: saturates without overflow, so large inputs give exactly ±1 (from
+    /// about ±19 in `f64`, ±9 in `f32`), never NaN, and the derivative there is 0. `±inf` map to ±1
+    /// (derivative 0); NaN stays NaN (derivative NaN); `tanh(-0) = -0`.
     ///
     /// ```
     /// use shaped::Tensor;

@@ -66,6 +66,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// axes, so `transpose` on a vector or a scalar does not compile; reshape a vector to
     /// `Rank2<1, N>` or `Rank2<N, 1>` first.
     ///
+    /// Edge values: elements are moved, never computed, so NaN, infinities and the sign of zero come
+    /// through bit for bit, and so do their gradients. Zero-sized dimensions are allowed (`[0, 3]`
+    /// becomes `[3, 0]`).
+    ///
     /// The output shape `S2` is always `<S as Transposable>::Output`, inferred, never written: it is a
     /// type parameter rather than part of the return type so that `transpose` on a vector reports
     /// [`Transposable`]'s message, not a generic "trait bounds were not satisfied".
