@@ -326,4 +326,150 @@ mod tests {
             MatMut::strided(&mut c, 2, 2, 1, 1),
         );
     }
+
+    // The unsafe block above calls `E::gemm_raw`, that is matrixmultiply's `sgemm` for f32 and
+    // `dgemm` for f64: the tests above go through `dgemm`, these through `sgemm`, and the last ones
+    // through both at sizes where matrixmultiply packs in blocks and uses its threads.
+
+    #[test]
+    fn f32_sizes_zero_and_one() {
+        // k == 0 with beta == 0: C is overwritten with zeros, NaN included (the backward passes rely
+        // on this for fresh gradient buffers).
+        let mut c = [f32::NAN, 7.0];
+        gemm(
+            1.0,
+            Mat::new(&[] as &[f32], 2, 0),
+            Mat::new(&[], 0, 1),
+            0.0,
+            MatMut::new(&mut c, 2, 1),
+        );
+        assert_eq!(c, [0.0, 0.0]);
+        // k == 0 with beta == 1 keeps C.
+        let mut c = [3.0_f32, 4.0];
+        gemm(
+            2.0,
+            Mat::new(&[] as &[f32], 1, 0),
+            Mat::new(&[], 0, 2),
+            1.0,
+            MatMut::new(&mut c, 1, 2),
+        );
+        assert_eq!(c, [3.0, 4.0]);
+        // m == 0 and n == 0 touch nothing, whatever the (empty) slices.
+        let mut empty: [f32; 0] = [];
+        gemm(
+            1.0,
+            Mat::new(&[] as &[f32], 0, 3),
+            Mat::new(&[1.0; 6], 3, 2),
+            0.0,
+            MatMut::new(&mut empty, 0, 2),
+        );
+        gemm(
+            1.0,
+            Mat::new(&[1.0_f32; 3], 1, 3),
+            Mat::new(&[] as &[f32], 3, 0),
+            0.0,
+            MatMut::new(&mut empty, 1, 0),
+        );
+        // 1 x 1 x 1, and 1 x k x 1 (a dot product) with strided operands.
+        let mut c = [0.0_f32];
+        gemm(
+            1.0,
+            Mat::new(&[3.0], 1, 1),
+            Mat::new(&[-2.0], 1, 1),
+            0.0,
+            MatMut::new(&mut c, 1, 1),
+        );
+        assert_eq!(c, [-6.0]);
+        let a = [1.0_f32, 0.0, 2.0, 0.0, 3.0];
+        let b = [4.0_f32, 9.0, 5.0, 9.0, 6.0];
+        gemm(
+            1.0,
+            Mat::strided(&a, 1, 3, 5, 2),
+            Mat::strided(&b, 3, 1, 2, 7),
+            0.0,
+            MatMut::new(&mut c, 1, 1),
+        );
+        assert_eq!(c, [32.0]);
+    }
+
+    #[test]
+    fn f32_non_contiguous_strides_on_every_operand() {
+        // As the f64 test: A every other element, B column-major, C with a padding column.
+        let a_buf = [
+            1.0_f32, -1.0, 2.0, -1.0, 3.0, -1.0, 4.0, -1.0, 5.0, -1.0, 6.0, -1.0,
+        ];
+        let b_cm = [7.0_f32, 9.0, 11.0, 8.0, 10.0, 12.0];
+        let mut c = [f32::NAN, f32::NAN, 99.0, f32::NAN, f32::NAN, 99.0];
+        gemm(
+            1.0,
+            Mat::strided(&a_buf, 2, 3, 6, 2),
+            Mat::strided(&b_cm, 3, 2, 1, 3),
+            0.0,
+            MatMut::strided(&mut c, 2, 2, 3, 1),
+        );
+        assert_eq!(c, [58.0, 64.0, 99.0, 139.0, 154.0, 99.0]);
+        let mut d = [0.0_f32; 4];
+        gemm(
+            1.0,
+            Mat::strided(&a_buf, 2, 3, 6, 2),
+            Mat::strided(&b_cm, 3, 2, 1, 3),
+            0.0,
+            MatMut::new(&mut d, 2, 2).t(),
+        );
+        assert_eq!(d, [58.0, 139.0, 64.0, 154.0]);
+    }
+
+    /// `C = A B` by the definition, with A and B read through `(i, j) -> data[i * rs + j * cs]`.
+    fn naive_strided(
+        a: (&[f64], usize, usize),
+        b: (&[f64], usize, usize),
+        (m, k, n): (usize, usize, usize),
+    ) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k)
+                    .map(|p| a.0[i * a.1 + p * a.2] * b.0[p * b.1 + j * b.2])
+                    .sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn blocked_and_threaded_sizes_with_transposed_and_padded_operands() {
+        // Sizes that are not multiples of matrixmultiply's kernel tiles, and one large enough
+        // (m k + k n > 32768) for it to use its threads; A transposed, B with a padded row stride, C
+        // written transposed. Values are small integers, so f64 and f32 sums are exact.
+        for (m, k, n) in [(17, 33, 9), (1, 40, 3), (5, 1, 7), (96, 200, 130)] {
+            let a_t: Vec<f64> = (0..k * m).map(|v| (v % 7) as f64 - 3.0).collect();
+            let pad = n + 3;
+            let b: Vec<f64> = (0..k * pad).map(|v| (v % 5) as f64 - 2.0).collect();
+            let want = naive_strided((&a_t, 1, m), (&b, pad, 1), (m, k, n));
+            let mut c = vec![f64::NAN; m * n];
+            gemm(
+                1.0,
+                Mat::strided(&a_t, m, k, 1, m),
+                Mat::strided(&b, k, n, pad, 1),
+                0.0,
+                MatMut::new(&mut c, n, m).t(),
+            );
+            let c_t: Vec<f64> = (0..m * n).map(|i| c[(i % n) * m + i / n]).collect();
+            assert_eq!(c_t, want, "f64, {m} x {k} x {n}");
+            let a32: Vec<f32> = (0..k * m).map(|v| (v % 7) as f32 - 3.0).collect();
+            let b32: Vec<f32> = (0..k * pad).map(|v| (v % 5) as f32 - 2.0).collect();
+            let mut c32 = vec![f32::NAN; m * n];
+            gemm(
+                1.0,
+                Mat::strided(&a32, m, k, 1, m),
+                Mat::strided(&b32, k, n, pad, 1),
+                0.0,
+                MatMut::new(&mut c32, n, m).t(),
+            );
+            let c32_t: Vec<f64> = (0..m * n)
+                .map(|i| f64::from(c32[(i % n) * m + i / n]))
+                .collect();
+            assert_eq!(c32_t, want, "f32, {m} x {k} x {n}");
+        }
+    }
 }
