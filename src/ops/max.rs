@@ -16,6 +16,13 @@ pub(crate) fn max_middle<E: Element>(
     inner: usize,
     out: &mut [E],
 ) {
+    if inner == 1 {
+        // The last axis: each maximum is over one contiguous run.
+        for (o, m) in out.iter_mut().enumerate() {
+            *m = max_slice(&x[o * len..(o + 1) * len]);
+        }
+        return;
+    }
     for o in 0..outer {
         let row = &mut out[o * inner..(o + 1) * inner];
         row.fill(E::neg_infinity());
@@ -29,6 +36,27 @@ pub(crate) fn max_middle<E: Element>(
             }
         }
     }
+}
+
+/// `m` or `v`, whichever is larger, NaN if either is (once `m` is NaN, `v > m` is false, so it stays).
+#[inline]
+fn max_nan<E: Element>(m: E, v: E) -> E {
+    if v > m || v.is_nan() { v } else { m }
+}
+
+/// The maximum of a slice (`-inf` when empty, NaN when it holds a NaN), with eight running maxima so
+/// that the comparisons do not wait on each other.
+fn max_slice<E: Element>(x: &[E]) -> E {
+    let mut lanes = [E::neg_infinity(); 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (m, &v) in lanes.iter_mut().zip(c) {
+            *m = max_nan(*m, v);
+        }
+    }
+    let m = lanes.into_iter().fold(E::neg_infinity(), max_nan);
+    rest.iter().fold(m, |m, &v| max_nan(m, v))
 }
 
 /// Whether `v` is one of the elements that hold the maximum `m` (the NaNs, when `m` is NaN).
@@ -46,6 +74,21 @@ fn max_backward_middle<E: Element>(
     (outer, len, inner): (usize, usize, usize),
     dx: &mut [E],
 ) {
+    if inner == 1 {
+        for ((&m, &g), (src, dst)) in y.iter().zip(dy).zip(
+            x.chunks_exact(len.max(1))
+                .zip(dx.chunks_exact_mut(len.max(1))),
+        ) {
+            let count = src.iter().filter(|&&v| holds_max(v, m)).count();
+            let share = g / E::from_f64_lossy(count as f64);
+            for (d, &v) in dst.iter_mut().zip(src) {
+                if holds_max(v, m) {
+                    *d += share;
+                }
+            }
+        }
+        return;
+    }
     let mut count = Buffer::zeros(inner);
     for o in 0..outer {
         let (ys, gs) = (

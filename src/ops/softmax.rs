@@ -23,6 +23,35 @@ pub(crate) fn softmax_middle<E: Element>(
     lse: &mut [E],
 ) {
     max_middle(x, outer, len, inner, lse);
+    if inner == 1 {
+        // The last axis: each set is one contiguous run.
+        for (o, mi) in lse.iter_mut().enumerate() {
+            let (src, dst) = (&x[o * len..(o + 1) * len], &mut w[o * len..(o + 1) * len]);
+            let m = *mi;
+            let mut s = E::zero();
+            if m.is_finite() {
+                for (e, &v) in dst.iter_mut().zip(src) {
+                    *e = (v - m).exp();
+                    s += *e;
+                }
+            } else {
+                for (e, &v) in dst.iter_mut().zip(src) {
+                    *e = limit_weight(v, m);
+                    s += *e;
+                }
+            }
+            if s != E::zero() {
+                let r = s.recip();
+                for e in dst.iter_mut() {
+                    *e *= r;
+                }
+            }
+            if m.is_finite() {
+                *mi = m + s.ln();
+            }
+        }
+        return;
+    }
     let mut total = Buffer::zeros(inner);
     for o in 0..outer {
         let m = &mut lse[o * inner..(o + 1) * inner];
@@ -33,12 +62,8 @@ pub(crate) fn softmax_middle<E: Element>(
             for (((e, &v), &mi), s) in dst.iter_mut().zip(src).zip(m.iter()).zip(&mut total) {
                 *e = if mi.is_finite() {
                     (v - mi).exp()
-                } else if mi.is_nan() {
-                    E::nan()
-                } else if mi > E::zero() && v == mi {
-                    E::one()
                 } else {
-                    E::zero()
+                    limit_weight(v, mi)
                 };
                 *s += *e;
             }
@@ -60,6 +85,19 @@ pub(crate) fn softmax_middle<E: Element>(
     }
 }
 
+/// The unnormalised weight of `v` in a set whose maximum `m` is not finite: NaN for a NaN maximum,
+/// 1 for each `+inf` when the maximum is `+inf`, 0 otherwise.
+#[inline]
+fn limit_weight<E: Element>(v: E, m: E) -> E {
+    if m.is_nan() {
+        E::nan()
+    } else if m > E::zero() && v == m {
+        E::one()
+    } else {
+        E::zero()
+    }
+}
+
 /// The sum over the middle axis of `a * b` (both `[outer, len, inner]`), into `out` (`[outer, inner]`).
 fn dot_middle<E: Element>(
     a: &[E],
@@ -67,6 +105,13 @@ fn dot_middle<E: Element>(
     (outer, len, inner): (usize, usize, usize),
     out: &mut [E],
 ) {
+    if inner == 1 {
+        for (o, r) in out.iter_mut().enumerate() {
+            let at = o * len..(o + 1) * len;
+            *r = a[at.clone()].iter().zip(&b[at]).map(|(&u, &v)| u * v).sum();
+        }
+        return;
+    }
     for o in 0..outer {
         let row = &mut out[o * inner..(o + 1) * inner];
         row.fill(E::zero());
