@@ -125,8 +125,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Edge values: a NaN anywhere makes the result NaN (as `torch.amax`; unlike `f64::max`, which
     /// skips NaN), and then the gradient is split evenly among the NaN elements, every other element
     /// getting 0, as `torch.max(x)` does; **`torch.amax` differs**: its gradient is NaN for every
-    /// element then. `inf` and `-inf` are ordinary values, and `0` and `-0` tie (the result is the
-    /// first of them, as in PyTorch). The maximum of zero elements is `-inf`, the identity of `max`
+    /// element then. `inf` and `-inf` are ordinary values, and `0` and `-0` tie: they share the
+    /// gradient, and which of the two the result is is unspecified (as in PyTorch, which gives the
+    /// first of two). The maximum of zero elements is `-inf`, the identity of `max`
     /// (**PyTorch and numpy raise an error**; ops here cannot fail, and `logsumexp` of nothing is
     /// `-inf` in PyTorch too).
     ///
