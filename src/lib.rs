@@ -47,7 +47,7 @@
 //! [`Tensor::broadcast_to`]'s per-axis sizes (each equal, or 1 in the source).
 //!
 //! # Map
-//! - [`shape`]: the shape types [`Rank0`] to [`Rank6`] and the [`Shape`] trait.
+//! - [`shape`](mod@shape): the shape types [`Rank0`] to [`Rank6`], the [`Shape`] trait and the [`shape!`] macro.
 //! - [`Tensor`]: constructors, read-outs, formatting; the ops are its methods.
 //! - [`tape`]: [`Tape`], [`NoTape`], [`Grads`]: reverse-mode autodiff.
 //! - [`module`]: [`Module`] and `#[derive(Module)]`: a model's parameters as a typed tree, its gradients

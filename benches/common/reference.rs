@@ -14,11 +14,26 @@ fn sgemm(
     c: &mut [f32],
     rsc: usize,
 ) {
-    assert!((m - 1) * rsa + (k - 1) * csa < a.len());
-    assert!((k - 1) * rsb + (n - 1) * csb < b.len());
-    assert!((m - 1) * rsc + n <= c.len() && rsc >= n);
+    if m == 0 || n == 0 || k == 0 {
+        // Every caller has positive sizes; an empty product is refused rather than special-cased.
+        panic!("sgemm: empty product {m} x {k} x {n}");
+    }
+    let last = |rows: usize, rs: usize, cols: usize, cs: usize| {
+        (rows - 1)
+            .checked_mul(rs)
+            .and_then(|r| (cols - 1).checked_mul(cs).and_then(|c| r.checked_add(c)))
+    };
+    assert!(last(m, rsa, k, csa).is_some_and(|l| l < a.len()));
+    assert!(last(k, rsb, n, csb).is_some_and(|l| l < b.len()));
+    assert!(last(m, rsc, n, 1).is_some_and(|l| l < c.len()) && rsc >= n);
+    assert!(
+        [rsa, csa, rsb, csb, rsc]
+            .iter()
+            .all(|&s| isize::try_from(s).is_ok())
+    );
     // SAFETY: the asserts above keep every element of A (m x k), B (k x n) and C (m x n, row stride
-    // rsc >= n, column stride 1, so no two elements alias) inside its slice; `c` is a unique borrow.
+    // rsc >= n, column stride 1, so no two elements alias) inside its slice, computed without overflow,
+    // and every stride fits `isize`; `c` is a unique borrow.
     unsafe {
         matrixmultiply::sgemm(
             m,

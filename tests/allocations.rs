@@ -1,0 +1,43 @@
+//! Heap allocations of one training step in steady state, counted with dhat's allocator: the crate's
+//! step next to the hand-written one (whose only allocations are matrixmultiply's packing buffers).
+//! The bounds are the counts measured when they were set; a change that allocates more per step fails
+//! here. Print the counts: `cargo test --release --test allocations -- --nocapture`.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use common::cases::{mlp_case, tiny_case};
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+/// Allocations per call of `step`, after a few calls to reach the steady state.
+fn per_step(mut step: impl FnMut() -> f32) -> u64 {
+    for _ in 0..5 {
+        std::hint::black_box(step());
+    }
+    let before = dhat::HeapStats::get().total_blocks;
+    for _ in 0..20 {
+        std::hint::black_box(step());
+    }
+    (dhat::HeapStats::get().total_blocks - before) / 20
+}
+
+#[test]
+fn steady_state_allocations_per_training_step() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let mut mlp = mlp_case();
+    let (mlp_shaped, mlp_hand) = (per_step(|| mlp.shaped()), per_step(|| mlp.hand_written()));
+    let mut tiny = tiny_case();
+    let (tiny_shaped, tiny_hand) = (per_step(|| tiny.shaped()), per_step(|| tiny.hand_written()));
+    println!("heap allocations per training step (steady state):");
+    println!("  mlp 784-128-10, batch 64: shaped {mlp_shaped}, hand-written {mlp_hand}");
+    println!("  tiny 2-16-16-1, batch 32: shaped {tiny_shaped}, hand-written {tiny_hand}");
+    // What remains per step: each op's result is a new Arc and its backward a boxed closure; the
+    // tape's gradients are returned in Arcs; matrixmultiply allocates a packing buffer per product.
+    assert!(mlp_shaped <= 18, "mlp: {mlp_shaped} allocations per step");
+    assert!(
+        tiny_shaped <= 28,
+        "tiny: {tiny_shaped} allocations per step"
+    );
+}
