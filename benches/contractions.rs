@@ -10,10 +10,10 @@
 //! Run with `cargo bench --bench contractions`; each benchmark is kept short (about a second).
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use shaped::{Rank1, Rank2, Rank3, Shape, Tape, Tensor};
@@ -89,6 +89,7 @@ fn raw_at<const N: usize>(group: &mut BenchmarkGroup<'_, WallTime>) {
         });
     });
     // The result must be the crate's, to the last bit: the same kernel on the same strides.
+    raw_sgemm(N, a.as_slice(), b.as_slice(), &mut c);
     assert_eq!(c.as_slice(), a.matmul(&b).as_slice());
 }
 
@@ -189,5 +190,76 @@ fn bilinear(c: &mut Criterion) {
     group.finish();
 }
 
+/// Median time per call of `f` over rounds of `iters` calls.
+fn median_per_call(iters: u32, mut f: impl FnMut()) -> Duration {
+    let mut rounds: Vec<Duration> = (0..7)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            start.elapsed() / iters
+        })
+        .collect();
+    rounds.sort();
+    rounds[rounds.len() / 2]
+}
+
+/// `Tensor::matmul` against `matrixmultiply::sgemm` on the same operands, timed interleaved (so drift
+/// on a shared machine hits both) in this process.
+fn matmul_ratio<const N: usize>(iters: u32) {
+    let a: Tensor<Rank2<N, N>> = random(1);
+    let b: Tensor<Rank2<N, N>> = random(2);
+    let mut c = vec![0.0_f32; N * N];
+    let (mut t, mut r) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        t.push(median_per_call(iters, || {
+            black_box(black_box(&a).matmul(black_box(&b)));
+        }));
+        r.push(median_per_call(iters, || {
+            raw_sgemm(N, black_box(a.as_slice()), black_box(b.as_slice()), &mut c);
+        }));
+    }
+    t.sort();
+    r.sort();
+    let (t, r) = (t[t.len() / 2], r[r.len() / 2]);
+    println!(
+        "matmul {N}x{N}: Tensor {:.1} us, raw sgemm {:.1} us, ratio {:.3}",
+        t.as_secs_f64() * 1e6,
+        r.as_secs_f64() * 1e6,
+        t.as_secs_f64() / r.as_secs_f64()
+    );
+}
+
 criterion_group!(benches, matmul, inner, linear, bilinear);
-criterion_main!(benches);
+
+/// The time of one `N x N` product through `Tensor::matmul`, for the thread-count table.
+fn matmul_time<const N: usize>() {
+    let a: Tensor<Rank2<N, N>> = random(1);
+    let b: Tensor<Rank2<N, N>> = random(2);
+    let iters = u32::try_from((1 << 26) / (N * N * N))
+        .unwrap_or(1)
+        .clamp(2, 20_000);
+    let t = median_per_call(iters, || {
+        black_box(black_box(&a).matmul(black_box(&b)));
+    });
+    println!("matmul {N}x{N}: {:.2} us", t.as_secs_f64() * 1e6);
+}
+
+fn main() {
+    // A summary before criterion: `cargo bench --bench contractions -- summary` prints only this (no
+    // criterion benchmark is named `summary`). Run it with MATMUL_NUM_THREADS=1 and without to compare
+    // one thread with two.
+    matmul_ratio::<256>(20);
+    matmul_ratio::<512>(4);
+    matmul_time::<64>();
+    matmul_time::<96>();
+    matmul_time::<128>();
+    matmul_time::<192>();
+    matmul_time::<256>();
+    matmul_time::<384>();
+    matmul_time::<512>();
+    matmul_time::<1024>();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
