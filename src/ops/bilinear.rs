@@ -356,39 +356,7 @@ mod tests {
         Tensor, gradcheck,
     };
 
-    #[test]
-    fn the_lucid_examples_with_corrected_values() {
-        // No bias: x1 = [[1, 2]], x2 = [[3, 4]], W = [[[5, 6], [7, 8]]]: out 145; ERRATA: input_1.grad
-        // [[39, 53]] (5*3 + 6*4 = 39); input_2.grad [[19, 22]]; weight.grad [[[3, 4], [6, 8]]].
-        let x1 = Tensor::from([[1.0, 2.0]]);
-        let x2 = Tensor::from([[3.0, 4.0]]);
-        let w = Tensor::from([[[5.0, 6.0], [7.0, 8.0]]]);
-        let tape = Tape::new();
-        let out = tape
-            .watch(&x1)
-            .bilinear(&tape.watch(&x2), &tape.watch(&w), NoBias);
-        assert_eq!(out.to_array(), [[145.0]]);
-        let g = out.sum().backward();
-        assert_eq!(g.get(&x1).to_array(), [[39.0, 53.0]]);
-        assert_eq!(g.get(&x2).to_array(), [[19.0, 22.0]]);
-        assert_eq!(g.get(&w).to_array(), [[[3.0, 4.0], [6.0, 8.0]]]);
-        // Batch with bias [[13]]: out [[372], [1134]]; ERRATA: input_1.grad [[105, 127], [143, 173]],
-        // input_2.grad [[31, 34], [71, 78]], weight.grad [[[26, 30], [38, 44]]], bias.grad [[2]].
-        let x1 = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
-        let x2 = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
-        let w = Tensor::from([[[9.0, 10.0], [11.0, 12.0]]]);
-        let b = Tensor::from([[13.0]]);
-        let tape = Tape::new();
-        let out = tape
-            .watch(&x1)
-            .bilinear(&tape.watch(&x2), &tape.watch(&w), &b);
-        assert_eq!(out.to_array(), [[372.0], [1134.0]]);
-        let g = out.sum().backward();
-        assert_eq!(g.get(&x1).to_array(), [[105.0, 127.0], [143.0, 173.0]]);
-        assert_eq!(g.get(&x2).to_array(), [[31.0, 34.0], [71.0, 78.0]]);
-        assert_eq!(g.get(&w).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]);
-        assert_eq!(g.get(&b).to_array(), [[2.0]]);
-    }
+    // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
 
     #[test]
     fn gradient_literal() {

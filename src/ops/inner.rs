@@ -190,28 +190,7 @@ mod tests {
 
     use super::InnerShape;
 
-    #[test]
-    fn the_lucid_examples_with_corrected_values() {
-        // inner([1, 2, 3], [4, 5, 6]) = 32; a.grad = b, b.grad = a.
-        let a = Tensor::from([1.0, 2.0, 3.0]);
-        let b = Tensor::from([4.0, 5.0, 6.0]);
-        let tape = Tape::new();
-        let out = tape.watch(&a).inner(&tape.watch(&b));
-        assert_eq!(out.item(), 32.0);
-        let g = out.backward();
-        assert_eq!(g.get(&a).to_array(), [4.0, 5.0, 6.0]);
-        assert_eq!(g.get(&b).to_array(), [1.0, 2.0, 3.0]);
-        // The 2x2 example: ERRATA gives [[17, 23], [39, 53]], a.grad [[12, 14], [12, 14]] and b.grad
-        // [[4, 6], [4, 6]] (lucid printed the diagonal and the operands).
-        let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
-        let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
-        let tape = Tape::new();
-        let out = tape.watch(&a).inner(&tape.watch(&b));
-        assert_eq!(out.to_array(), [[17.0, 23.0], [39.0, 53.0]]);
-        let g = out.sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
-        assert_eq!(g.get(&b).to_array(), [[4.0, 6.0], [4.0, 6.0]]);
-    }
+    // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
 
     #[test]
     fn gradient_literal() {

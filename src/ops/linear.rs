@@ -298,31 +298,7 @@ mod tests {
     use crate::ops::testing::random;
     use crate::{LinearShape, NoBias, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor, gradcheck};
 
-    #[test]
-    fn the_lucid_examples_with_corrected_values() {
-        // No bias: x = [[1, 2, 3]], W = [[4, 5, 6], [7, 8, 9]]: out [[32, 50]]; ERRATA: x.grad is
-        // ones(1, 2) W = [[11, 13, 15]] (x's shape), W.grad = [[1, 2, 3], [1, 2, 3]].
-        let x = Tensor::from([[1.0, 2.0, 3.0]]);
-        let w = Tensor::from([[4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
-        let tape = Tape::new();
-        let out = tape.watch(&x).linear(&w, NoBias);
-        assert_eq!(out.to_array(), [[32.0, 50.0]]);
-        let g = out.sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[11.0, 13.0, 15.0]]);
-        assert_eq!(g.get(&w).to_array(), [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]);
-        // Batch with bias [1, 2]: ERRATA gives out [[26, 33], [48, 63]], x.grad [[12, 14], [12, 14]],
-        // W.grad [[4, 6], [4, 6]], bias.grad [[2, 2]].
-        let x = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
-        let w = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
-        let b = Tensor::from([[9.0, 10.0]]);
-        let tape = Tape::new();
-        let out = tape.watch(&x).linear(&w, &b);
-        assert_eq!(out.to_array(), [[26.0, 33.0], [48.0, 63.0]]);
-        let g = out.sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
-        assert_eq!(g.get(&w).to_array(), [[4.0, 6.0], [4.0, 6.0]]);
-        assert_eq!(g.get(&b).to_array(), [[2.0, 2.0]]);
-    }
+    // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
 
     #[test]
     fn gradient_literal() {
