@@ -223,8 +223,13 @@ fn matmul_ratio<const N: usize>(iters: u32) {
     t.sort();
     r.sort();
     let (t, r) = (t[t.len() / 2], r[r.len() / 2]);
+    let threads = if cfg!(feature = "threading") && N * N * N >= 1 << 24 {
+        "two threads"
+    } else {
+        "one thread"
+    };
     println!(
-        "matmul {N}x{N}: Tensor {:.1} us, raw sgemm {:.1} us, ratio {:.3}",
+        "matmul {N}x{N}: Tensor ({threads}) {:.1} us, raw sgemm (one thread) {:.1} us, ratio {:.3}",
         t.as_secs_f64() * 1e6,
         r.as_secs_f64() * 1e6,
         t.as_secs_f64() / r.as_secs_f64()
@@ -248,8 +253,8 @@ fn matmul_time<const N: usize>() {
 
 fn main() {
     // A summary before criterion: `cargo bench --bench contractions -- summary` prints only this (no
-    // criterion benchmark is named `summary`). Run it with MATMUL_NUM_THREADS=1 and without to compare
-    // one thread with two.
+    // criterion benchmark is named `summary`). With the default features, products of 2^24
+    // multiply-adds and more run on two threads; `--no-default-features` keeps every product on one.
     matmul_ratio::<256>(20);
     matmul_ratio::<512>(4);
     matmul_time::<64>();

@@ -140,12 +140,117 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
         _ => (c.cs > 0 && c.rs >= n * c.cs) || (c.rs > 0 && c.cs >= m * c.rs),
     };
     assert!(distinct, "gemm: C's strides alias");
+    #[cfg(feature = "threading")]
+    if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_WORK {
+        match halves(a, b, c) {
+            Ok([(a1, b1, c1), (a2, b2, c2)]) => {
+                // The two halves of C are disjoint slices; A and B are only read.
+                rayon::join(
+                    move || gemm_unchecked(alpha, a1, b1, beta, c1),
+                    move || gemm_unchecked(alpha, a2, b2, beta, c2),
+                );
+            }
+            Err(c) => gemm_unchecked(alpha, a, b, beta, c),
+        }
+        return;
+    }
+    gemm_unchecked(alpha, a, b, beta, c);
+}
+
+/// Products of at least this many multiply-adds (`m k n`, a 256 x 256 x 256 product) are split in two
+/// and run on two threads. Below it, handing half to another thread costs more than it saves: a rayon
+/// worker that has gone to sleep between products takes tens of microseconds to wake, which is the
+/// whole time of a product of the size a small model's training step makes. BENCHMARKS.md has the
+/// measurements.
+#[cfg(feature = "threading")]
+const PARALLEL_WORK: usize = 1 << 24;
+
+/// The two halves of a product: `C` cut in two along whichever of its axes is laid out in disjoint
+/// runs (rows for a row-major `C`, columns for a column-major one) and has at least 128 entries, with
+/// the matching parts of `A` (rows) or `B` (columns). `C` comes back unchanged when neither axis can be
+/// cut.
+#[cfg(feature = "threading")]
+#[allow(clippy::type_complexity)]
+fn halves<'a, 'c, E: Element>(
+    a: Mat<'a, E>,
+    b: Mat<'a, E>,
+    c: MatMut<'c, E>,
+) -> Result<[(Mat<'a, E>, Mat<'a, E>, MatMut<'c, E>); 2], MatMut<'c, E>> {
+    let (m, n) = (c.rows, c.cols);
+    // Cut at a multiple of 64, a multiple of every kernel tile of matrixmultiply, so that each half is
+    // tiled as the whole is and the result is the same to the last bit.
+    let cut = |len: usize| (len / 2 + 32) / 64 * 64;
+    if m >= 128 && (n - 1) * c.cs < c.rs {
+        let top = cut(m);
+        let (c1, c2) = c.data.split_at_mut(top * c.rs);
+        let a2 = Mat {
+            data: &a.data[top * a.rs..],
+            rows: m - top,
+            ..a
+        };
+        return Ok([
+            (
+                Mat { rows: top, ..a },
+                b,
+                MatMut {
+                    data: c1,
+                    rows: top,
+                    ..c
+                },
+            ),
+            (
+                a2,
+                b,
+                MatMut {
+                    data: c2,
+                    rows: m - top,
+                    ..c
+                },
+            ),
+        ]);
+    }
+    if n >= 128 && (m - 1) * c.rs < c.cs {
+        let left = cut(n);
+        let (c1, c2) = c.data.split_at_mut(left * c.cs);
+        let b2 = Mat {
+            data: &b.data[left * b.cs..],
+            cols: n - left,
+            ..b
+        };
+        return Ok([
+            (
+                a,
+                Mat { cols: left, ..b },
+                MatMut {
+                    data: c1,
+                    cols: left,
+                    ..c
+                },
+            ),
+            (
+                a,
+                b2,
+                MatMut {
+                    data: c2,
+                    cols: n - left,
+                    ..c
+                },
+            ),
+        ]);
+    }
+    Err(c)
+}
+
+/// The product of views whose extents and strides `gemm` has checked.
+#[allow(clippy::needless_pass_by_value)] // `c` is a unique borrow handed over for the call
+fn gemm_unchecked<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c: MatMut<'_, E>) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
     let stride = |s: usize| isize::try_from(s).expect("gemm: a stride fits isize");
     // SAFETY: A (m x k) and B (k x n) lie inside `a.data` and `b.data`, and C (m x n) inside `c.data`:
-    // the largest offset each view reaches was checked against its slice's length above (A and B are
-    // not read when k == 0). The strides are non-negative and were converted to `isize` with a check.
-    // C's strides were checked not to alias, and `c.data` is a unique borrow, so C overlaps neither A
-    // nor B.
+    // `gemm` checked the largest offset each view reaches against its slice's length (A and B are not
+    // read when k == 0), and a half from `halves` keeps its rows or columns inside its part of the
+    // slice. The strides are non-negative and were converted to `isize` with a check. C's strides were
+    // checked not to alias, and `c.data` is a unique borrow, so C overlaps neither A nor B.
     unsafe {
         E::gemm_raw(
             m,
@@ -439,9 +544,15 @@ mod tests {
     #[test]
     fn blocked_and_threaded_sizes_with_transposed_and_padded_operands() {
         // Sizes that are not multiples of matrixmultiply's kernel tiles, and one large enough
-        // (m k + k n > 32768) for it to use its threads; A transposed, B with a padded row stride, C
+        // (m k n >= 2^24) to be split over two threads; A transposed, B with a padded row stride, C
         // written transposed. Values are small integers, so f64 and f32 sums are exact.
-        for (m, k, n) in [(17, 33, 9), (1, 40, 3), (5, 1, 7), (96, 200, 130)] {
+        for (m, k, n) in [
+            (17, 33, 9),
+            (1, 40, 3),
+            (5, 1, 7),
+            (96, 200, 130),
+            (130, 1000, 131),
+        ] {
             let a_t: Vec<f64> = (0..k * m).map(|v| (v % 7) as f64 - 3.0).collect();
             let pad = n + 3;
             let b: Vec<f64> = (0..k * pad).map(|v| (v % 5) as f64 - 2.0).collect();
@@ -471,5 +582,42 @@ mod tests {
                 .collect();
             assert_eq!(c32_t, want, "f32, {m} x {k} x {n}");
         }
+    }
+
+    #[test]
+    #[cfg(feature = "threading")]
+    fn a_product_split_over_two_threads_equals_the_whole_bit_for_bit() {
+        // 300 x 250 x 256 >= 2^24 multiply-adds: split by rows for a row-major C, by columns for a
+        // column-major one; accumulating into C (beta = 1) as a gradient does.
+        let (m, k, n) = (300, 250, 256);
+        let a: Vec<f32> = (0..m * k)
+            .map(|v| ((v * 7919) % 1000) as f32 / 997.0 - 0.5)
+            .collect();
+        let b: Vec<f32> = (0..k * n)
+            .map(|v| ((v * 104_729) % 1000) as f32 / 991.0 - 0.5)
+            .collect();
+        let c0: Vec<f32> = (0..m * n).map(|v| (v % 13) as f32 / 13.0).collect();
+        let (a, b) = (Mat::new(&a, m, k), Mat::new(&b, k, n));
+        let mut whole = c0.clone();
+        gemm_unchecked(1.5, a, b, 1.0, MatMut::new(&mut whole, m, n));
+        let mut split = c0.clone();
+        gemm(1.5, a, b, 1.0, MatMut::new(&mut split, m, n));
+        assert!(
+            whole
+                .iter()
+                .zip(&split)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
+        // Column-major C: the transpose of the product B^T A^T.
+        let mut whole_t = c0.clone();
+        gemm_unchecked(1.5, a, b, 1.0, MatMut::new(&mut whole_t, n, m).t());
+        let mut split_t = c0;
+        gemm(1.5, a, b, 1.0, MatMut::new(&mut split_t, n, m).t());
+        assert!(
+            whole_t
+                .iter()
+                .zip(&split_t)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
     }
 }

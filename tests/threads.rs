@@ -125,7 +125,8 @@ fn train_pairwise(seed: u64, steps: usize) -> (Pairwise, Vec<u64>) {
     (model, losses)
 }
 
-/// A layer large enough for matrixmultiply to use its own threads for the product.
+/// A layer whose products (512 x 256 x 128 = 2^24 multiply-adds) are large enough to be split over two
+/// threads when the `threading` feature is on.
 #[derive(Module, Clone, Debug)]
 struct Wide {
     l: Linear<256, 128>,
@@ -137,8 +138,8 @@ fn train_wide(seed: u64, steps: usize) -> (Wide, Vec<u32>) {
         l: Linear::new(&mut rng),
     };
     let mut opt = Sgd::new(&model, 0.01).momentum(0.9);
-    let x: Tensor<Rank2<64, 256>> = Tensor::uniform(&mut rng, -1.0, 1.0);
-    let target: Tensor<Rank2<64, 128>> = Tensor::uniform(&mut rng, -1.0, 1.0);
+    let x: Tensor<Rank2<512, 256>> = Tensor::uniform(&mut rng, -1.0, 1.0);
+    let target: Tensor<Rank2<512, 128>> = Tensor::uniform(&mut rng, -1.0, 1.0);
     let mut losses = Vec::with_capacity(steps);
     for _ in 0..steps {
         let tape = Tape::new();
@@ -173,7 +174,7 @@ fn training_in_parallel_gives_bit_for_bit_the_sequential_results() {
     let (a, la) = train_mlp(1, STEPS);
     let (b, lb) = train_mlp(2, STEPS);
     let (p, lp) = train_pairwise(3, STEPS);
-    let (w, lw) = train_wide(4, 10);
+    let (w, lw) = train_wide(4, 4);
     assert!(
         f32::from_bits(la[STEPS - 1]) < f32::from_bits(la[0]),
         "the MLP learns"
@@ -189,7 +190,7 @@ fn training_in_parallel_gives_bit_for_bit_the_sequential_results() {
             let ha = s.spawn(|| train_mlp(1, STEPS));
             let hb = s.spawn(|| train_mlp(2, STEPS));
             let hp = s.spawn(|| train_pairwise(3, STEPS));
-            let hw = s.spawn(|| train_wide(4, 10));
+            let hw = s.spawn(|| train_wide(4, 4));
             (
                 ha.join().unwrap(),
                 hb.join().unwrap(),
