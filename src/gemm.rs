@@ -337,76 +337,6 @@ mod tests {
     }
 
     #[test]
-    fn sizes_zero_and_one() {
-        // k == 0: C <- beta C.
-        let mut c = [1.0, 2.0];
-        gemm(
-            1.0,
-            Mat::new(&[] as &[f64], 2, 0),
-            Mat::new(&[], 0, 1),
-            0.5,
-            MatMut::new(&mut c, 2, 1),
-        );
-        assert_eq!(c, [0.5, 1.0]);
-        // m == 0 and n == 0 touch nothing.
-        let mut empty: [f64; 0] = [];
-        gemm(
-            1.0,
-            Mat::new(&[] as &[f64], 0, 3),
-            Mat::new(&[1.0; 6], 3, 2),
-            0.0,
-            MatMut::new(&mut empty, 0, 2),
-        );
-        gemm(
-            1.0,
-            Mat::new(&[1.0; 3], 1, 3),
-            Mat::new(&[] as &[f64], 3, 0),
-            0.0,
-            MatMut::new(&mut empty, 1, 0),
-        );
-        // 1 x 1 x 1.
-        let mut c = [0.0];
-        gemm(
-            1.0,
-            Mat::new(&[3.0], 1, 1),
-            Mat::new(&[-2.0], 1, 1),
-            0.0,
-            MatMut::new(&mut c, 1, 1),
-        );
-        assert_eq!(c, [-6.0]);
-    }
-
-    #[test]
-    fn non_contiguous_strides_on_every_operand() {
-        // A is every other element of a 2x6 buffer, B is a column-major 3x2, C is written transposed
-        // into a buffer with a row stride of 3 (padding column left untouched).
-        let a_buf = [
-            1.0, -1.0, 2.0, -1.0, 3.0, -1.0, 4.0, -1.0, 5.0, -1.0, 6.0, -1.0,
-        ];
-        let b_cm = [7.0, 9.0, 11.0, 8.0, 10.0, 12.0];
-        let mut c = [f64::NAN; 6];
-        c[2] = 99.0;
-        c[5] = 99.0;
-        gemm(
-            1.0,
-            Mat::strided(&a_buf, 2, 3, 6, 2),
-            Mat::strided(&b_cm, 3, 2, 1, 3),
-            0.0,
-            MatMut::strided(&mut c, 2, 2, 3, 1),
-        );
-        assert_eq!(c, [58.0, 64.0, 99.0, 139.0, 154.0, 99.0]);
-        let mut d = [0.0; 4];
-        gemm(
-            1.0,
-            Mat::strided(&a_buf, 2, 3, 6, 2),
-            Mat::strided(&b_cm, 3, 2, 1, 3),
-            0.0,
-            MatMut::new(&mut d, 2, 2).t(),
-        );
-        assert_eq!(d, [58.0, 139.0, 64.0, 154.0]);
-    }
-
-    #[test]
     #[should_panic(expected = "reaches element")]
     fn a_view_past_its_slice_is_refused() {
         let mut c = [0.0];
@@ -432,96 +362,112 @@ mod tests {
         );
     }
 
-    // The unsafe block above calls `E::gemm_raw`, that is matrixmultiply's `sgemm` for f32 and
-    // `dgemm` for f64: the tests above go through `dgemm`, these through `sgemm`, and the last ones
-    // through both at sizes where matrixmultiply packs in blocks and uses its threads.
+    /// Values as `E`.
+    fn v<E: Element>(xs: &[f64]) -> Vec<E> {
+        xs.iter().map(|&x| E::from_f64_lossy(x)).collect()
+    }
 
-    #[test]
-    fn f32_sizes_zero_and_one() {
+    // The unsafe block above calls `E::gemm_raw`, that is matrixmultiply's `sgemm` for f32 and
+    // `dgemm` for f64: each of these tests runs through both.
+
+    fn sizes_zero_and_one<E: Element>() {
+        let nan = E::nan();
         // k == 0 with beta == 0: C is overwritten with zeros, NaN included (the backward passes rely
-        // on this for fresh gradient buffers).
-        let mut c = [f32::NAN, 7.0];
+        // on this for fresh gradient buffers); with beta == 0.5, C is scaled.
+        let mut c = [nan, E::from_f64_lossy(7.0)];
         gemm(
-            1.0,
-            Mat::new(&[] as &[f32], 2, 0),
+            E::one(),
+            Mat::new(&[], 2, 0),
             Mat::new(&[], 0, 1),
-            0.0,
+            E::zero(),
             MatMut::new(&mut c, 2, 1),
         );
-        assert_eq!(c, [0.0, 0.0]);
-        // k == 0 with beta == 1 keeps C.
-        let mut c = [3.0_f32, 4.0];
+        assert_eq!(c.to_vec(), v::<E>(&[0.0, 0.0]));
+        let mut c = v::<E>(&[1.0, 2.0]);
+        let half = E::from_f64_lossy(0.5);
         gemm(
-            2.0,
-            Mat::new(&[] as &[f32], 1, 0),
-            Mat::new(&[], 0, 2),
-            1.0,
-            MatMut::new(&mut c, 1, 2),
+            E::one(),
+            Mat::new(&[], 2, 0),
+            Mat::new(&[], 0, 1),
+            half,
+            MatMut::new(&mut c, 2, 1),
         );
-        assert_eq!(c, [3.0, 4.0]);
+        assert_eq!(c, v::<E>(&[0.5, 1.0]));
         // m == 0 and n == 0 touch nothing, whatever the (empty) slices.
-        let mut empty: [f32; 0] = [];
+        let mut empty: [E; 0] = [];
+        let ones = v::<E>(&[1.0; 6]);
         gemm(
-            1.0,
-            Mat::new(&[] as &[f32], 0, 3),
-            Mat::new(&[1.0; 6], 3, 2),
-            0.0,
+            E::one(),
+            Mat::new(&[], 0, 3),
+            Mat::new(&ones, 3, 2),
+            E::zero(),
             MatMut::new(&mut empty, 0, 2),
         );
         gemm(
-            1.0,
-            Mat::new(&[1.0_f32; 3], 1, 3),
-            Mat::new(&[] as &[f32], 3, 0),
-            0.0,
+            E::one(),
+            Mat::new(&ones[..3], 1, 3),
+            Mat::new(&[], 3, 0),
+            E::zero(),
             MatMut::new(&mut empty, 1, 0),
         );
         // 1 x 1 x 1, and 1 x k x 1 (a dot product) with strided operands.
-        let mut c = [0.0_f32];
+        let mut c = [nan];
+        let (three, minus_two) = (v::<E>(&[3.0]), v::<E>(&[-2.0]));
         gemm(
-            1.0,
-            Mat::new(&[3.0], 1, 1),
-            Mat::new(&[-2.0], 1, 1),
-            0.0,
+            E::one(),
+            Mat::new(&three, 1, 1),
+            Mat::new(&minus_two, 1, 1),
+            E::zero(),
             MatMut::new(&mut c, 1, 1),
         );
-        assert_eq!(c, [-6.0]);
-        let a = [1.0_f32, 0.0, 2.0, 0.0, 3.0];
-        let b = [4.0_f32, 9.0, 5.0, 9.0, 6.0];
+        assert_eq!(c.to_vec(), v::<E>(&[-6.0]));
+        let a = v::<E>(&[1.0, 0.0, 2.0, 0.0, 3.0]);
+        let b = v::<E>(&[4.0, 9.0, 5.0, 9.0, 6.0]);
         gemm(
-            1.0,
+            E::one(),
             Mat::strided(&a, 1, 3, 5, 2),
             Mat::strided(&b, 3, 1, 2, 7),
-            0.0,
+            E::zero(),
             MatMut::new(&mut c, 1, 1),
         );
-        assert_eq!(c, [32.0]);
+        assert_eq!(c.to_vec(), v::<E>(&[32.0]));
     }
 
     #[test]
-    fn f32_non_contiguous_strides_on_every_operand() {
-        // As the f64 test: A every other element, B column-major, C with a padding column.
-        let a_buf = [
-            1.0_f32, -1.0, 2.0, -1.0, 3.0, -1.0, 4.0, -1.0, 5.0, -1.0, 6.0, -1.0,
-        ];
-        let b_cm = [7.0_f32, 9.0, 11.0, 8.0, 10.0, 12.0];
-        let mut c = [f32::NAN, f32::NAN, 99.0, f32::NAN, f32::NAN, 99.0];
-        gemm(
-            1.0,
+    fn sizes_zero_and_one_f32_and_f64() {
+        sizes_zero_and_one::<f32>();
+        sizes_zero_and_one::<f64>();
+    }
+
+    fn non_contiguous_strides_on_every_operand<E: Element>() {
+        // A is every other element of a 2x6 buffer, B is a column-major 3x2, C is written into a
+        // buffer with a row stride of 3 (the padding column is left untouched), then transposed.
+        let a_buf = v::<E>(&[
+            1.0, -1.0, 2.0, -1.0, 3.0, -1.0, 4.0, -1.0, 5.0, -1.0, 6.0, -1.0,
+        ]);
+        let b_cm = v::<E>(&[7.0, 9.0, 11.0, 8.0, 10.0, 12.0]);
+        let (a, b) = (
             Mat::strided(&a_buf, 2, 3, 6, 2),
             Mat::strided(&b_cm, 3, 2, 1, 3),
-            0.0,
+        );
+        let mut c = v::<E>(&[f64::NAN, f64::NAN, 99.0, f64::NAN, f64::NAN, 99.0]);
+        gemm(
+            E::one(),
+            a,
+            b,
+            E::zero(),
             MatMut::strided(&mut c, 2, 2, 3, 1),
         );
-        assert_eq!(c, [58.0, 64.0, 99.0, 139.0, 154.0, 99.0]);
-        let mut d = [0.0_f32; 4];
-        gemm(
-            1.0,
-            Mat::strided(&a_buf, 2, 3, 6, 2),
-            Mat::strided(&b_cm, 3, 2, 1, 3),
-            0.0,
-            MatMut::new(&mut d, 2, 2).t(),
-        );
-        assert_eq!(d, [58.0, 139.0, 64.0, 154.0]);
+        assert_eq!(c, v::<E>(&[58.0, 64.0, 99.0, 139.0, 154.0, 99.0]));
+        let mut d = v::<E>(&[0.0; 4]);
+        gemm(E::one(), a, b, E::zero(), MatMut::new(&mut d, 2, 2).t());
+        assert_eq!(d, v::<E>(&[58.0, 139.0, 64.0, 154.0]));
+    }
+
+    #[test]
+    fn non_contiguous_strides_on_every_operand_f32_and_f64() {
+        non_contiguous_strides_on_every_operand::<f32>();
+        non_contiguous_strides_on_every_operand::<f64>();
     }
 
     /// `C = A B` by the definition, with A and B read through `(i, j) -> data[i * rs + j * cs]`.

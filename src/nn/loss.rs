@@ -8,6 +8,7 @@ use crate::buffer::Buffer;
 
 use crate::error::{Error, ErrorKind};
 use crate::ops::Merged;
+use crate::ops::sigmoid::logistic;
 use crate::tape::internal::Record;
 use crate::{Element, Merge, Rank0, Rank2, Shape, Tensor, Tracking};
 
@@ -178,35 +179,14 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
-    let diff = Buffer::collect(
-        S::NUMEL,
-        pred.as_slice()
-            .iter()
-            .zip(target.as_slice())
-            .map(|(&p, &t)| p - t),
-    );
-    let scale = E::one() / E::from_f64_lossy(S::NUMEL as f64);
-    let out = Arc::new(Buffer::full(
-        1,
-        diff.iter().map(|&d| d * d).sum::<E>() * scale,
-    ));
-    let tape = pred.tape().merge(target.tape());
-    let tape = tape.record([pred.input(), target.input()], 1, |[np, nt]| {
-        Box::new(move |dy, grads| {
-            let g = dy[0] * scale * E::from_f64_lossy(2.0);
-            if let Some(np) = np {
-                for (d, &v) in grads.acc(np).iter_mut().zip(&diff) {
-                    *d += g * v;
-                }
-            }
-            if let Some(nt) = nt {
-                for (d, &v) in grads.acc(nt).iter_mut().zip(&diff) {
-                    *d -= g * v;
-                }
-            }
-        })
-    });
-    Tensor::from_parts(out, tape)
+    let two = E::from_f64_lossy(2.0);
+    mean_over_pairs(
+        pred,
+        target,
+        |p, t| (p - t) * (p - t),
+        move |p, t| two * (p - t),
+        move |p, t| two * (t - p),
+    )
 }
 
 /// Binary cross-entropy between `sigmoid(logits)` and `targets` (probabilities in `[0, 1]`), averaged
@@ -232,43 +212,47 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
-    let (x, t) = (logits.data(), targets.data());
-    let zero = E::zero();
-    let total: E = x
-        .iter()
-        .zip(t.iter())
-        .map(|(&x, &t)| x.max(zero) - x * t + (-x.abs()).exp().ln_1p())
-        .sum();
+    mean_over_pairs(
+        logits,
+        targets,
+        |x, t| x.max(E::zero()) - x * t + (-x.abs()).exp().ln_1p(),
+        |x, t| logistic(x) - t,
+        |x, _| -x,
+    )
+}
+
+/// `mean(f(a, b))` over the elements of two tensors of one shape, recording `da = dy fa(a, b) / n` and
+/// `db = dy fb(a, b) / n` for the operands that need a gradient.
+fn mean_over_pairs<S: Shape, E: Element, T1, T2>(
+    a: &Tensor<S, E, T1>,
+    b: &Tensor<S, E, T2>,
+    f: impl Fn(E, E) -> E,
+    fa: impl Fn(E, E) -> E + 'static,
+    fb: impl Fn(E, E) -> E + 'static,
+) -> Tensor<Rank0, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + Merge<E, T2>,
+    T2: Tracking<E>,
+{
+    let (av, bv) = (a.data(), b.data());
     let scale = E::one() / E::from_f64_lossy(S::NUMEL as f64);
+    let total: E = av.iter().zip(bv.iter()).map(|(&x, &y)| f(x, y)).sum();
     let out = Arc::new(Buffer::full(1, total * scale));
-    let tape = logits.tape().merge(targets.tape());
-    let tape = tape.record([logits.input(), targets.input()], 1, |[nx, nt]| {
-        let (x, t) = (Arc::clone(x), Arc::clone(t));
+    let tape = a.tape().merge(b.tape());
+    let tape = tape.record([a.input(), b.input()], 1, |[na, nb]| {
+        let (av, bv) = (Arc::clone(av), Arc::clone(bv));
         Box::new(move |dy, grads| {
             let g = dy[0] * scale;
-            if let Some(nx) = nx {
-                for ((d, &x), &t) in grads.acc(nx).iter_mut().zip(x.iter()).zip(t.iter()) {
-                    *d += g * (sigmoid(x) - t);
-                }
+            let pairs = || av.iter().zip(bv.iter());
+            if let Some(na) = na {
+                grads.add_from(na, pairs().map(|(&x, &y)| g * fa(x, y)));
             }
-            if let Some(nt) = nt {
-                for (d, &x) in grads.acc(nt).iter_mut().zip(x.iter()) {
-                    *d -= g * x;
-                }
+            if let Some(nb) = nb {
+                grads.add_from(nb, pairs().map(|(&x, &y)| g * fb(x, y)));
             }
         })
     });
     Tensor::from_parts(out, tape)
-}
-
-/// The logistic function without overflow for large `|x|`.
-fn sigmoid<E: Element>(x: E) -> E {
-    if x >= E::zero() {
-        E::one() / (E::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (E::one() + e)
-    }
 }
 
 /// The fraction of rows of `logits` whose largest entry is at the row's label (the first largest on a

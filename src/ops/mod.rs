@@ -22,7 +22,7 @@ mod exp;
 mod ln;
 mod pow;
 mod relu;
-mod sigmoid;
+pub(crate) mod sigmoid;
 mod sqrt;
 mod tanh;
 // Layout

@@ -5,7 +5,7 @@ use crate::{Element, Shape, Tensor, Tracking};
 /// `1 / (1 + e^-x)`, evaluated so that the exponential never overflows: `e^-x` for `x >= 0` and
 /// `e^x / (1 + e^x)` for `x < 0`, where `e^x <= 1`.
 #[inline]
-fn logistic<E: Element>(x: E) -> E {
+pub(crate) fn logistic<E: Element>(x: E) -> E {
     // 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: neither exponent is positive, and the
     // choice is a select rather than a branch, so random signs cost no mispredictions.
     let e = (-x.abs()).exp();
