@@ -1,34 +1,31 @@
 //! `a + b`: elementwise addition of tensors of one shape, and of a tensor and a scalar.
 
-use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
+use crate::ops::{scalar_operator, tensor_operator};
 use crate::{Element, Shape, Tensor, Tracking};
 
-/// `a + b` elementwise. `d(a + b)/da = 1`, `d(a + b)/db = 1`. PyTorch: `torch.add`, numpy: `a + b`.
-///
-/// The shapes must be equal: adding a `Rank2<2, 3>` to a `Rank2<3, 2>` does not compile. To add a
-/// bias row to every row of a matrix, [`broadcast_to`](Tensor::broadcast_to) it first.
-///
-/// Edge values, IEEE as in PyTorch: `inf + -inf` is NaN, a NaN operand gives NaN, `-0 + -0` is `-0`
-/// and `0 + -0` is `0`. The derivatives are 1 whatever the values, NaN and infinities included.
-///
-/// ```
-/// use shaped::Tensor;
-/// let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
-/// let b = Tensor::from([[7.0, 8.0, 9.0], [10.0, 11.0, 12.0]]);
-/// assert_eq!((&a + &b).to_array(), [[8.0, 10.0, 12.0], [14.0, 16.0, 18.0]]);
-/// assert_eq!((a + 1.0).to_array(), [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]);
-/// assert_eq!((10.0_f64 + b).to_vec()[0], 17.0);
-/// ```
-fn add<S: Shape, E: Element, T1, T2>(
-    a: &Tensor<S, E, T1>,
-    b: &Tensor<S, E, T2>,
-) -> Tensor<S, E, Merged<E, T1, T2>>
-where
-    T1: Tracking<E> + crate::Merge<E, T2>,
-    T2: Tracking<E>,
-{
-    zip_with(a, b, |x, y| x + y, |_, _, _| E::one(), |_, _, _| E::one())
-}
+tensor_operator!(
+    /// `a + b` elementwise. `d(a + b)/da = 1`, `d(a + b)/db = 1`. PyTorch: `torch.add`, numpy: `a + b`.
+    ///
+    /// The shapes must be equal: adding a `Rank2<2, 3>` to a `Rank2<3, 2>` does not compile. To add a
+    /// bias row to every row of a matrix, [`broadcast_to`](Tensor::broadcast_to) it first.
+    ///
+    /// Edge values, IEEE as in PyTorch: `inf + -inf` is NaN, a NaN operand gives NaN, `-0 + -0` is `-0`
+    /// and `0 + -0` is `0`. The derivatives are 1 whatever the values, NaN and infinities included.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let b = Tensor::from([[7.0, 8.0, 9.0], [10.0, 11.0, 12.0]]);
+    /// assert_eq!((&a + &b).to_array(), [[8.0, 10.0, 12.0], [14.0, 16.0, 18.0]]);
+    /// assert_eq!((a + 1.0).to_array(), [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]);
+    /// assert_eq!((10.0_f64 + b).to_vec()[0], 17.0);
+    /// ```
+    Add,
+    add,
+    |x, y| x + y,
+    |_, _, _| E::one(),
+    |_, _, _| E::one()
+);
 
 /// `a + s` for a scalar `s`. `d(a + s)/da = 1`.
 fn add_scalar<S: Shape, E: Element, T: Tracking<E>>(a: &Tensor<S, E, T>, s: E) -> Tensor<S, E, T> {
@@ -40,7 +37,6 @@ fn scalar_add<S: Shape, E: Element, T: Tracking<E>>(s: E, a: &Tensor<S, E, T>) -
     add_scalar(a, s)
 }
 
-tensor_operator!(Add, add, add);
 scalar_operator!(Add, add, add_scalar, scalar_add);
 
 #[cfg(test)]

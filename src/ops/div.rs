@@ -1,41 +1,38 @@
 //! `a / b`: elementwise division of tensors of one shape, and of a tensor and a scalar.
 
-use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
+use crate::ops::{scalar_operator, tensor_operator};
 use crate::{Element, Shape, Tensor, Tracking};
 
-/// `a / b` elementwise. `d(a / b)/da = 1 / b`, `d(a / b)/db = -a / b^2` (computed as `-y / b`).
-/// PyTorch: `torch.div`, numpy: `a / b`.
-///
-/// The shapes must be equal. `a / s` divides every element by a scalar (derivative `1 / s`), `s / a`
-/// divides a scalar by every element (derivative `-s / a^2`).
-///
-/// Edge values: division by zero follows IEEE, as in numpy and PyTorch: `x / 0` is `inf` or `-inf`
-/// by the signs of `x` and the zero, `0 / 0` is NaN. The gradients there are PyTorch's too:
-/// `d/da = 1 / b` is `±inf` at `b = ±0`; `d/db = -a / b^2` is `-inf` for `a = 1, b = ±0`, `inf` for
-/// `a = -1, b = 0`, and NaN for `0 / 0`; `d(s / a)/da` at `a = 0` is `-inf` for `s > 0` and NaN for
-/// `s = 0`.
-///
-/// ```
-/// use shaped::Tensor;
-/// let a = Tensor::from([1.0, 2.0, 3.0]);
-/// let b = Tensor::from([4.0, 5.0, 6.0]);
-/// assert_eq!((&a / &b).to_vec(), vec![0.25, 0.4, 0.5]);
-/// assert_eq!((&a / 2.0).to_vec(), vec![0.5, 1.0, 1.5]);
-/// assert_eq!((12.0_f64 / b).to_vec(), vec![3.0, 2.4, 2.0]);
-/// let y = Tensor::from([1.0, -1.0, 0.0]) / Tensor::from([0.0, 0.0, 0.0]);
-/// assert_eq!(y.to_vec()[..2], [f64::INFINITY, f64::NEG_INFINITY]);
-/// assert!(y.to_vec()[2].is_nan());
-/// ```
-fn div<S: Shape, E: Element, T1, T2>(
-    a: &Tensor<S, E, T1>,
-    b: &Tensor<S, E, T2>,
-) -> Tensor<S, E, Merged<E, T1, T2>>
-where
-    T1: Tracking<E> + crate::Merge<E, T2>,
-    T2: Tracking<E>,
-{
-    zip_with(a, b, |x, z| x / z, |_, z, _| z.recip(), |_, z, y| -y / z)
-}
+tensor_operator!(
+    /// `a / b` elementwise. `d(a / b)/da = 1 / b`, `d(a / b)/db = -a / b^2` (computed as `-y / b`).
+    /// PyTorch: `torch.div`, numpy: `a / b`.
+    ///
+    /// The shapes must be equal. `a / s` divides every element by a scalar (derivative `1 / s`), `s / a`
+    /// divides a scalar by every element (derivative `-s / a^2`).
+    ///
+    /// Edge values: division by zero follows IEEE, as in numpy and PyTorch: `x / 0` is `inf` or `-inf`
+    /// by the signs of `x` and the zero, `0 / 0` is NaN. The gradients there are PyTorch's too:
+    /// `d/da = 1 / b` is `±inf` at `b = ±0`; `d/db = -a / b^2` is `-inf` for `a = 1, b = ±0`, `inf` for
+    /// `a = -1, b = 0`, and NaN for `0 / 0`; `d(s / a)/da` at `a = 0` is `-inf` for `s > 0` and NaN for
+    /// `s = 0`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([1.0, 2.0, 3.0]);
+    /// let b = Tensor::from([4.0, 5.0, 6.0]);
+    /// assert_eq!((&a / &b).to_vec(), vec![0.25, 0.4, 0.5]);
+    /// assert_eq!((&a / 2.0).to_vec(), vec![0.5, 1.0, 1.5]);
+    /// assert_eq!((12.0_f64 / b).to_vec(), vec![3.0, 2.4, 2.0]);
+    /// let y = Tensor::from([1.0, -1.0, 0.0]) / Tensor::from([0.0, 0.0, 0.0]);
+    /// assert_eq!(y.to_vec()[..2], [f64::INFINITY, f64::NEG_INFINITY]);
+    /// assert!(y.to_vec()[2].is_nan());
+    /// ```
+    Div,
+    div,
+    |x, z| x / z,
+    |_, z, _| z.recip(),
+    |_, z, y| -y / z
+);
 
 /// `a / s` for a scalar `s`. `d(a / s)/da = 1 / s`.
 fn div_scalar<S: Shape, E: Element, T: Tracking<E>>(a: &Tensor<S, E, T>, s: E) -> Tensor<S, E, T> {
@@ -48,7 +45,6 @@ fn scalar_div<S: Shape, E: Element, T: Tracking<E>>(s: E, a: &Tensor<S, E, T>) -
     a.unary(move |x| s / x, |x, y| -y / x)
 }
 
-tensor_operator!(Div, div, div);
 scalar_operator!(Div, div, div_scalar, scalar_div);
 
 #[cfg(test)]

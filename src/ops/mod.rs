@@ -113,9 +113,11 @@ where
 }
 
 /// Implements a `core::ops` operator between tensors of the same shape, for every combination of
-/// owned and borrowed operands, by calling `$kernel(&a, &b)`.
+/// owned and borrowed operands, as [`zip_with`] with the value `$f(a, b)` and the partial derivatives
+/// `$fa(a, b, y)` and `$fb(a, b, y)`. The doc attributes go on the owned-owned impl.
 macro_rules! tensor_operator {
-    ($Trait:ident, $method:ident, $kernel:path) => {
+    ($(#[$doc:meta])* $Trait:ident, $method:ident, $f:expr, $fa:expr, $fb:expr) => {
+        $(#[$doc])*
         impl<S, E, T1, T2> core::ops::$Trait<Tensor<S, E, T2>> for Tensor<S, E, T1>
         where
             S: Shape,
@@ -126,7 +128,7 @@ macro_rules! tensor_operator {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                $kernel(&self, &rhs)
+                crate::ops::zip_with(&self, &rhs, $f, $fa, $fb)
             }
         }
 
@@ -140,7 +142,7 @@ macro_rules! tensor_operator {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                $kernel(&self, rhs)
+                crate::ops::zip_with(&self, rhs, $f, $fa, $fb)
             }
         }
 
@@ -154,7 +156,7 @@ macro_rules! tensor_operator {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                $kernel(self, &rhs)
+                crate::ops::zip_with(self, &rhs, $f, $fa, $fb)
             }
         }
 
@@ -168,7 +170,7 @@ macro_rules! tensor_operator {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                $kernel(self, rhs)
+                crate::ops::zip_with(self, rhs, $f, $fa, $fb)
             }
         }
     };

@@ -2,32 +2,29 @@
 //!
 //! `*` is never a matrix product; that is [`Tensor::matmul`].
 
-use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
+use crate::ops::{scalar_operator, tensor_operator};
 use crate::{Element, Shape, Tensor, Tracking};
 
-/// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`. PyTorch: `torch.mul`, numpy: `a * b`.
-///
-/// Edge values, IEEE as in PyTorch: `0 * inf` is NaN, a NaN operand gives NaN. The derivatives are
-/// the other operand as it is: at `a = inf`, `b = 0` the result is NaN, `d/da = 0` and `d/db = inf`.
-///
-/// ```
-/// use shaped::Tensor;
-/// let a = Tensor::from([1.0, 2.0, 3.0]);
-/// let b = Tensor::from([4.0, 5.0, 6.0]);
-/// assert_eq!((&a * &b).to_vec(), vec![4.0, 10.0, 18.0]);
-/// assert_eq!((&a * 5.0).to_vec(), vec![5.0, 10.0, 15.0]);
-/// assert_eq!((2.0_f64 * a).to_vec(), vec![2.0, 4.0, 6.0]);
-/// ```
-fn mul<S: Shape, E: Element, T1, T2>(
-    a: &Tensor<S, E, T1>,
-    b: &Tensor<S, E, T2>,
-) -> Tensor<S, E, Merged<E, T1, T2>>
-where
-    T1: Tracking<E> + crate::Merge<E, T2>,
-    T2: Tracking<E>,
-{
-    zip_with(a, b, |x, y| x * y, |_, y, _| y, |x, _, _| x)
-}
+tensor_operator!(
+    /// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`. PyTorch: `torch.mul`, numpy: `a * b`.
+    ///
+    /// Edge values, IEEE as in PyTorch: `0 * inf` is NaN, a NaN operand gives NaN. The derivatives are
+    /// the other operand as it is: at `a = inf`, `b = 0` the result is NaN, `d/da = 0` and `d/db = inf`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([1.0, 2.0, 3.0]);
+    /// let b = Tensor::from([4.0, 5.0, 6.0]);
+    /// assert_eq!((&a * &b).to_vec(), vec![4.0, 10.0, 18.0]);
+    /// assert_eq!((&a * 5.0).to_vec(), vec![5.0, 10.0, 15.0]);
+    /// assert_eq!((2.0_f64 * a).to_vec(), vec![2.0, 4.0, 6.0]);
+    /// ```
+    Mul,
+    mul,
+    |x, y| x * y,
+    |_, y, _| y,
+    |x, _, _| x
+);
 
 /// `a * s` for a scalar `s`. `d(as)/da = s`.
 fn mul_scalar<S: Shape, E: Element, T: Tracking<E>>(a: &Tensor<S, E, T>, s: E) -> Tensor<S, E, T> {
@@ -39,7 +36,6 @@ fn scalar_mul<S: Shape, E: Element, T: Tracking<E>>(s: E, a: &Tensor<S, E, T>) -
     mul_scalar(a, s)
 }
 
-tensor_operator!(Mul, mul, mul);
 scalar_operator!(Mul, mul, mul_scalar, scalar_mul);
 
 #[cfg(test)]

@@ -1,34 +1,31 @@
 //! `a - b`: elementwise subtraction of tensors of one shape, and of a tensor and a scalar.
 
-use crate::ops::{Merged, scalar_operator, tensor_operator, zip_with};
+use crate::ops::{scalar_operator, tensor_operator};
 use crate::{Element, Shape, Tensor, Tracking};
 
-/// `a - b` elementwise. `d(a - b)/da = 1`, `d(a - b)/db = -1`. PyTorch: `torch.sub`, numpy: `a - b`.
-///
-/// The shapes must be equal. `a - s` subtracts a scalar from every element (derivative 1), `s - a`
-/// subtracts every element from a scalar (derivative -1).
-///
-/// Edge values, IEEE as in PyTorch: `inf - inf` is NaN, a NaN operand gives NaN, `0 - 0` is `0`. The
-/// derivatives are 1 and -1 whatever the values, NaN and infinities included.
-///
-/// ```
-/// use shaped::Tensor;
-/// let a = Tensor::from([[5.0, 7.0, 9.0], [1.0, 2.0, 3.0]]);
-/// let b = Tensor::from([[4.0, 5.0, 6.0], [1.0, 1.0, 1.0]]);
-/// assert_eq!((&a - &b).to_array(), [[1.0, 2.0, 3.0], [0.0, 1.0, 2.0]]);
-/// assert_eq!((&a - 1.0).to_array(), [[4.0, 6.0, 8.0], [0.0, 1.0, 2.0]]);
-/// assert_eq!((10.0_f64 - b).to_array(), [[6.0, 5.0, 4.0], [9.0, 9.0, 9.0]]);
-/// ```
-fn sub<S: Shape, E: Element, T1, T2>(
-    a: &Tensor<S, E, T1>,
-    b: &Tensor<S, E, T2>,
-) -> Tensor<S, E, Merged<E, T1, T2>>
-where
-    T1: Tracking<E> + crate::Merge<E, T2>,
-    T2: Tracking<E>,
-{
-    zip_with(a, b, |x, y| x - y, |_, _, _| E::one(), |_, _, _| -E::one())
-}
+tensor_operator!(
+    /// `a - b` elementwise. `d(a - b)/da = 1`, `d(a - b)/db = -1`. PyTorch: `torch.sub`, numpy: `a - b`.
+    ///
+    /// The shapes must be equal. `a - s` subtracts a scalar from every element (derivative 1), `s - a`
+    /// subtracts every element from a scalar (derivative -1).
+    ///
+    /// Edge values, IEEE as in PyTorch: `inf - inf` is NaN, a NaN operand gives NaN, `0 - 0` is `0`. The
+    /// derivatives are 1 and -1 whatever the values, NaN and infinities included.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([[5.0, 7.0, 9.0], [1.0, 2.0, 3.0]]);
+    /// let b = Tensor::from([[4.0, 5.0, 6.0], [1.0, 1.0, 1.0]]);
+    /// assert_eq!((&a - &b).to_array(), [[1.0, 2.0, 3.0], [0.0, 1.0, 2.0]]);
+    /// assert_eq!((&a - 1.0).to_array(), [[4.0, 6.0, 8.0], [0.0, 1.0, 2.0]]);
+    /// assert_eq!((10.0_f64 - b).to_array(), [[6.0, 5.0, 4.0], [9.0, 9.0, 9.0]]);
+    /// ```
+    Sub,
+    sub,
+    |x, y| x - y,
+    |_, _, _| E::one(),
+    |_, _, _| -E::one()
+);
 
 /// `a - s` for a scalar `s`. `d(a - s)/da = 1`.
 fn sub_scalar<S: Shape, E: Element, T: Tracking<E>>(a: &Tensor<S, E, T>, s: E) -> Tensor<S, E, T> {
@@ -40,7 +37,6 @@ fn scalar_sub<S: Shape, E: Element, T: Tracking<E>>(s: E, a: &Tensor<S, E, T>) -
     a.unary(move |x| s - x, |_, _| -E::one())
 }
 
-tensor_operator!(Sub, sub, sub);
 scalar_operator!(Sub, sub, sub_scalar, scalar_sub);
 
 #[cfg(test)]
