@@ -98,7 +98,7 @@ mod tensor;
 pub use element::Element;
 pub use error::{Error, ErrorKind};
 pub use gradcheck::{GradCheck, GradCheckError, gradcheck};
-pub use module::{Module, ParamInfo};
+pub use module::{Module, ParamInfo, Trainable};
 pub use ops::*;
 pub use rand;
 pub use shape::{
@@ -106,7 +106,7 @@ pub use shape::{
     ReduceAxis, ReplaceLast, Scalar, Shape, Transposable, Vector,
 };
 pub use shaped_derive::Module;
-pub use tape::{Grads, Merge, NoTape, Tape, Tracking};
+pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking};
 pub use tensor::Tensor;
 
 /// The README's code, compiled and run as a doctest so that it cannot rot.

@@ -89,7 +89,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// This tensor as an op input, for the tape.
     #[inline]
     pub(crate) fn input(&self) -> Input<'_, E> {
-        self.tape.input(self.id, S::NUMEL)
+        self.tape.input()
     }
 }
 
@@ -170,7 +170,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     }
 
     /// The same values as a new variable, off any tape: ops on the result are not recorded, and no
-    /// gradient reaches `self` through it (not even as a leaf). Shares the data.
+    /// gradient reaches `self` through it (it is a constant where it meets a taped value). Shares the
+    /// data.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
@@ -183,35 +184,6 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[must_use]
     pub fn detach(&self) -> Tensor<S, E> {
         Tensor::from_parts(Arc::clone(&self.data), NoTape)
-    }
-
-    /// This tensor on the same tape as `other`, as a leaf whose gradient is kept under `self` (what
-    /// [`Tape::watch`](crate::Tape::watch) does, with the tape taken from `other`). When `other` is on
-    /// no tape, a plain clone: model code calls it the same way for training and inference.
-    ///
-    /// Needed for a parameter that an op is applied to on its own before it meets the input: an op on
-    /// tensors that are all off the tape is not recorded.
-    ///
-    /// ```
-    /// use shaped::{Tape, Tensor};
-    /// let w = Tensor::from([1.0, 2.0]);
-    /// let x = Tensor::from([3.0, 4.0]);
-    /// let tape = Tape::new();
-    /// let xt = tape.input(&x);
-    /// // loss = sum(x * w) + sum(w^2): d/dw = x + 2w
-    /// let loss = (&xt * &w).sum() + w.on_tape_of(&xt).powi(2).sum();
-    /// assert_eq!(loss.backward().get(&w).to_vec(), vec![5.0, 8.0]);
-    /// ```
-    #[must_use]
-    pub fn on_tape_of<S2: Shape, T2: Tracking<E>>(
-        &self,
-        other: &Tensor<S2, E, T2>,
-    ) -> Tensor<S, E, T2> {
-        Tensor::with_id(
-            Arc::clone(&self.data),
-            self.id,
-            other.tape().leaf(self.id, S::NUMEL),
-        )
     }
 
     /// Whether `self` and `other` share the same buffer (one is a clone or a reshape of the other).
