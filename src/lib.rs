@@ -79,6 +79,7 @@
 extern crate self as shaped;
 
 mod buffer;
+pub mod custom;
 pub mod data;
 mod element;
 mod error;
@@ -95,9 +96,10 @@ pub mod shape;
 pub mod tape;
 mod tensor;
 
+pub use custom::{CustomOp, OpGrads};
 pub use element::Element;
 pub use error::{Error, ErrorKind};
-pub use gradcheck::{GradCheck, GradCheckError, gradcheck};
+pub use gradcheck::{GradCheck, GradCheckError, GradInputs, gradcheck};
 pub use module::{Module, ParamInfo, Trainable};
 pub use ops::*;
 pub use rand;
@@ -106,7 +108,7 @@ pub use shape::{
     ReduceAxis, ReplaceLast, Scalar, Shape, Transposable, Vector,
 };
 pub use shaped_derive::Module;
-pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking};
+pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking, Watched};
 pub use tensor::Tensor;
 
 /// The README's code, compiled and run as a doctest so that it cannot rot.

@@ -334,7 +334,13 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
         grads.of_param(self, trained)
     }
 
-    fn unused_into(&self, grads: &Grads<E>, trained: bool, path: &mut String, out: &mut Vec<String>) {
+    fn unused_into(
+        &self,
+        grads: &Grads<E>,
+        trained: bool,
+        path: &mut String,
+        out: &mut Vec<String>,
+    ) {
         if grads.unused(self, trained) {
             out.push(path.clone());
         }

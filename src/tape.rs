@@ -257,6 +257,19 @@ impl<E: Element> OnTape<E> for Tape<E> {
     }
 }
 
+/// The tracking of a tensor that can have a gradient: what [`Grads::get`] takes.
+///
+/// Implemented by [`Tape<E>`] only: asking for the gradient of a tensor that was never put on a tape
+/// does not compile (it could only read as a silent zero).
+#[diagnostic::on_unimplemented(
+    message = "only a tensor watched on a tape has a gradient, but this tensor is tracked by `{Self}`",
+    label = "not on a tape",
+    note = "watch it and compute with the watched tensor: `let wt = tape.watch(&w);`, then \
+            `grads.get(&wt)`; for a model, `model.grads(&grads)`"
+)]
+pub trait Watched<E: Element>: Tracking<E> + sealed::Sealed {}
+impl<E: Element> Watched<E> for Tape<E> {}
+
 /// A shape with a single element and no axes: what [`backward`](Tensor::backward) starts from.
 ///
 /// Implemented by [`Rank0`] only, so `backward` on a non-scalar does not compile.
@@ -657,7 +670,7 @@ impl<E: Element> Grads<E> {
     /// If `t` is not a watched tensor of that tape (an op's result, or a tensor put on it with
     /// [`Tape::input`]): only watched tensors keep a gradient.
     #[must_use]
-    pub fn get<S: Shape>(&self, t: &Tensor<S, E, Tape<E>>) -> Tensor<S, E> {
+    pub fn get<S: Shape, T: Watched<E>>(&self, t: &Tensor<S, E, T>) -> Tensor<S, E> {
         let entry = self.entry(t.id()).unwrap_or_else(|| {
             panic!(
                 "Grads::get: this tensor is not a watched leaf of the tape these gradients come \
@@ -756,7 +769,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T: OnTape<E>,
         S: ScalarShape,
     {
-        self.tape().as_tape().run_backward(Buffer::full(1, E::one()))
+        self.tape()
+            .as_tape()
+            .run_backward(Buffer::full(1, E::one()))
     }
 
     /// Runs the tape backward from this tensor, seeded with `grad` (the gradient of some scalar with

@@ -91,7 +91,9 @@ fn tracking_elem(bound: &syn::TypeParamBound) -> Option<TokenStream2> {
         return None;
     }
     match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) => args.args.first().map(ToTokens::to_token_stream),
+        syn::PathArguments::AngleBracketed(args) => {
+            args.args.first().map(ToTokens::to_token_stream)
+        }
         _ => None,
     }
 }

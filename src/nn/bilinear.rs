@@ -59,7 +59,6 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<
             bias: None,
         }
     }
-
 }
 
 impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element, T: Tracking<E>>

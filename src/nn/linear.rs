@@ -91,7 +91,6 @@ impl<const IN: usize, const OUT: usize, E: Element> Linear<IN, OUT, E> {
             bias: None,
         }
     }
-
 }
 
 impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>> Linear<IN, OUT, E, T> {
