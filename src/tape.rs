@@ -846,7 +846,7 @@ mod tests {
         let mut f = tape.input(&Tensor::from(0.0));
         let mut want = [0.0; 3];
         for k in 0..10 {
-            let x = Tensor::from([k as f64, 1.0, -(k as f64)]);
+            let x = Tensor::from([f64::from(k), 1.0, -f64::from(k)]);
             want.iter_mut().zip(x.as_slice()).for_each(|(s, v)| *s += v);
             f = f + (&wt * &x).sum();
         }
