@@ -208,8 +208,8 @@ mod tests {
                 }
                 if let Some(dx) = grads.add(1) {
                     // dx[j] = sum_i A[i][j] dy[i]
-                    for j in 0..3 {
-                        dx[j] += (0..2)
+                    for (j, d) in dx.iter_mut().enumerate() {
+                        *d += (0..2)
                             .map(|i| av.as_slice()[i * 3 + j] * dy[i])
                             .sum::<f64>();
                     }

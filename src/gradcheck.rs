@@ -220,6 +220,7 @@ impl GradCheck {
     /// # Errors
     /// A [`GradCheckError`] naming the worst element when any element is out of tolerance (a NaN on
     /// either side counts as out of tolerance unless both sides are NaN).
+    #[allow(clippy::needless_pass_by_value)] // `&x` or `(&a, &b)`: a reference or a tuple of them
     pub fn run<E: Element, I: GradInputs<E>>(
         &self,
         f: impl Fn(I::Taped) -> Tensor<Rank0, E, Tape<E>>,

@@ -63,11 +63,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `backward` and must be `'static`.
     ///
     /// ```
-    /// use shaped::{Tape, Tensor, gradcheck};
-    /// // softsign(x) = x / (1 + |x|), with derivative 1 / (1 + |x|)^2
-    /// let softsign = |x: &Tensor<shaped::Rank1<3>, f64, _>| {
+    /// use shaped::{Shape, Tape, Tensor, Tracking, gradcheck};
+    /// /// softsign(x) = x / (1 + |x|), with derivative 1 / (1 + |x|)^2
+    /// fn softsign<S: Shape, T: Tracking<f64>>(x: &Tensor<S, f64, T>) -> Tensor<S, f64, T> {
     ///     x.unary(|v| v / (1.0 + v.abs()), |v, _y| 1.0 / ((1.0 + v.abs()) * (1.0 + v.abs())))
-    /// };
+    /// }
     /// let x = Tensor::from([-3.0, 0.0, 1.0]);
     /// assert_eq!(softsign(&x).to_vec(), vec![-0.75, 0.0, 0.5]);
     /// let tape = Tape::new();
