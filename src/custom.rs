@@ -115,6 +115,7 @@ impl<'a, S: Shape, E: Element, T: Tracking<E>> CustomOp<'a, S, E, T> {
     /// gradient; it adds `d(loss)/d(input i)` into [`grads.add(i)`](OpGrads::add).
     pub fn backward(self, f: impl FnOnce(&[E], &mut OpGrads<'_, E>) + 'static) -> Tensor<S, E, T> {
         let count = self.count;
+        let shape = self.value.typed_shape();
         let data = Arc::clone(self.value.data());
         let tape = self.tape.record(self.inputs, data.len(), move |nodes| {
             Box::new(move |dy, store| {
@@ -128,7 +129,7 @@ impl<'a, S: Shape, E: Element, T: Tracking<E>> CustomOp<'a, S, E, T> {
                 );
             })
         });
-        Tensor::from_parts(data, tape)
+        Tensor::from_parts(data, shape, tape)
     }
 }
 

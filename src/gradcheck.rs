@@ -154,8 +154,13 @@ pub trait GradInputs<E: Element> {
     fn gradients(taped: &Self::Taped, grads: &crate::Grads<E>) -> Vec<Vec<E>>;
 }
 
-fn put<S: Shape, E: Element>(values: &[E], tape: &Tape<E>, watch: bool) -> Tensor<S, E, Tape<E>> {
-    let t = Tensor::<S, E>::from_data(values.to_vec());
+fn put<S: Shape, E: Element>(
+    shape: S,
+    values: &[E],
+    tape: &Tape<E>,
+    watch: bool,
+) -> Tensor<S, E, Tape<E>> {
+    let t = Tensor::<S, E>::from_data_with(shape, values.to_vec());
     if watch {
         tape.watch(&t)
     } else {
@@ -171,11 +176,11 @@ impl<S: Shape, E: Element> GradInputs<E> for &Tensor<S, E> {
     }
 
     fn dims(&self) -> Vec<Vec<usize>> {
-        vec![S::DIMS.to_vec()]
+        vec![self.shape().as_ref().to_vec()]
     }
 
     fn taped(&self, values: &[Vec<E>], tape: &Tape<E>, watch: bool) -> Self::Taped {
-        put(&values[0], tape, watch)
+        put(self.typed_shape(), &values[0], tape, watch)
     }
 
     fn gradients(taped: &Self::Taped, grads: &crate::Grads<E>) -> Vec<Vec<E>> {
@@ -193,11 +198,11 @@ macro_rules! tuple_inputs {
             }
 
             fn dims(&self) -> Vec<Vec<usize>> {
-                vec![$($s::DIMS.to_vec()),*]
+                vec![$(self.$i.shape().as_ref().to_vec()),*]
             }
 
             fn taped(&self, values: &[Vec<E>], tape: &Tape<E>, watch: bool) -> Self::Taped {
-                ($(put::<$s, E>(&values[$i], tape, watch),)*)
+                ($(put::<$s, E>(self.$i.typed_shape(), &values[$i], tape, watch),)*)
             }
 
             fn gradients(taped: &Self::Taped, grads: &crate::Grads<E>) -> Vec<Vec<E>> {

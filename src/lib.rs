@@ -107,7 +107,7 @@ pub use ops::*;
 pub use rand;
 pub use shape::{
     Append, Const, Dim, Matrix, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6,
-    ReduceAxis, ReplaceLast, Scalar, Shape, Transposable, Vector,
+    ReduceAxis, ReplaceLast, SameDim, Scalar, Shape, StaticShape, Transposable, TupleShape, Vector,
 };
 pub use shaped_derive::Module;
 pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking, Watched};

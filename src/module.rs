@@ -36,9 +36,9 @@ use core::fmt;
 use crate::{Element, Error, Grads, NoTape, Rank0, Shape, Tape, Tensor};
 
 /// The visitor of [`Module::visit`]: `f(name, values, dims)`.
-pub type Visit<'a, E> = dyn FnMut(&str, &[E], &'static [usize]) + 'a;
+pub type Visit<'a, E> = dyn FnMut(&str, &[E], &[usize]) + 'a;
 /// The visitor of [`Module::visit_mut`]: `f(name, values, dims)`.
-pub type VisitMut<'a, E> = dyn FnMut(&str, &mut [E], &'static [usize]) + 'a;
+pub type VisitMut<'a, E> = dyn FnMut(&str, &mut [E], &[usize]) + 'a;
 /// The visitor of [`Module::zip_mut`]: `f(mine, theirs)`.
 pub type ZipMut<'a, E> = dyn FnMut(&mut [E], &[E]) + 'a;
 
@@ -48,7 +48,7 @@ pub struct ParamInfo {
     /// The path of the field, segments joined with `.` (`l1.weight`), as in a PyTorch `state_dict`.
     pub name: String,
     /// The dimensions.
-    pub dims: &'static [usize],
+    pub dims: Vec<usize>,
 }
 
 /// A tree of parameter tensors: a tensor, a layer, or a struct with `#[derive(Module)]`.
@@ -161,7 +161,7 @@ pub trait Module: Send + Sync + 'static {
         self.visit(&mut String::new(), &mut |name, _, dims| {
             out.push(ParamInfo {
                 name: name.to_owned(),
-                dims,
+                dims: dims.to_vec(),
             });
         });
         out
@@ -347,11 +347,12 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
     }
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
-        f(path, self.as_slice(), S::DIMS);
+        f(path, self.as_slice(), self.shape().as_ref());
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
-        f(path, self.as_mut_slice(), S::DIMS);
+        let dims = self.shape();
+        f(path, self.as_mut_slice(), dims.as_ref());
     }
 
     fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
@@ -359,7 +360,7 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
     }
 
     fn zeros_like(&self) -> Self {
-        Tensor::zeros()
+        Tensor::zeros_with(self.typed_shape())
     }
 }
 
@@ -420,7 +421,7 @@ mod tests {
             w.params(),
             vec![ParamInfo {
                 name: String::new(),
-                dims: &[2, 3]
+                dims: vec![2, 3]
             }]
         );
         let g: Tensor<Rank2<2, 3>> = Tensor::full(0.5);

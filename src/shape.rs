@@ -169,6 +169,11 @@ pub trait Shape: Copy + Debug + PartialEq + Send + Sync + 'static + Sealed {
         + Send
         + Sync
         + 'static;
+    /// The same shape written as a tuple of [`Dim`]s (`(Const<2>, Const<3>)` for `Rank2<2, 3>`;
+    /// itself for a tuple; `Rank0` for a scalar).
+    type Tuple: Shape<Dims = Self::Dims>;
+    /// The same shape written as a tuple of [`Dim`]s.
+    fn to_tuple(&self) -> Self::Tuple;
     /// The dimensions, outermost first.
     fn dims(&self) -> Self::Dims;
     /// The number of elements: the product of the dimensions (1 for a scalar).
@@ -179,6 +184,18 @@ pub trait Shape: Copy + Debug + PartialEq + Send + Sync + 'static + Sealed {
     /// The shape with these dimensions, if it can have them: the rank must match, and each static
     /// dimension must be equal.
     fn from_dims(dims: &[usize]) -> Option<Self>;
+    /// The shape of `numel` elements, if there is one: a static shape must have that many, and a
+    /// shape with one run-time dimension gets it from the count (PyTorch's `-1`); `None` when the count
+    /// does not fit, or when more than one dimension is run-time.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank2, Shape};
+    /// assert_eq!(<(usize, Const<4>)>::infer(12), Some((3, Const)));
+    /// assert_eq!(<(usize, Const<4>)>::infer(13), None);
+    /// assert_eq!(<(usize, usize)>::infer(12), None);
+    /// assert_eq!(Rank2::<3, 4>::infer(12), Some(Rank2));
+    /// ```
+    fn infer(numel: usize) -> Option<Self>;
 }
 
 /// A shape whose every dimension is known to the compiler.
@@ -311,7 +328,7 @@ pub trait ReduceAxis<const AX: usize>: Shape {
 }
 
 macro_rules! ranks {
-    ($( $(#[$doc:meta])* $name:ident $rank:literal [$($d:ident),*] ; )*) => {$(
+    ($( $(#[$doc:meta])* $name:ident $rank:literal [$($d:ident),*] => $tuple:ty = $value:expr ; )*) => {$(
         $(#[$doc])*
         #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Hash)]
         pub struct $name<$(const $d: usize),*>;
@@ -322,6 +339,11 @@ macro_rules! ranks {
             const RANK: usize = $rank;
             const STATIC_NUMEL: Option<usize> = Some(1 $(* $d)*);
             type Dims = [usize; $rank];
+            type Tuple = $tuple;
+            #[inline]
+            fn to_tuple(&self) -> Self::Tuple {
+                $value
+            }
             #[inline]
             fn dims(&self) -> Self::Dims {
                 [$($d),*]
@@ -335,6 +357,10 @@ macro_rules! ranks {
                 let want: [usize; $rank] = [$($d),*];
                 (dims == want).then_some($name)
             }
+            #[inline]
+            fn infer(numel: usize) -> Option<Self> {
+                (numel == 1 $(* $d)*).then_some($name)
+            }
         }
 
         impl<$(const $d: usize),*> StaticShape for $name<$($d),*> {
@@ -346,19 +372,21 @@ macro_rules! ranks {
 
 ranks! {
     /// A scalar: no axes, one element.
-    Rank0 0 [];
+    Rank0 0 [] => Rank0 = Rank0;
     /// A vector of `A` elements.
-    Rank1 1 [A];
+    Rank1 1 [A] => (Const<A>,) = (Const,);
     /// An `A` x `B` matrix.
-    Rank2 2 [A, B];
+    Rank2 2 [A, B] => (Const<A>, Const<B>) = (Const, Const);
     /// A rank-3 tensor, `A` x `B` x `C`.
-    Rank3 3 [A, B, C];
+    Rank3 3 [A, B, C] => (Const<A>, Const<B>, Const<C>) = (Const, Const, Const);
     /// A rank-4 tensor, `A` x `B` x `C` x `D`.
-    Rank4 4 [A, B, C, D];
+    Rank4 4 [A, B, C, D] => (Const<A>, Const<B>, Const<C>, Const<D>) = (Const, Const, Const, Const);
     /// A rank-5 tensor, `A` x `B` x `C` x `D` x `F`.
-    Rank5 5 [A, B, C, D, F];
+    Rank5 5 [A, B, C, D, F] => (Const<A>, Const<B>, Const<C>, Const<D>, Const<F>)
+        = (Const, Const, Const, Const, Const);
     /// A rank-6 tensor, `A` x `B` x `C` x `D` x `F` x `G`.
-    Rank6 6 [A, B, C, D, F, G];
+    Rank6 6 [A, B, C, D, F, G] => (Const<A>, Const<B>, Const<C>, Const<D>, Const<F>, Const<G>)
+        = (Const, Const, Const, Const, Const, Const);
 }
 
 /// The numbers `0..n` as tuple indices, for the tuple macros.
@@ -379,6 +407,11 @@ macro_rules! tuples {
                 n
             };
             type Dims = [usize; $rank];
+            type Tuple = Self;
+            #[inline]
+            fn to_tuple(&self) -> Self {
+                *self
+            }
             #[inline]
             fn dims(&self) -> Self::Dims {
                 [$(self.$i.size()),*]
@@ -389,6 +422,17 @@ macro_rules! tuples {
                     return None;
                 }
                 Some(($($d::from_size(dims[$i])?,)*))
+            }
+            fn infer(numel: usize) -> Option<Self> {
+                let known: usize = 1 $(* $d::STATIC.unwrap_or(1))*;
+                let unknown = 0 $(+ usize::from($d::STATIC.is_none()))*;
+                let free = match unknown {
+                    0 => return (numel == known).then(|| Self::from_dims(&[$($d::STATIC.unwrap_or(0)),*])).flatten(),
+                    1 if known > 0 && numel % known == 0 => numel / known,
+                    1 if known == 0 && numel == 0 => 0,
+                    _ => return None,
+                };
+                Self::from_dims(&[$($d::STATIC.unwrap_or(free)),*])
             }
         }
 
@@ -729,7 +773,10 @@ mod tests {
         let s = (4_usize, Const::<3>, 2_usize);
         assert_eq!(s.dims(), [4, 3, 2]);
         assert_eq!(s.numel(), 24);
-        assert_eq!(core::mem::size_of::<(usize, Const<3>)>(), core::mem::size_of::<usize>());
+        assert_eq!(
+            core::mem::size_of::<(usize, Const<3>)>(),
+            core::mem::size_of::<usize>()
+        );
         assert_eq!(core::mem::size_of::<Rank2<3, 4>>(), 0);
         assert_eq!(<(usize, Const<3>, usize)>::from_dims(&[4, 3, 2]), Some(s));
         assert_eq!(<(usize, Const<3>, usize)>::from_dims(&[4, 2, 2]), None);

@@ -448,7 +448,12 @@ impl<E: Element> Tape<E> {
     /// ```
     #[must_use]
     pub fn input<S: Shape>(&self, t: &Tensor<S, E>) -> Tensor<S, E, Tape<E>> {
-        Tensor::with_id(Arc::clone(t.data()), t.id(), self.handle(None))
+        Tensor::with_id(
+            Arc::clone(t.data()),
+            t.id(),
+            t.typed_shape(),
+            self.handle(None),
+        )
     }
 
     /// Puts a tensor, or every parameter of a model, on this tape and keeps their gradients: every op
@@ -478,7 +483,12 @@ impl<E: Element> Tape<E> {
     /// `t` as a leaf of this tape (the node is created on first use).
     pub(crate) fn watch_tensor<S: Shape>(&self, t: &Tensor<S, E>) -> Tensor<S, E, Tape<E>> {
         let node = self.state.borrow_mut().leaf(t.id(), t.numel());
-        Tensor::with_id(Arc::clone(t.data()), t.id(), self.handle(Some(node)))
+        Tensor::with_id(
+            Arc::clone(t.data()),
+            t.id(),
+            t.typed_shape(),
+            self.handle(Some(node)),
+        )
     }
 
     /// The number of ops recorded so far (ops that need no gradient are not recorded).
@@ -678,13 +688,13 @@ impl<E: Element> Grads<E> {
                  from; only tensors put on it with `Tape::watch` keep a gradient"
             )
         });
-        Self::tensor(entry.as_ref())
+        Self::tensor(entry.as_ref(), t.typed_shape())
     }
 
-    fn tensor<S: Shape>(entry: Option<&Arc<Buffer<E>>>) -> Tensor<S, E> {
+    fn tensor<S: Shape>(entry: Option<&Arc<Buffer<E>>>, shape: S) -> Tensor<S, E> {
         match entry {
-            Some(g) => Tensor::from_parts(Arc::clone(g), NoTape),
-            None => Tensor::zeros(),
+            Some(g) => Tensor::from_parts(Arc::clone(g), shape, NoTape),
+            None => Tensor::zeros_with(shape),
         }
     }
 
@@ -692,13 +702,13 @@ impl<E: Element> Grads<E> {
     /// parameter must have been watched; any other reads as zeros when it was not.
     pub(crate) fn of_param<S: Shape>(&self, t: &Tensor<S, E>, trained: bool) -> Tensor<S, E> {
         match self.entry(t.id()) {
-            Some(entry) => Self::tensor(entry.as_ref()),
+            Some(entry) => Self::tensor(entry.as_ref(), t.typed_shape()),
             None if trained => panic!(
                 "Module::grads: the model was not watched on the tape these gradients come from; \
                  put it on the tape with `let m = tape.watch(&model)` and run the forward pass on \
                  `m` (or use `model.value_and_grad(|m| loss)`)"
             ),
-            None => Tensor::zeros(),
+            None => Tensor::zeros_with(t.typed_shape()),
         }
     }
 
@@ -795,9 +805,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         T: OnTape<E>,
     {
-        self.tape()
-            .as_tape()
-            .run_backward(Buffer::collect(S::NUMEL, grad.as_slice().iter().copied()))
+        crate::ops::same_shape("backward_with", self.typed_shape(), grad.typed_shape());
+        self.tape().as_tape().run_backward(Buffer::collect(
+            self.numel(),
+            grad.as_slice().iter().copied(),
+        ))
     }
 }
 

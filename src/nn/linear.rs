@@ -4,7 +4,8 @@ use rand::Rng;
 
 use crate::ops::Merged;
 use crate::{
-    Element, LinearShape, Merge, Module, NoBias, NoTape, Rank1, Rank2, Shape, Tensor, Tracking,
+    Element, LinearShape, Merge, Module, NoBias, NoTape, Rank1, Rank2, Shape, StaticShape, Tensor,
+    Tracking,
 };
 
 /// A fully connected layer: `y = x W^T + b`, with `weight: [OUT, IN]` and `bias: [OUT]` (PyTorch's
@@ -47,7 +48,7 @@ pub struct Linear<const IN: usize, const OUT: usize, E: Element = f32, T: Tracki
 
 /// Samples of `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, PyTorch's default for `Linear` and `Bilinear`
 /// (zeros when `fan_in` is 0).
-pub(crate) fn init_uniform<S: Shape, E: Element, R: Rng + ?Sized>(
+pub(crate) fn init_uniform<S: StaticShape, E: Element, R: Rng + ?Sized>(
     rng: &mut R,
     fan_in: usize,
 ) -> Tensor<S, E> {

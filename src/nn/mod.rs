@@ -57,4 +57,6 @@ pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh}
 pub use bilinear::{Bilinear, BilinearGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
-pub use loss::{Labels, accuracy, binary_cross_entropy_with_logits, cross_entropy, mse};
+pub use loss::{
+    ClassScores, Labels, accuracy, binary_cross_entropy_with_logits, cross_entropy, mse, predict,
+};

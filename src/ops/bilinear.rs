@@ -7,8 +7,12 @@ use crate::buffer::Buffer;
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
 use crate::ops::linear::add_column_sums;
+use crate::shape::check_same;
 use crate::tape::internal::{BackwardFn, NodeId, Record};
-use crate::{Bias, Element, Merge, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
+use crate::{
+    Bias, Const, Dim, Element, Merge, NonScalar, Rank1, Rank2, Rank3, Rank4, ReplaceLast, SameDim,
+    Shape, Tensor, Tracking, TupleShape,
+};
 
 /// The rule that the two inputs of [`Tensor::bilinear`] have the same leading axes: `Self` (the second
 /// input's shape) and `X1` (the first's) may differ only in their last dimension.
@@ -20,14 +24,18 @@ use crate::{Bias, Element, Merge, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tra
 )]
 pub trait BilinearPair<X1: Shape>: Shape {
     /// The number of rows (the product of the leading axes).
-    const ROWS: usize;
+    ///
+    /// # Panics
+    /// When run-time leading dimensions differ; the message names both shapes.
+    #[doc(hidden)]
+    fn pair_rows(&self, x1: &X1) -> usize;
 }
 
 /// The rule of [`Tensor::bilinear`] for the first input: the weight `[OUT, IN1, IN2]` takes a first
 /// input `[.., IN1]`, and the result is `[.., OUT]`.
 ///
 /// ```
-/// use shaped::{BilinearIn1, Rank2, Rank3, Shape};
+/// use shaped::{BilinearIn1, Rank2, Rank3, StaticShape};
 /// type Out = <Rank3<5, 3, 4> as BilinearIn1<Rank2<2, 3>>>::Output;
 /// assert_eq!(Out::DIMS, &[2, 5]);
 /// ```
@@ -40,8 +48,12 @@ pub trait BilinearPair<X1: Shape>: Shape {
 pub trait BilinearIn1<X1: Shape>: Shape {
     /// The first input's shape with its last dimension replaced by `OUT`.
     type Output: Shape;
-    /// The number of rows (the product of the leading axes).
-    const ROWS: usize;
+    /// The output's shape.
+    ///
+    /// # Panics
+    /// When the first input's last dimension is run-time and is not `IN1`.
+    #[doc(hidden)]
+    fn bilinear_shape(&self, x1: &X1) -> Self::Output;
     /// The output width, the weight's first dimension.
     const OUT: usize;
     /// The first input's width, the weight's second dimension.
@@ -58,26 +70,38 @@ pub trait BilinearIn1<X1: Shape>: Shape {
     note = "the weight is laid out as in PyTorch's `F.bilinear`: `[out_features, in1_features, \
             in2_features]`, and `y[.., k] = x1 W[k] x2^T + b[k]`"
 )]
-pub trait BilinearIn2<X2: Shape>: Shape {}
+pub trait BilinearIn2<X2: Shape>: Shape {
+    /// Checks a run-time last dimension of the second input against `IN2`.
+    #[doc(hidden)]
+    fn check_in2(&self, x2: &X2);
+}
 
 // Written out rather than generated: rustc quotes this impl in its help when the leading axes differ.
 impl<const IN1: usize, const IN2: usize> BilinearPair<Rank1<IN1>> for Rank1<IN2> {
-    const ROWS: usize = 1;
+    fn pair_rows(&self, _: &Rank1<IN1>) -> usize {
+        1
+    }
 }
 impl<const A: usize, const IN1: usize, const IN2: usize> BilinearPair<Rank2<A, IN1>>
     for Rank2<A, IN2>
 {
-    const ROWS: usize = A;
+    fn pair_rows(&self, _: &Rank2<A, IN1>) -> usize {
+        A
+    }
 }
 impl<const A: usize, const B: usize, const IN1: usize, const IN2: usize>
     BilinearPair<Rank3<A, B, IN1>> for Rank3<A, B, IN2>
 {
-    const ROWS: usize = A * B;
+    fn pair_rows(&self, _: &Rank3<A, B, IN1>) -> usize {
+        A * B
+    }
 }
 impl<const A: usize, const B: usize, const C: usize, const IN1: usize, const IN2: usize>
     BilinearPair<Rank4<A, B, C, IN1>> for Rank4<A, B, C, IN2>
 {
-    const ROWS: usize = A * B * C;
+    fn pair_rows(&self, _: &Rank4<A, B, C, IN1>) -> usize {
+        A * B * C
+    }
 }
 
 macro_rules! bilinear_shapes {
@@ -87,16 +111,21 @@ macro_rules! bilinear_shapes {
             BilinearIn1<$x<$($a,)* IN1>> for Rank3<OUT, IN1, IN2>
         {
             type Output = $out;
-            const ROWS: usize = 1 $(* $a)*;
             const OUT: usize = OUT;
             const IN1: usize = IN1;
             const IN2: usize = IN2;
+            #[inline]
+            fn bilinear_shape(&self, _: &$x<$($a,)* IN1>) -> Self::Output {
+                Default::default()
+            }
         }
 
         #[diagnostic::do_not_recommend]
         impl<$(const $a: usize,)* const OUT: usize, const IN1: usize, const IN2: usize>
             BilinearIn2<$x<$($a,)* IN2>> for Rank3<OUT, IN1, IN2>
         {
+            #[inline]
+            fn check_in2(&self, _: &$x<$($a,)* IN2>) {}
         }
     )*};
 }
@@ -106,6 +135,68 @@ bilinear_shapes! {
     Rank2 [A] => Rank2<A, OUT>;
     Rank3 [A, B] => Rank3<A, B, OUT>;
     Rank4 [A, B, C] => Rank4<A, B, C, OUT>;
+}
+
+/// Inputs written as tuples (any dimension may be run-time): the same leading dimensions, checked when
+/// the op runs.
+impl<X1, X2> BilinearPair<X1> for X2
+where
+    X1: TupleShape + NonScalar,
+    X2: TupleShape + NonScalar<Init = X1::Init>,
+{
+    #[inline]
+    fn pair_rows(&self, x1: &X1) -> usize {
+        let (a, b) = (x1.split_last().0, self.split_last().0);
+        if a != b {
+            panic!(
+                "bilinear: the leading dimensions of the two inputs differ: {:?} and {:?}",
+                x1.dims().as_ref(),
+                self.dims().as_ref()
+            );
+        }
+        a.numel()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<const OUT: usize, const IN1: usize, const IN2: usize, X1> BilinearIn1<X1>
+    for Rank3<OUT, IN1, IN2>
+where
+    X1: TupleShape + ReplaceLast<OUT>,
+    X1::Last: SameDim<Const<IN1>>,
+{
+    type Output = <X1 as ReplaceLast<OUT>>::Output;
+    const OUT: usize = OUT;
+    const IN1: usize = IN1;
+    const IN2: usize = IN2;
+    #[inline]
+    fn bilinear_shape(&self, x1: &X1) -> Self::Output {
+        check_same(
+            "bilinear",
+            "the first input's width and the weight's",
+            x1.split_last().1.size(),
+            IN1,
+        );
+        x1.replace_last()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<const OUT: usize, const IN1: usize, const IN2: usize, X2> BilinearIn2<X2>
+    for Rank3<OUT, IN1, IN2>
+where
+    X2: TupleShape + NonScalar,
+    X2::Last: SameDim<Const<IN2>>,
+{
+    #[inline]
+    fn check_in2(&self, x2: &X2) {
+        check_same(
+            "bilinear",
+            "the second input's width and the weight's",
+            x2.split_last().1.size(),
+            IN2,
+        );
+    }
 }
 
 /// The sizes of one bilinear op: `rows` pairs of inputs `[in1]`, `[in2]`, and `out` outputs each.
@@ -264,8 +355,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         Merged<E, T, T2>: Merge<E, T3>,
         Merged<E, Merged<E, T, T2>, T3>: Merge<E, B::Tracking>,
     {
+        let w_shape = weight.typed_shape();
+        let out_shape = w_shape.bilinear_shape(&self.typed_shape());
+        w_shape.check_in2(&x2.typed_shape());
         let sizes = Sizes {
-            rows: W::ROWS,
+            rows: x2.typed_shape().pair_rows(&self.typed_shape()),
             out: W::OUT,
             in1: W::IN1,
             in2: W::IN2,
@@ -346,7 +440,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 make(n1, n2, nw, nb)
             }),
         };
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), out_shape, tape)
     }
 }
 
@@ -354,8 +448,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
 mod tests {
     use crate::ops::testing::random;
     use crate::{
-        BilinearIn1, BilinearIn2, BilinearPair, NoBias, Rank1, Rank2, Rank3, Rank4, Shape, Tape,
-        Tensor, gradcheck,
+        BilinearIn1, BilinearIn2, BilinearPair, NoBias, Rank1, Rank2, Rank3, Rank4, StaticShape,
+        Tape, Tensor, gradcheck,
     };
 
     // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
@@ -413,9 +507,10 @@ mod tests {
     /// bias as `[OUT]` and as `[1, OUT]`, and without a bias.
     fn check<X1, X2, const OUT: usize, const IN1: usize, const IN2: usize>(seed: u64)
     where
-        X1: Shape,
-        X2: BilinearPair<X1>,
+        X1: StaticShape,
+        X2: BilinearPair<X1> + StaticShape,
         Rank3<OUT, IN1, IN2>: BilinearIn1<X1> + BilinearIn2<X2>,
+        <Rank3<OUT, IN1, IN2> as BilinearIn1<X1>>::Output: StaticShape,
     {
         let x1: Tensor<X1, f64> = random(seed);
         let x2: Tensor<X2, f64> = random(seed + 1);

@@ -7,17 +7,23 @@ use crate::buffer::Buffer;
 
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
+use crate::shape::check_same;
 use crate::tape::internal::{BackwardFn, Input, NodeId, Record};
-use crate::{Element, Merge, NoTape, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
+use crate::{
+    Const, Dim, Element, Merge, NoTape, Rank1, Rank2, Rank3, Rank4, ReplaceLast, SameDim, Shape,
+    Tensor, Tracking, TupleShape,
+};
 
 /// The shape rule of [`Tensor::linear`], on the weight's shape: a weight `[OUT, IN]` applies to an input
 /// `[.., IN]` of rank 1 to 4, giving `[.., OUT]`.
 ///
 /// ```
-/// use shaped::{LinearShape, Rank2, Rank3, Shape};
+/// use shaped::{Const, LinearShape, Rank2, Rank3, Shape, StaticShape};
 /// type Out = <Rank2<5, 3> as LinearShape<Rank3<2, 4, 3>>>::Output;
 /// assert_eq!(Out::DIMS, &[2, 4, 5]);
-/// assert_eq!(<Rank2<5, 3> as LinearShape<Rank3<2, 4, 3>>>::ROWS, 8);
+/// // With a run-time number of rows, the output keeps it.
+/// let (out, rows) = Rank2::<5, 3>.linear_shape(&(8_usize, Const::<3>));
+/// assert_eq!((out.dims(), rows), ([8, 5], 8));
 /// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: linear weight `{Self}` does not fit input `{X}`: the weight must be `[OUT, IN]` with IN = the input's last dimension",
@@ -29,12 +35,16 @@ use crate::{Element, Merge, NoTape, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, T
 pub trait LinearShape<X: Shape>: Shape {
     /// The input's shape with its last dimension replaced by `OUT`.
     type Output: Shape;
-    /// The number of input rows (the product of the input's leading axes).
-    const ROWS: usize;
     /// The input width, the weight's second dimension.
     const IN: usize;
     /// The output width, the weight's first dimension.
     const OUT: usize;
+    /// The output's shape and the number of input rows (the product of the input's leading axes).
+    ///
+    /// # Panics
+    /// When the input's last dimension is run-time and is not `IN`; the message names both.
+    #[doc(hidden)]
+    fn linear_shape(&self, x: &X) -> (Self::Output, usize);
 }
 
 macro_rules! linear_shapes {
@@ -44,9 +54,12 @@ macro_rules! linear_shapes {
             for Rank2<OUT, IN>
         {
             type Output = $out;
-            const ROWS: usize = 1 $(* $a)*;
             const IN: usize = IN;
             const OUT: usize = OUT;
+            #[inline]
+            fn linear_shape(&self, _: &$x<$($a,)* IN>) -> (Self::Output, usize) {
+                (Default::default(), 1 $(* $a)*)
+            }
         }
     )*};
 }
@@ -56,6 +69,30 @@ linear_shapes! {
     Rank2 [A] => Rank2<A, OUT>;
     Rank3 [A, B] => Rank3<A, B, OUT>;
     Rank4 [A, B, C] => Rank4<A, B, C, OUT>;
+}
+
+/// An input written as a tuple, any of whose dimensions may be run-time: its last one must be `IN`
+/// (checked when the op runs if it is `usize`).
+#[diagnostic::do_not_recommend]
+impl<const OUT: usize, const IN: usize, X> LinearShape<X> for Rank2<OUT, IN>
+where
+    X: TupleShape + ReplaceLast<OUT>,
+    X::Last: SameDim<Const<IN>>,
+{
+    type Output = <X as ReplaceLast<OUT>>::Output;
+    const IN: usize = IN;
+    const OUT: usize = OUT;
+    #[inline]
+    fn linear_shape(&self, x: &X) -> (Self::Output, usize) {
+        let (init, last) = x.split_last();
+        check_same(
+            "linear",
+            "the input width and the weight's",
+            last.size(),
+            IN,
+        );
+        (x.replace_last(), init.numel())
+    }
 }
 
 /// No bias: `x.linear(&w, NoBias)` is `x W^T`, and `x1.bilinear(&x2, &w, NoBias)` has no `+ b`.
@@ -228,7 +265,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T2: Tracking<E>,
         Merged<E, T, T2>: Merge<E, B::Tracking>,
     {
-        let (rows, n_in, n_out) = (W::ROWS, W::IN, W::OUT);
+        let (out_shape, rows) = weight.typed_shape().linear_shape(&self.typed_shape());
+        let (n_in, n_out) = (W::IN, W::OUT);
         let (x, w) = (self.data(), weight.data());
         let bias_parts = bias.parts();
         // y = b (each row), then y += x W^T with W transposed by its strides.
@@ -290,14 +328,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 tape.record([xi, wi, bi], rows * n_out, |[nx, nw, nb]| make(nx, nw, nb))
             }
         };
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), out_shape, tape)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::ops::testing::random;
-    use crate::{LinearShape, NoBias, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor, gradcheck};
+    use crate::{
+        LinearShape, NoBias, Rank1, Rank2, Rank3, Rank4, StaticShape, Tape, Tensor, gradcheck,
+    };
 
     // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
 
@@ -328,8 +368,9 @@ mod tests {
     /// Checks d/dx, d/dW and d/db (as `[OUT]` and as `[1, OUT]`) of `sum(linear(x, W, b) * v)`.
     fn check<X, const OUT: usize, const IN: usize>(seed: u64)
     where
-        X: Shape,
+        X: StaticShape,
         Rank2<OUT, IN>: LinearShape<X>,
+        <Rank2<OUT, IN> as LinearShape<X>>::Output: StaticShape,
     {
         let x: Tensor<X, f64> = random(seed);
         let w: Tensor<Rank2<OUT, IN>, f64> = random(seed + 1);

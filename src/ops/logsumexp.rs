@@ -31,7 +31,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn logsumexp(&self) -> Tensor<Rank0, E, T> {
-        self.logsumexp_impl((1, S::NUMEL, 1))
+        self.logsumexp_impl(Rank0, (1, self.numel(), 1))
     }
 
     /// `ln(sum(exp(x)))` along axis `AX`, which disappears from the shape.
@@ -56,7 +56,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.logsumexp_impl((S::OUTER, S::AXIS_LEN, S::INNER))
+        let shape = self.typed_shape();
+        self.logsumexp_impl(shape.reduced(), ReduceAxis::<AX>::split(&shape))
     }
 
     /// `ln(sum(exp(x)))` along axis `AX`, kept in the shape with size 1 (`keepdim=True` in PyTorch).
@@ -72,15 +73,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.logsumexp_axis::<AX>().reshape()
+        self.logsumexp_axis::<AX>()
+            .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 
     /// The log-sum-exp over the middle axis of the data seen as `[outer, len, inner]`, with shape
-    /// `S2` (`outer * inner` elements).
-    fn logsumexp_impl<S2: Shape>(&self, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
+    /// `out` (`outer * inner` elements).
+    fn logsumexp_impl<S2: Shape>(&self, out: S2, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
         let (outer, len, inner) = dims;
         // The softmax weights are the derivative; the forward computes them on the way.
-        let mut w = Buffer::zeros(S::NUMEL);
+        let mut w = Buffer::zeros(self.numel());
         let mut y = Buffer::zeros(outer * inner);
         softmax_middle(self.data(), dims, &mut w, &mut y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {
@@ -99,7 +101,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), out, tape)
     }
 }
 

@@ -144,7 +144,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn max(&self) -> Tensor<Rank0, E, T> {
-        self.max_impl(1, S::NUMEL, 1)
+        self.max_impl(Rank0, (1, self.numel(), 1))
     }
 
     /// The largest element along axis `AX`, which disappears from the shape.
@@ -170,7 +170,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.max_impl(S::OUTER, S::AXIS_LEN, S::INNER)
+        let shape = self.typed_shape();
+        self.max_impl(shape.reduced(), ReduceAxis::<AX>::split(&shape))
     }
 
     /// The largest element along axis `AX`, kept in the shape with size 1 (`keepdim=True` in
@@ -186,12 +187,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.max_axis::<AX>().reshape()
+        self.max_axis::<AX>()
+            .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 
-    /// The maximum over the middle axis of the data seen as `[outer, len, inner]`, with shape `S2`
+    /// The maximum over the middle axis of the data seen as `[outer, len, inner]`, with shape `out`
     /// (`outer * inner` elements).
-    fn max_impl<S2: Shape>(&self, outer: usize, len: usize, inner: usize) -> Tensor<S2, E, T> {
+    fn max_impl<S2: Shape>(&self, out: S2, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
+        let (outer, len, inner) = dims;
         let mut y = Buffer::zeros(outer * inner);
         max_middle(self.data(), outer, len, inner, &mut y);
         let y = Arc::new(y);
@@ -204,7 +207,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 max_backward_middle(&x, &y, dy, (outer, len, inner), dx);
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, out, tape)
     }
 }
 

@@ -79,8 +79,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[must_use]
     pub fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
         let x = self.data();
-        let y = Arc::new(Buffer::collect(S::NUMEL, x.iter().map(|&v| f(v))));
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let n = x.len();
+        let y = Arc::new(Buffer::collect(n, x.iter().map(|&v| f(v))));
+        let tape = self.tape().record([self.input()], n, |[node]| {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
@@ -92,14 +93,34 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 grads.add_from(node, grad);
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, self.typed_shape(), tape)
     }
 }
 
-/// Elementwise `y = f(a, b)` of two tensors of the same shape, recording `da += dy * fa(a, b, y)` and
-/// `db += dy * fb(a, b, y)` for the operands that need a gradient.
+/// Panics unless two shapes that an op needs equal are: the run-time check of a rule between shapes
+/// with run-time dimensions (for static shapes it compares zero-sized values and costs nothing).
 #[inline]
+#[track_caller]
+pub(crate) fn same_shape<S: Shape>(op: &str, a: S, b: S) {
+    if a != b {
+        shapes_differ(op, a.dims().as_ref(), b.dims().as_ref());
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn shapes_differ(op: &str, a: &[usize], b: &[usize]) -> ! {
+    panic!("{op}: the shapes differ: {a:?} and {b:?}")
+}
+
+/// Elementwise `y = f(a, b)` of two tensors of the same shape, recording `da += dy * fa(a, b, y)` and
+/// `db += dy * fb(a, b, y)` for the operands that need a gradient. Panics, naming `op` and both
+/// shapes, when run-time dimensions differ.
+#[inline]
+#[track_caller]
 pub(crate) fn zip_with<S: Shape, E: Element, T1, T2>(
+    op: &str,
     a: &Tensor<S, E, T1>,
     b: &Tensor<S, E, T2>,
     f: impl Fn(E, E) -> E,
@@ -110,13 +131,15 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
+    same_shape(op, a.typed_shape(), b.typed_shape());
     let (av, bv) = (a.data(), b.data());
+    let n = av.len();
     let y = Arc::new(Buffer::collect(
-        S::NUMEL,
+        n,
         av.iter().zip(bv.iter()).map(|(&x, &z)| f(x, z)),
     ));
     let tape = a.tape().merge(b.tape());
-    let tape = tape.record([a.input(), b.input()], S::NUMEL, |[na, nb]| {
+    let tape = tape.record([a.input(), b.input()], n, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
             let inputs = || av.iter().zip(bv.iter()).zip(y.iter()).zip(dy);
@@ -128,7 +151,7 @@ where
             }
         })
     });
-    Tensor::from_parts(y, tape)
+    Tensor::from_parts(y, a.typed_shape(), tape)
 }
 
 /// Implements a `core::ops` operator between tensors of the same shape, for every combination of
@@ -146,8 +169,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(&self, &rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), &self, &rhs, $f, $fa, $fb)
             }
         }
 
@@ -160,8 +184,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(&self, rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), &self, rhs, $f, $fa, $fb)
             }
         }
 
@@ -174,8 +199,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(self, &rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), self, &rhs, $f, $fa, $fb)
             }
         }
 
@@ -188,8 +214,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(self, rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), self, rhs, $f, $fa, $fb)
             }
         }
     };
@@ -246,7 +273,7 @@ pub(crate) mod testing {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    use crate::{Shape, Tensor};
+    use crate::{StaticShape, Tensor};
 
     /// A seeded generator, so every test run sees the same "random" inputs.
     pub(crate) fn rng(seed: u64) -> StdRng {
@@ -254,7 +281,7 @@ pub(crate) mod testing {
     }
 
     /// Uniform values in `[-2, 2)`, from `seed`.
-    pub(crate) fn random<S: Shape>(seed: u64) -> Tensor<S, f64> {
+    pub(crate) fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {
         Tensor::uniform(&mut rng(seed), -2.0, 2.0)
     }
 }

@@ -152,12 +152,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
-        let mut w = Buffer::zeros(S::NUMEL);
-        let mut lse = Buffer::zeros(S::OUTER * S::INNER);
+        let dims = ReduceAxis::<AX>::split(&self.typed_shape());
+        let n = self.numel();
+        let mut w = Buffer::zeros(n);
+        let mut lse = Buffer::zeros(dims.0 * dims.2);
         softmax_middle(self.data(), dims, &mut w, &mut lse);
         let y = Arc::new(w);
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let tape = self.tape().record([self.input()], n, |[node]| {
             let y = Arc::clone(&y);
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
@@ -178,7 +179,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, self.typed_shape(), tape)
     }
 
     /// The logarithm of the softmax along axis `AX`: `y = x - logsumexp_AX(x)`, computed directly
@@ -206,13 +207,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
+        let dims = ReduceAxis::<AX>::split(&self.typed_shape());
         let (outer, len, inner) = dims;
-        let mut w = Buffer::zeros(S::NUMEL);
+        let n = self.numel();
+        let mut w = Buffer::zeros(n);
         let mut lse = Buffer::zeros(outer * inner);
         let x = self.data();
         softmax_middle(x, dims, &mut w, &mut lse);
-        let mut y = Buffer::zeros(S::NUMEL);
+        let mut y = Buffer::zeros(n);
         for o in 0..outer {
             let ls = &lse[o * inner..(o + 1) * inner];
             for l in 0..len {
@@ -223,7 +225,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             }
         }
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let tape = self.tape().record([self.input()], n, |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
@@ -242,7 +244,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), self.typed_shape(), tape)
     }
 }
 
