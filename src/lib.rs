@@ -14,16 +14,18 @@
 //! let w: Tensor<Rank2<2, 3>> = Tensor::from([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]]);
 //! let b: Tensor<Rank1<2>> = Tensor::from([0.0, -4.0]);
 //!
+//! // The parameters w and b are watched: the tape keeps their gradients, with their types. The data
+//! // x is not watched: it is a constant where it meets them.
 //! let tape = Tape::new();
-//! let h = tape.input(&x).linear(&w, &b); // [2, 3] -> [2, 2]: [[-2, -1], [-2, 3.5]]
+//! let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+//! let h = x.linear(&wt, &bt); // [2, 3] -> [2, 2]: [[-2, -1], [-2, 3.5]]
 //! let y = h.relu().sum();
 //! assert_eq!(y.item(), 3.5);
 //!
-//! // w and b are not on the tape, so they are leaves: their gradients are kept, with their types.
 //! let grads = y.backward();
-//! let gw: Tensor<Rank2<2, 3>> = grads.get(&w);
+//! let gw: Tensor<Rank2<2, 3>> = grads.get(&wt);
 //! assert_eq!(gw.to_array(), [[0.0, 0.0, 0.0], [4.0, 5.0, 6.0]]); // only h[1][1] > 0: row 1 gets x[1]
-//! assert_eq!(grads.get(&b).to_vec(), vec![0.0, 1.0]);
+//! assert_eq!(grads.get(&bt).to_vec(), vec![0.0, 1.0]);
 //!
 //! // Inference: the same ops off the tape record nothing.
 //! assert_eq!(x.linear(&w, &b).relu().sum().item(), 3.5);
@@ -79,6 +81,7 @@
 extern crate self as shaped;
 
 mod buffer;
+pub mod custom;
 pub mod data;
 mod element;
 mod error;
@@ -95,9 +98,10 @@ pub mod shape;
 pub mod tape;
 mod tensor;
 
+pub use custom::{CustomOp, OpGrads};
 pub use element::Element;
 pub use error::{Error, ErrorKind};
-pub use gradcheck::{GradCheck, GradCheckError, gradcheck};
+pub use gradcheck::{GradCheck, GradCheckError, GradInputs, gradcheck};
 pub use module::{Module, ParamInfo, Trainable};
 pub use ops::*;
 pub use rand;
@@ -106,7 +110,7 @@ pub use shape::{
     ReduceAxis, ReplaceLast, Scalar, Shape, Transposable, Vector,
 };
 pub use shaped_derive::Module;
-pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking};
+pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking, Watched};
 pub use tensor::Tensor;
 
 /// The README's code, compiled and run as a doctest so that it cannot rot.

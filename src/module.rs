@@ -334,7 +334,13 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
         grads.of_param(self, trained)
     }
 
-    fn unused_into(&self, grads: &Grads<E>, trained: bool, path: &mut String, out: &mut Vec<String>) {
+    fn unused_into(
+        &self,
+        grads: &Grads<E>,
+        trained: bool,
+        path: &mut String,
+        out: &mut Vec<String>,
+    ) {
         if grads.unused(self, trained) {
             out.push(path.clone());
         }
@@ -439,7 +445,8 @@ mod tests {
     fn grads_read_the_tape_with_the_parameters_types() {
         let w: Tensor<Rank1<2>, f64> = Tensor::from([1.0, 2.0]);
         let tape = Tape::new();
-        let g = (tape.input(&Tensor::from([3.0, 4.0])) * &w)
+        let wt = tape.watch(&w);
+        let g = (tape.input(&Tensor::from([3.0, 4.0])) * &wt)
             .sum()
             .backward();
         let gw: Tensor<Rank1<2>, f64> = w.grads(&g);

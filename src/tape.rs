@@ -257,6 +257,19 @@ impl<E: Element> OnTape<E> for Tape<E> {
     }
 }
 
+/// The tracking of a tensor that can have a gradient: what [`Grads::get`] takes.
+///
+/// Implemented by [`Tape<E>`] only: asking for the gradient of a tensor that was never put on a tape
+/// does not compile (it could only read as a silent zero).
+#[diagnostic::on_unimplemented(
+    message = "only a tensor watched on a tape has a gradient, but this tensor is tracked by `{Self}`",
+    label = "not on a tape",
+    note = "watch it and compute with the watched tensor: `let wt = tape.watch(&w);`, then \
+            `grads.get(&wt)`; for a model, `model.grads(&grads)`"
+)]
+pub trait Watched<E: Element>: Tracking<E> + sealed::Sealed {}
+impl<E: Element> Watched<E> for Tape<E> {}
+
 /// A shape with a single element and no axes: what [`backward`](Tensor::backward) starts from.
 ///
 /// Implemented by [`Rank0`] only, so `backward` on a non-scalar does not compile.
@@ -491,6 +504,7 @@ impl<E: Element> Tape<E> {
     }
 
     /// The number of watched tensors (leaves): one per tensor, however often it is watched or used.
+    /// `backward` consumes them with the rest of the recording, so it reads 0 afterwards.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
@@ -657,17 +671,17 @@ impl<E: Element> Grads<E> {
     /// If `t` is not a watched tensor of that tape (an op's result, or a tensor put on it with
     /// [`Tape::input`]): only watched tensors keep a gradient.
     #[must_use]
-    pub fn get<S: Shape>(&self, t: &Tensor<S, E, Tape<E>>) -> Tensor<S, E> {
+    pub fn get<S: Shape, T: Watched<E>>(&self, t: &Tensor<S, E, T>) -> Tensor<S, E> {
         let entry = self.entry(t.id()).unwrap_or_else(|| {
             panic!(
                 "Grads::get: this tensor is not a watched leaf of the tape these gradients come \
                  from; only tensors put on it with `Tape::watch` keep a gradient"
             )
         });
-        Self::tensor(entry)
+        Self::tensor(entry.as_ref())
     }
 
-    fn tensor<S: Shape>(entry: &Option<Arc<Buffer<E>>>) -> Tensor<S, E> {
+    fn tensor<S: Shape>(entry: Option<&Arc<Buffer<E>>>) -> Tensor<S, E> {
         match entry {
             Some(g) => Tensor::from_parts(Arc::clone(g), NoTape),
             None => Tensor::zeros(),
@@ -678,7 +692,7 @@ impl<E: Element> Grads<E> {
     /// parameter must have been watched; any other reads as zeros when it was not.
     pub(crate) fn of_param<S: Shape>(&self, t: &Tensor<S, E>, trained: bool) -> Tensor<S, E> {
         match self.entry(t.id()) {
-            Some(entry) => Self::tensor(entry),
+            Some(entry) => Self::tensor(entry.as_ref()),
             None if trained => panic!(
                 "Module::grads: the model was not watched on the tape these gradients come from; \
                  put it on the tape with `let m = tape.watch(&model)` and run the forward pass on \
@@ -756,7 +770,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T: OnTape<E>,
         S: ScalarShape,
     {
-        self.tape().as_tape().run_backward(Buffer::full(1, E::one()))
+        self.tape()
+            .as_tape()
+            .run_backward(Buffer::full(1, E::one()))
     }
 
     /// Runs the tape backward from this tensor, seeded with `grad` (the gradient of some scalar with
@@ -815,10 +831,10 @@ mod tests {
         // Watching it again gives the same leaf.
         let tape = Tape::new();
         let (w1, w2) = (tape.watch(&w), tape.watch(&w.clone()));
-        let grads = (&w1 * &w2).sum().backward();
-        // d(sum(w * w))/dw = 2w
-        assert_eq!(grads.get(&w1).to_vec(), vec![2.0, 4.0]);
+        let y = (&w1 * &w2).sum();
         assert_eq!(tape.leaves(), 1);
+        // d(sum(w * w))/dw = 2w
+        assert_eq!(y.backward().get(&w1).to_vec(), vec![2.0, 4.0]);
     }
 
     #[test]
@@ -831,7 +847,7 @@ mod tests {
         let mut f = tape.input(&Tensor::from(0.0));
         let mut want = [0.0; 3];
         for k in 0..10 {
-            let x = Tensor::from([k as f64, 1.0, -(k as f64)]);
+            let x = Tensor::from([f64::from(k), 1.0, -f64::from(k)]);
             want.iter_mut().zip(x.as_slice()).for_each(|(s, v)| *s += v);
             f = f + (&wt * &x).sum();
         }
@@ -861,10 +877,11 @@ mod tests {
         let (w, x) = (Tensor::from([2.0_f64]), Tensor::from([3.0]));
         let tape = Tape::new();
         let wt = tape.watch(&w);
-        let grads = (&wt * &x).sum().backward();
+        let y = (&wt * &x).sum();
+        assert_eq!(tape.leaves(), 1);
+        let grads = y.backward();
         assert_eq!(grads.get(&wt).to_vec(), vec![3.0]);
         assert!(!grads.contains(&x));
-        assert_eq!(tape.leaves(), 1);
     }
 
     #[test]

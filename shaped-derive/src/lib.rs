@@ -91,7 +91,9 @@ fn tracking_elem(bound: &syn::TypeParamBound) -> Option<TokenStream2> {
         return None;
     }
     match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) => args.args.first().map(ToTokens::to_token_stream),
+        syn::PathArguments::AngleBracketed(args) => {
+            args.args.first().map(ToTokens::to_token_stream)
+        }
         _ => None,
     }
 }
@@ -105,7 +107,7 @@ fn tracking_param(generics: &syn::Generics) -> syn::Result<Option<(syn::Ident, T
         let in_where = generics.where_clause.as_ref().and_then(|w| {
             w.predicates.iter().find_map(|pred| match pred {
                 syn::WherePredicate::Type(t)
-                    if t.bounded_ty.to_token_stream().to_string() == p.ident.to_string() =>
+                    if p.ident == t.bounded_ty.to_token_stream().to_string() =>
                 {
                     t.bounds.iter().find_map(tracking_elem)
                 }
@@ -198,7 +200,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 .iter()
                 .filter(|pred| {
                     !matches!(pred, syn::WherePredicate::Type(tp)
-                        if tp.bounded_ty.to_token_stream().to_string() == t.to_string())
+                        if *t == tp.bounded_ty.to_token_stream().to_string())
                 })
                 .map(|pred| {
                     syn::parse2::<syn::WherePredicate>(untracked(quote!(#pred)))

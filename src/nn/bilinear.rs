@@ -59,7 +59,6 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<
             bias: None,
         }
     }
-
 }
 
 impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element, T: Tracking<E>>
@@ -69,7 +68,7 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element, T: Tracki
     /// it was watched, and on the inputs' if they are on one.
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
-    pub fn forward<S1: Shape, S2, X: Tracking<E>>(
+    pub fn forward<S1: Shape, S2, X>(
         &self,
         x1: Tensor<S1, E, X>,
         x2: Tensor<S2, E, X>,
@@ -77,7 +76,7 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element, T: Tracki
     where
         S2: BilinearPair<S1>,
         Rank3<OUT, IN1, IN2>: BilinearIn1<S1> + BilinearIn2<S2>,
-        X: Merge<E, T>,
+        X: Tracking<E> + Merge<E, T>,
         Merged<E, X, T>:
             Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
     {

@@ -91,7 +91,6 @@ impl<const IN: usize, const OUT: usize, E: Element> Linear<IN, OUT, E> {
             bias: None,
         }
     }
-
 }
 
 impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>> Linear<IN, OUT, E, T> {
@@ -99,13 +98,13 @@ impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>> Linear<IN, O
     /// the input's if the input is on one.
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
-    pub fn forward<S: Shape, X: Tracking<E>>(
+    pub fn forward<S: Shape, X>(
         &self,
         x: Tensor<S, E, X>,
     ) -> Tensor<<Rank2<OUT, IN> as LinearShape<S>>::Output, E, Merged<E, X, T>>
     where
         Rank2<OUT, IN>: LinearShape<S>,
-        X: Merge<E, T>,
+        X: Tracking<E> + Merge<E, T>,
         Merged<E, X, T>:
             Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
     {

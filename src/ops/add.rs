@@ -66,11 +66,11 @@ mod tests {
         let a = Tensor::from([1.0, -2.0]);
         let b = Tensor::from([3.0, 4.0]);
         let tape = Tape::new();
-        let at = tape.watch(&a);
-        let f = (&at + &b).sum() + (2.0_f64 + at).sum();
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let f = (&at + &bt).sum() + (2.0_f64 + &at).sum();
         let g = f.backward();
-        assert_eq!(g.get(&a).to_vec(), vec![2.0, 2.0]);
-        assert_eq!(g.get(&b).to_vec(), vec![1.0, 1.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![2.0, 2.0]);
+        assert_eq!(g.get(&bt).to_vec(), vec![1.0, 1.0]);
     }
 
     #[test]
@@ -90,6 +90,6 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = ((&at + &at) * &w).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![6.0, -10.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![6.0, -10.0]);
     }
 }

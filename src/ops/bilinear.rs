@@ -224,11 +224,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x1.bilinear(&x2, &w, &b).to_array(), [[372.0], [1134.0]]);
     /// assert_eq!(x1.bilinear(&x2, &w, NoBias).to_array(), [[359.0], [1121.0]]);
     ///
+    /// // x1, w and b are watched; x2 is a constant.
     /// let tape = Tape::new();
-    /// let grads = tape.watch(&x1).bilinear(&x2, &w, &b).sum().backward();
-    /// assert_eq!(grads.get(&x1).to_array(), [[105.0, 127.0], [143.0, 173.0]]); // W x2^T per row
-    /// assert_eq!(grads.get(&w).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]); // sum_n x1 (x) x2
-    /// assert_eq!(grads.get(&b).to_array(), [[2.0]]); // summed over the 2 rows
+    /// let (x1t, wt, bt) = (tape.watch(&x1), tape.watch(&w), tape.watch(&b));
+    /// let grads = x1t.bilinear(&x2, &wt, &bt).sum().backward();
+    /// assert_eq!(grads.get(&x1t).to_array(), [[105.0, 127.0], [143.0, 173.0]]); // W x2^T per row
+    /// assert_eq!(grads.get(&wt).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]); // sum_n x1 (x) x2
+    /// assert_eq!(grads.get(&bt).to_array(), [[2.0]]); // summed over the 2 rows
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -374,18 +376,18 @@ mod tests {
         let b = Tensor::from([10.0, 20.0]);
         let v = Tensor::from([1.0, 3.0]);
         let tape = Tape::new();
-        let y = tape
-            .watch(&x1)
-            .bilinear(&tape.watch(&x2), &tape.watch(&w), &tape.watch(&b));
+        let (x1t, x2t) = (tape.watch(&x1), tape.watch(&x2));
+        let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+        let y = x1t.bilinear(&x2t, &wt, &bt);
         assert_eq!(y.to_array(), [11.0, 31.0]);
         let g = (y * &v).sum().backward();
-        assert_eq!(g.get(&x1).to_array(), [0.0, 17.0]);
-        assert_eq!(g.get(&x2).to_array(), [13.0, 5.0]);
+        assert_eq!(g.get(&x1t).to_array(), [0.0, 17.0]);
+        assert_eq!(g.get(&x2t).to_array(), [13.0, 5.0]);
         assert_eq!(
-            g.get(&w).to_array(),
+            g.get(&wt).to_array(),
             [[[3.0, -1.0], [6.0, -2.0]], [[9.0, -3.0], [18.0, -6.0]]]
         );
-        assert_eq!(g.get(&b).to_array(), [1.0, 3.0]);
+        assert_eq!(g.get(&bt).to_array(), [1.0, 3.0]);
     }
 
     #[test]
@@ -449,7 +451,7 @@ mod tests {
         let y = xt.bilinear(&xt, &w, NoBias);
         assert_eq!(y.to_array(), [27.0]);
         let g = y.sum().backward();
-        assert_eq!(g.get(&x).to_array(), [12.0, 21.0]);
+        assert_eq!(g.get(&xt).to_array(), [12.0, 21.0]);
         let x: Tensor<Rank2<3, 4>, f64> = random(60);
         let w: Tensor<Rank3<2, 4, 4>, f64> = random(61);
         let v: Tensor<Rank2<3, 2>, f64> = random(62);
@@ -477,13 +479,13 @@ mod tests {
         let b = Tensor::from([1.0, 2.0]);
         assert_eq!(e1.bilinear(&e2, &w0, &b).to_array(), [[1.0, 2.0]; 2]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&e2)
-            .bilinear(&e1, &w0.reshape::<Rank3<2, 3, 0>>(), &b)
+        let (e2t, bt) = (tape.watch(&e2), tape.watch(&b));
+        let g = e2t
+            .bilinear(&e1, &w0.reshape::<Rank3<2, 3, 0>>(), &bt)
             .sum()
             .backward();
-        assert_eq!(g.get(&e2).to_array(), [[0.0; 3]; 2]);
-        assert_eq!(g.get(&b).to_array(), [2.0, 2.0]);
+        assert_eq!(g.get(&e2t).to_array(), [[0.0; 3]; 2]);
+        assert_eq!(g.get(&bt).to_array(), [2.0, 2.0]);
     }
 
     #[test]

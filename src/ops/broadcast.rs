@@ -268,10 +268,11 @@ mod tests {
         // (not [3]: see ERRATA), the sum is over axis 0, and every gradient element is 5.
         let a = Tensor::from([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]);
         let tape = Tape::new();
-        let b = tape.watch(&a).broadcast_to::<Rank3<5, 2, 3>>();
+        let at = tape.watch(&a);
+        let b = at.broadcast_to::<Rank3<5, 2, 3>>();
         assert_eq!(b.shape(), [5, 2, 3]);
         let g = b.backward_with(&Tensor::ones());
-        assert_eq!(g.get(&a).to_array(), [[5.0; 3]; 2]);
+        assert_eq!(g.get(&at).to_array(), [[5.0; 3]; 2]);
     }
 
     #[test]
@@ -280,16 +281,14 @@ mod tests {
         // out_grad [[1, 2, 3]] * 3 rows gives the column sums [3, 6, 9].
         let a = Tensor::from([1.0, 2.0, 3.0]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&a)
-            .broadcast_to::<Rank2<3, 3>>()
-            .sum()
-            .backward();
-        assert_eq!(g.get(&a).to_array(), [3.0, 3.0, 3.0]);
+        let at = tape.watch(&a);
+        let g = at.broadcast_to::<Rank2<3, 3>>().sum().backward();
+        assert_eq!(g.get(&at).to_array(), [3.0, 3.0, 3.0]);
         let tape = Tape::new();
-        let b = tape.watch(&a).broadcast_to::<Rank2<3, 3>>();
+        let at = tape.watch(&a);
+        let b = at.broadcast_to::<Rank2<3, 3>>();
         let g = b.backward_with(&Tensor::from([[1.0, 2.0, 3.0]; 3]));
-        assert_eq!(g.get(&a).to_array(), [3.0, 6.0, 9.0]);
+        assert_eq!(g.get(&at).to_array(), [3.0, 6.0, 9.0]);
     }
 
     #[test]
@@ -318,11 +317,10 @@ mod tests {
         let a = Tensor::from([[1.0], [2.0]]);
         let w = Tensor::<Rank3<2, 2, 3>, f64>::from_fn(|[k, i, j]| (100 * k + 10 * i + j) as f64);
         let tape = Tape::new();
-        let g = (tape.watch(&a).broadcast_to::<Rank3<2, 2, 3>>() * &w)
-            .sum()
-            .backward();
+        let at = tape.watch(&a);
+        let g = (at.broadcast_to::<Rank3<2, 2, 3>>() * &w).sum().backward();
         // i = 0: (0 + 1 + 2) + (100 + 101 + 102) = 306; i = 1: (10 + 11 + 12) + (110 + 111 + 112) = 366
-        assert_eq!(g.get(&a).to_array(), [[306.0], [366.0]]);
+        assert_eq!(g.get(&at).to_array(), [[306.0], [366.0]]);
     }
 
     #[test]
@@ -363,7 +361,7 @@ mod tests {
         let xt = tape.watch(&x);
         let b = xt.broadcast_to::<Rank2<3, 2>>();
         let g = (b.clone() * b).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[6.0, -12.0]]);
+        assert_eq!(g.get(&xt).to_array(), [[6.0, -12.0]]);
     }
 
     #[test]
@@ -372,11 +370,8 @@ mod tests {
         let y = x.broadcast_to::<Rank2<0, 2>>();
         assert_eq!(y.numel(), 0);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .broadcast_to::<Rank2<0, 2>>()
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_array(), [0.0, 0.0]);
+        let xt = tape.watch(&x);
+        let g = xt.broadcast_to::<Rank2<0, 2>>().sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [0.0, 0.0]);
     }
 }

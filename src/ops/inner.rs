@@ -116,8 +116,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// // d/da sum(inner(a, b)) = ones(2, 2) b: every row is the column sums of b.
     /// let tape = Tape::new();
-    /// let grads = tape.watch(&a).inner(&b).sum().backward();
-    /// assert_eq!(grads.get(&a).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
+    /// let at = tape.watch(&a);
+    /// let grads = at.inner(&b).sum().backward();
+    /// assert_eq!(grads.get(&at).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -202,9 +203,10 @@ mod tests {
         let b = Tensor::from([[3.0, 4.0], [5.0, 6.0]]);
         let w = Tensor::from([[1.0, 10.0]]);
         let tape = Tape::new();
-        let g = (tape.watch(&a).inner(&b) * &w).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[53.0, 64.0]]);
-        assert_eq!(g.get(&b).to_array(), [[1.0, 2.0], [10.0, 20.0]]);
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = (at.inner(&bt) * &w).sum().backward();
+        assert_eq!(g.get(&at).to_array(), [[53.0, 64.0]]);
+        assert_eq!(g.get(&bt).to_array(), [[1.0, 2.0], [10.0, 20.0]]);
     }
 
     #[test]
@@ -263,7 +265,7 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = at.inner(&at).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
+        assert_eq!(g.get(&at).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
         let x: Tensor<Rank2<3, 4>, f64> = random(50);
         let w: Tensor<Rank2<3, 3>, f64> = random(51);
         gradcheck(|x| (x.inner(&x) * &w).sum(), &x).unwrap();

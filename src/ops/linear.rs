@@ -199,10 +199,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x.linear(&w, NoBias).to_array(), [[17.0, 23.0], [39.0, 53.0]]);
     ///
     /// let tape = Tape::new();
-    /// let grads = tape.watch(&x).linear(&w, &b).sum().backward();
-    /// assert_eq!(grads.get(&x).to_array(), [[12.0, 14.0], [12.0, 14.0]]); // ones W
-    /// assert_eq!(grads.get(&w).to_array(), [[4.0, 6.0], [4.0, 6.0]]); // ones^T x
-    /// assert_eq!(grads.get(&b).to_array(), [[2.0, 2.0]]); // summed over the 2 rows
+    /// let (xt, wt, bt) = (tape.watch(&x), tape.watch(&w), tape.watch(&b));
+    /// let grads = xt.linear(&wt, &bt).sum().backward();
+    /// assert_eq!(grads.get(&xt).to_array(), [[12.0, 14.0], [12.0, 14.0]]); // ones W
+    /// assert_eq!(grads.get(&wt).to_array(), [[4.0, 6.0], [4.0, 6.0]]); // ones^T x
+    /// assert_eq!(grads.get(&bt).to_array(), [[2.0, 2.0]]); // summed over the 2 rows
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -312,12 +313,16 @@ mod tests {
         let b = Tensor::from([0.5, -0.5]);
         let v = Tensor::from([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]]);
         let tape = Tape::new();
-        let y = tape.watch(&x).linear(&w, &b);
+        let (xt, wt, bt) = (tape.watch(&x), tape.watch(&w), tape.watch(&b));
+        let y = xt.linear(&wt, &bt);
         assert_eq!(y.to_array(), [[1.5, -1.5], [3.5, -1.5], [5.5, -1.5]]);
         let g = (y * &v).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[1.0, 0.0], [1.0, -1.0], [4.0, -2.0]]);
-        assert_eq!(g.get(&w).to_array(), [[11.0, 14.0], [13.0, 16.0]]);
-        assert_eq!(g.get(&b).to_array(), [3.0, 3.0]);
+        assert_eq!(
+            g.get(&xt).to_array(),
+            [[1.0, 0.0], [1.0, -1.0], [4.0, -2.0]]
+        );
+        assert_eq!(g.get(&wt).to_array(), [[11.0, 14.0], [13.0, 16.0]]);
+        assert_eq!(g.get(&bt).to_array(), [3.0, 3.0]);
     }
 
     /// Checks d/dx, d/dW and d/db (as `[OUT]` and as `[1, OUT]`) of `sum(linear(x, W, b) * v)`.
@@ -354,16 +359,18 @@ mod tests {
         let w: Tensor<Rank2<5, 4>, f64> = random(51);
         let b: Tensor<Rank1<5>, f64> = random(52);
         let tape = Tape::new();
-        let g3 = tape.input(&x).linear(&w, &b).sum().backward();
+        let (wt3, bt3) = (tape.watch(&w), tape.watch(&b));
+        let g3 = tape.input(&x).linear(&wt3, &bt3).sum().backward();
         let tape = Tape::new();
+        let (wt2, bt2) = (tape.watch(&w), tape.watch(&b));
         let g2 = tape
             .input(&x.reshape::<Rank2<6, 4>>())
-            .linear(&w, &b)
+            .linear(&wt2, &bt2)
             .sum()
             .backward();
-        approx::assert_relative_eq!(g3.get(&w), g2.get(&w), epsilon = 1e-12);
-        assert_eq!(g3.get(&b).to_array(), [6.0; 5]);
-        assert_eq!(g3.get(&w).shape(), [5, 4]);
+        approx::assert_relative_eq!(g3.get(&wt3), g2.get(&wt2), epsilon = 1e-12);
+        assert_eq!(g3.get(&bt3).to_array(), [6.0; 5]);
+        assert_eq!(g3.get(&wt3).shape(), [5, 4]);
     }
 
     #[test]
@@ -374,7 +381,7 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = xt.linear(&xt, NoBias).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
+        assert_eq!(g.get(&xt).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
         // A vector as both input and bias: f = sum(W v + v).
         let v: Tensor<Rank1<3>, f64> = random(60);
         let w: Tensor<Rank2<3, 3>, f64> = random(61);
@@ -389,12 +396,12 @@ mod tests {
         let w = Tensor::from([[1.0_f32, 1.0]]);
         let b = Tensor::from([0.5_f32]);
         let tape = Tape::new();
-        let bt = tape.watch(&b);
-        let y = tape.input(&x).linear(&w, &bt);
+        let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+        let y = tape.input(&x).linear(&wt, &bt);
         assert_eq!(y.to_array(), [[3.5]]);
         let g = (y * 3.0).sum().backward();
-        assert_eq!(g.get(&b).to_array(), [3.0]);
-        assert_eq!(g.get(&w).to_array(), [[3.0, 6.0]]);
+        assert_eq!(g.get(&bt).to_array(), [3.0]);
+        assert_eq!(g.get(&wt).to_array(), [[3.0, 6.0]]);
     }
 
     #[test]

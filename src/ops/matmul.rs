@@ -268,10 +268,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// // a batch of 3 against one shared matrix; its gradient is summed over the batch
     /// let x: Tensor<Rank3<3, 1, 2>, f64> = Tensor::ones();
     /// let tape = Tape::new();
-    /// let y = tape.input(&x).matmul(&b); // [3, 1, 2] x [2, 2] -> [3, 1, 2]
+    /// let bt = tape.watch(&b); // the parameter is watched; the data `x` is a constant
+    /// let y = x.matmul(&bt); // [3, 1, 2] x [2, 2] -> [3, 1, 2]
     /// assert_eq!(y.shape(), [3, 1, 2]);
     /// let grads = y.sum().backward();
-    /// assert_eq!(grads.get(&b).to_array(), [[3.0, 3.0], [3.0, 3.0]]);
+    /// assert_eq!(grads.get(&bt).to_array(), [[3.0, 3.0], [3.0, 3.0]]);
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -341,9 +342,10 @@ mod tests {
         let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
         let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
         let tape = Tape::new();
-        let g = tape.watch(&a).matmul(&b).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[11.0, 15.0], [11.0, 15.0]]);
-        assert_eq!(g.get(&b).to_array(), [[4.0, 4.0], [6.0, 6.0]]);
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = at.matmul(&bt).sum().backward();
+        assert_eq!(g.get(&at).to_array(), [[11.0, 15.0], [11.0, 15.0]]);
+        assert_eq!(g.get(&bt).to_array(), [[4.0, 4.0], [6.0, 6.0]]);
     }
 
     #[test]
@@ -397,8 +399,9 @@ mod tests {
         let a = Tensor::from([[1.0, 2.0]]);
         let b = Tensor::from([[[1.0], [2.0]], [[3.0], [4.0]], [[5.0], [6.0]]]);
         let tape = Tape::new();
-        let g = tape.watch(&a).matmul(&b).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[1.0 + 3.0 + 5.0, 2.0 + 4.0 + 6.0]]);
+        let at = tape.watch(&a);
+        let g = at.matmul(&b).sum().backward();
+        assert_eq!(g.get(&at).to_array(), [[1.0 + 3.0 + 5.0, 2.0 + 4.0 + 6.0]]);
     }
 
     /// Checks d/da and d/db of `sum(matmul(a, b) * w)` for random a, b, w of the given shapes.
@@ -440,16 +443,17 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = at.matmul(&at).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[7.0, 11.0], [9.0, 13.0]]);
-        // The same through a leaf and its watched copy, and against finite differences.
+        assert_eq!(g.get(&at).to_array(), [[7.0, 11.0], [9.0, 13.0]]);
+        // The same through two watches of one tensor (one leaf), and against finite differences.
         let x: Tensor<Rank2<3, 3>, f64> = random(200);
         let w: Tensor<Rank2<3, 3>, f64> = random(201);
         gradcheck(|x| (x.matmul(&x) * &w).sum(), &x).unwrap();
         let tape = Tape::new();
-        let g1 = (tape.watch(&x).matmul(&x) * &w).sum().backward().get(&x);
+        let (x1, x2) = (tape.watch(&x), tape.watch(&x));
+        let g1 = (x1.matmul(&x2) * &w).sum().backward().get(&x1);
         let tape = Tape::new();
         let xt = tape.watch(&x);
-        let g2 = (xt.matmul(&xt) * &w).sum().backward().get(&x);
+        let g2 = (xt.matmul(&xt) * &w).sum().backward().get(&xt);
         approx::assert_relative_eq!(g1, g2, epsilon = 1e-12);
         // A shared operand used twice in a batch: sum(A B[b] A) accumulates into one gradient.
         let a: Tensor<Rank2<2, 2>, f64> = random(202);

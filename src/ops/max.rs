@@ -137,8 +137,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x.max().item(), 5.0);
     /// // the two 5s share the gradient
     /// let tape = Tape::new();
-    /// let g = tape.watch(&x).max().backward();
-    /// assert_eq!(g.get(&x).to_array(), [[0.0, 0.5, 0.0], [0.5, 0.0, 0.0]]);
+    /// let xt = tape.watch(&x);
+    /// let g = xt.max().backward();
+    /// assert_eq!(g.get(&xt).to_array(), [[0.0, 0.5, 0.0], [0.5, 0.0, 0.0]]);
     /// assert!(Tensor::from([1.0, f64::NAN]).max().item().is_nan());
     /// ```
     #[must_use]
@@ -244,8 +245,9 @@ mod tests {
         let x = Tensor::from([[1.0, 3.0, 2.0], [-4.0, -5.0, -6.0]]);
         let w = Tensor::from([1.0, 10.0]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).max_axis::<1>() * &w).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[0.0, 1.0, 0.0], [10.0, 0.0, 0.0]]);
+        let xt = tape.watch(&x);
+        let g = (xt.max_axis::<1>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[0.0, 1.0, 0.0], [10.0, 0.0, 0.0]]);
     }
 
     #[test]
@@ -253,20 +255,16 @@ mod tests {
         // Column 0 has a three-way tie (1/3 each), column 1 a two-way tie (1/2 each).
         let x = Tensor::from([[2.0, 7.0], [2.0, 7.0], [2.0, 1.0]]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .max_axis::<0>()
-            .sum()
-            .backward()
-            .get(&x)
-            .to_array();
+        let xt = tape.watch(&x);
+        let g = xt.max_axis::<0>().sum().backward().get(&xt).to_array();
         let third = 1.0 / 3.0;
         assert_eq!(g, [[third, 0.5], [third, 0.5], [third, 0.0]]);
         // All equal: the gradient is uniform.
         let x = Tensor::from([4.0; 4]);
         let tape = Tape::new();
-        let g = tape.watch(&x).max().backward();
-        assert_eq!(g.get(&x).to_array(), [0.25; 4]);
+        let xt = tape.watch(&x);
+        let g = xt.max().backward();
+        assert_eq!(g.get(&xt).to_array(), [0.25; 4]);
     }
 
     #[test]
@@ -277,11 +275,9 @@ mod tests {
         assert!(y[0].is_nan());
         assert_eq!(y[1], 3.0);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .max_axis::<1>()
-            .backward_with(&Tensor::from([1.0, 1.0]));
-        assert_eq!(g.get(&x).to_array(), [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]]);
+        let xt = tape.watch(&x);
+        let g = xt.max_axis::<1>().backward_with(&Tensor::from([1.0, 1.0]));
+        assert_eq!(g.get(&xt).to_array(), [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]]);
         // A NaN before or after the largest number gives NaN all the same.
         assert!(Tensor::from([f64::NAN, 1.0]).max().item().is_nan());
         assert!(Tensor::from([1.0, f64::NAN]).max().item().is_nan());
@@ -295,8 +291,9 @@ mod tests {
             [f64::NEG_INFINITY, f64::INFINITY]
         );
         let tape = Tape::new();
-        let g = tape.watch(&x).max_axis::<1>().sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[0.5, 0.5], [0.0, 1.0]]);
+        let xt = tape.watch(&x);
+        let g = xt.max_axis::<1>().sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[0.5, 0.5], [0.0, 1.0]]);
         assert_eq!(
             Tensor::<Rank1<0>, f32>::zeros().max().item(),
             f32::NEG_INFINITY
@@ -335,6 +332,6 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = (xt.max() * xt.max() + xt.sum()).backward();
-        assert_eq!(g.get(&x).to_array(), [1.0, 7.0, 1.0]);
+        assert_eq!(g.get(&xt).to_array(), [1.0, 7.0, 1.0]);
     }
 }

@@ -136,7 +136,7 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = ((xt.mean_axis::<1>() * &w).sum() + xt.mean()).backward();
-        assert_eq!(g.get(&x).to_array(), [[0.375; 4], [2.625; 4]]);
+        assert_eq!(g.get(&xt).to_array(), [[0.375; 4], [2.625; 4]]);
     }
 
     #[test]

@@ -54,11 +54,30 @@ pub use {
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
-    /// Elementwise `y = f(x)`, recording `dx += dy * df(x, y)`.
+    /// A differentiable elementwise op of your own: `y = f(x)` for every element, with the derivative
+    /// `df(x, y) = dy/dx` given the input and the output. On a tape it records `dx += dy * df(x, y)`,
+    /// exactly as the crate's own elementwise ops do (they are written with it): one result buffer,
+    /// one closure, no copy. See [`CustomOp`](crate::CustomOp) for ops of several inputs.
     ///
-    /// `f` and `df` are generic, so each op's loop is compiled with its own function inlined.
+    /// `f` and `df` are generic, so the loop is compiled with them inlined. `df` runs during
+    /// `backward` and must be `'static`.
+    ///
+    /// ```
+    /// use shaped::{Shape, Tape, Tensor, Tracking, gradcheck};
+    /// /// softsign(x) = x / (1 + |x|), with derivative 1 / (1 + |x|)^2
+    /// fn softsign<S: Shape, T: Tracking<f64>>(x: &Tensor<S, f64, T>) -> Tensor<S, f64, T> {
+    ///     x.unary(|v| v / (1.0 + v.abs()), |v, _y| 1.0 / ((1.0 + v.abs()) * (1.0 + v.abs())))
+    /// }
+    /// let x = Tensor::from([-3.0, 0.0, 1.0]);
+    /// assert_eq!(softsign(&x).to_vec(), vec![-0.75, 0.0, 0.5]);
+    /// let tape = Tape::new();
+    /// let xt = tape.watch(&x);
+    /// assert_eq!(softsign(&xt).sum().backward().get(&xt).to_vec(), vec![0.0625, 1.0, 0.25]);
+    /// gradcheck(|x| softsign(&x).sum(), &x).unwrap();
+    /// ```
     #[inline]
-    pub(crate) fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
+    #[must_use]
+    pub fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
         let x = self.data();
         let y = Arc::new(Buffer::collect(S::NUMEL, x.iter().map(|&v| f(v))));
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {

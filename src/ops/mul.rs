@@ -62,9 +62,10 @@ mod tests {
         let a = Tensor::from([1.0, -2.0]);
         let b = Tensor::from([3.0, 4.0]);
         let tape = Tape::new();
-        let g = (tape.watch(&a) * tape.watch(&b) * 3.0).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![9.0, 12.0]);
-        assert_eq!(g.get(&b).to_vec(), vec![3.0, -6.0]);
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = (&at * &bt * 3.0).sum().backward();
+        assert_eq!(g.get(&at).to_vec(), vec![9.0, 12.0]);
+        assert_eq!(g.get(&bt).to_vec(), vec![3.0, -6.0]);
     }
 
     #[test]
@@ -82,7 +83,7 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         assert_eq!(
-            (&at * &at).sum().backward().get(&a).to_vec(),
+            (&at * &at).sum().backward().get(&at).to_vec(),
             vec![3.0, -4.0]
         );
     }

@@ -270,20 +270,18 @@ mod tests {
         let x = Tensor::from([[1.0, 2.0, 3.0]]);
         let w = Tensor::from([[10.0], [20.0], [30.0]]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).permute::<Axes2<1, 0>>() * &w)
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_array(), [[10.0, 20.0, 30.0]]);
+        let xt = tape.watch(&x);
+        let g = (xt.permute::<Axes2<1, 0>>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[10.0, 20.0, 30.0]]);
 
         // f = sum(permute(x, (2, 0, 1)) * w) for x of shape (1, 2, 3): w has shape (3, 1, 2) and
         // df/dx[a][b][c] = w[c][a][b].
         let x = Tensor::from([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]);
         let w = Tensor::from([[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).permute::<Axes3<2, 0, 1>>() * &w)
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_array(), [[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]]);
+        let xt = tape.watch(&x);
+        let g = (xt.permute::<Axes3<2, 0, 1>>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]]);
     }
 
     #[test]
@@ -312,6 +310,6 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = (xt.permute::<Axes2<1, 0>>() * &xt).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[2.0, 6.0], [4.0, 8.0]]);
+        assert_eq!(g.get(&xt).to_array(), [[2.0, 6.0], [4.0, 8.0]]);
     }
 }

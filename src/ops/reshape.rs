@@ -70,12 +70,11 @@ mod tests {
         let x = Tensor::from([1.0, 2.0, 3.0, 4.0]);
         let w = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).reshape::<Rank2<2, 2>>() * &w)
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
-        // A leaf used through a reshape: the weight gets d f/d w = reshape(x).
-        assert_eq!(g.get(&w).to_array(), [[1.0, 2.0], [3.0, 4.0]]);
+        let (xt, wt) = (tape.watch(&x), tape.watch(&w));
+        let g = (xt.reshape::<Rank2<2, 2>>() * &wt).sum().backward();
+        assert_eq!(g.get(&xt).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+        // A watched weight that meets the reshape: it gets d f/d w = reshape(x).
+        assert_eq!(g.get(&wt).to_array(), [[1.0, 2.0], [3.0, 4.0]]);
     }
 
     #[test]

@@ -311,7 +311,8 @@ mod tests {
         // only in the NaN row.
         let dy = Tensor::from([[1.0, 2.0, 3.0]; 4]);
         let tape = Tape::new();
-        let g = tape.watch(&x).softmax::<1>().backward_with(&dy).get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.softmax::<1>().backward_with(&dy).get(&xt);
         let g = g.to_array();
         assert_eq!(g[0], [0.0; 3]);
         assert!(g[1].iter().all(|v| v.is_nan()));
@@ -319,7 +320,8 @@ mod tests {
         assert_eq!(g[2], [-0.5, 0.0, 0.5]);
         assert_eq!(g[3], [0.0; 3]);
         let tape = Tape::new();
-        let g = tape.watch(&x).log_softmax::<1>().backward_with(&dy).get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.log_softmax::<1>().backward_with(&dy).get(&xt);
         let g = g.to_array();
         assert_eq!(g[0], [1.0, 2.0, 3.0]);
         assert!(g[1].iter().all(|v| v.is_nan()));
@@ -334,19 +336,17 @@ mod tests {
         // softmax of [0, 0] is [1/2, 1/2]; with dy = [1, 0]: dx = y (dy - sum(dy y)) = [1/4, -1/4].
         let x = Tensor::from([0.0, 0.0]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .softmax::<0>()
-            .backward_with(&Tensor::from([1.0, 0.0]));
-        assert_eq!(g.get(&x).to_array(), [0.25, -0.25]);
+        let xt = tape.watch(&x);
+        let g = xt.softmax::<0>().backward_with(&Tensor::from([1.0, 0.0]));
+        assert_eq!(g.get(&xt).to_array(), [0.25, -0.25]);
         // log_softmax of [0, 0, 0, 0] with dy = [1, 2, 3, 2]: dx = dy - 1/4 * 8 = [-1, 0, 1, 0].
         let x = Tensor::from([0.0; 4]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
+        let xt = tape.watch(&x);
+        let g = xt
             .log_softmax::<0>()
             .backward_with(&Tensor::from([1.0, 2.0, 3.0, 2.0]));
-        assert_eq!(g.get(&x).to_array(), [-1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(g.get(&xt).to_array(), [-1.0, 0.0, 1.0, 0.0]);
     }
 
     #[test]
@@ -384,6 +384,6 @@ mod tests {
         let xt = tape.watch(&x);
         let f = (xt.softmax::<0>() * &Tensor::from([1.0, 0.0])).sum()
             + (xt.log_softmax::<0>() * &Tensor::from([0.0, 1.0])).sum();
-        assert_eq!(f.backward().get(&x).to_array(), [-0.25, 0.25]);
+        assert_eq!(f.backward().get(&xt).to_array(), [-0.25, 0.25]);
     }
 }

@@ -78,10 +78,10 @@ mod tests {
         let w = Tensor::from([2.0, -5.0]);
         let tape = Tape::new();
         let (at, bt) = (tape.watch(&a), tape.watch(&b));
-        let f = ((&at - &bt) * &w).sum() + (3.0_f64 - &bt).sum() + (at - 1.0).sum();
+        let f = ((&at - &bt) * &w).sum() + (3.0_f64 - &bt).sum() + (&at - 1.0).sum();
         let g = f.backward();
-        assert_eq!(g.get(&a).to_vec(), vec![3.0, -4.0]);
-        assert_eq!(g.get(&b).to_vec(), vec![-3.0, 4.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![3.0, -4.0]);
+        assert_eq!(g.get(&bt).to_vec(), vec![-3.0, 4.0]);
     }
 
     #[test]
@@ -102,6 +102,6 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = ((&at - &at) * &w + &at * &w).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![3.0, -5.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![3.0, -5.0]);
     }
 }

@@ -182,8 +182,9 @@ mod tests {
         let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
         let w = Tensor::from([1.0, 10.0, 100.0]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).sum_axis::<0>() * &w).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[1.0, 10.0, 100.0]; 3]);
+        let xt = tape.watch(&x);
+        let g = (xt.sum_axis::<0>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[1.0, 10.0, 100.0]; 3]);
     }
 
     #[test]
