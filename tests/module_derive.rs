@@ -2,7 +2,9 @@
 //! tuple structs, skipped fields, and save/load of the parameters.
 
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{Element, ErrorKind, Module, NoTape, Rank0, Rank1, Rank2, Tape, Tensor, Tracking};
+use shaped::{
+    Element, ErrorKind, Module, NoTape, Rank0, Rank1, Rank2, Tape, Tensor, Tracking, Trainable,
+};
 
 #[derive(Module, Clone, Debug)]
 struct Affine<T: Tracking<f64> = NoTape> {
