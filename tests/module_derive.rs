@@ -2,9 +2,7 @@
 //! tuple structs, skipped fields, and save/load of the parameters.
 
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{
-    Element, ErrorKind, Module, NoTape, Rank0, Rank1, Rank2, Tape, Tensor, Tracking, Trainable,
-};
+use shaped::{Element, ErrorKind, Module, NoTape, Rank0, Rank1, Rank2, Tape, Tensor, Tracking};
 
 #[derive(Module, Clone, Debug)]
 struct Affine<T: Tracking<f64> = NoTape> {
