@@ -22,6 +22,7 @@ fn short(group: &mut BenchmarkGroup<'_, WallTime>) {
 }
 
 /// Benchmarks `op` forward and forward + backward on an `N x N` input (and a second operand `b`).
+/// Both operands are watched in the backward case, so an op of two operands computes both gradients.
 macro_rules! bench_op {
     ($group:expr, $name:literal, $n:expr, |$x:ident, $b:ident| $body:expr) => {{
         type S = Rank2<{ $n }, { $n }>;
@@ -38,7 +39,8 @@ macro_rules! bench_op {
             |bench| {
                 bench.iter(|| {
                     let tape = Tape::new();
-                    let ($x, $b) = (tape.watch(black_box(&x0)), black_box(&b0));
+                    let bt = tape.watch(black_box(&b0));
+                    let ($x, $b) = (tape.watch(black_box(&x0)), &bt);
                     let y = $body;
                     black_box(y.sum().backward())
                 })

@@ -1,6 +1,7 @@
 //! One training step of two fixed-shape models, written with the crate's public API as a user would
-//! (layers, loss, `backward`, optimizer step), next to the same step written by hand on
-//! `matrixmultiply` with preallocated buffers (`benches/common/reference.rs`):
+//! (a model generic over its tracking, layers, loss, `value_and_grad`, optimizer step), next to the
+//! same step written by hand on `matrixmultiply` with preallocated buffers
+//! (`benches/common/reference.rs`):
 //!
 //! - `mlp`: 784 -> 128 -> ReLU -> 10, batch 64, cross-entropy from logits, SGD;
 //! - `tiny`: 2 -> 16 -> ReLU -> 16 -> ReLU -> 1, batch 32, mean squared error, SGD.

@@ -21,7 +21,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{Rng, SeedableRng, rngs::StdRng};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 const SEED: u64 = 0;
 const BATCH: usize = 16;
@@ -29,11 +29,12 @@ const EPOCHS: usize = 40;
 /// The peak learning rate; it follows a cosine from there down towards 0 over the epochs.
 const LEARNING_RATE: f32 = 1e-2;
 
-/// 64 pixels -> 64 hidden units -> 10 class scores (logits).
+/// 64 pixels -> 64 hidden units -> 10 class scores (logits). Generic over its tracking: the stored
+/// model is `Mlp` (`T = NoTape`), and on a tape its parameters record every op applied to them.
 #[derive(Module)]
-struct Mlp {
-    l1: Linear<64, 64>,
-    l2: Linear<64, 10>,
+struct Mlp<T: Tracking<f32> = NoTape> {
+    l1: Linear<64, 64, f32, T>,
+    l2: Linear<64, 10, f32, T>,
 }
 
 impl Mlp {
@@ -43,12 +44,12 @@ impl Mlp {
             l2: Linear::new(rng),
         }
     }
+}
 
-    /// One forward for training (on a tape) and inference (no tape), for any batch size.
-    fn forward<const B: usize, T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<B, 64>, f32, T>,
-    ) -> Tensor<Rank2<B, 10>, f32, T> {
+impl<T: Tracking<f32>> Mlp<T> {
+    /// One forward for training (the model on a tape) and inference (the stored model, no tape), for
+    /// any batch size.
+    fn forward<const B: usize>(&self, x: Tensor<Rank2<B, 64>>) -> Tensor<Rank2<B, 10>, f32, T> {
         self.l2.forward(self.l1.forward(x).relu())
     }
 }
@@ -150,11 +151,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         let order = train.clone().shuffled(&mut rng);
         let (mut loss_sum, mut steps) = (0.0, 0.0);
         for (x, labels) in order.batches::<BATCH, f32>() {
-            let tape = Tape::new();
-            let loss = cross_entropy(&model.forward(tape.input(&x)), &labels);
-            loss_sum += f64::from(loss.item());
+            // The parameters go on a fresh tape, the batch is a constant; the gradients come back
+            // as an `MlpGrads`, the model's own fields and types.
+            let (loss, grads): (f32, MlpGrads) =
+                model.value_and_grad(|m| cross_entropy(&m.forward(x), &labels));
+            loss_sum += f64::from(loss);
             steps += 1.0;
-            let grads: MlpGrads = model.grads(&loss.backward());
             opt.step(&mut model, &grads);
         }
         let (_, train_acc) = evaluate(&model, &train);

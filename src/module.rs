@@ -81,14 +81,19 @@ pub trait Module: Send + Sync + 'static {
 
     /// Reads this model's gradients out of a backward pass's [`Grads`], one typed tensor per parameter:
     /// zeros for a parameter the loss did not depend on, and for a frozen part of the model (a field
-    /// that does not use the model's tracking parameter, and so was not put on the tape).
+    /// that does not use the model's tracking parameter, and so was not put on the tape). Only a
+    /// trainable model has gradients to read: on a model that is not generic over its tracking, this
+    /// does not compile.
     ///
     /// # Panics
     /// If the model was not watched ([`Tape::watch`]) on the tape that computed `grads`: a trained
     /// parameter must never read as a silent zero. [`Trainable::value_and_grad`] does the watching and
     /// the reading in one call.
     #[must_use]
-    fn grads(&self, grads: &Grads<Self::Elem>) -> Self::Grads {
+    fn grads(&self, grads: &Grads<Self::Elem>) -> Self::Grads
+    where
+        Self: Trainable,
+    {
         self.read_grads(grads, true)
     }
 
@@ -136,7 +141,10 @@ pub trait Module: Send + Sync + 'static {
     /// assert_eq!(model.unused_params(&grads), ["right.weight", "right.bias"]);
     /// ```
     #[must_use]
-    fn unused_params(&self, grads: &Grads<Self::Elem>) -> Vec<String> {
+    fn unused_params(&self, grads: &Grads<Self::Elem>) -> Vec<String>
+    where
+        Self: Trainable,
+    {
         let mut out = Vec::new();
         self.unused_into(grads, true, &mut String::new(), &mut out);
         out
@@ -250,7 +258,7 @@ pub trait Module: Send + Sync + 'static {
 /// # Ok::<(), shaped::Error>(())
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be put on a tape: it is not generic over its tracking",
+    message = "`{Self}` is not trainable: it is not generic over its tracking",
     label = "a model without a tracking parameter has nothing to train",
     note = "make the model generic over its tracking and pass it to every trained part: \
             `struct Model<T: Tracking<f32> = NoTape> {{ l1: Linear<4, 8, f32, T>, w: Tensor<Rank1<8>, f32, T> }}`"

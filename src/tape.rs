@@ -42,7 +42,7 @@
 //!   tapes, and no lock is taken.
 //! - `backward` consumes what was recorded: running it twice on the same tape panics.
 //! - Ops of your own record like the crate's: [`Tensor::unary`](crate::Tensor::unary) from `f` and
-//!   `f'`, and [`CustomOp`] for any op of typed inputs.
+//!   `f'`, and [`CustomOp`](crate::CustomOp) for any op of typed inputs.
 //!
 //! # Cost
 //! One boxed closure and one node entry per recorded op, gradients stored in a `Vec` indexed by node (no

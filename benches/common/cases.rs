@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shaped::nn::{Labels, Linear, cross_entropy, mse};
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 use super::reference;
 
@@ -16,16 +16,13 @@ const LR: f32 = 0.01;
 const B: usize = 64;
 
 #[derive(Module, Clone)]
-struct Mlp {
-    l1: Linear<784, 128>,
-    l2: Linear<128, 10>,
+struct Mlp<T: Tracking<f32> = NoTape> {
+    l1: Linear<784, 128, f32, T>,
+    l2: Linear<128, 10, f32, T>,
 }
 
-impl Mlp {
-    fn forward<T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<B, 784>, f32, T>,
-    ) -> Tensor<Rank2<B, 10>, f32, T> {
+impl<T: Tracking<f32>> Mlp<T> {
+    fn forward(&self, x: Tensor<Rank2<B, 784>>) -> Tensor<Rank2<B, 10>, f32, T> {
         self.l2.forward(self.l1.forward(x).relu())
     }
 }
@@ -36,11 +33,9 @@ fn mlp_step(
     x: &Tensor<Rank2<B, 784>>,
     labels: &Labels<B, 10>,
 ) -> f32 {
-    let tape = Tape::new();
-    let loss = cross_entropy(&model.forward(tape.input(x)), labels);
-    let grads = model.grads(&loss.backward());
+    let (loss, grads) = model.value_and_grad(|m| cross_entropy(&m.forward(x.clone()), labels));
     opt.step(model, &grads);
-    loss.item()
+    loss
 }
 
 pub struct MlpCase {
@@ -101,17 +96,14 @@ impl MlpCase {
 const TB: usize = 32;
 
 #[derive(Module, Clone)]
-struct TinyNet {
-    l1: Linear<2, 16>,
-    l2: Linear<16, 16>,
-    l3: Linear<16, 1>,
+struct TinyNet<T: Tracking<f32> = NoTape> {
+    l1: Linear<2, 16, f32, T>,
+    l2: Linear<16, 16, f32, T>,
+    l3: Linear<16, 1, f32, T>,
 }
 
-impl TinyNet {
-    fn forward<T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<TB, 2>, f32, T>,
-    ) -> Tensor<Rank2<TB, 1>, f32, T> {
+impl<T: Tracking<f32>> TinyNet<T> {
+    fn forward(&self, x: Tensor<Rank2<TB, 2>>) -> Tensor<Rank2<TB, 1>, f32, T> {
         self.l3
             .forward(self.l2.forward(self.l1.forward(x).relu()).relu())
     }
@@ -169,11 +161,12 @@ pub fn tiny_case() -> TinyCase {
 
 impl TinyCase {
     pub fn shaped(&mut self) -> f32 {
-        let tape = Tape::new();
-        let loss = mse(&self.model.forward(tape.input(&self.x)), &self.target);
-        let grads = self.model.grads(&loss.backward());
+        let (x, target) = (&self.x, &self.target);
+        let (loss, grads) = self
+            .model
+            .value_and_grad(|m| mse(&m.forward(x.clone()), target));
         self.opt.step(&mut self.model, &grads);
-        loss.item()
+        loss
     }
     pub fn hand_written(&mut self) -> f32 {
         self.reference.step(&self.x_flat, &self.target_flat, LR)

@@ -400,27 +400,21 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     };
 
     let trainable = tracking.as_ref().map(|_| {
-        let inits = fields.iter().map(|f| {
+        // A field that uses the tracking parameter goes on the tape; any other is cloned (frozen).
+        let value = |f: &Field| {
             let member = &f.member;
-            let value = if !f.skip && uses_tracking(&f.ty) {
+            if !f.skip && uses_tracking(&f.ty) {
                 quote!(::shaped::Trainable::track(&self.#member, tape))
             } else {
                 quote!(::core::clone::Clone::clone(&self.#member))
-            };
-            quote!(#member: #value)
-        });
+            }
+        };
+        let values = fields.iter().map(value);
         let body = if named {
-            quote!(#name { #(#inits),* })
+            let members = fields.iter().map(|f| &f.member);
+            quote!(#name { #(#members: #values),* })
         } else {
-            let inits = fields.iter().map(|f| {
-                let member = &f.member;
-                if !f.skip && uses_tracking(&f.ty) {
-                    quote!(::shaped::Trainable::track(&self.#member, tape))
-                } else {
-                    quote!(::core::clone::Clone::clone(&self.#member))
-                }
-            });
-            quote!(#name(#(#inits),*))
+            quote!(#name(#(#values),*))
         };
         quote! {
             impl #impl_generics ::shaped::Trainable for #self_ty #where_clause {
