@@ -21,7 +21,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{Rng, SeedableRng, rngs::StdRng};
-use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 const SEED: u64 = 0;
 const BATCH: usize = 16;
@@ -58,7 +58,7 @@ impl<T: Tracking<f32>> Mlp<T> {
 fn score<const B: usize>(
     model: &Mlp,
     x: Tensor<Rank2<B, 64>>,
-    labels: &Labels<B, 10>,
+    labels: &Labels<Const<B>, 10>,
 ) -> (f64, f64) {
     let logits = model.forward(x);
     let n = B as f64;

@@ -391,7 +391,7 @@ fn losses_of_nothing_are_nan() {
     assert!(mse(&e, &e).item().is_nan());
     assert!(bce(&e, &e).item().is_nan());
     let logits: Tensor<Rank2<0, 3>, f64> = Tensor::zeros();
-    let labels = Labels::<0, 3>::new([]).unwrap();
+    let labels = Labels::<shaped::Const<0>, 3>::new([]).unwrap();
     assert!(cross_entropy(&logits, &labels).item().is_nan());
     // Their backward passes run and give empty gradients.
     let tape = Tape::new();

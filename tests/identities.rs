@@ -7,9 +7,9 @@
 use approx::assert_relative_eq;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use shaped::{NoBias, Rank1, Rank2, Rank3, Shape, Tape, Tensor};
+use shaped::{NoBias, Rank1, Rank2, Rank3, StaticShape, Tape, Tensor};
 
-fn random<S: Shape>(seed: u64) -> Tensor<S, f64> {
+fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {
     Tensor::uniform(&mut StdRng::seed_from_u64(seed), -2.0, 2.0)
 }
 

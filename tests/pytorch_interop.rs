@@ -16,7 +16,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 /// Logits may differ by float32 rounding (a different summation order), no more.
 const TOLERANCE: f32 = 1e-5;
@@ -61,7 +61,7 @@ fn digits() -> Dataset<64, 10> {
 }
 
 /// The first `ROWS` images and their labels.
-fn first_digits() -> (Tensor<Rank2<ROWS, 64>>, Labels<ROWS, 10>) {
+fn first_digits() -> (Tensor<Rank2<ROWS, 64>>, Labels<Const<ROWS>, 10>) {
     digits().batches::<ROWS, f32>().next().unwrap()
 }
 

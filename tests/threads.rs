@@ -13,7 +13,7 @@ use shaped::optim::{Adam, AdamW, Optimizer, Sgd};
 use shaped::rand::SeedableRng;
 use shaped::rand::rngs::StdRng;
 use shaped::{
-    Grads, Module, NoTape, Rank0, Rank1, Rank2, Rank3, Tape, Tensor, Tracking, Trainable,
+    Const, Grads, Module, NoTape, Rank0, Rank1, Rank2, Rank3, Tape, Tensor, Tracking, Trainable,
 };
 
 /// A derived model of `Linear` layers.
@@ -62,7 +62,7 @@ const _: () = {
     send_sync::<Sgd<Mlp>>();
     send_sync::<Adam<Mlp>>();
     send_sync::<AdamW<Pairwise>>();
-    send_sync::<Labels<8, 3>>();
+    send_sync::<Labels<Const<8>, 3>>();
     send_sync::<shaped::data::Dataset<6, 3>>();
     send_sync::<shaped::Error>();
 };
@@ -80,7 +80,7 @@ fn tensors_models_gradients_and_optimizers_are_send_and_sync() {
 }
 
 /// A fixed batch for the MLP: inputs and labels from a seed.
-fn batch(seed: u64) -> (Tensor<Rank2<8, 6>>, Labels<8, 3>) {
+fn batch(seed: u64) -> (Tensor<Rank2<8, 6>>, Labels<Const<8>, 3>) {
     let x = Tensor::uniform(&mut StdRng::seed_from_u64(seed), -1.0, 1.0);
     let ids: Vec<usize> = (0..8).map(|i| (i * 7 + seed as usize) % 3).collect();
     (x, Labels::from_slice(&ids).unwrap())

@@ -10,10 +10,11 @@ use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::{
-    GradCheck, Module, NoTape, Rank1, Rank2, Shape, Tape, Tensor, Tracking, Trainable, gradcheck,
+    GradCheck, Module, NoTape, Rank1, Rank2, StaticShape, Tape, Tensor, Tracking, Trainable,
+    gradcheck,
 };
 
-fn random<S: Shape>(seed: u64) -> Tensor<S, f64> {
+fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {
     Tensor::uniform(&mut StdRng::seed_from_u64(seed), -2.0, 2.0)
 }
 

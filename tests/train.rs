@@ -7,7 +7,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 fn data_file(name: &str) -> Vec<u8> {
     let path = format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -93,7 +93,7 @@ fn evaluate_digits(model: &DigitsMlp, data: &Dataset<64, 10>) -> f64 {
     fn correct<const B: usize>(
         model: &DigitsMlp,
         x: Tensor<Rank2<B, 64>>,
-        labels: &Labels<B, 10>,
+        labels: &Labels<Const<B>, 10>,
     ) -> f64 {
         accuracy(&model.forward(x), labels) * B as f64
     }

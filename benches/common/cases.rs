@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shaped::nn::{Labels, Linear, cross_entropy, mse};
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 use super::reference;
 
@@ -31,7 +31,7 @@ fn mlp_step(
     model: &mut Mlp,
     opt: &mut Sgd<Mlp>,
     x: &Tensor<Rank2<B, 784>>,
-    labels: &Labels<B, 10>,
+    labels: &Labels<Const<B>, 10>,
 ) -> f32 {
     let (loss, grads) = model.value_and_grad(|m| cross_entropy(&m.forward(x.clone()), labels));
     opt.step(model, &grads);
@@ -42,7 +42,7 @@ pub struct MlpCase {
     model: Mlp,
     opt: Sgd<Mlp>,
     x: Tensor<Rank2<B, 784>>,
-    labels: Labels<B, 10>,
+    labels: Labels<Const<B>, 10>,
     reference: reference::Mlp,
     x_flat: Vec<f32>,
 }
