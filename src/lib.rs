@@ -106,8 +106,8 @@ pub use module::{Module, ParamInfo, Trainable};
 pub use ops::*;
 pub use rand;
 pub use shape::{
-    Append, Const, Dim, Matrix, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6,
-    ReduceAxis, ReplaceLast, SameDim, Scalar, Shape, StaticShape, Transposable, TupleShape, Vector,
+    Const, Dim, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, ReduceAxis,
+    ReplaceLast, SameDim, Shape, StaticShape, Transposable, TupleShape,
 };
 pub use shaped_derive::Module;
 pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking, Watched};

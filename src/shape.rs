@@ -251,21 +251,6 @@ pub trait ReplaceLast<const N: usize>: NonScalar {
     fn replace_last(&self) -> Self::Output;
 }
 
-/// A shape with the dimension `N` appended (`shape + [N]`), for ranks 0 to 5.
-///
-/// ```
-/// use shaped::{Append, Const, Rank0, Rank1, Rank2};
-/// let _: <Rank0 as Append<3>>::Output = Rank1::<3>;
-/// let _: <Rank1<2> as Append<3>>::Output = Rank2::<2, 3>;
-/// assert_eq!((5_usize,).append(), (5, Const::<3>));
-/// ```
-pub trait Append<const N: usize>: Shape {
-    /// `shape + [N]`.
-    type Output: NonScalar<Init = Self, Last = Const<N>>;
-    /// `shape + [N]`.
-    fn append(&self) -> Self::Output;
-}
-
 /// Shapes of rank 2 or more: the shape with its last two axes swapped.
 ///
 /// ```
@@ -468,13 +453,6 @@ static_tuples! {
     (A, B, C, D, F, G);
 }
 
-/// A scalar shape (alias of [`Rank0`]).
-pub type Scalar = Rank0;
-/// A vector shape (alias of [`Rank1`]).
-pub type Vector<const N: usize> = Rank1<N>;
-/// A matrix shape (alias of [`Rank2`]).
-pub type Matrix<const M: usize, const N: usize> = Rank2<M, N>;
-
 /// Names a static shape type from its dimensions: `shape![2, 3]` is `Rank2<2, 3>`, `shape![]` is
 /// `Rank0`.
 ///
@@ -516,13 +494,6 @@ macro_rules! non_scalar {
             type Output = $name<$($d,)* NEW>;
             #[inline]
             fn replace_last(&self) -> Self::Output {
-                $name
-            }
-        }
-        impl<$(const $d: usize,)* const NEW: usize> Append<NEW> for $init {
-            type Output = $name<$($d,)* NEW>;
-            #[inline]
-            fn append(&self) -> Self::Output {
                 $name
             }
         }
@@ -587,26 +558,6 @@ tuple_replace_last! {
     (A 0, B 1, C 2) D;
     (A 0, B 1, C 2, D 3) F;
     (A 0, B 1, C 2, D 3, F 4) G;
-}
-
-macro_rules! tuple_append {
-    ($( ( $($d:ident $i:tt),* ) ; )*) => {$(
-        impl<$($d: Dim,)* const NEW: usize> Append<NEW> for ($($d,)*) {
-            type Output = ($($d,)* Const<NEW>,);
-            #[inline]
-            fn append(&self) -> Self::Output {
-                ($(self.$i,)* Const,)
-            }
-        }
-    )*};
-}
-
-tuple_append! {
-    (A 0);
-    (A 0, B 1);
-    (A 0, B 1, C 2);
-    (A 0, B 1, C 2, D 3);
-    (A 0, B 1, C 2, D 3, F 4);
 }
 
 macro_rules! transposable {
@@ -791,7 +742,6 @@ mod tests {
         let (init, last) = s.split_last();
         assert_eq!((init, last), ((5, Const), 2));
         assert_eq!(ReplaceLast::<7>::replace_last(&s), (5, Const, Const::<7>));
-        assert_eq!(Append::<7>::append(&(5_usize,)), (5, Const::<7>));
         assert_eq!(s.transposed(), (5, 2, Const::<3>));
         assert_eq!(ReduceAxis::<1>::reduced(&s), (5, 2));
         assert_eq!(ReduceAxis::<2>::kept(&s), (5, Const::<3>, Const::<1>));

@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shaped::nn::{Labels, Linear, cross_entropy, mse};
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Dim, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 use super::reference;
 
@@ -22,7 +22,12 @@ struct Mlp<T: Tracking<f32> = NoTape> {
 }
 
 impl<T: Tracking<f32>> Mlp<T> {
-    fn forward(&self, x: Tensor<Rank2<B, 784>>) -> Tensor<Rank2<B, 10>, f32, T> {
+    fn forward<const N: usize>(&self, x: Tensor<Rank2<N, 784>>) -> Tensor<Rank2<N, 10>, f32, T> {
+        self.l2.forward(self.l1.forward(x).relu())
+    }
+
+    /// The same network for any number of rows, known at run time or not.
+    fn forward_rows<D: Dim>(&self, x: Tensor<(D, Const<784>)>) -> Tensor<(D, Const<10>), f32, T> {
         self.l2.forward(self.l1.forward(x).relu())
     }
 }
@@ -85,9 +90,57 @@ impl MlpCase {
     pub fn shaped(&mut self) -> f32 {
         mlp_step(&mut self.model, &mut self.opt, &self.x, &self.labels)
     }
+
+    /// The same step on the same rows as a batch whose size (64) is known only at run time.
+    pub fn run_time(&self) -> MlpRunTime {
+        MlpRunTime {
+            model: self.model.clone(),
+            opt: Sgd::new(&self.model, LR),
+            x: Tensor::from_slice_with((B, Const), self.x.as_slice()).expect("64 rows of 784"),
+            labels: Labels::from_slice(self.labels.as_slice()).expect("ids are below 10"),
+        }
+    }
+
+    /// Scores one row, as a static `[1, 784]` batch (the model is not changed).
+    pub fn score_static(&self, row: &Tensor<Rank2<1, 784>>) -> f32 {
+        self.model.forward(row.clone()).as_slice()[0]
+    }
+
+    /// Scores one row, as a run-time batch of one row.
+    pub fn score_run_time(&self, row: &Tensor<(usize, Const<784>)>) -> f32 {
+        self.model.forward_rows(row.clone()).as_slice()[0]
+    }
+
+    /// One row of the batch, both ways.
+    pub fn one_row(&self) -> (Tensor<Rank2<1, 784>>, Tensor<(usize, Const<784>)>) {
+        let row = &self.x.as_slice()[..784];
+        (
+            Tensor::from_slice(row).expect("784 values"),
+            Tensor::from_slice_with((1, Const), row).expect("784 values"),
+        )
+    }
     pub fn hand_written(&mut self) -> f32 {
         self.reference
             .step(&self.x_flat, self.labels.as_slice(), LR)
+    }
+}
+
+/// The MLP step on a batch of 64 rows whose count is known only at run time.
+pub struct MlpRunTime {
+    model: Mlp,
+    opt: Sgd<Mlp>,
+    x: Tensor<(usize, Const<784>)>,
+    labels: Labels<usize, 10>,
+}
+
+impl MlpRunTime {
+    pub fn step(&mut self) -> f32 {
+        let (x, labels) = (&self.x, &self.labels);
+        let (loss, grads) = self
+            .model
+            .value_and_grad(|m| cross_entropy(&m.forward_rows(x.clone()), labels));
+        self.opt.step(&mut self.model, &grads);
+        loss
     }
 }
 

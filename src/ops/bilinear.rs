@@ -139,6 +139,7 @@ bilinear_shapes! {
 
 /// Inputs written as tuples (any dimension may be run-time): the same leading dimensions, checked when
 /// the op runs.
+#[diagnostic::do_not_recommend]
 impl<X1, X2> BilinearPair<X1> for X2
 where
     X1: TupleShape + NonScalar,

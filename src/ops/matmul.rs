@@ -63,6 +63,14 @@ pub trait MatMulShape<Rhs: Shape>: Shape {
 /// [`MatMulShape`] between shapes written as tuples of dimensions, where any dimension may be known
 /// only at run time. Its implementations mirror the table of [`MatMulShape`].
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "shape mismatch: cannot matmul `{Self}` by `{Rhs}`",
+    label = "the inner dimensions or the batch axes of these shapes differ",
+    note = "matmul contracts the last axis of the left operand with the second-to-last axis of the \
+            right one (the only axis of a vector): `[.., M, K] x [.., K, N] -> [.., M, N]`; a static \
+            operand is shown as a tuple of `Const`s",
+    note = "batch axes (all but the last two) must be equal, or absent from one operand"
+)]
 pub trait TupleMatMul<Rhs: Shape>: Shape {
     /// The shape of the product.
     type Output: Shape;
