@@ -8,9 +8,9 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use shaped::{Rank2, Shape, Tape, Tensor};
+use shaped::{Rank2, StaticShape, Tape, Tensor};
 
-fn random<S: Shape>(seed: u64) -> Tensor<S> {
+fn random<S: StaticShape>(seed: u64) -> Tensor<S> {
     Tensor::uniform(&mut StdRng::seed_from_u64(seed), -1.0, 1.0)
 }
 

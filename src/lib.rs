@@ -48,15 +48,22 @@
 //! `cargo build` (not `cargo check`): [`Tensor::reshape`] keeping the element count, and
 //! [`Tensor::broadcast_to`]'s per-axis sizes (each equal, or 1 in the source).
 //!
+//! # Dimensions known at run time
+//! A dimension may be a `usize`: the shape is then a tuple of dimensions, `(usize, Const<784>)` for any
+//! number of rows of 784 (see [`shape`](mod@shape)). Rules between static dimensions are still type
+//! errors; a rule that involves a run-time dimension is checked when the op runs, and panics with the
+//! op and both sizes. Code written for a dimension `B: Dim` serves both.
+//!
 //! # Map
-//! - [`shape`](mod@shape): the shape types [`Rank0`] to [`Rank6`], the [`Shape`] trait and the [`shape!`] macro.
+//! - [`shape`](mod@shape): the shape types [`Rank0`] to [`Rank6`], tuples of [`Dim`]s with run-time
+//!   sizes, the [`Shape`] trait and the [`shape!`] macro.
 //! - [`Tensor`]: constructors, read-outs, formatting; the ops are its methods.
 //! - [`tape`]: [`Tape`], [`NoTape`], [`Grads`]: reverse-mode autodiff.
 //! - [`module`]: [`Module`] and `#[derive(Module)]`: a model's parameters as a typed tree, its gradients
 //!   as a struct of the same shape, save and load (safetensors).
 //! - [`nn`]: layers ([`nn::Linear`], [`nn::Bilinear`]), activations, losses.
 //! - [`optim`]: [`optim::Sgd`], [`optim::Adam`], [`optim::AdamW`].
-//! - [`data`]: labelled CSV data sets cut into fixed-size batches.
+//! - [`data`]: labelled CSV data sets cut into static or run-time batches.
 //! - [`gradcheck()`]: check any function's gradient against central finite differences.
 //! - [`Error`]: the error of the run-time boundaries (building a tensor from a `Vec`, reading data).
 //!

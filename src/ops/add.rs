@@ -9,6 +9,9 @@ tensor_operator!(
     /// The shapes must be equal: adding a `Rank2<2, 3>` to a `Rank2<3, 2>` does not compile. To add a
     /// bias row to every row of a matrix, [`broadcast_to`](Tensor::broadcast_to) it first.
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`add: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values, IEEE as in PyTorch: `inf + -inf` is NaN, a NaN operand gives NaN, `-0 + -0` is `-0`
     /// and `0 + -0` is `0`. The derivatives are 1 whatever the values, NaN and infinities included.
     ///

@@ -148,13 +148,12 @@ where
     #[inline]
     fn pair_rows(&self, x1: &X1) -> usize {
         let (a, b) = (x1.split_last().0, self.split_last().0);
-        if a != b {
-            panic!(
-                "bilinear: the leading dimensions of the two inputs differ: {:?} and {:?}",
-                x1.dims().as_ref(),
-                self.dims().as_ref()
-            );
-        }
+        assert!(
+            a == b,
+            "bilinear: the leading dimensions of the two inputs differ: {:?} and {:?}",
+            x1.dims().as_ref(),
+            self.dims().as_ref()
+        );
         a.numel()
     }
 }
@@ -301,6 +300,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// Inputs whose leading axes differ, a weight whose `IN1` or `IN2` does not match the inputs, or a
     /// bias whose length is not `OUT` do not compile.
+    ///
+    /// # Panics
+    /// With run-time dimensions, when the two inputs' leading dimensions differ, or a last dimension
+    /// is not the weight's; the message names both sizes.
     ///
     /// Edge values, as PyTorch: NaN and infinity spread as in any sum of products. `IN1 = 0` or
     /// `IN2 = 0` gives the bias on every row (zeros without one); inputs with no rows give an empty

@@ -237,14 +237,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: BroadcastTo<Dst>,
     {
         let (src, to) = (self.shape(), dst.dims());
-        if !sizes_broadcast(src.as_ref(), to.as_ref()) {
-            panic!(
-                "broadcast_to: cannot broadcast shape {:?} to {:?}: every source dimension must \
-                 equal the target dimension it aligns with (counting from the last axis) or be 1",
-                src.as_ref(),
-                to.as_ref()
-            );
-        }
+        assert!(
+            sizes_broadcast(src.as_ref(), to.as_ref()),
+            "broadcast_to: cannot broadcast shape {:?} to {:?}: every source dimension must equal the \
+             target dimension it aligns with (counting from the last axis) or be 1",
+            src.as_ref(),
+            to.as_ref()
+        );
         self.broadcast_unchecked(dst)
     }
 

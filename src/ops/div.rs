@@ -10,6 +10,9 @@ tensor_operator!(
     /// The shapes must be equal. `a / s` divides every element by a scalar (derivative `1 / s`), `s / a`
     /// divides a scalar by every element (derivative `-s / a^2`).
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`div: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values: division by zero follows IEEE, as in numpy and PyTorch: `x / 0` is `inf` or `-inf`
     /// by the signs of `x` and the zero, `0 / 0` is NaN. The gradients there are PyTorch's too:
     /// `d/da = 1 / b` is `±inf` at `b = ±0`; `d/db = -a / b^2` is `-inf` for `a = 1, b = ±0`, `inf` for

@@ -198,6 +198,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// numpy: `np.inner(a, b)`. (lucid's `inner` page describes the matmul contraction in its prose and
     /// prints the diagonal in its example; numpy's definition is the one implemented.)
     ///
+    /// # Panics
+    /// With run-time dimensions, when the last dimensions differ at run time; the message names both.
+    ///
     /// Edge values, IEEE as in numpy and PyTorch: NaN and infinity spread to every result they are
     /// summed into. `K = 0` gives zeros; an operand with no rows gives an empty result, and then the
     /// other operand's gradient is zeros.

@@ -222,6 +222,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// is not `OUT` does not compile. (A square weight given transposed cannot be told apart from the
     /// right one.)
     ///
+    /// The input may have run-time dimensions (`(usize, Const<IN>)`: any number of rows); the output
+    /// keeps them.
+    ///
+    /// # Panics
+    /// When the input's last dimension is run-time and is not `IN`; the message names both.
+    ///
     /// Edge values, as PyTorch: NaN and infinity spread as in any sum of products. `IN = 0` gives the
     /// bias on every row (zeros without one); an input with no rows gives an empty result, and the
     /// weight's and the bias's gradients are zeros.

@@ -360,6 +360,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// the error's first line names both shapes. `*` is the elementwise product, not this one; for
     /// `np.inner` (the last axis of both operands) see [`inner`](Tensor::inner).
     ///
+    /// # Panics
+    /// With run-time dimensions (tuple shapes such as `(usize, Const<784>)`), when the inner
+    /// dimensions or the batch axes differ at run time; the message names both sizes
+    /// (`matmul: the inner dimensions differ: 3 and 4`). Between static dimensions the same rule is a
+    /// compile error.
+    ///
     /// Edge values, IEEE as in PyTorch: a NaN or infinity in an operand spreads to every result it is
     /// summed into, even through a zero of the other operand (`NaN * 0` is NaN). Zero-sized
     /// dimensions are allowed: `K = 0` gives zeros; `M = 0`, `N = 0` or an empty batch give an empty

@@ -8,6 +8,9 @@ use crate::{Element, Shape, Tensor, Tracking};
 tensor_operator!(
     /// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`. PyTorch: `torch.mul`, numpy: `a * b`.
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`mul: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values, IEEE as in PyTorch: `0 * inf` is NaN, a NaN operand gives NaN. The derivatives are
     /// the other operand as it is: at `a = inf`, `b = 0` the result is NaN, `d/da = 0` and `d/db = inf`.
     ///

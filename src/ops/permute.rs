@@ -217,7 +217,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         let out_shape = shape.permuted();
         let mut y = Buffer::uninit(self.numel());
         permute_into(self.data(), shape.dims().as_ref(), perm, &mut y, |d, s| {
-            *d = s
+            *d = s;
         });
         let tape = self.tape().record([self.input()], self.numel(), |[node]| {
             Box::new(move |dy, grads| {
@@ -231,7 +231,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                     inverse[p] = k;
                 }
                 permute_into(dy, out_dims.as_ref(), &inverse[..perm.len()], dx, |d, s| {
-                    *d += s
+                    *d += s;
                 });
             })
         });

@@ -75,15 +75,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[must_use]
     #[track_caller]
     pub fn reshape_to<S2: Shape>(&self, shape: S2) -> Tensor<S2, E, T> {
-        if shape.numel() != self.numel() {
-            panic!(
-                "reshape: the element counts differ: shape {:?} has {}, shape {:?} has {}",
-                self.shape().as_ref(),
-                self.numel(),
-                shape.dims().as_ref(),
-                shape.numel()
-            );
-        }
+        assert!(
+            shape.numel() == self.numel(),
+            "reshape: the element counts differ: shape {:?} has {}, shape {:?} has {}",
+            self.shape().as_ref(),
+            self.numel(),
+            shape.dims().as_ref(),
+            shape.numel()
+        );
         Tensor::with_id(
             Arc::clone(self.data()),
             self.id(),

@@ -9,6 +9,9 @@ tensor_operator!(
     /// The shapes must be equal. `a - s` subtracts a scalar from every element (derivative 1), `s - a`
     /// subtracts every element from a scalar (derivative -1).
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`sub: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values, IEEE as in PyTorch: `inf - inf` is NaN, a NaN operand gives NaN, `0 - 0` is `0`. The
     /// derivatives are 1 and -1 whatever the values, NaN and infinities included.
     ///
