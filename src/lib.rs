@@ -88,6 +88,7 @@
 extern crate self as shaped;
 
 mod buffer;
+mod const_msg;
 pub mod custom;
 pub mod data;
 mod element;

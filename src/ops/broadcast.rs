@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use crate::const_msg::ConstMsg;
 use crate::shape::strides_of;
 use crate::{Element, Shape, StaticShape, Tensor, Tracking};
 
@@ -206,11 +207,18 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: StaticShape + BroadcastTo<Dst>,
     {
         const {
-            assert!(
-                sizes_broadcast(S::DIMS, Dst::DIMS),
-                "broadcast_to: every source dimension must equal the target dimension it aligns with \
-                 (counting from the last axis) or be 1; the two shapes are named below"
-            );
+            if !sizes_broadcast(S::DIMS, Dst::DIMS) {
+                let m = ConstMsg::new()
+                    .str("broadcast_to: cannot broadcast ")
+                    .dims(S::DIMS)
+                    .str(" to ")
+                    .dims(Dst::DIMS)
+                    .str(
+                        ": every source dimension must equal the target dimension it aligns with \
+                          (counting from the last axis) or be 1",
+                    );
+                panic!("{}", m.as_str());
+            }
         }
         self.broadcast_unchecked(Dst::default())
     }

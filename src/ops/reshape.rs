@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::const_msg::ConstMsg;
 use crate::{Element, Shape, Tensor, Tracking};
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
@@ -41,11 +42,15 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[track_caller]
     pub fn reshape<S2: Shape>(&self) -> Tensor<S2, E, T> {
         const {
-            if let (Some(from), Some(to)) = (S::STATIC_NUMEL, S2::STATIC_NUMEL) {
-                assert!(
-                    from == to,
-                    "reshape must keep the number of elements: the two shapes named below differ in size"
-                );
+            if let (Some(from), Some(to)) = (S::STATIC_NUMEL, S2::STATIC_NUMEL)
+                && from != to
+            {
+                let m = ConstMsg::new()
+                    .str("reshape must keep the number of elements: ")
+                    .num(from)
+                    .str(" elements cannot be reshaped into ")
+                    .num(to);
+                panic!("{}", m.as_str());
             }
         }
         let shape = S2::infer(self.numel()).unwrap_or_else(|| {
