@@ -309,11 +309,18 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: PermuteTo<P>,
     {
-        let perm = S::AXES;
         let shape = self.typed_shape();
-        let out_shape = shape.permuted();
+        self.permute_with(S::AXES, shape.permuted())
+    }
+
+    /// The axes reordered by `perm` (output axis `i` is input axis `perm[i]`), into the shape `out`.
+    pub(crate) fn permute_with<S2: Shape>(
+        &self,
+        perm: &'static [usize],
+        out: S2,
+    ) -> Tensor<S2, E, T> {
         let mut y = Buffer::uninit(self.numel());
-        permute_into(self.data(), shape.dims().as_ref(), perm, &mut y, |d, s| {
+        permute_into(self.data(), self.shape().as_ref(), perm, &mut y, |d, s| {
             *d = s;
         });
         let tape = self.tape().record([self.input()], self.numel(), |[node]| {
@@ -322,7 +329,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 let Some(node) = node else { return };
                 let dx = grads.acc(node);
                 // dy has the output's dimensions; the inverse permutation brings it back.
-                let out_dims = out_shape.dims();
+                let out_dims = out.dims();
                 let mut inverse = [0; MAX_RANK];
                 for (k, &p) in perm.iter().enumerate() {
                     inverse[p] = k;
@@ -332,7 +339,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 });
             })
         });
-        Tensor::from_parts(Arc::new(y), out_shape, tape)
+        Tensor::from_parts(Arc::new(y), out, tape)
     }
 }
 

@@ -1,10 +1,106 @@
-//! `transpose`: the last two axes swapped (a matrix transpose, batched over any leading axes).
+//! `transpose`: the last two axes swapped (a matrix transpose, batched over any leading axes), and
+//! `transpose_axes`: any two axes swapped.
 
 use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::{Element, Shape, Tensor, Tracking, Transposable};
+use crate::{
+    Axes2, Axes3, Axes4, Axes5, Axes6, Element, PermuteTo, Shape, Tensor, Tracking, Transposable,
+};
+
+/// The rule of [`Tensor::transpose_axes`]: axes `A` and `B` exist in `Self` (a shape of rank 2 to 6),
+/// and `Output` is `Self` with those two axes swapped.
+///
+/// Implemented for every `A` and `B` below the rank, `A == B` included (the identity, as in
+/// PyTorch), so an axis out of range is a type error, reported by `cargo check`.
+///
+/// ```
+/// use shaped::{Const, Rank3, TransposeAxes};
+/// let _: <Rank3<2, 3, 4> as TransposeAxes<0, 2>>::Output = Rank3::<4, 3, 2>;
+/// let rows = (7_usize, Const::<3>, Const::<4>);
+/// assert_eq!(TransposeAxes::<0, 1>::transposed_axes(&rows), (Const::<3>, 7, Const::<4>));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "cannot swap axes {A} and {B} of `{Self}`: an axis is out of range",
+    label = "`{Self}` does not have both axis {A} and axis {B}",
+    note = "axes count from 0, outermost first: a rank-N tensor has axes 0 to N - 1; `transpose_axes` \
+            needs a rank of 2 to 6"
+)]
+pub trait TransposeAxes<const A: usize, const B: usize>: Shape {
+    /// The shape with axes `A` and `B` swapped.
+    type Output: Shape;
+    /// The swap as a permutation: output axis `i` is input axis `AXES[i]`.
+    const AXES: &'static [usize];
+    /// The shape with axes `A` and `B` swapped.
+    fn transposed_axes(&self) -> Self::Output;
+}
+
+/// The permutation (an `AxesN`) that swaps axes `A` and `B` of a shape of rank `N`, implemented for
+/// `[usize; N]` (a shape's [`Shape::Dims`]) and every `A`, `B` below `N`.
+#[doc(hidden)]
+pub trait SwapPerm<const A: usize, const B: usize> {
+    /// The permutation.
+    type Perm;
+}
+
+#[diagnostic::do_not_recommend]
+impl<S: Shape, const A: usize, const B: usize> TransposeAxes<A, B> for S
+where
+    <S as Shape>::Dims: SwapPerm<A, B>,
+    S: PermuteTo<<<S as Shape>::Dims as SwapPerm<A, B>>::Perm>,
+{
+    type Output = <S as PermuteTo<<<S as Shape>::Dims as SwapPerm<A, B>>::Perm>>::Output;
+    const AXES: &'static [usize] =
+        <S as PermuteTo<<<S as Shape>::Dims as SwapPerm<A, B>>::Perm>>::AXES;
+    #[inline]
+    fn transposed_axes(&self) -> Self::Output {
+        self.permuted()
+    }
+}
+
+/// For each rank: the identity permutation (for `A == B`, one impl per axis), then each pair `A < B`
+/// with its swap (one impl for `(A, B)` and one for `(B, A)`).
+macro_rules! swap_perms {
+    ($( $rank:literal $axes:ident [$($i:literal),*] = $id:tt:
+        $( ($a:literal, $b:literal) => ($($p:literal),*) );* ; )*) => {$(
+        $(
+            swap_perms!(@same $rank $axes $i $id);
+        )*
+        $(
+            impl SwapPerm<$a, $b> for [usize; $rank] {
+                type Perm = $axes<$($p),*>;
+            }
+            impl SwapPerm<$b, $a> for [usize; $rank] {
+                type Perm = $axes<$($p),*>;
+            }
+        )*
+    )*};
+    (@same $rank:literal $axes:ident $i:literal ($($id:literal),*)) => {
+        impl SwapPerm<$i, $i> for [usize; $rank] {
+            type Perm = $axes<$($id),*>;
+        }
+    };
+}
+
+swap_perms! {
+    2 Axes2 [0, 1] = (0, 1): (0, 1) => (1, 0);
+    3 Axes3 [0, 1, 2] = (0, 1, 2): (0, 1) => (1, 0, 2); (0, 2) => (2, 1, 0); (1, 2) => (0, 2, 1);
+    4 Axes4 [0, 1, 2, 3] = (0, 1, 2, 3):
+        (0, 1) => (1, 0, 2, 3); (0, 2) => (2, 1, 0, 3); (0, 3) => (3, 1, 2, 0);
+        (1, 2) => (0, 2, 1, 3); (1, 3) => (0, 3, 2, 1); (2, 3) => (0, 1, 3, 2);
+    5 Axes5 [0, 1, 2, 3, 4] = (0, 1, 2, 3, 4):
+        (0, 1) => (1, 0, 2, 3, 4); (0, 2) => (2, 1, 0, 3, 4); (0, 3) => (3, 1, 2, 0, 4);
+        (0, 4) => (4, 1, 2, 3, 0); (1, 2) => (0, 2, 1, 3, 4); (1, 3) => (0, 3, 2, 1, 4);
+        (1, 4) => (0, 4, 2, 3, 1); (2, 3) => (0, 1, 3, 2, 4); (2, 4) => (0, 1, 4, 3, 2);
+        (3, 4) => (0, 1, 2, 4, 3);
+    6 Axes6 [0, 1, 2, 3, 4, 5] = (0, 1, 2, 3, 4, 5):
+        (0, 1) => (1, 0, 2, 3, 4, 5); (0, 2) => (2, 1, 0, 3, 4, 5); (0, 3) => (3, 1, 2, 0, 4, 5);
+        (0, 4) => (4, 1, 2, 3, 0, 5); (0, 5) => (5, 1, 2, 3, 4, 0); (1, 2) => (0, 2, 1, 3, 4, 5);
+        (1, 3) => (0, 3, 2, 1, 4, 5); (1, 4) => (0, 4, 2, 3, 1, 5); (1, 5) => (0, 5, 2, 3, 4, 1);
+        (2, 3) => (0, 1, 3, 2, 4, 5); (2, 4) => (0, 1, 4, 3, 2, 5); (2, 5) => (0, 1, 5, 3, 4, 2);
+        (3, 4) => (0, 1, 2, 4, 3, 5); (3, 5) => (0, 1, 2, 5, 4, 3); (4, 5) => (0, 1, 2, 3, 5, 4);
+}
 
 /// Side of the square tiles the transpose walks, so that both the rows read and the rows written stay
 /// in cache.
@@ -112,12 +208,150 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         });
         Tensor::from_parts(Arc::new(y), shape.transposed(), tape)
     }
+
+    /// Axes `A` and `B` swapped: `y[.., j, .., i, ..] = x[.., i, .., j, ..]` with `i` at position `A`
+    /// and `j` at position `B`. `x.transpose_axes::<0, 2>()` turns a `(N, C, L)` into a `(L, C, N)`.
+    ///
+    /// Derivative: the gradient is swapped back (a swap is its own inverse).
+    ///
+    /// PyTorch: `x.transpose(A, B)` (also `x.swapaxes(A, B)`); numpy: `np.swapaxes(x, A, B)`.
+    /// [`transpose`](Tensor::transpose) swaps the last two axes of any rank; `transpose_axes` names
+    /// the two, for ranks 2 to 6, and [`permute`](Tensor::permute) reorders them all. `A == B`
+    /// gives a copy of the tensor, as in PyTorch.
+    ///
+    /// An axis that the shape does not have is a compile error ([`TransposeAxes`]). With run-time
+    /// dimensions the result is a tuple whose dimensions move with their axes: `(usize, Const<3>)`
+    /// becomes `(Const<3>, usize)`.
+    ///
+    /// The result is a new buffer (a strided copy).
+    ///
+    /// Edge values: elements are moved, never computed, so NaN, infinities and the sign of zero come
+    /// through bit for bit, and so do their gradients. Zero-sized dimensions are allowed.
+    ///
+    /// ```
+    /// use shaped::{Rank3, Tensor};
+    /// let x = Tensor::<Rank3<2, 3, 4>>::from_fn(|[a, b, c]| (100 * a + 10 * b + c) as f32);
+    /// let y: Tensor<Rank3<4, 3, 2>> = x.transpose_axes::<0, 2>();
+    /// assert_eq!(y[[3, 1, 0]], 13.0);
+    /// assert_eq!(y[[0, 2, 1]], x[[1, 2, 0]]);
+    /// // the last two axes: the same as `transpose`
+    /// assert_eq!(x.transpose_axes::<1, 2>(), x.transpose());
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use shaped::{Rank3, Tensor};
+    /// let x: Tensor<Rank3<2, 3, 4>> = Tensor::zeros();
+    /// let _ = x.transpose_axes::<0, 3>(); // a rank-3 tensor has axes 0, 1 and 2
+    /// ```
+    #[must_use]
+    pub fn transpose_axes<const A: usize, const B: usize>(
+        &self,
+    ) -> Tensor<<S as TransposeAxes<A, B>>::Output, E, T>
+    where
+        S: TransposeAxes<A, B>,
+    {
+        let shape = self.typed_shape();
+        self.permute_with(S::AXES, shape.transposed_axes())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::ops::testing::random;
-    use crate::{Rank2, Rank3, Rank4, Tape, Tensor, gradcheck};
+    use crate::{
+        Const, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tape, Tensor, TransposeAxes, gradcheck,
+    };
+
+    /// Whether `TransposeAxes<A, B>` of `S` swaps axes `A` and `B`, in its permutation and its shape.
+    fn swaps<S: TransposeAxes<A, B> + Default, const A: usize, const B: usize>() -> bool {
+        let mut want: Vec<usize> = (0..S::RANK).collect();
+        want.swap(A, B);
+        let dims = S::default().dims();
+        let out = S::default().transposed_axes().dims();
+        let moved: Vec<usize> = want.iter().map(|&k| dims.as_ref()[k]).collect();
+        S::AXES == want.as_slice() && out.as_ref() == moved.as_slice()
+    }
+
+    /// `swaps` for every pair of axes of the shape `$s`, whose axes are listed.
+    macro_rules! every_pair {
+        ($s:ty; $axes:tt) => {
+            every_pair!(@rows $s; $axes; $axes)
+        };
+        (@rows $s:ty; [$($a:tt)*]; $bs:tt) => {
+            true $(&& every_pair!(@row $s; $a; $bs))*
+        };
+        (@row $s:ty; $a:tt; [$($b:tt)*]) => {
+            true $(&& swaps::<$s, $a, $b>())*
+        };
+    }
+
+    #[test]
+    fn every_swap_of_every_rank() {
+        assert!(every_pair!(Rank2<2, 3>; [0 1]));
+        assert!(every_pair!(Rank3<2, 3, 4>; [0 1 2]));
+        assert!(every_pair!(Rank4<2, 3, 4, 5>; [0 1 2 3]));
+        assert!(every_pair!(Rank5<2, 3, 4, 5, 6>; [0 1 2 3 4]));
+        assert!(every_pair!(Rank6<2, 3, 4, 5, 6, 7>; [0 1 2 3 4 5]));
+        assert!(every_pair!((Const<2>, Const<3>, Const<4>); [0 1 2]));
+    }
+
+    #[test]
+    fn transpose_axes_matches_the_definition() {
+        let x: Tensor<Rank4<2, 3, 4, 5>, f64> = random(28);
+        let y = x.transpose_axes::<1, 3>();
+        let want = Tensor::<Rank4<2, 5, 4, 3>, f64>::from_fn(|[a, d, c, b]| x[[a, b, c, d]]);
+        assert_eq!(y, want);
+        assert_eq!(x.transpose_axes::<3, 1>(), want);
+        assert_eq!(y.transpose_axes::<1, 3>(), x);
+        assert_eq!(x.transpose_axes::<2, 3>(), x.transpose());
+        assert_eq!(x.transpose_axes::<2, 2>(), x);
+        let h: Tensor<Rank6<2, 1, 3, 1, 2, 2>, f64> = random(29);
+        let g = h.transpose_axes::<0, 4>();
+        let want = Tensor::<Rank6<2, 1, 3, 1, 2, 2>, f64>::from_fn(|[f, b, c, d, a, g]| {
+            h[[a, b, c, d, f, g]]
+        });
+        assert_eq!(g, want);
+    }
+
+    #[test]
+    fn transpose_axes_with_run_time_dimensions() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(30);
+        let rows = 2;
+        let xd: Tensor<(usize, Const<3>, Const<4>), f64> =
+            Tensor::from_vec_with((rows, Const, Const), x.to_vec()).unwrap();
+        let y = xd.transpose_axes::<0, 2>();
+        let _: &Tensor<(Const<4>, Const<3>, usize), f64> = &y;
+        assert_eq!(y.typed_shape(), (Const, Const, 2));
+        assert_eq!(y.as_slice(), x.transpose_axes::<0, 2>().as_slice());
+    }
+
+    #[test]
+    fn transpose_axes_gradient_literal() {
+        // f = sum(swap01(x) * w) for x of shape (2, 1, 2): df/dx[a][b][c] = w[b][a][c].
+        let x = Tensor::from([[[1.0, 2.0]], [[3.0, 4.0]]]);
+        let w = Tensor::from([[[1.0, 10.0], [100.0, 1000.0]]]);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let g = (xt.transpose_axes::<0, 1>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[[1.0, 10.0]], [[100.0, 1000.0]]]);
+    }
+
+    #[test]
+    fn transpose_axes_gradient_matches_finite_differences() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(31);
+        let w: Tensor<Rank3<4, 3, 2>, f64> = random(32);
+        gradcheck(|x| (x.transpose_axes::<0, 2>() * &w).sum(), &x).unwrap();
+        // used twice: a swap and the same swap of the swap
+        let v: Tensor<Rank3<2, 3, 4>, f64> = random(33);
+        gradcheck(
+            |x| {
+                (x.transpose_axes::<0, 2>().transpose_axes::<2, 0>() * &x * &v).sum()
+                    + (x.transpose_axes::<2, 0>() * &w).sum()
+            },
+            &x,
+        )
+        .unwrap();
+    }
 
     #[test]
     fn the_minima_example() {
