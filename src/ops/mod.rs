@@ -36,6 +36,10 @@ mod max;
 mod mean;
 mod softmax;
 mod sum;
+// Masking and comparison
+mod compare;
+mod mask;
+mod where_;
 // Contractions
 mod bilinear;
 mod inner;
@@ -49,6 +53,7 @@ pub use {
     logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
+pub use {compare::*, mask::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
