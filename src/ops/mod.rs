@@ -37,8 +37,10 @@ mod mean;
 mod softmax;
 mod sum;
 // Masking and comparison
+mod clamp;
 mod compare;
 mod mask;
+mod minmax;
 mod where_;
 // Contractions
 mod bilinear;
