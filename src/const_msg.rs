@@ -51,7 +51,10 @@ impl ConstMsg {
             k = 1;
         }
         while n > 0 {
-            digits[k] = b'0' + (n % 10) as u8;
+            // A digit, below 10: the cast cannot truncate (`u8::try_from` is not `const`).
+            #[allow(clippy::cast_possible_truncation)]
+            let digit = (n % 10) as u8;
+            digits[k] = b'0' + digit;
             n /= 10;
             k += 1;
         }
