@@ -27,6 +27,7 @@ mod sqrt;
 mod tanh;
 // Layout
 mod broadcast;
+mod narrow;
 mod permute;
 mod reshape;
 mod transpose;
@@ -43,6 +44,7 @@ mod linear;
 mod matmul;
 
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
+pub use narrow::*;
 #[allow(unused_imports)]
 pub use {
     abs::*, add::*, bilinear::*, broadcast::*, div::*, exp::*, inner::*, linear::*, ln::*,
