@@ -27,6 +27,7 @@ mod sqrt;
 mod tanh;
 // Layout
 mod broadcast;
+mod concat;
 mod narrow;
 mod permute;
 mod reshape;
@@ -44,13 +45,13 @@ mod linear;
 mod matmul;
 
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
-pub use narrow::*;
 #[allow(unused_imports)]
 pub use {
     abs::*, add::*, bilinear::*, broadcast::*, div::*, exp::*, inner::*, linear::*, ln::*,
     logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
+pub use {concat::*, narrow::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;

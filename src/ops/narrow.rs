@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 
 use crate::const_msg::ConstMsg;
+use crate::tape::internal::{GradStore, NodeId};
 use crate::{
     Const, Dim, Element, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tensor, Tracking,
 };
@@ -72,6 +73,7 @@ macro_rules! for_each_axis {
         }
     };
 }
+pub(crate) use for_each_axis;
 
 macro_rules! replace_axis {
     ($( $rank:ident $ax:tt : [$($p:ident $p2:ident $pi:tt),*] [$($q:ident $q2:ident $qi:tt),*] ; )*) => {$(
@@ -131,7 +133,7 @@ struct Cols {
 
 /// For each of `rows` rows, combines the block of `width` columns of `src` (placed by `s`) into the
 /// block of `dst` (placed by `d`) with `put(&mut dst_elem, src_elem)`. This is the whole data
-/// movement of `narrow` and `split`, forward and backward.
+/// movement of `narrow`, `split`, `concat` and `stack`, forward and backward.
 fn copy_cols<E: Copy>(
     src: &[E],
     s: Cols,
@@ -149,6 +151,45 @@ fn copy_cols<E: Copy>(
         let to = &mut dst[r * d.row + d.at..][..width];
         for (o, &v) in to.iter_mut().zip(from) {
             put(o, v);
+        }
+    }
+}
+
+/// Tensors seen as rows (one per index of the axes before the joined one), joined side by side:
+/// row `r` of the result is row `r` of every part in turn, a part `(data, width)` having rows of
+/// `width` elements. The forward of `concat` and `stack`.
+pub(crate) fn join_rows<E: Element>(parts: &[(&[E], usize)], rows: usize) -> Buffer<E> {
+    let row: usize = parts.iter().map(|&(_, width)| width).sum();
+    let mut y = Buffer::uninit(rows * row);
+    let mut at = 0;
+    for &(data, width) in parts {
+        let (from, to) = (Cols { row: width, at: 0 }, Cols { row, at });
+        copy_cols(data, from, &mut y, to, rows, width, |o, v| *o = v);
+        at += width;
+    }
+    y
+}
+
+/// The backward of [`join_rows`]: adds to the gradient of each part that has a node its columns of
+/// `dy`. A part's columns cover its whole gradient, so a fresh gradient buffer is written, not zeroed
+/// first.
+pub(crate) fn unjoin_rows<E: Element>(
+    dy: &[E],
+    parts: &[(Option<NodeId>, usize)],
+    rows: usize,
+    grads: &mut GradStore<E>,
+) {
+    let row: usize = parts.iter().map(|&(_, width)| width).sum();
+    let mut at = 0;
+    for &(node, width) in parts {
+        let (from, to) = (Cols { row, at }, Cols { row: width, at: 0 });
+        at += width;
+        let Some(node) = node else { continue };
+        let (dx, fresh) = grads.acc_fresh(node);
+        if fresh {
+            copy_cols(dy, from, dx, to, rows, width, |o, v| *o = v);
+        } else {
+            copy_cols(dy, from, dx, to, rows, width, |o, v| *o += v);
         }
     }
 }
