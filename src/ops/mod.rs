@@ -31,6 +31,7 @@ mod concat;
 mod narrow;
 mod permute;
 mod reshape;
+mod stack;
 mod transpose;
 // Reductions
 mod logsumexp;
@@ -51,7 +52,7 @@ pub use {
     logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
-pub use {concat::*, narrow::*};
+pub use {concat::*, narrow::*, stack::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
