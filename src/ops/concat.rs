@@ -13,9 +13,9 @@ use crate::{
 
 /// An axis named by its number, passed as a value: `Axis::<1>`.
 ///
-/// The ops that take other tensors besides `self` ([`concat`](Tensor::concat),
-/// [`stack`](Tensor::stack)) take their axis this way, so that the types of those operands are
-/// inferred: Rust infers all of a call's generic arguments or
+/// The ops that take another tensor or indices besides `self` ([`concat`](Tensor::concat),
+/// [`stack`](Tensor::stack), [`index_select`](Tensor::index_select)) take their axis this way, so
+/// that the types of those operands are inferred: Rust infers all of a call's generic arguments or
 /// none, and `a.concat::<1, _, _, _>(&b)` would need placeholders. Ops of one tensor take the axis
 /// in the turbofish (`x.sum_axis::<1>()`, `x.narrow::<1, 0, 2>()`).
 ///
