@@ -27,8 +27,11 @@ mod sqrt;
 mod tanh;
 // Layout
 mod broadcast;
+mod concat;
+mod narrow;
 mod permute;
 mod reshape;
+mod stack;
 mod transpose;
 // Reductions
 mod logsumexp;
@@ -42,6 +45,9 @@ mod compare;
 mod mask;
 mod minmax;
 mod where_;
+// Indexing
+mod embedding;
+mod index_select;
 // Contractions
 mod bilinear;
 mod inner;
@@ -56,6 +62,7 @@ pub use {
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
 pub use {compare::*, mask::*};
+pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
