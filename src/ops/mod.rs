@@ -40,6 +40,7 @@ mod mean;
 mod softmax;
 mod sum;
 // Masking and comparison
+mod argmax;
 mod clamp;
 mod compare;
 mod mask;
@@ -61,7 +62,7 @@ pub use {
     logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
-pub use {compare::*, mask::*};
+pub use {argmax::*, compare::*, mask::*};
 pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.

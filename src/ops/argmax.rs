@@ -1,0 +1,388 @@
+//! `argmax` and `argmin`: where the largest and the smallest elements are, of all elements or along
+//! one axis, as [`Indices`] into that axis.
+
+use crate::{
+    Const, Dim, Element, Indices, Rank0, Rank1, ReduceAxis, ReplaceAxis, Shape, Tensor, Tracking,
+};
+
+/// The shape rule of [`Tensor::argmax_axis`] and [`Tensor::argmin_axis`]: axis `AX` of `Self` is
+/// reduced to one position per set, given as [`Indices`]`<Count, Bound>`.
+///
+/// `Bound` is the dimension of axis `AX` (every position is below it), so the result indexes that
+/// axis directly ([`index_select`](Tensor::index_select), [`embedding`](Tensor::embedding)).
+/// `Count` is the number of positions: the one dimension left when `Self` is a matrix (`Const<B>`
+/// for `Rank2<B, C>` along axis 1, `usize` for a run-time batch), `Const<1>` for a vector, and
+/// `usize` when two or more dimensions are left (the positions are then in row-major order of the
+/// reduced shape; stable Rust cannot name the product of static dimensions).
+///
+/// ```
+/// use shaped::{ArgAxis, Const, Rank2, Rank3};
+/// let _: <Rank2<4, 10> as ArgAxis<1>>::Count = Const::<4>;
+/// let _: <Rank2<4, 10> as ArgAxis<1>>::Bound = Const::<10>;
+/// let _: <(usize, Const<10>) as ArgAxis<1>>::Count = 7_usize;
+/// let _: <Rank3<2, 3, 4> as ArgAxis<2>>::Count = 6_usize;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "axis {AX} is out of range for a tensor of shape `{Self}`",
+    label = "no axis {AX} in `{Self}`",
+    note = "axes count from 0, outermost first: a rank-N tensor has axes 0 to N - 1"
+)]
+pub trait ArgAxis<const AX: usize>: ReduceAxis<AX> {
+    /// The number of positions.
+    type Count: Dim;
+    /// The size of axis `AX`: every position is below it.
+    type Bound: Dim;
+    /// The number of positions and the size of axis `AX`.
+    #[doc(hidden)]
+    fn count_and_bound(&self) -> (Self::Count, Self::Bound);
+}
+
+#[diagnostic::do_not_recommend]
+impl<const AX: usize, S> ArgAxis<AX> for S
+where
+    S: ReduceAxis<AX> + ReplaceAxis<AX, Const<1>>,
+    S::Reduced: PositionCount,
+{
+    type Count = <S::Reduced as PositionCount>::Count;
+    type Bound = <S as ReplaceAxis<AX, Const<1>>>::AxisDim;
+    #[inline]
+    fn count_and_bound(&self) -> (Self::Count, Self::Bound) {
+        (self.reduced().count(), self.axis_dim())
+    }
+}
+
+/// The number of elements of a reduced shape as one [`Dim`]: static for rank 0 and 1, run-time
+/// otherwise.
+#[doc(hidden)]
+pub trait PositionCount: Shape {
+    /// The number of elements.
+    type Count: Dim;
+    /// The number of elements.
+    fn count(&self) -> Self::Count;
+}
+
+impl PositionCount for Rank0 {
+    type Count = Const<1>;
+    #[inline]
+    fn count(&self) -> Const<1> {
+        Const
+    }
+}
+
+impl<const N: usize> PositionCount for Rank1<N> {
+    type Count = Const<N>;
+    #[inline]
+    fn count(&self) -> Const<N> {
+        Const
+    }
+}
+
+impl<A: Dim> PositionCount for (A,) {
+    type Count = A;
+    #[inline]
+    fn count(&self) -> A {
+        self.0
+    }
+}
+
+/// `PositionCount` for shapes of rank 2 or more: a run-time count.
+macro_rules! run_time_count {
+    ($($s:ty [$($g:tt)*];)*) => {$(
+        impl<$($g)*> PositionCount for $s {
+            type Count = usize;
+            #[inline]
+            fn count(&self) -> usize {
+                self.numel()
+            }
+        }
+    )*};
+}
+
+run_time_count! {
+    crate::Rank2<A, B> [const A: usize, const B: usize];
+    crate::Rank3<A, B, C> [const A: usize, const B: usize, const C: usize];
+    crate::Rank4<A, B, C, D> [const A: usize, const B: usize, const C: usize, const D: usize];
+    crate::Rank5<A, B, C, D, F>
+        [const A: usize, const B: usize, const C: usize, const D: usize, const F: usize];
+    (A, B) [A: Dim, B: Dim];
+    (A, B, C) [A: Dim, B: Dim, C: Dim];
+    (A, B, C, D) [A: Dim, B: Dim, C: Dim, D: Dim];
+    (A, B, C, D, F) [A: Dim, B: Dim, C: Dim, D: Dim, F: Dim];
+}
+
+/// Whether `v` beats `best` for `argmax`: larger, or a NaN where `best` is not (PyTorch counts NaN as
+/// the largest value; the first NaN stays).
+#[inline]
+fn beats_max<E: Element>(v: E, best: E) -> bool {
+    v > best || (v.is_nan() && !best.is_nan())
+}
+
+/// Whether `v` beats `best` for `argmin`: smaller, or a NaN where `best` is not.
+#[inline]
+fn beats_min<E: Element>(v: E, best: E) -> bool {
+    v < best || (v.is_nan() && !best.is_nan())
+}
+
+/// For `x` seen as `[outer, len, inner]` with `len > 0`, the position along the middle axis of the
+/// first element that no later one `beats`, for each of the `outer * inner` sets.
+fn arg_best<E: Element>(
+    x: &[E],
+    (outer, len, inner): (usize, usize, usize),
+    beats: impl Fn(E, E) -> bool,
+) -> Vec<usize> {
+    let mut at = vec![0; outer * inner];
+    let mut best = vec![E::zero(); inner];
+    for (o, at) in at.chunks_exact_mut(inner.max(1)).enumerate().take(outer) {
+        let block = &x[o * len * inner..(o + 1) * len * inner];
+        best.copy_from_slice(&block[..inner]);
+        for (l, row) in block.chunks_exact(inner).enumerate().skip(1) {
+            for ((b, a), &v) in best.iter_mut().zip(at.iter_mut()).zip(row) {
+                if beats(v, *b) {
+                    *b = v;
+                    *a = l;
+                }
+            }
+        }
+    }
+    at
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// The positions along axis `AX` of the `outer * inner` sets' best elements, for `op`.
+    #[track_caller]
+    fn arg_impl<const AX: usize>(
+        &self,
+        op: &str,
+        beats: impl Fn(E, E) -> bool,
+    ) -> Indices<S::Count, S::Bound>
+    where
+        S: ArgAxis<AX>,
+    {
+        let shape = self.typed_shape();
+        let (outer, len, inner) = ReduceAxis::<AX>::split(&shape);
+        let (_, bound) = shape.count_and_bound();
+        let data = if outer * inner == 0 {
+            Vec::new()
+        } else {
+            assert!(
+                len > 0,
+                "{op}: axis {AX} of shape {:?} has size 0, so it has no element to point at",
+                self.shape().as_ref()
+            );
+            arg_best(self.as_slice(), (outer, len, inner), beats)
+        };
+        Indices::from_slice_with(bound, &data)
+            .expect("a position along an axis is below its size, and there is one per set")
+    }
+
+    /// The position of the largest element along axis `AX`, which disappears from the shape: for a
+    /// batch of scores `[B, C]`, `argmax_axis::<1>()` is the predicted class of each row.
+    ///
+    /// The result is [`Indices`] below the size of axis `AX`, one per set, in row-major order of the
+    /// shape without axis `AX`; their count and bound are given by [`ArgAxis`] (`Indices<Const<B>,
+    /// Const<C>>` for `Rank2<B, C>` along axis 1), so they can pick from that axis directly, as
+    /// [`embedding`](Tensor::embedding) rows or [`index_select`](Tensor::index_select) slices.
+    ///
+    /// Not differentiable: the indices are on no tape. PyTorch: `torch.argmax(x, dim=AX)` (numpy:
+    /// `x.argmax(axis=AX)`). Naming an axis the shape does not have is a compile error.
+    ///
+    /// Edge values, as PyTorch: of tied elements, the first one's position; a NaN counts as larger
+    /// than every number (the first NaN wins), `inf` and `-inf` are ordinary values.
+    ///
+    /// # Panics
+    /// When axis `AX` has size 0 and the result is not empty: there is no position to give
+    /// (PyTorch raises an error).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let x = Tensor::from([[1.0, 7.0, 7.0], [4.0, f64::NAN, 0.0]]);
+    /// assert_eq!(x.argmax_axis::<1>().as_slice(), &[1, 1]);
+    /// assert_eq!(x.argmax_axis::<0>().as_slice(), &[1, 1, 0]);
+    ///
+    /// // Greedy decoding: the best of 4 tokens for each of 2 rows, then their embeddings.
+    /// let logits = Tensor::from([[0.1, 2.0, 0.3, 0.0], [5.0, 1.0, 1.0, 0.0]]);
+    /// let table = Tensor::from([[0.0, 0.5], [1.0, 1.5], [2.0, 2.5], [3.0, 3.5]]);
+    /// let tokens = logits.argmax_axis::<1>();
+    /// assert_eq!(tokens.as_slice(), &[1, 0]);
+    /// assert_eq!(table.embedding(&tokens).to_vec(), vec![1.0, 1.5, 0.0, 0.5]);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn argmax_axis<const AX: usize>(&self) -> Indices<S::Count, S::Bound>
+    where
+        S: ArgAxis<AX>,
+    {
+        self.arg_impl::<AX>("argmax_axis", beats_max)
+    }
+
+    /// The position of the smallest element along axis `AX`, which disappears from the shape.
+    ///
+    /// Not differentiable. PyTorch: `torch.argmin(x, dim=AX)`. Edge values as for
+    /// [`argmax_axis`](Tensor::argmax_axis): the first of tied elements, and a NaN counts as smaller
+    /// than every number (the first NaN wins, as in PyTorch).
+    ///
+    /// # Panics
+    /// When axis `AX` has size 0 and the result is not empty.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let x = Tensor::from([[1.0, -7.0, -7.0], [4.0, f64::NAN, 0.0]]);
+    /// assert_eq!(x.argmin_axis::<1>().as_slice(), &[1, 1]);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn argmin_axis<const AX: usize>(&self) -> Indices<S::Count, S::Bound>
+    where
+        S: ArgAxis<AX>,
+    {
+        self.arg_impl::<AX>("argmin_axis", beats_min)
+    }
+
+    /// The row-major position of the largest element (of the tensor seen as a flat list).
+    ///
+    /// Not differentiable. PyTorch: `torch.argmax(x)`. Edge values as for
+    /// [`argmax_axis`](Tensor::argmax_axis): the first of tied elements, the first NaN if there is
+    /// one.
+    ///
+    /// # Panics
+    /// When the tensor has no elements (PyTorch raises an error).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let x = Tensor::from([[1.0, 9.0], [9.0, 3.0]]);
+    /// assert_eq!(x.argmax(), 1);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn argmax(&self) -> usize {
+        self.arg_all("argmax", beats_max)
+    }
+
+    /// The row-major position of the smallest element (of the tensor seen as a flat list).
+    ///
+    /// Not differentiable. PyTorch: `torch.argmin(x)`. Edge values as for
+    /// [`argmin_axis`](Tensor::argmin_axis).
+    ///
+    /// # Panics
+    /// When the tensor has no elements (PyTorch raises an error).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let x = Tensor::from([[1.0, -9.0], [-9.0, 3.0]]);
+    /// assert_eq!(x.argmin(), 1);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn argmin(&self) -> usize {
+        self.arg_all("argmin", beats_min)
+    }
+
+    /// The position of the best element of all, for `op`.
+    #[track_caller]
+    fn arg_all(&self, op: &str, beats: impl Fn(E, E) -> bool) -> usize {
+        let n = self.numel();
+        assert!(
+            n > 0,
+            "{op}: a tensor of 0 elements has no element to point at"
+        );
+        arg_best(self.as_slice(), (1, n, 1), beats)[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ops::testing::random;
+    use crate::{Axis, Const, Indices, Rank2, Rank3, Tape, Tensor};
+
+    #[test]
+    fn every_axis_matches_the_definition() {
+        let x: Tensor<Rank3<3, 4, 5>, f64> = random(100);
+        let best =
+            |vals: Vec<f64>| (0..vals.len()).fold(0, |b, i| if vals[i] > vals[b] { i } else { b });
+        let a1 = x.argmax_axis::<1>();
+        assert_eq!((a1.count(), a1.bound()), (15, Const::<4>));
+        for a in 0..3 {
+            for c in 0..5 {
+                let want = best((0..4).map(|b| x[[a, b, c]]).collect());
+                assert_eq!(a1.as_slice()[a * 5 + c], want);
+            }
+        }
+        let a0 = x.argmin_axis::<0>();
+        let neg = -&x;
+        for b in 0..4 {
+            for c in 0..5 {
+                let want = best((0..3).map(|a| neg[[a, b, c]]).collect());
+                assert_eq!(a0.as_slice()[b * 5 + c], want);
+            }
+        }
+        let a2 = x.argmax_axis::<2>();
+        assert_eq!(
+            a2.as_slice()[2 * 4 + 3],
+            best((0..5).map(|c| x[[2, 3, c]]).collect())
+        );
+        assert_eq!(x.argmax(), best(x.to_vec()));
+        assert_eq!(x.argmin(), best(neg.to_vec()));
+    }
+
+    #[test]
+    fn a_matrix_gives_static_indices_into_the_axis() {
+        let x = Tensor::from([[0.0, 3.0, 1.0], [2.0, 0.0, 1.0]]);
+        let rows: Indices<Const<2>, Const<3>> = x.argmax_axis::<1>();
+        let cols: Indices<Const<3>, Const<2>> = x.argmax_axis::<0>();
+        assert_eq!(
+            (rows.as_slice(), cols.as_slice()),
+            (&[1, 0][..], &[1, 0, 0][..])
+        );
+        // The indices pick from the axis they were found along.
+        let picked = x.index_select(Axis::<0>, &cols);
+        assert_eq!(picked.shape(), [3, 3]);
+        let v = Tensor::from([4.0, -1.0]);
+        let one: Indices<Const<1>, Const<2>> = v.argmax_axis::<0>();
+        assert_eq!(one.as_slice(), &[0]);
+    }
+
+    #[test]
+    fn ties_give_the_first_and_nan_wins() {
+        let x = Tensor::from([
+            [2.0, 5.0, 5.0, 1.0],
+            [f64::NAN, 9.0, f64::NAN, 1.0],
+            [-f64::INFINITY, f64::INFINITY, 0.0, -0.0],
+        ]);
+        assert_eq!(x.argmax_axis::<1>().as_slice(), &[1, 0, 1]);
+        assert_eq!(x.argmin_axis::<1>().as_slice(), &[3, 0, 0]);
+        assert_eq!(x.argmax(), 4);
+        assert_eq!(Tensor::from([0.0, -0.0]).argmax(), 0);
+    }
+
+    #[test]
+    fn taped_tensors_and_run_time_shapes() {
+        let x: Tensor<(usize, Const<3>), f64> =
+            Tensor::from_vec_with((2, Const), vec![1.0, 3.0, 2.0, 6.0, 5.0, 4.0]).unwrap();
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let ix: Indices<usize, Const<3>> = xt.argmax_axis::<1>();
+        assert_eq!((ix.count(), ix.as_slice()), (2, &[1, 0][..]));
+        let iy: Indices<Const<3>, usize> = xt.argmin_axis::<0>();
+        assert_eq!((iy.bound(), iy.as_slice()), (2, &[0, 0, 0][..]));
+    }
+
+    #[test]
+    fn empty_results_need_no_position() {
+        let x: Tensor<Rank2<0, 3>> = Tensor::zeros();
+        assert_eq!(x.argmax_axis::<1>().count(), Const::<0>);
+        assert!(x.argmin_axis::<1>().is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "argmax_axis: axis 0 of shape [0, 3] has size 0")]
+    fn an_empty_axis_panics() {
+        let x: Tensor<Rank2<0, 3>> = Tensor::zeros();
+        let _ = x.argmax_axis::<0>();
+    }
+
+    #[test]
+    #[should_panic(expected = "argmin: a tensor of 0 elements has no element to point at")]
+    fn an_empty_tensor_panics() {
+        let _ = Tensor::<Rank2<2, 0>>::zeros().argmin();
+    }
+}
