@@ -110,6 +110,7 @@ pub use custom::{CustomOp, OpGrads};
 pub use element::Element;
 pub use error::{Error, ErrorKind};
 pub use gradcheck::{GradCheck, GradCheckError, GradInputs, gradcheck};
+pub use io::{LoadOptions, LoadReport};
 pub use module::{Module, ParamInfo, Trainable};
 pub use ops::*;
 pub use rand;

@@ -50,6 +50,7 @@
 
 mod activation;
 mod bilinear;
+pub mod init;
 mod linear;
 mod loss;
 mod losses;
