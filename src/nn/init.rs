@@ -40,9 +40,9 @@ pub enum Nonlinearity {
     Linear,
     /// tanh: gain 5/3.
     Tanh,
-    /// ReLU: gain `sqrt(2)`.
+    /// `ReLU`: gain `sqrt(2)`.
     Relu,
-    /// Leaky ReLU with this negative slope: gain `sqrt(2 / (1 + slope^2))` (PyTorch's
+    /// Leaky `ReLU` with this negative slope: gain `sqrt(2 / (1 + slope^2))` (PyTorch's
     /// `kaiming_uniform` default is the slope 0.01; its `nn.Linear` init uses `sqrt(5)`).
     LeakyRelu(f64),
 }
