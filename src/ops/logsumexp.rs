@@ -80,13 +80,21 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     fn logsumexp_impl<S2: Shape>(&self, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
         let (outer, len, inner) = dims;
         // The softmax weights are the derivative; the forward computes them on the way.
-        let mut w = Buffer::zeros(S::NUMEL);
-        let mut y = Buffer::zeros(outer * inner);
+        let mut w = Buffer::uninit(S::NUMEL);
+        let mut y = Buffer::uninit(outer * inner);
         softmax_middle(self.data(), dims, &mut w, &mut y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
+                if inner == 1 {
+                    let (dx, fresh) = grads.acc_fresh(node);
+                    for (o, &g) in dy.iter().enumerate() {
+                        let at = o * len..(o + 1) * len;
+                        E::scaled_into(&w[at.clone()], g, &mut dx[at], !fresh);
+                    }
+                    return;
+                }
                 let dx = grads.acc(node);
                 for o in 0..outer {
                     let gs = &dy[o * inner..(o + 1) * inner];

@@ -60,20 +60,64 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[inline]
     pub(crate) fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
         let x = self.data();
-        let y = Arc::new(Buffer::collect(S::NUMEL, x.iter().map(|&v| f(v))));
+        let mut y = Buffer::uninit(S::NUMEL);
+        for (o, &v) in y.iter_mut().zip(x.iter()) {
+            *o = f(v);
+        }
+        self.record_unary(y, df)
+    }
+
+    /// Elementwise `y = kernel(x)` with a slice kernel (a vectorized one from `crate::kernels`),
+    /// recording `dx += dy * df(x, y)`.
+    #[inline]
+    pub(crate) fn unary_kernel(
+        &self,
+        kernel: fn(&[E], &mut [E]),
+        df: impl Fn(E, E) -> E + 'static,
+    ) -> Self {
+        let mut y = Buffer::uninit(S::NUMEL);
+        kernel(self.data(), &mut y);
+        self.record_unary(y, df)
+    }
+
+    /// The result `y` of an elementwise op on this tensor, recording `dx += dy * df(x, y)`.
+    #[inline]
+    fn record_unary(&self, y: Buffer<E>, df: impl Fn(E, E) -> E + 'static) -> Self {
+        let (x, y) = (self.data(), Arc::new(y));
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
-                let grad = x
-                    .iter()
-                    .zip(y.iter())
-                    .zip(dy)
-                    .map(|((&xv, &yv), &g)| g * df(xv, yv));
-                grads.add_from(node, grad);
+                let (dx, fresh) = grads.acc_fresh(node);
+                accumulate(
+                    dx,
+                    fresh,
+                    x.iter().zip(y.iter()).zip(dy),
+                    |((&xv, &yv), &g)| g * df(xv, yv),
+                );
             })
         });
         Tensor::from_parts(y, tape)
+    }
+}
+
+/// Writes (`fresh`: `dx` holds no gradient yet) or adds `f(item)` for each item into `dx`, one item per
+/// element, in one loop over slices that the compiler vectorizes.
+#[inline]
+fn accumulate<E: Element, I: Iterator>(
+    dx: &mut [E],
+    fresh: bool,
+    items: I,
+    f: impl Fn(I::Item) -> E,
+) {
+    if fresh {
+        for (d, item) in dx.iter_mut().zip(items) {
+            *d = f(item);
+        }
+    } else {
+        for (d, item) in dx.iter_mut().zip(items) {
+            *d += f(item);
+        }
     }
 }
 
@@ -92,20 +136,23 @@ where
     T2: Tracking<E>,
 {
     let (av, bv) = (a.data(), b.data());
-    let y = Arc::new(Buffer::collect(
-        S::NUMEL,
-        av.iter().zip(bv.iter()).map(|(&x, &z)| f(x, z)),
-    ));
+    let mut y = Buffer::uninit(S::NUMEL);
+    for ((o, &x), &z) in y.iter_mut().zip(av.iter()).zip(bv.iter()) {
+        *o = f(x, z);
+    }
+    let y = Arc::new(y);
     let tape = a.tape().merge(b.tape());
     let tape = tape.record([a.input(), b.input()], S::NUMEL, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
             let inputs = || av.iter().zip(bv.iter()).zip(y.iter()).zip(dy);
             if let Some(na) = na {
-                grads.add_from(na, inputs().map(|(((&a, &b), &y), &g)| g * fa(a, b, y)));
+                let (da, fresh) = grads.acc_fresh(na);
+                accumulate(da, fresh, inputs(), |(((&a, &b), &y), &g)| g * fa(a, b, y));
             }
             if let Some(nb) = nb {
-                grads.add_from(nb, inputs().map(|(((&a, &b), &y), &g)| g * fb(a, b, y)));
+                let (db, fresh) = grads.acc_fresh(nb);
+                accumulate(db, fresh, inputs(), |(((&a, &b), &y), &g)| g * fb(a, b, y));
             }
         })
     });

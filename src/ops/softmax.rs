@@ -22,36 +22,29 @@ pub(crate) fn softmax_middle<E: Element>(
     w: &mut [E],
     lse: &mut [E],
 ) {
-    max_middle(x, outer, len, inner, lse);
     if inner == 1 {
-        // The last axis: each set is one contiguous run.
+        // The last axis: each set is one contiguous run, and goes through the row kernels.
         for (o, mi) in lse.iter_mut().enumerate() {
             let (src, dst) = (&x[o * len..(o + 1) * len], &mut w[o * len..(o + 1) * len]);
-            let m = *mi;
-            let mut s = E::zero();
-            if m.is_finite() {
-                for (e, &v) in dst.iter_mut().zip(src) {
-                    *e = (v - m).exp();
-                    s += *e;
-                }
+            let m = E::max_of(src);
+            let s = if m.is_finite() {
+                E::exp_sub_sum(src, m, dst)
             } else {
+                let mut s = E::zero();
                 for (e, &v) in dst.iter_mut().zip(src) {
                     *e = limit_weight(v, m);
                     s += *e;
                 }
-            }
+                s
+            };
             if s != E::zero() {
-                let r = s.recip();
-                for e in dst.iter_mut() {
-                    *e *= r;
-                }
+                E::scale(dst, s.recip());
             }
-            if m.is_finite() {
-                *mi = m + s.ln();
-            }
+            *mi = if m.is_finite() { m + s.ln() } else { m };
         }
         return;
     }
+    max_middle(x, outer, len, inner, lse);
     let mut total = Buffer::zeros(inner);
     for o in 0..outer {
         let m = &mut lse[o * inner..(o + 1) * inner];
@@ -153,8 +146,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ReduceAxis<AX>,
     {
         let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
-        let mut w = Buffer::zeros(S::NUMEL);
-        let mut lse = Buffer::zeros(S::OUTER * S::INNER);
+        let mut w = Buffer::uninit(S::NUMEL);
+        let mut lse = Buffer::uninit(S::OUTER * S::INNER);
         softmax_middle(self.data(), dims, &mut w, &mut lse);
         let y = Arc::new(w);
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
@@ -163,6 +156,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let (outer, len, inner) = dims;
+                if inner == 1 {
+                    let (dx, fresh) = grads.acc_fresh(node);
+                    for o in 0..outer {
+                        let at = o * len..(o + 1) * len;
+                        let (ys, gs) = (&y[at.clone()], &dy[at.clone()]);
+                        let t = E::dot(gs, ys);
+                        E::softmax_backward_row(ys, gs, t, &mut dx[at], !fresh);
+                    }
+                    return;
+                }
                 let mut t = Buffer::zeros(outer * inner);
                 dot_middle(dy, &y, dims, &mut t);
                 let dx = grads.acc(node);
@@ -208,13 +211,18 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     {
         let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
         let (outer, len, inner) = dims;
-        let mut w = Buffer::zeros(S::NUMEL);
-        let mut lse = Buffer::zeros(outer * inner);
+        let mut w = Buffer::uninit(S::NUMEL);
+        let mut lse = Buffer::uninit(outer * inner);
         let x = self.data();
         softmax_middle(x, dims, &mut w, &mut lse);
-        let mut y = Buffer::zeros(S::NUMEL);
+        let mut y = Buffer::uninit(S::NUMEL);
         for o in 0..outer {
             let ls = &lse[o * inner..(o + 1) * inner];
+            if inner == 1 && ls[0].is_finite() {
+                let at = o * len..(o + 1) * len;
+                E::sub_scalar(&x[at.clone()], ls[0], &mut y[at]);
+                continue;
+            }
             for l in 0..len {
                 let at = (o * len + l) * inner..(o * len + l + 1) * inner;
                 let (xs, ws) = (&x[at.clone()], &w[at.clone()]);
@@ -227,6 +235,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
+                if inner == 1 {
+                    let (dx, fresh) = grads.acc_fresh(node);
+                    for o in 0..outer {
+                        let at = o * len..(o + 1) * len;
+                        let (ws, gs) = (&w[at.clone()], &dy[at.clone()]);
+                        let t = E::sum_of(gs);
+                        E::log_softmax_backward_row(ws, gs, t, &mut dx[at], !fresh);
+                    }
+                    return;
+                }
                 let mut t = Buffer::zeros(outer * inner);
                 crate::ops::sum::sum_middle(dy, outer, len, inner, &mut t);
                 let dx = grads.acc(node);
