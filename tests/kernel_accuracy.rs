@@ -42,7 +42,7 @@ const OPS: [Op; 4] = [
         f64: Tensor::ln,
         reference: f64::ln,
         range: (0.0, f32::MAX),
-        bounds: (0.8, 1.0),
+        bounds: (0.85, 1.0),
     },
     Op {
         name: "tanh",

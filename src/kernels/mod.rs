@@ -30,7 +30,7 @@
 //! | function | `f32` | `f64` | checked by |
 //! |---|---|---|---|
 //! | `exp` | 1.0 | 1 | `tests/kernel_accuracy.rs` (through `Tensor::exp`) |
-//! | `ln` | 0.8 | 1 | `tests/kernel_accuracy.rs` |
+//! | `ln` | 0.84 | 1 | `tests/kernel_accuracy.rs` |
 //! | `tanh` | 2.5 | 3 | `tests/kernel_accuracy.rs` |
 //! | `sigmoid` | 2.2 | 2 | `tests/kernel_accuracy.rs` |
 //! | softmax weights, log-softmax, log-sum-exp (rows of 512) | 2.8, 1.5, 0.7 | | `tests/kernel_accuracy.rs` |
@@ -38,6 +38,12 @@
 //! | `log1p` | 1.5 | 1 | the tests of this module |
 //! | `softplus` | 1.9 | 3 | the tests of this module |
 //! | `silu` | 3.1 | 4 | the tests of this module (the `f64` reference is itself about 2 ulp off) |
+//! | `gelu_tanh`, `x >= -3` | 13.5 | 18 | the tests of this module |
+//!
+//! `gelu_tanh` is `x sigmoid(v)` with `v = 2 sqrt(2/pi) (x + 0.044715 x^3)`, and `v` is rounded to
+//! the element type: that rounding, not the kernel, sets its error, which grows with `|v|` (about 200
+//! ulp in `f32` at `x = -10`, where `v = -87`). PyTorch computes `v` the same way and loses more
+//! to the cancellation in `1 + tanh(v / 2)`.
 //!
 //! The `f32` bounds of `exp`, `ln`, `tanh` and `sigmoid` also hold over all 2^32 `f32` inputs
 //! (`cargo test --release --test kernel_accuracy -- --ignored`). The edge values the ops document
@@ -52,6 +58,7 @@
     clippy::inline_always,
     clippy::cast_sign_loss,
     clippy::cast_possible_wrap,
+    clippy::cast_possible_truncation,
     clippy::cast_lossless
 )]
 
@@ -225,6 +232,12 @@ pub trait Kernels: Sized {
     fn silu_into(x: &[Self], y: &mut [Self]);
     /// `dx (+)= dy * s (1 + x (1 - s))` with `s = sigmoid(x)`; adds when `add`.
     fn silu_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `y = x sigmoid(v)` with `v = 2 sqrt(2/pi) (x + 0.044715 x^3)`: GELU in its tanh form,
+    /// `x (1 + tanh(v / 2)) / 2`, written without the cancellation of `1 + tanh` for negative `x`.
+    fn gelu_tanh_into(x: &[Self], y: &mut [Self]);
+    /// `dx (+)= dy * (s + x s (1 - s) v')` with `s = sigmoid(v)`, the derivative of
+    /// [`gelu_tanh_into`](Self::gelu_tanh_into); adds when `add`.
+    fn gelu_tanh_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
 
     /// The largest element (`-inf` when empty, NaN when there is a NaN).
     fn max_of(x: &[Self]) -> Self;
@@ -240,9 +253,9 @@ pub trait Kernels: Sized {
     fn sum_of(a: &[Self]) -> Self;
     /// The softmax's backward on a row: `dx (+)= y (dy - t)`, with `t = sum(dy y)`.
     fn softmax_backward_row(y: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool);
-    /// The log-softmax's backward on a row: `dx (+)= dy - w t`, with `w` the softmax and
-    /// `t = sum(dy)`.
-    fn log_softmax_backward_row(w: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool);
+    /// The log-softmax's backward on a row: `dx (+)= dy - e^y t`, with `y` the log-softmax (so `e^y`
+    /// is the softmax) and `t = sum(dy)`.
+    fn log_softmax_backward_row(y: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool);
     /// `dx (+)= g w`.
     fn scaled_into(w: &[Self], g: Self, dx: &mut [Self], add: bool);
 }
@@ -302,6 +315,27 @@ macro_rules! kernels {
                 let num = if x >= 0.0 { x } else { x * e };
                 num / (1.0 + e)
             }
+            /// `v = 2 sqrt(2/pi) (x + 0.044715 x^3)` of GELU's tanh form, and `dv/dx`.
+            #[inline(always)]
+            fn gelu_v(x: $t) -> ($t, $t) {
+                // 2 sqrt(2/pi), rounded to the type.
+                const K: $t = (2.0 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2) as $t;
+                const C: $t = 0.044_715;
+                let x2 = x * x;
+                (K * (x + C * x2 * x), K * (1.0 + 3.0 * C * x2))
+            }
+            /// GELU, tanh form: `x sigmoid(v)`.
+            #[inline(always)]
+            fn gelu_tanh_one<const F: bool>(x: $t) -> $t {
+                x * sigmoid::<F>(gelu_v(x).0)
+            }
+            /// The derivative of GELU's tanh form: `s + x s (1 - s) v'`.
+            #[inline(always)]
+            fn gelu_tanh_grad<const F: bool>(x: $t) -> $t {
+                let (v, dv) = gelu_v(x);
+                let s = sigmoid::<F>(v);
+                s + x * s * (1.0 - s) * dv
+            }
             /// The derivative of `silu`.
             #[inline(always)]
             fn silu_grad<const F: bool>(x: $t) -> $t {
@@ -340,6 +374,12 @@ macro_rules! kernels {
                 fn silu_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
                     combine::<$t, L>(x, dy, dx, add, |v, g| g * silu_grad::<F>(v))
                 }
+                fn gelu_tanh(x: &[$t], y: &mut [$t]) {
+                    map::<$t, L>(x, y, |_| false, gelu_tanh_one::<F>, gelu_tanh_one::<F>)
+                }
+                fn gelu_tanh_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t, L>(x, dy, dx, add, |v, g| g * gelu_tanh_grad::<F>(v))
+                }
                 fn max_of(x: &[$t]) -> $t {
                     // Once a running maximum is NaN, `v > m` is false and it stays NaN.
                     let max_nan = |m: $t, v: $t| if v > m || v.is_nan() { v } else { m };
@@ -373,8 +413,8 @@ macro_rules! kernels {
                 fn softmax_backward_row(y: &[$t], dy: &[$t], t: $t, dx: &mut [$t], add: bool) {
                     combine::<$t, L>(y, dy, dx, add, |yv, g| yv * (g - t))
                 }
-                fn log_softmax_backward_row(w: &[$t], dy: &[$t], t: $t, dx: &mut [$t], add: bool) {
-                    combine::<$t, L>(w, dy, dx, add, |wv, g| g - wv * t)
+                fn log_softmax_backward_row(y: &[$t], dy: &[$t], t: $t, dx: &mut [$t], add: bool) {
+                    combine::<$t, L>(y, dy, dx, add, |yv, g| g - m::exp::<F>(yv) * t)
                 }
                 fn scaled_into(w: &[$t], g: $t, dx: &mut [$t], add: bool) {
                     combine::<$t, L>(w, w, dx, add, |wv, _| g * wv)
@@ -412,6 +452,12 @@ macro_rules! kernels {
                 fn silu_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
                     silu_backward(x, dy, dx, add);
                 }
+                fn gelu_tanh_into(x: &[Self], y: &mut [Self]) {
+                    gelu_tanh(x, y);
+                }
+                fn gelu_tanh_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    gelu_tanh_backward(x, dy, dx, add);
+                }
                 fn max_of(x: &[Self]) -> Self {
                     max_of(x)
                 }
@@ -433,8 +479,8 @@ macro_rules! kernels {
                 fn softmax_backward_row(y: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool) {
                     softmax_backward_row(y, dy, t, dx, add);
                 }
-                fn log_softmax_backward_row(w: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool) {
-                    log_softmax_backward_row(w, dy, t, dx, add);
+                fn log_softmax_backward_row(y: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool) {
+                    log_softmax_backward_row(y, dy, t, dx, add);
                 }
                 fn scaled_into(w: &[Self], g: Self, dx: &mut [Self], add: bool) {
                     scaled_into(w, g, dx, add);

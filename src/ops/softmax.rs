@@ -211,40 +211,61 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     {
         let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
         let (outer, len, inner) = dims;
-        let mut w = Buffer::uninit(S::NUMEL);
-        let mut lse = Buffer::uninit(outer * inner);
         let x = self.data();
-        softmax_middle(x, dims, &mut w, &mut lse);
         let mut y = Buffer::uninit(S::NUMEL);
-        for o in 0..outer {
-            let ls = &lse[o * inner..(o + 1) * inner];
-            if inner == 1 && ls[0].is_finite() {
+        if inner == 1 {
+            // Row by row: y = x - lse, with the weights only in a scratch row for their sum.
+            let mut row = Buffer::uninit(len);
+            for o in 0..outer {
                 let at = o * len..(o + 1) * len;
-                E::sub_scalar(&x[at.clone()], ls[0], &mut y[at]);
-                continue;
+                let (xs, ys) = (&x[at.clone()], &mut y[at]);
+                let m = E::max_of(xs);
+                if m.is_finite() {
+                    let s = E::exp_sub_sum(xs, m, &mut row);
+                    E::sub_scalar(xs, m + s.ln(), ys);
+                } else {
+                    // The limits of softmax_middle; their logarithms.
+                    let mut lse = [m];
+                    softmax_middle(xs, (1, len, 1), &mut row, &mut lse);
+                    for (out, &wv) in ys.iter_mut().zip(row.iter()) {
+                        *out = wv.ln();
+                    }
+                }
             }
-            for l in 0..len {
-                let at = (o * len + l) * inner..(o * len + l + 1) * inner;
-                let (xs, ws) = (&x[at.clone()], &w[at.clone()]);
-                for (((out, &xv), &wv), &lv) in y[at].iter_mut().zip(xs).zip(ws).zip(ls) {
-                    *out = if lv.is_finite() { xv - lv } else { wv.ln() };
+        } else {
+            let mut w = Buffer::uninit(S::NUMEL);
+            let mut lse = Buffer::uninit(outer * inner);
+            softmax_middle(x, dims, &mut w, &mut lse);
+            for o in 0..outer {
+                let ls = &lse[o * inner..(o + 1) * inner];
+                for l in 0..len {
+                    let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+                    let (xs, ws) = (&x[at.clone()], &w[at.clone()]);
+                    for (((out, &xv), &wv), &lv) in y[at].iter_mut().zip(xs).zip(ws).zip(ls) {
+                        *out = if lv.is_finite() { xv - lv } else { wv.ln() };
+                    }
                 }
             }
         }
+        let y = Arc::new(y);
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+            let y = Arc::clone(&y);
             Box::new(move |dy, grads| {
-                // `record` builds this closure only when the one input needs a gradient.
+                // `record` builds this closure only when the one input needs a gradient. The softmax
+                // weights are e^y.
                 let Some(node) = node else { return };
                 if inner == 1 {
                     let (dx, fresh) = grads.acc_fresh(node);
                     for o in 0..outer {
                         let at = o * len..(o + 1) * len;
-                        let (ws, gs) = (&w[at.clone()], &dy[at.clone()]);
+                        let (ys, gs) = (&y[at.clone()], &dy[at.clone()]);
                         let t = E::sum_of(gs);
-                        E::log_softmax_backward_row(ws, gs, t, &mut dx[at], !fresh);
+                        E::log_softmax_backward_row(ys, gs, t, &mut dx[at], !fresh);
                     }
                     return;
                 }
+                let mut w = Buffer::uninit(S::NUMEL);
+                E::exp_into(&y, &mut w);
                 let mut t = Buffer::zeros(outer * inner);
                 crate::ops::sum::sum_middle(dy, outer, len, inner, &mut t);
                 let dx = grads.acc(node);
@@ -260,7 +281,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(y, tape)
     }
 }
 
