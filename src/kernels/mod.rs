@@ -182,9 +182,11 @@ fn exp_sub_sum<E: num_traits::Float, const L: usize>(
     s
 }
 
-/// `out = f(a, b)` elementwise, or `out += f(a, b)` when `add`.
+/// `out = f(a, b)` elementwise, or `out += f(a, b)` when `add`. Plain loops over the slices: the
+/// compiler vectorizes them as they are (chunking them the way [`map`] does makes it gather and
+/// scatter across chunks instead).
 #[inline(always)]
-fn combine<E: num_traits::Float, const L: usize>(
+fn combine<E: num_traits::Float>(
     a: &[E],
     b: &[E],
     out: &mut [E],
@@ -195,18 +197,14 @@ fn combine<E: num_traits::Float, const L: usize>(
         a.len() == b.len() && a.len() == out.len(),
         "a kernel's slices differ in length"
     );
-    let (ac, at) = a.as_chunks::<L>();
-    let (bc, bt) = b.as_chunks::<L>();
-    let (oc, ot) = out.as_chunks_mut::<L>();
-    for ((xs, ys), os) in ac.iter().zip(bc).zip(oc) {
-        for k in 0..L {
-            let v = f(xs[k], ys[k]);
-            os[k] = if add { os[k] + v } else { v };
+    if add {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = *o + f(x, y);
         }
-    }
-    for ((&x, &y), o) in at.iter().zip(bt).zip(ot) {
-        let v = f(x, y);
-        *o = if add { *o + v } else { v };
+    } else {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = f(x, y);
+        }
     }
 }
 
@@ -214,6 +212,14 @@ fn combine<E: num_traits::Float, const L: usize>(
 pub trait Kernels: Sized {
     /// `y = e^x` (error bound in the [module docs](self)).
     fn exp_into(x: &[Self], y: &mut [Self]);
+    /// `dx (+)= dy y`: the backward of `exp` from its result `y`; adds when `add`.
+    fn exp_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `dx (+)= dy (1 / x)`: the backward of `ln`.
+    fn ln_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `dx (+)= dy (1 - y^2)`: the backward of `tanh` from its result.
+    fn tanh_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `dx (+)= dy y (1 - y)`: the backward of `sigmoid` from its result.
+    fn sigmoid_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
     /// `y = e^x - 1`.
     fn expm1_into(x: &[Self], y: &mut [Self]);
     /// `y = ln x`.
@@ -256,6 +262,8 @@ pub trait Kernels: Sized {
     /// The log-softmax's backward on a row: `dx (+)= dy - e^y t`, with `y` the log-softmax (so `e^y`
     /// is the softmax) and `t = sum(dy)`.
     fn log_softmax_backward_row(y: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool);
+    /// `dx (+)= g e^(x - c)`: the backward of the log-sum-exp `c` of a row `x`.
+    fn exp_sub_scaled(x: &[Self], c: Self, g: Self, dx: &mut [Self], add: bool);
     /// `dx (+)= g w`.
     fn scaled_into(w: &[Self], g: Self, dx: &mut [Self], add: bool);
 }
@@ -347,6 +355,18 @@ macro_rules! kernels {
                 fn exp(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, m::fast_exp_range, m::fast_exp::<F>, m::exp::<F>)
                 }
+                fn exp_backward(y: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(y, dy, dx, add, |v, g| g * v)
+                }
+                fn ln_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(x, dy, dx, add, |v, g| g * v.recip())
+                }
+                fn tanh_backward(y: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(y, dy, dx, add, |v, g| g * (1.0 - v * v))
+                }
+                fn sigmoid_backward(y: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(y, dy, dx, add, |v, g| g * (v * (1.0 - v)))
+                }
                 fn expm1(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, |v| v != 0.0 && m::fast_expm1_range(v), m::fast_expm1::<F>, m::expm1::<F>)
                 }
@@ -366,19 +386,19 @@ macro_rules! kernels {
                     map::<$t, L>(x, y, |_| false, m::softplus::<F>, m::softplus::<F>)
                 }
                 fn softplus_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
-                    combine::<$t, L>(x, dy, dx, add, |v, g| g * if v > 20.0 { 1.0 } else { sigmoid::<F>(v) })
+                    combine::<$t>(x, dy, dx, add, |v, g| g * if v > 20.0 { 1.0 } else { sigmoid::<F>(v) })
                 }
                 fn silu(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, sigmoid_ok, fast_silu::<F>, silu_full::<F>)
                 }
                 fn silu_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
-                    combine::<$t, L>(x, dy, dx, add, |v, g| g * silu_grad::<F>(v))
+                    combine::<$t>(x, dy, dx, add, |v, g| g * silu_grad::<F>(v))
                 }
                 fn gelu_tanh(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, |_| false, gelu_tanh_one::<F>, gelu_tanh_one::<F>)
                 }
                 fn gelu_tanh_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
-                    combine::<$t, L>(x, dy, dx, add, |v, g| g * gelu_tanh_grad::<F>(v))
+                    combine::<$t>(x, dy, dx, add, |v, g| g * gelu_tanh_grad::<F>(v))
                 }
                 fn max_of(x: &[$t]) -> $t {
                     // Once a running maximum is NaN, `v > m` is false and it stays NaN.
@@ -402,7 +422,10 @@ macro_rules! kernels {
                     }
                 }
                 fn sub_scalar(x: &[$t], c: $t, y: &mut [$t]) {
-                    map::<$t, L>(x, y, |_| true, |v| v - c, |v| v - c)
+                    assert_eq!(x.len(), y.len(), "a kernel's input and output differ in length");
+                    for (o, &v) in y.iter_mut().zip(x) {
+                        *o = v - c;
+                    }
                 }
                 fn dot(a: &[$t], b: &[$t]) -> $t {
                     sum_by::<$t, L>(a, b, |u, v| u * v)
@@ -411,19 +434,34 @@ macro_rules! kernels {
                     sum_by::<$t, L>(a, a, |u, _| u)
                 }
                 fn softmax_backward_row(y: &[$t], dy: &[$t], t: $t, dx: &mut [$t], add: bool) {
-                    combine::<$t, L>(y, dy, dx, add, |yv, g| yv * (g - t))
+                    combine::<$t>(y, dy, dx, add, |yv, g| yv * (g - t))
                 }
                 fn log_softmax_backward_row(y: &[$t], dy: &[$t], t: $t, dx: &mut [$t], add: bool) {
-                    combine::<$t, L>(y, dy, dx, add, |yv, g| g - m::exp::<F>(yv) * t)
+                    combine::<$t>(y, dy, dx, add, |yv, g| g - m::exp::<F>(yv) * t)
+                }
+                fn exp_sub_scaled(x: &[$t], c: $t, g: $t, dx: &mut [$t], add: bool) {
+                    combine::<$t>(x, x, dx, add, |v, _| g * m::exp::<F>(v - c))
                 }
                 fn scaled_into(w: &[$t], g: $t, dx: &mut [$t], add: bool) {
-                    combine::<$t, L>(w, w, dx, add, |wv, _| g * wv)
+                    combine::<$t>(w, w, dx, add, |wv, _| g * wv)
                 }
             }
 
             impl super::Kernels for $t {
                 fn exp_into(x: &[Self], y: &mut [Self]) {
                     exp(x, y);
+                }
+                fn exp_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    exp_backward(y, dy, dx, add);
+                }
+                fn ln_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    ln_backward(x, dy, dx, add);
+                }
+                fn tanh_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    tanh_backward(y, dy, dx, add);
+                }
+                fn sigmoid_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    sigmoid_backward(y, dy, dx, add);
                 }
                 fn expm1_into(x: &[Self], y: &mut [Self]) {
                     expm1(x, y);
@@ -481,6 +519,9 @@ macro_rules! kernels {
                 }
                 fn log_softmax_backward_row(y: &[Self], dy: &[Self], t: Self, dx: &mut [Self], add: bool) {
                     log_softmax_backward_row(y, dy, t, dx, add);
+                }
+                fn exp_sub_scaled(x: &[Self], c: Self, g: Self, dx: &mut [Self], add: bool) {
+                    exp_sub_scaled(x, c, g, dx, add);
                 }
                 fn scaled_into(w: &[Self], g: Self, dx: &mut [Self], add: bool) {
                     scaled_into(w, g, dx, add);

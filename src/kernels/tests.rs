@@ -246,6 +246,9 @@ fn row_kernels() {
     let mut y = vec![0.0_f32; 100];
     f32::sub_scalar(&dx, 0.5, &mut y);
     assert!(y.iter().all(|&v| v == 2.0));
+    // logsumexp backward: g e^(x - c) = 3 e^(2 - 2), added to 2.
+    f32::exp_sub_scaled(&y.clone(), 2.0, 3.0, &mut y, true);
+    assert!(y.iter().all(|&v| v == 5.0));
     // The maximum: NaN anywhere gives NaN, empty gives -inf.
     let mut v: Vec<f64> = (0..70).map(f64::from).collect();
     assert_eq!(f64::max_of(&v), 69.0);

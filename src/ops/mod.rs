@@ -54,6 +54,30 @@ pub use {
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// Elementwise `y = kernel(x)` with slice kernels (the vectorized ones of `crate::kernels`),
+    /// recording `backward(v, dy, dx, add)`, which writes (or adds, when `add`) the gradient into `dx`
+    /// from `v`: the result `y` when `of_result`, else the input `x`.
+    #[inline]
+    pub(crate) fn unary_kernel(
+        &self,
+        kernel: fn(&[E], &mut [E]),
+        backward: fn(&[E], &[E], &mut [E], bool),
+        of_result: bool,
+    ) -> Self {
+        let mut y = Buffer::uninit(S::NUMEL);
+        kernel(self.data(), &mut y);
+        let y = Arc::new(y);
+        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+            let v = Arc::clone(if of_result { &y } else { self.data() });
+            Box::new(move |dy, grads| {
+                let Some(node) = node else { return };
+                let (dx, fresh) = grads.acc_fresh(node);
+                backward(&v, dy, dx, !fresh);
+            })
+        });
+        Tensor::from_parts(y, tape)
+    }
+
     /// Elementwise `y = f(x)`, recording `dx += dy * df(x, y)`.
     ///
     /// `f` and `df` are generic, so each op's loop is compiled with its own function inlined.
@@ -64,26 +88,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         for (o, &v) in y.iter_mut().zip(x.iter()) {
             *o = f(v);
         }
-        self.record_unary(y, df)
-    }
-
-    /// Elementwise `y = kernel(x)` with a slice kernel (a vectorized one from `crate::kernels`),
-    /// recording `dx += dy * df(x, y)`.
-    #[inline]
-    pub(crate) fn unary_kernel(
-        &self,
-        kernel: fn(&[E], &mut [E]),
-        df: impl Fn(E, E) -> E + 'static,
-    ) -> Self {
-        let mut y = Buffer::uninit(S::NUMEL);
-        kernel(self.data(), &mut y);
-        self.record_unary(y, df)
-    }
-
-    /// The result `y` of an elementwise op on this tensor, recording `dx += dy * df(x, y)`.
-    #[inline]
-    fn record_unary(&self, y: Buffer<E>, df: impl Fn(E, E) -> E + 'static) -> Self {
-        let (x, y) = (self.data(), Arc::new(y));
+        let y = Arc::new(y);
         let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
