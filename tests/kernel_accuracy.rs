@@ -34,7 +34,7 @@ const OPS: [Op; 4] = [
         f64: Tensor::exp,
         reference: f64::exp,
         range: (-104.0, 89.0),
-        bounds: (1.1, 1.0),
+        bounds: (0.9, 1.0),
     },
     Op {
         name: "ln",
@@ -58,7 +58,7 @@ const OPS: [Op; 4] = [
         f64: Tensor::sigmoid,
         reference: sigmoid_ref,
         range: (-104.0, 20.0),
-        bounds: (2.2, 2.0),
+        bounds: (2.45, 2.0),
     },
 ];
 
@@ -221,10 +221,10 @@ fn saturation_and_limits() {
     );
     assert!(Tensor::from([-1.0_f32]).ln().to_vec()[0].is_nan());
 
-    // The sigmoid's left tail keeps its relative precision down to the subnormals: within 2.2 ulp of
-    // e^x / (1 + e^x) at -80 (f32) and -700 (f64).
+    // The sigmoid's left tail keeps its relative precision down to the subnormals: within its bound
+    // of e^x / (1 + e^x) at -80 (f32) and -700 (f64).
     let y = Tensor::from([-80.0_f32]).sigmoid().to_vec()[0];
-    assert!(ulp_f32(y, sigmoid_ref(-80.0)) <= 2.2, "{y:e}");
+    assert!(ulp_f32(y, sigmoid_ref(-80.0)) <= 2.45, "{y:e}");
     let y = Tensor::from([-700.0_f64]).sigmoid().to_vec()[0];
     assert!(ulp_f64(y, sigmoid_ref(-700.0)) <= 2.0, "{y:e}");
 }
@@ -275,4 +275,38 @@ fn softmax_family_in_f32_against_f64() {
         assert!(elw <= 1.5, "log_softmax: {elw} ulp");
         assert!(e_lse <= 1.0, "logsumexp: {e_lse} ulp");
     }
+}
+
+/// The same inputs give the same bits on every thread and every call.
+#[test]
+fn identical_across_threads_and_runs() {
+    fn run(x: &Tensor<Rank2<64, 300>, f32>) -> Vec<u32> {
+        let parts = [
+            x.exp(),
+            x.tanh(),
+            x.sigmoid(),
+            x.abs().ln(),
+            x.softmax::<1>(),
+            x.log_softmax::<1>(),
+            x.softmax::<0>(),
+        ];
+        let lse = x.logsumexp_axis::<1>();
+        parts
+            .iter()
+            .flat_map(|t| t.as_slice().iter())
+            .chain(lse.as_slice())
+            .map(|v| v.to_bits())
+            .collect()
+    }
+    let x: Tensor<Rank2<64, 300>, f32> = Tensor::from_fn(|[r, c]: [usize; 2]| {
+        let k = (r * 300 + c) as f32;
+        30.0 * ((k * 0.618_034).fract() * 2.0 - 1.0)
+    });
+    let here = run(&x);
+    assert_eq!(run(&x), here);
+    let others: Vec<Vec<u32>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| run(&x))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(others.iter().all(|o| *o == here));
 }

@@ -256,3 +256,36 @@ fn row_kernels() {
     assert!(f64::max_of(&v).is_nan());
     assert_eq!(f64::max_of(&[]), f64::NEG_INFINITY);
 }
+
+#[test]
+fn edge_values() {
+    // -0 stays -0 in expm1, log1p and tanh; NaN stays NaN; the far ends.
+    let x = [
+        -0.0_f32,
+        0.0,
+        f32::NAN,
+        f32::NEG_INFINITY,
+        f32::INFINITY,
+        -1.0,
+    ];
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let mut y = [0.0; 6];
+    f32::expm1_into(&x, &mut y);
+    assert_eq!(bits(&y[..2]), bits(&[-0.0, 0.0]));
+    assert!(y[2].is_nan());
+    assert_eq!(y[3..5], [-1.0, f32::INFINITY]);
+    f32::log1p_into(&x, &mut y);
+    assert_eq!(bits(&y[..2]), bits(&[-0.0, 0.0]));
+    assert!(y[2].is_nan() && y[3].is_nan());
+    assert_eq!(y[4..], [f32::INFINITY, f32::NEG_INFINITY]);
+    // softplus: x itself above 20, ln 2 at 0, 0 far left; silu: -0 far left, NaN at -inf (as
+    // PyTorch's x * sigmoid(x)).
+    let x = [800.0_f64, 0.0, -1000.0, f64::NEG_INFINITY];
+    let mut y = [0.0; 4];
+    f64::softplus_into(&x, &mut y);
+    assert_eq!(y, [800.0, core::f64::consts::LN_2, 0.0, 0.0]);
+    f64::silu_into(&x, &mut y);
+    assert_eq!(y[..2], [800.0, 0.0]);
+    assert_eq!(y[2].to_bits(), (-0.0_f64).to_bits());
+    assert!(y[3].is_nan());
+}
