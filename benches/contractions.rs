@@ -16,11 +16,11 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use shaped::{Rank1, Rank2, Rank3, Shape, Tape, Tensor};
+use shaped::{Rank1, Rank2, Rank3, StaticShape, Tape, Tensor};
 
 const BILINEAR_OUT: usize = 4;
 
-fn random<S: Shape>(seed: u64) -> Tensor<S> {
+fn random<S: StaticShape>(seed: u64) -> Tensor<S> {
     Tensor::uniform(&mut StdRng::seed_from_u64(seed), -1.0, 1.0)
 }
 

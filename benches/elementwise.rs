@@ -15,9 +15,9 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use shaped::{Rank2, Shape, Tape, Tensor};
+use shaped::{Rank2, StaticShape, Tape, Tensor};
 
-fn uniform<S: Shape>(seed: u64, (lo, hi): (f32, f32)) -> Tensor<S> {
+fn uniform<S: StaticShape>(seed: u64, (lo, hi): (f32, f32)) -> Tensor<S> {
     Tensor::uniform(&mut StdRng::seed_from_u64(seed), lo, hi)
 }
 
@@ -34,7 +34,7 @@ fn short(group: &mut BenchmarkGroup<'_, WallTime>) {
 
 /// Calls `$m!(group-or-driver, name, size, input range, |x, b| op)` for every elementwise op compared
 /// with PyTorch (`scripts/bench_pytorch_elementwise.py` has the same list). `b` is a second operand,
-/// uniform in `[-1, 1)`, off the tape: a leaf whose gradient is kept.
+/// uniform in `[-1, 1)`, watched in the backward case like `x`.
 macro_rules! pytorch_ops {
     ($m:ident, $g:expr) => {
         $m!($g, "add", 512, SIGNED, |x, b| x + b);
@@ -53,6 +53,7 @@ macro_rules! pytorch_ops {
 }
 
 /// Benchmarks `op` forward and forward + backward (through a `sum`) on an `N x N` input.
+/// Both operands are watched in the backward case, so an op of two operands computes both gradients.
 macro_rules! bench_op {
     ($group:expr, $name:literal, $n:expr, $range:expr, |$x:ident, $b:ident| $body:expr) => {{
         type S = Rank2<{ $n }, { $n }>;
@@ -69,7 +70,8 @@ macro_rules! bench_op {
             |bench| {
                 bench.iter(|| {
                     let tape = Tape::new();
-                    let ($x, $b) = (tape.watch(black_box(&x0)), black_box(&b0));
+                    let bt = tape.watch(black_box(&b0));
+                    let ($x, $b) = (tape.watch(black_box(&x0)), &bt);
                     let y = $body;
                     black_box(y.sum().backward())
                 })
@@ -188,7 +190,8 @@ macro_rules! compare_op {
         });
         compare($torch, $name, "forward_backward", || {
             let tape = Tape::new();
-            let ($x, $b) = (tape.watch(black_box(&x0)), black_box(&b0));
+            let bt = tape.watch(black_box(&b0));
+            let ($x, $b) = (tape.watch(black_box(&x0)), &bt);
             let y = $body;
             black_box(y.sum().backward());
         });

@@ -1,13 +1,16 @@
 //! One training step of two fixed-shape models, written with the crate's public API as a user would
-//! (layers, loss, `backward`, optimizer step), next to the same step written by hand on
-//! `matrixmultiply` with preallocated buffers (`benches/common/reference.rs`):
+//! (a model generic over its tracking, layers, loss, `value_and_grad`, optimizer step), next to the
+//! same step written by hand on `matrixmultiply` with preallocated buffers
+//! (`benches/common/reference.rs`):
 //!
 //! - `mlp`: 784 -> 128 -> ReLU -> 10, batch 64, cross-entropy from logits, SGD;
 //! - `tiny`: 2 -> 16 -> ReLU -> 16 -> ReLU -> 1, batch 32, mean squared error, SGD.
 //!
 //! Before criterion runs, the binary checks that both versions compute the same losses, then times them
-//! interleaved in this process and prints `shaped / hand-written` for each model. Run:
-//! `cargo bench --bench training`. The heap allocations of one step are counted by
+//! interleaved in this process and prints `shaped / hand-written` for each model; then the MLP step on a
+//! batch of 64 whose size is known only at run time against the same step on a static batch of 64,
+//! and one row scored through a run-time batch against the same row as a static `[1, 784]` batch.
+//! Run: `cargo bench --bench training`. The heap allocations of one step are counted by
 //! `tests/allocations.rs` (`cargo test --release --test allocations -- --nocapture`).
 
 #[path = "common/mod.rs"]
@@ -43,26 +46,40 @@ fn median_time(rounds: &mut [Duration], iters: u32, mut f: impl FnMut()) -> Dura
     rounds[rounds.len() / 2]
 }
 
-/// Times both versions interleaved (so drift on a shared machine hits both) and prints the ratio.
-fn report(name: &str, iters: u32, case: &mut impl Case) {
-    let (mut s, mut h) = (Vec::new(), Vec::new());
+/// Times `a` and `b` interleaved (so drift on a shared machine hits both) and prints `a / b`.
+fn ratio(name: &str, labels: (&str, &str), iters: u32, mut a: impl FnMut(), mut b: impl FnMut()) {
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
     let mut buf = [Duration::ZERO; 5];
     for _ in 0..9 {
-        s.push(median_time(&mut buf, iters, || {
-            black_box(case.shaped());
-        }));
-        h.push(median_time(&mut buf, iters, || {
-            black_box(case.hand_written());
-        }));
+        ta.push(median_time(&mut buf, iters, &mut a));
+        tb.push(median_time(&mut buf, iters, &mut b));
     }
-    s.sort();
-    h.sort();
-    let (s, h) = (s[s.len() / 2], h[h.len() / 2]);
+    ta.sort();
+    tb.sort();
+    let (ta, tb) = (ta[ta.len() / 2], tb[tb.len() / 2]);
     println!(
-        "{name}: shaped {:.1} us, hand-written {:.1} us, ratio {:.3}",
-        s.as_secs_f64() * 1e6,
-        h.as_secs_f64() * 1e6,
-        s.as_secs_f64() / h.as_secs_f64()
+        "{name}: {} {:.2} us, {} {:.2} us, ratio {:.3}",
+        labels.0,
+        ta.as_secs_f64() * 1e6,
+        labels.1,
+        tb.as_secs_f64() * 1e6,
+        ta.as_secs_f64() / tb.as_secs_f64()
+    );
+}
+
+/// The crate's step against the hand-written one.
+fn report(name: &str, iters: u32, case: &mut impl Case) {
+    let case = core::cell::RefCell::new(case);
+    ratio(
+        name,
+        ("shaped", "hand-written"),
+        iters,
+        || {
+            black_box(case.borrow_mut().shaped());
+        },
+        || {
+            black_box(case.borrow_mut().hand_written());
+        },
     );
 }
 
@@ -79,6 +96,40 @@ fn main() {
     report("mlp 784-128-10, batch 64", 20, &mut mlp);
     report("tiny 2-16-16-1, batch 32", 2000, &mut tiny);
 
+    // The same step on a batch whose size is known only at run time, against the static one.
+    let mut fixed = mlp_case();
+    let mut dynamic = fixed.run_time();
+    let a: Vec<f32> = (0..3).map(|_| dynamic.step()).collect();
+    let b: Vec<f32> = (0..3).map(|_| fixed.shaped()).collect();
+    assert_eq!(
+        a, b,
+        "the run-time batch computes the static batch's losses"
+    );
+    ratio(
+        "mlp 784-128-10, batch 64 known at run time vs static",
+        ("run-time", "static"),
+        20,
+        || {
+            black_box(dynamic.step());
+        },
+        || {
+            black_box(fixed.shaped());
+        },
+    );
+    let (row, row_dyn) = mlp.one_row();
+    assert_eq!(mlp.score_run_time(&row_dyn), mlp.score_static(&row));
+    ratio(
+        "mlp 784-128-10, scoring one row: run-time batch vs static [1, 784]",
+        ("run-time", "static"),
+        2000,
+        || {
+            black_box(mlp.score_run_time(&row_dyn));
+        },
+        || {
+            black_box(mlp.score_static(&row));
+        },
+    );
+
     let mut c = Criterion::default()
         .configure_from_args()
         .sample_size(20)
@@ -89,6 +140,19 @@ fn main() {
         g.bench_function("shaped", |bch| bch.iter(|| black_box(mlp.shaped())));
         g.bench_function("hand_written", |bch| {
             bch.iter(|| black_box(mlp.hand_written()))
+        });
+        g.bench_function("run_time_batch", |bch| {
+            bch.iter(|| black_box(dynamic.step()))
+        });
+        g.finish();
+    }
+    {
+        let mut g = c.benchmark_group("score_one_row/mlp_784_128_10");
+        g.bench_function("static", |bch| {
+            bch.iter(|| black_box(mlp.score_static(&row)))
+        });
+        g.bench_function("run_time_batch", |bch| {
+            bch.iter(|| black_box(mlp.score_run_time(&row_dyn)))
         });
         g.finish();
     }

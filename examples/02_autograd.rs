@@ -20,7 +20,7 @@ fn main() {
     println!("f = {}", f.item());
 
     let grads = f.backward();
-    let (dx, dy) = (grads.get(&x), grads.get(&y));
+    let (dx, dy) = (grads.get(&xt), grads.get(&yt));
     // The gradients have the inputs' types: Tensor<Rank1<3>, f64>.
     let dx_by_hand = x.exp() * &y - y.ln() / (&x * &x);
     let dy_by_hand = x.exp() + 1.0 / (&y * &x);
@@ -29,7 +29,8 @@ fn main() {
     approx::assert_relative_eq!(dx, dx_by_hand, max_relative = 1e-12);
     approx::assert_relative_eq!(dy, dy_by_hand, max_relative = 1e-12);
 
-    // The same check for any function: central finite differences in f64.
+    // The same check for any function: central finite differences in f64. The closure's argument
+    // is watched; the captured tensor is a constant.
     gradcheck(|x| (x.exp() * &y + y.ln() / &x).sum(), &x)
         .expect("df/dx agrees with finite differences");
     gradcheck(|y| (x.exp() * &y + y.ln() / &x).sum(), &y)

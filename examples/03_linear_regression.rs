@@ -9,7 +9,7 @@
 use shaped::nn::{Linear, mse};
 use shaped::optim::{Optimizer, Sgd};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Module, Rank1, Rank2, Tape, Tensor};
+use shaped::{Rank1, Rank2, Tensor, Trainable};
 
 const N: usize = 200;
 
@@ -23,16 +23,15 @@ fn main() {
     let noise: Tensor<Rank2<N, 1>, f64> = Tensor::normal(&mut rng, 0.0, 0.01);
     let y = x.linear(&true_w, &true_b) + &noise;
 
-    // A layer from a random start, fitted by full-batch gradient descent.
+    // A layer from a random start, fitted by full-batch gradient descent. `value_and_grad` puts the
+    // layer's parameters on a tape (the data is a constant) and returns the loss and their gradients.
     let mut model: Linear<3, 1, f64> = Linear::new(&mut rng);
     let mut opt = Sgd::new(&model, 0.1);
     for step in 0..=200 {
-        let tape = Tape::new();
-        let loss = mse(&model.forward(tape.input(&x)), &y);
+        let (loss, grads) = model.value_and_grad(|m| mse(&m.forward(x.clone()), &y));
         if step % 40 == 0 {
-            println!("step {step:>3}: mse {:.6}", loss.item());
+            println!("step {step:>3}: mse {loss:.6}");
         }
-        let grads = model.grads(&loss.backward());
         opt.step(&mut model, &grads);
     }
 

@@ -11,24 +11,24 @@ use shaped::data::Dataset;
 use shaped::nn::{Bilinear, Linear, binary_cross_entropy_with_logits as bce};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{RngExt, SeedableRng, rngs::StdRng};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 const BATCH: usize = 64;
 const HELD_OUT: usize = 50;
 const TEST_PAIRS: usize = HELD_OUT * (HELD_OUT - 1) / 2;
 
 #[derive(Module)]
-struct PairScorer {
-    embed: Linear<4, 8>,
-    score: Bilinear<8, 8, 1>,
+struct PairScorer<T: Tracking<f32> = NoTape> {
+    embed: Linear<4, 8, f32, T>,
+    score: Bilinear<8, 8, 1, f32, T>,
 }
 
-impl PairScorer {
+impl<T: Tracking<f32>> PairScorer<T> {
     /// The same-species logit of each pair `(a[i], b[i])`.
-    fn forward<const B: usize, T: Tracking<f32>>(
+    fn forward<const B: usize>(
         &self,
-        a: Tensor<Rank2<B, 4>, f32, T>,
-        b: Tensor<Rank2<B, 4>, f32, T>,
+        a: Tensor<Rank2<B, 4>>,
+        b: Tensor<Rank2<B, 4>>,
     ) -> Tensor<Rank2<B, 1>, f32, T> {
         let ea = self.embed.forward(a).tanh();
         let eb = self.embed.forward(b).tanh();
@@ -111,12 +111,11 @@ fn main() -> Result<(), shaped::Error> {
             })
             .collect();
         let (a, b, same) = batch::<BATCH>(&train_x, train_y, &pairs);
-        let tape = Tape::new();
-        let loss = bce(&model.forward(tape.input(&a), tape.input(&b)), &same);
+        let (loss, grads): (f32, PairScorerGrads) =
+            model.value_and_grad(|m| bce(&m.forward(a, b), &same));
         if step % 50 == 0 {
-            println!("step {step:>3}: loss {:.4}", loss.item());
+            println!("step {step:>3}: loss {loss:.4}");
         }
-        let grads: PairScorerGrads = model.grads(&loss.backward());
         opt.step(&mut model, &grads);
     }
 

@@ -9,19 +9,16 @@
 use shaped::nn::{Linear, binary_cross_entropy_with_logits as bce};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 #[derive(Module)]
-struct Xor {
-    l1: Linear<2, 8>,
-    l2: Linear<8, 1>,
+struct Xor<T: Tracking<f32> = NoTape> {
+    l1: Linear<2, 8, f32, T>,
+    l2: Linear<8, 1, f32, T>,
 }
 
-impl Xor {
-    fn forward<T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<4, 2>, f32, T>,
-    ) -> Tensor<Rank2<4, 1>, f32, T> {
+impl<T: Tracking<f32>> Xor<T> {
+    fn forward(&self, x: Tensor<Rank2<4, 2>>) -> Tensor<Rank2<4, 1>, f32, T> {
         self.l2.forward(self.l1.forward(x).tanh())
     }
 }
@@ -35,9 +32,7 @@ fn main() {
     let mut linear: Linear<2, 1> = Linear::new(&mut rng);
     let mut opt = Adam::new(&linear, 0.1);
     for _ in 0..300 {
-        let tape = Tape::new();
-        let loss = bce(&linear.forward(tape.input(&x)), &y);
-        let grads = linear.grads(&loss.backward());
+        let (_, grads) = linear.value_and_grad(|l| bce(&l.forward(x.clone()), &y));
         opt.step(&mut linear, &grads);
     }
     let linear_loss = bce(&linear.forward(x.clone()), &y).item();
@@ -54,12 +49,11 @@ fn main() {
     };
     let mut opt = Adam::new(&model, 0.1);
     for step in 0..=300 {
-        let tape = Tape::new();
-        let loss = bce(&model.forward(tape.input(&x)), &y);
+        let (loss, grads): (f32, XorGrads) =
+            model.value_and_grad(|m| bce(&m.forward(x.clone()), &y));
         if step % 50 == 0 {
-            println!("step {step:>3}: loss {:.4}", loss.item());
+            println!("step {step:>3}: loss {loss:.4}");
         }
-        let grads: XorGrads = model.grads(&loss.backward());
         opt.step(&mut model, &grads);
     }
 

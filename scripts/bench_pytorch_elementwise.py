@@ -64,7 +64,7 @@ def timer(name, mode):
             with torch.no_grad():
                 f(x, b)
         return run
-    # Both operands need a gradient, as in the Rust bench where `b` is a leaf.
+    # Both operands need a gradient, as in the Rust bench, which watches both.
     x.requires_grad_(True)
     b.requires_grad_(True)
 

@@ -2,7 +2,9 @@
 //!
 //! A [`Dataset<F, C>`] holds rows of `F` features and a class id below `C`, read from CSV text whose
 //! last column is the class. Reading checks every row and reports the first bad one by line and column;
-//! [`Dataset::batches`] cuts the rows into `Tensor<Rank2<B, F>>` batches with their [`Labels<B, C>`].
+//! [`Dataset::batches`] cuts the rows into static `Tensor<Rank2<B, F>>` batches with their
+//! [`Labels`], and [`Dataset::batches_of`] and [`Dataset::all`] into batches whose number of rows is
+//! known at run time, `Tensor<(usize, Const<F>)>`, the last partial batch included.
 //!
 //! ```
 //! use shaped::data::Dataset;
@@ -21,8 +23,8 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::error::{Error, ErrorKind};
-use crate::nn::Labels;
-use crate::{Element, Rank2, Tensor};
+use crate::nn::{ClassScores, Labels};
+use crate::{Const, Dim, Element, Rank2, Tensor};
 
 /// Rows of `F` features, each with a class id below `C`.
 #[derive(Clone, Debug, PartialEq)]
@@ -177,32 +179,73 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     /// ```
     pub fn batches<const B: usize, E: Element>(
         &self,
-    ) -> impl Iterator<Item = (Tensor<Rank2<B, F>, E>, Labels<B, C>)> + '_ {
+    ) -> impl Iterator<Item = (Tensor<Rank2<B, F>, E>, Labels<Const<B>, C>)> + '_ {
         let count = self.len().checked_div(B).unwrap_or(0);
-        (0..count).map(move |k| self.batch_at::<B, E>(k * B))
+        (0..count).map(move |k| self.rows(Rank2, k * B))
     }
 
     /// The rows a batching by `B` leaves out, one at a time, as batches of one.
     pub fn remainder<const B: usize, E: Element>(
         &self,
-    ) -> impl Iterator<Item = (Tensor<Rank2<1, F>, E>, Labels<1, C>)> + '_ {
+    ) -> impl Iterator<Item = (Tensor<Rank2<1, F>, E>, Labels<Const<1>, C>)> + '_ {
         let start = self.len().checked_div(B).unwrap_or(0) * B;
-        (start..self.len()).map(move |i| self.batch_at::<1, E>(i))
+        (start..self.len()).map(move |i| self.rows(Rank2, i))
     }
 
-    fn batch_at<const B: usize, E: Element>(
+    /// The rows as consecutive batches of `size` rows whose count is known at run time, the last one
+    /// holding what is left (so every row is in exactly one batch).
+    ///
+    /// # Panics
+    /// If `size` is 0.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// let data = Dataset::<2, 2>::from_csv("1,2,0\n3,4,1\n5,6,1\n", false)?;
+    /// let sizes: Vec<[usize; 2]> = data.batches_of::<f32>(2).map(|(x, _)| x.shape()).collect();
+    /// assert_eq!(sizes, [[2, 2], [1, 2]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn batches_of<E: Element>(
         &self,
-        start: usize,
-    ) -> (Tensor<Rank2<B, F>, E>, Labels<B, C>) {
-        let rows = &self.features[start..start + B];
-        let data = rows
+        size: usize,
+    ) -> impl Iterator<Item = (Tensor<(usize, Const<F>), E>, Labels<usize, C>)> + '_ {
+        assert!(size > 0, "batches_of: a batch needs at least one row");
+        (0..self.len())
+            .step_by(size)
+            .map(move |start| self.rows((size.min(self.len() - start), Const), start))
+    }
+
+    /// Every row in one batch whose number of rows is known at run time, with its labels.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// let data = Dataset::<2, 2>::from_csv("1,2,0\n3,4,1\n5,6,1\n", false)?;
+    /// let (x, labels) = data.all::<f64>();
+    /// assert_eq!(x.shape(), [3, 2]);
+    /// assert_eq!(labels.as_slice(), &[0, 1, 1]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    #[must_use]
+    pub fn all<E: Element>(&self) -> (Tensor<(usize, Const<F>), E>, Labels<usize, C>) {
+        self.rows((self.len(), Const), 0)
+    }
+
+    /// The rows from `start` that make a tensor of shape `shape`, with their labels.
+    fn rows<S, B, E>(&self, shape: S, start: usize) -> (Tensor<S, E>, Labels<B, C>)
+    where
+        S: ClassScores<F, Batch = B>,
+        B: Dim,
+        E: Element,
+    {
+        let n = shape.batch().size();
+        let data = self.features[start..start + n]
             .iter()
             .flatten()
             .map(|&v| E::from_f64_lossy(v))
             .collect();
-        let labels = Labels::from_slice(&self.labels[start..start + B])
+        let labels = Labels::from_slice(&self.labels[start..start + n])
             .expect("labels were checked when read");
-        (Tensor::from_data(data), labels)
+        (Tensor::from_data_with(shape, data), labels)
     }
 }
 

@@ -113,27 +113,28 @@ impl Body<'_> {
     }
 }
 
-fn write_values<S: Shape, E: Element>(
+fn write_values<E: Element>(
     out: &mut dyn Write,
+    dims: &[usize],
     data: &[E],
     precision: Option<usize>,
     indent: usize,
 ) -> fmt::Result {
-    if S::NUMEL == 0 {
+    if data.is_empty() {
         return out.write_str("[]");
     }
-    let elide = S::NUMEL > THRESHOLD;
+    let elide = data.len() > THRESHOLD;
     let style = style_for(data, precision);
     // Only elements that will be shown are formatted, but all of them fix the width.
     let cells: Vec<String> = data.iter().map(|&v| format_elem(v, style)).collect();
-    let strides = crate::shape::strides_of(S::DIMS);
+    let strides = crate::shape::strides_of(dims);
     let mut width = 0;
-    visit_shown(S::DIMS, &strides, elide, 0, 0, &mut |off| {
+    visit_shown(dims, &strides, elide, 0, 0, &mut |off| {
         width = width.max(cells[off].len());
     });
     Body {
         cells: &cells,
-        dims: S::DIMS,
+        dims,
         strides: &strides,
         width,
         elide,
@@ -178,7 +179,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Display for Tensor<S, E, T> {
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let precision = f.precision();
-        write_values::<S, E>(f, self.as_slice(), precision, 0)
+        write_values(f, self.shape().as_ref(), self.as_slice(), precision, 0)
     }
 }
 
@@ -192,13 +193,22 @@ impl<S: Shape, E: Element, T: Tracking<E>> fmt::Debug for Tensor<S, E, T> {
     /// // Large tensors show the edges of each axis.
     /// let big = Tensor::<Rank1<2000>>::from_fn(|[i]| i as f32);
     /// assert_eq!(format!("{big:?}"), "Tensor([   0.0,    1.0,    2.0, ..., 1997.0, 1998.0, 1999.0], shape=[2000], dtype=f32)");
+    /// // Run-time dimensions print the same way.
+    /// let rows: Tensor<(usize, shaped::Const<2>)> = Tensor::ones_with((3, shaped::Const));
+    /// assert_eq!(format!("{rows:?}"), "Tensor([[1.0, 1.0],\n        [1.0, 1.0],\n        [1.0, 1.0]], shape=[3, 2], dtype=f32)");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const OPEN: &str = "Tensor(";
         f.write_str(OPEN)?;
         let precision = f.precision();
-        write_values::<S, E>(f, self.as_slice(), precision, OPEN.len())?;
-        write!(f, ", shape={:?}, dtype={}", S::DIMS, E::NAME)?;
+        write_values(
+            f,
+            self.shape().as_ref(),
+            self.as_slice(),
+            precision,
+            OPEN.len(),
+        )?;
+        write!(f, ", shape={:?}, dtype={}", self.shape().as_ref(), E::NAME)?;
         if T::RECORDS {
             f.write_str(", tape")?;
         }

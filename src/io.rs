@@ -12,7 +12,7 @@ use std::path::Path;
 use safetensors::{Dtype, SafeTensors, View};
 
 use crate::error::{Error, ErrorKind, dims_str};
-use crate::{Element, Module};
+use crate::{Element, Module, Shape, Tensor};
 
 /// One tensor on its way into a safetensors buffer.
 struct Out {
@@ -221,4 +221,65 @@ fn lower(s: &str) -> String {
     chars
         .next()
         .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+}
+
+impl<S: Shape, E: Element> Tensor<S, E> {
+    /// Reads the tensor called `name` from a safetensors buffer (as written by
+    /// [`Module::to_safetensors`], whose lone tensor is called `""`, or by PyTorch). Its sizes fill
+    /// the shape's run-time dimensions; its static ones must match.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Format`] when the buffer is not safetensors, [`ErrorKind::Missing`] when it has no
+    /// tensor `name`, [`ErrorKind::Dtype`] for another element type, [`ErrorKind::Shape`] when the
+    /// sizes do not fit the shape type (naming both).
+    ///
+    /// ```
+    /// use shaped::{Const, Module, Tensor};
+    /// let rows: Tensor<(usize, Const<2>)> = Tensor::from_vec_with((3, Const), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+    /// let bytes = rows.to_safetensors();
+    /// let back = Tensor::<(usize, Const<2>)>::from_safetensors(&bytes, "")?;
+    /// assert_eq!(back, rows);
+    /// let err = Tensor::<(usize, Const<3>)>::from_safetensors(&bytes, "").unwrap_err();
+    /// assert_eq!(err.to_string(), "tensor `` has shape [3, 2] in the file, which does not fit the shape type (usize, Const<3>)");
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn from_safetensors(bytes: &[u8], name: &str) -> Result<Self, Error> {
+        let file = SafeTensors::deserialize(bytes).map_err(|e| format_error(bytes, &e))?;
+        let view = file.tensor(name).map_err(|_| {
+            Error::new(
+                ErrorKind::Missing,
+                format!("tensor `{name}` is missing from the file"),
+            )
+        })?;
+        if view.dtype() != dtype_of::<E>() {
+            return Err(Error::new(
+                ErrorKind::Dtype,
+                format!(
+                    "tensor `{name}` is {} in the file, the tensor needs {}",
+                    dtype_name(view.dtype()),
+                    E::NAME
+                ),
+            ));
+        }
+        let shape = S::from_dims(view.shape()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Shape,
+                format!(
+                    "tensor `{name}` has shape {} in the file, which does not fit the shape type {}",
+                    dims_str(view.shape()),
+                    crate::tensor::shape_type_name::<S>()
+                ),
+            )
+        })?;
+        Tensor::from_vec_with(shape, from_le_bytes(view.data()))
+    }
+
+    /// Reads the tensor called `name` from a safetensors file; see
+    /// [`from_safetensors`](Tensor::from_safetensors).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the file cannot be read, and every error of `from_safetensors`.
+    pub fn from_file(path: impl AsRef<Path>, name: &str) -> Result<Self, Error> {
+        Self::from_safetensors(&read_file(path.as_ref())?, name)
+    }
 }

@@ -14,16 +14,18 @@
 //! let w: Tensor<Rank2<2, 3>> = Tensor::from([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]]);
 //! let b: Tensor<Rank1<2>> = Tensor::from([0.0, -4.0]);
 //!
+//! // The parameters w and b are watched: the tape keeps their gradients, with their types. The data
+//! // x is not watched: it is a constant where it meets them.
 //! let tape = Tape::new();
-//! let h = tape.input(&x).linear(&w, &b); // [2, 3] -> [2, 2]: [[-2, -1], [-2, 3.5]]
+//! let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+//! let h = x.linear(&wt, &bt); // [2, 3] -> [2, 2]: [[-2, -1], [-2, 3.5]]
 //! let y = h.relu().sum();
 //! assert_eq!(y.item(), 3.5);
 //!
-//! // w and b are not on the tape, so they are leaves: their gradients are kept, with their types.
 //! let grads = y.backward();
-//! let gw: Tensor<Rank2<2, 3>> = grads.get(&w);
+//! let gw: Tensor<Rank2<2, 3>> = grads.get(&wt);
 //! assert_eq!(gw.to_array(), [[0.0, 0.0, 0.0], [4.0, 5.0, 6.0]]); // only h[1][1] > 0: row 1 gets x[1]
-//! assert_eq!(grads.get(&b).to_vec(), vec![0.0, 1.0]);
+//! assert_eq!(grads.get(&bt).to_vec(), vec![0.0, 1.0]);
 //!
 //! // Inference: the same ops off the tape record nothing.
 //! assert_eq!(x.linear(&w, &b).relu().sum().item(), 3.5);
@@ -46,15 +48,22 @@
 //! `cargo build` (not `cargo check`): [`Tensor::reshape`] keeping the element count, and
 //! [`Tensor::broadcast_to`]'s per-axis sizes (each equal, or 1 in the source).
 //!
+//! # Dimensions known at run time
+//! A dimension may be a `usize`: the shape is then a tuple of dimensions, `(usize, Const<784>)` for any
+//! number of rows of 784 (see [`shape`](mod@shape)). Rules between static dimensions are still type
+//! errors; a rule that involves a run-time dimension is checked when the op runs, and panics with the
+//! op and both sizes. Code written for a dimension `B: Dim` serves both.
+//!
 //! # Map
-//! - [`shape`](mod@shape): the shape types [`Rank0`] to [`Rank6`], the [`Shape`] trait and the [`shape!`] macro.
+//! - [`shape`](mod@shape): the shape types [`Rank0`] to [`Rank6`], tuples of [`Dim`]s with run-time
+//!   sizes, the [`Shape`] trait and the [`shape!`] macro.
 //! - [`Tensor`]: constructors, read-outs, formatting; the ops are its methods.
 //! - [`tape`]: [`Tape`], [`NoTape`], [`Grads`]: reverse-mode autodiff.
 //! - [`module`]: [`Module`] and `#[derive(Module)]`: a model's parameters as a typed tree, its gradients
 //!   as a struct of the same shape, save and load (safetensors).
 //! - [`nn`]: layers ([`nn::Linear`], [`nn::Bilinear`]), activations, losses.
 //! - [`optim`]: [`optim::Sgd`], [`optim::Adam`], [`optim::AdamW`].
-//! - [`data`]: labelled CSV data sets cut into fixed-size batches.
+//! - [`data`]: labelled CSV data sets cut into static or run-time batches.
 //! - [`gradcheck()`]: check any function's gradient against central finite differences.
 //! - [`Error`]: the error of the run-time boundaries (building a tensor from a `Vec`, reading data).
 //!
@@ -79,6 +88,8 @@
 extern crate self as shaped;
 
 mod buffer;
+mod const_msg;
+pub mod custom;
 pub mod data;
 mod element;
 mod error;
@@ -96,18 +107,19 @@ pub mod shape;
 pub mod tape;
 mod tensor;
 
+pub use custom::{CustomOp, OpGrads};
 pub use element::Element;
 pub use error::{Error, ErrorKind};
-pub use gradcheck::{GradCheck, GradCheckError, gradcheck};
-pub use module::{Module, ParamInfo};
+pub use gradcheck::{GradCheck, GradCheckError, GradInputs, gradcheck};
+pub use module::{Module, ParamInfo, Trainable};
 pub use ops::*;
 pub use rand;
 pub use shape::{
-    Append, Const, Dim, Matrix, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6,
-    ReduceAxis, ReplaceLast, Scalar, Shape, Transposable, Vector,
+    Const, Dim, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, ReduceAxis,
+    ReplaceLast, SameDim, Shape, StaticShape, Transposable, TupleShape,
 };
 pub use shaped_derive::Module;
-pub use tape::{Grads, Merge, NoTape, Tape, Tracking};
+pub use tape::{Grads, Merge, NoTape, OnTape, ScalarShape, Tape, Tracking, Watched};
 pub use tensor::Tensor;
 
 /// The README's code, compiled and run as a doctest so that it cannot rot.

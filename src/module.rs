@@ -33,12 +33,12 @@
 
 use core::fmt;
 
-use crate::{Element, Error, Grads, NoTape, Shape, Tensor};
+use crate::{Element, Error, Grads, NoTape, Rank0, Shape, Tape, Tensor};
 
 /// The visitor of [`Module::visit`]: `f(name, values, dims)`.
-pub type Visit<'a, E> = dyn FnMut(&str, &[E], &'static [usize]) + 'a;
+pub type Visit<'a, E> = dyn FnMut(&str, &[E], &[usize]) + 'a;
 /// The visitor of [`Module::visit_mut`]: `f(name, values, dims)`.
-pub type VisitMut<'a, E> = dyn FnMut(&str, &mut [E], &'static [usize]) + 'a;
+pub type VisitMut<'a, E> = dyn FnMut(&str, &mut [E], &[usize]) + 'a;
 /// The visitor of [`Module::zip_mut`]: `f(mine, theirs)`.
 pub type ZipMut<'a, E> = dyn FnMut(&mut [E], &[E]) + 'a;
 
@@ -48,7 +48,7 @@ pub struct ParamInfo {
     /// The path of the field, segments joined with `.` (`l1.weight`), as in a PyTorch `state_dict`.
     pub name: String,
     /// The dimensions.
-    pub dims: &'static [usize],
+    pub dims: Vec<usize>,
 }
 
 /// A tree of parameter tensors: a tensor, a layer, or a struct with `#[derive(Module)]`.
@@ -79,10 +79,76 @@ pub trait Module: Send + Sync + 'static {
     /// pair of tensors. Optimizers update parameters with it; on gradients it accumulates.
     fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, Self::Elem>);
 
-    /// Reads this model's gradients out of a backward pass's [`Grads`], one typed tensor per parameter
-    /// (zeros for a parameter the loss did not use).
+    /// Reads this model's gradients out of a backward pass's [`Grads`], one typed tensor per parameter:
+    /// zeros for a parameter the loss did not depend on, and for a frozen part of the model (a field
+    /// that does not use the model's tracking parameter, and so was not put on the tape). Only a
+    /// trainable model has gradients to read: on a model that is not generic over its tracking, this
+    /// does not compile.
+    ///
+    /// # Panics
+    /// If the model was not watched ([`Tape::watch`]) on the tape that computed `grads`: a trained
+    /// parameter must never read as a silent zero. [`Trainable::value_and_grad`] does the watching and
+    /// the reading in one call.
     #[must_use]
-    fn grads(&self, grads: &Grads<Self::Elem>) -> Self::Grads;
+    fn grads(&self, grads: &Grads<Self::Elem>) -> Self::Grads
+    where
+        Self: Trainable,
+    {
+        self.read_grads(grads, true)
+    }
+
+    /// [`grads`](Module::grads), where `trained` says whether this part of the model was put on the
+    /// tape with the model (a field that uses the tracking parameter): then a parameter that was not
+    /// watched panics; otherwise it reads as zeros. Written by the derive.
+    #[doc(hidden)]
+    fn read_grads(&self, grads: &Grads<Self::Elem>, trained: bool) -> Self::Grads;
+
+    /// Appends to `out` the names of this part's trained parameters that received no gradient (see
+    /// [`unused_params`](Module::unused_params)). Written by the derive.
+    #[doc(hidden)]
+    fn unused_into(
+        &self,
+        grads: &Grads<Self::Elem>,
+        trained: bool,
+        path: &mut String,
+        out: &mut Vec<String>,
+    );
+
+    /// The names (as in [`params`](Module::params)) of the parameters that the loss did not depend on,
+    /// in field order: trained parameters whose gradient is zero because no path led from them to
+    /// the loss (PyTorch's `DistributedDataParallel` reports the same under
+    /// `find_unused_parameters`). Frozen parts of the model are not listed.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// use shaped::{Module, Rank1, Tensor, Tracking, NoTape, Trainable};
+    ///
+    /// #[derive(Module)]
+    /// struct TwoHeads<T: Tracking<f32> = NoTape> {
+    ///     body: Linear<2, 4, f32, T>,
+    ///     left: Linear<4, 1, f32, T>,
+    ///     right: Linear<4, 1, f32, T>,
+    /// }
+    ///
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let model = TwoHeads { body: Linear::new(&mut rng), left: Linear::new(&mut rng), right: Linear::new(&mut rng) };
+    /// let x: Tensor<Rank1<2>> = Tensor::ones();
+    /// // The loss uses the left head only.
+    /// let tape = shaped::Tape::new();
+    /// let m = tape.watch(&model);
+    /// let grads = m.left.forward(m.body.forward(x)).sum().backward();
+    /// assert_eq!(model.unused_params(&grads), ["right.weight", "right.bias"]);
+    /// ```
+    #[must_use]
+    fn unused_params(&self, grads: &Grads<Self::Elem>) -> Vec<String>
+    where
+        Self: Trainable,
+    {
+        let mut out = Vec::new();
+        self.unused_into(grads, true, &mut String::new(), &mut out);
+        out
+    }
 
     /// Gradients of this model's shape, all zeros (a start for accumulating over several batches).
     #[must_use]
@@ -103,7 +169,7 @@ pub trait Module: Send + Sync + 'static {
         self.visit(&mut String::new(), &mut |name, _, dims| {
             out.push(ParamInfo {
                 name: name.to_owned(),
-                dims,
+                dims: dims.to_vec(),
             });
         });
         out
@@ -154,6 +220,109 @@ pub trait Module: Send + Sync + 'static {
     }
 }
 
+/// A model whose parameters can be put on a tape: [`Tape::watch`] returns [`Self::Tracked`], the same
+/// model with its trained parameters on the tape, so that every op applied to them is recorded.
+///
+/// `#[derive(Module)]` implements it for a struct that is generic over its tracking (a type
+/// parameter `T: Tracking<E>`, passed on to its layers and tensors); `Module` is then implemented for
+/// the struct with `T = NoTape`, the model you store, save and update. Fields that do not use `T` are
+/// frozen: they are not put on the tape and their gradients read as zeros.
+///
+/// ```
+/// use shaped::nn::{Labels, Linear, cross_entropy};
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Module, NoTape, Rank1, Rank2, Tensor, Trainable, Tracking};
+///
+/// #[derive(Module)]
+/// struct Scorer<T: Tracking<f32> = NoTape> {
+///     layer: Linear<3, 2, f32, T>,
+///     scale: Tensor<Rank1<2>, f32, T>,
+/// }
+///
+/// impl<T: Tracking<f32>> Scorer<T> {
+///     fn forward(&self, x: Tensor<Rank2<4, 3>>) -> Tensor<Rank2<4, 2>, f32, T> {
+///         // `scale` is a parameter: `scale * scale` is recorded like any other op on it.
+///         self.layer.forward(x) * (&self.scale * &self.scale).broadcast_to::<Rank2<4, 2>>()
+///     }
+/// }
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let model = Scorer { layer: Linear::new(&mut rng), scale: Tensor::ones() };
+/// let x: Tensor<Rank2<4, 3>> = Tensor::ones();
+/// let labels = Labels::new([0, 1, 0, 1])?;
+/// let (loss, grads) = model.value_and_grad(|m| cross_entropy(&m.forward(x.clone()), &labels));
+/// assert!(loss > 0.0);
+/// let _: &Tensor<Rank2<2, 3>> = &grads.layer.weight; // the gradients have the model's types
+/// // Inference: the stored model (`T = NoTape`) records nothing.
+/// let _: Tensor<Rank2<4, 2>> = model.forward(x);
+/// # Ok::<(), shaped::Error>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not trainable: it is not generic over its tracking",
+    label = "a model without a tracking parameter has nothing to train",
+    note = "make the model generic over its tracking and pass it to every trained part: \
+            `struct Model<T: Tracking<f32> = NoTape> {{ l1: Linear<4, 8, f32, T>, w: Tensor<Rank1<8>, f32, T> }}`"
+)]
+pub trait Trainable: Module {
+    /// The same model with its trained parameters on a tape (the tracking parameter set to
+    /// `Tape<Elem>`); a tensor's is `Tensor<S, E, Tape<E>>`.
+    type Tracked;
+
+    /// Puts the trained parameters on `tape`, sharing their data. Call it as
+    /// [`tape.watch(&model)`](Tape::watch).
+    #[must_use]
+    fn track(&self, tape: &Tape<Self::Elem>) -> Self::Tracked;
+
+    /// Runs `f` on this model put on a fresh tape, and returns the loss it computes and the model's
+    /// gradients: watching, `backward` and reading the gradients in one call, as JAX's
+    /// `value_and_grad`.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// use shaped::{Rank1, Tensor, Trainable};
+    ///
+    /// let layer: Linear<2, 1, f64> = Linear::new(&mut StdRng::seed_from_u64(3));
+    /// let x = Tensor::from([1.0, 2.0]);
+    /// // loss = sum(W x + b): d/dW = x, d/db = 1
+    /// let (loss, grads) = layer.value_and_grad(|l| l.forward(x.clone()).sum());
+    /// assert_eq!(loss, layer.forward(x).sum().item());
+    /// assert_eq!(grads.weight.to_array(), [[1.0, 2.0]]);
+    /// assert_eq!(grads.bias.unwrap().to_vec(), vec![1.0]);
+    /// ```
+    fn value_and_grad(
+        &self,
+        f: impl FnOnce(&Self::Tracked) -> Tensor<Rank0, Self::Elem, Tape<Self::Elem>>,
+    ) -> (Self::Elem, Self::Grads)
+    where
+        Self: Sized,
+    {
+        let tape = Tape::new();
+        let loss = {
+            let tracked = self.track(&tape);
+            f(&tracked)
+        };
+        let grads = loss.backward();
+        (loss.item(), self.grads(&grads))
+    }
+}
+
+impl<S: Shape, E: Element> Trainable for Tensor<S, E, NoTape> {
+    type Tracked = Tensor<S, E, Tape<E>>;
+
+    fn track(&self, tape: &Tape<E>) -> Self::Tracked {
+        tape.watch_tensor(self)
+    }
+}
+
+impl<M: Trainable> Trainable for Option<M> {
+    type Tracked = Option<M::Tracked>;
+
+    fn track(&self, tape: &Tape<M::Elem>) -> Self::Tracked {
+        self.as_ref().map(|m| m.track(tape))
+    }
+}
+
 /// Appends a segment to a parameter path, returning the length to truncate back to.
 #[doc(hidden)]
 pub fn push_segment(path: &mut String, segment: &str) -> usize {
@@ -169,24 +338,37 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
     type Elem = E;
     type Grads = Tensor<S, E>;
 
+    fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self {
+        grads.of_param(self, trained)
+    }
+
+    fn unused_into(
+        &self,
+        grads: &Grads<E>,
+        trained: bool,
+        path: &mut String,
+        out: &mut Vec<String>,
+    ) {
+        if grads.unused(self, trained) {
+            out.push(path.clone());
+        }
+    }
+
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
-        f(path, self.as_slice(), S::DIMS);
+        f(path, self.as_slice(), self.shape().as_ref());
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
-        f(path, self.as_mut_slice(), S::DIMS);
+        let dims = self.shape();
+        f(path, self.as_mut_slice(), dims.as_ref());
     }
 
     fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
         f(self.as_mut_slice(), other.as_slice());
     }
 
-    fn grads(&self, grads: &Grads<E>) -> Self {
-        grads.get(self)
-    }
-
     fn zeros_like(&self) -> Self {
-        Tensor::zeros()
+        Tensor::zeros_with(self.typed_shape())
     }
 }
 
@@ -213,8 +395,20 @@ impl<M: Module> Module for Option<M> {
         }
     }
 
-    fn grads(&self, grads: &Grads<M::Elem>) -> Self::Grads {
-        self.as_ref().map(|m| m.grads(grads))
+    fn read_grads(&self, grads: &Grads<M::Elem>, trained: bool) -> Self::Grads {
+        self.as_ref().map(|m| m.read_grads(grads, trained))
+    }
+
+    fn unused_into(
+        &self,
+        grads: &Grads<M::Elem>,
+        trained: bool,
+        path: &mut String,
+        out: &mut Vec<String>,
+    ) {
+        if let Some(m) = self {
+            m.unused_into(grads, trained, path, out);
+        }
     }
 
     fn zeros_like(&self) -> Self::Grads {
@@ -235,7 +429,7 @@ mod tests {
             w.params(),
             vec![ParamInfo {
                 name: String::new(),
-                dims: &[2, 3]
+                dims: vec![2, 3]
             }]
         );
         let g: Tensor<Rank2<2, 3>> = Tensor::full(0.5);
@@ -260,7 +454,8 @@ mod tests {
     fn grads_read_the_tape_with_the_parameters_types() {
         let w: Tensor<Rank1<2>, f64> = Tensor::from([1.0, 2.0]);
         let tape = Tape::new();
-        let g = (tape.input(&Tensor::from([3.0, 4.0])) * &w)
+        let wt = tape.watch(&w);
+        let g = (tape.input(&Tensor::from([3.0, 4.0])) * &wt)
             .sum()
             .backward();
         let gw: Tensor<Rank1<2>, f64> = w.grads(&g);

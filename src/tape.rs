@@ -2,8 +2,7 @@
 //! [`Grads`].
 //!
 //! Whether a tensor records is part of its type: `Tensor<S, E>` (that is, `Tensor<S, E, NoTape>`)
-//! records nothing and costs nothing, `Tensor<S, E, Tape<E>>` records every op applied to it. Model code
-//! is written once, generic over `T: Tracking<E>`, and runs both ways.
+//! records nothing and costs nothing, `Tensor<S, E, Tape<E>>` records every op applied to it.
 //!
 //! ```
 //! use shaped::{Tape, Tensor};
@@ -11,34 +10,39 @@
 //! let w = Tensor::from([1.0, 2.0, 3.0]);
 //! let x = Tensor::from([4.0, 5.0, 6.0]);
 //! let tape = Tape::new();
-//! // Put the input on the tape; `w` is not on it, so it is a leaf and its gradient is kept.
-//! let loss = (tape.input(&x) * &w).sum();
-//! assert_eq!(loss.item(), 32.0);
+//! // Watch the parameter: every op on `wt` is recorded, whatever it is applied to first.
+//! let wt = tape.watch(&w);
+//! let loss = (&wt * &x).sum() + wt.powi(2).sum();
+//! assert_eq!(loss.item(), 32.0 + 14.0);
 //! let grads = loss.backward();
-//! // d(sum(x * w))/dw = x
-//! assert_eq!(grads.get(&w).to_vec(), vec![4.0, 5.0, 6.0]);
-//! // the input asked for no gradient
-//! assert!(!grads.contains(&x));
+//! // d(sum(x * w) + sum(w^2))/dw = x + 2w
+//! assert_eq!(grads.get(&wt).to_vec(), vec![6.0, 9.0, 12.0]);
 //! ```
 //!
 //! # How recording works
-//! - A tensor is *on a tape* when its type is `Tensor<S, E, Tape<E>>`. An op with at least one operand on
-//!   a tape records a backward closure on it and returns a tensor on the same tape.
-//! - An operand that is *not* on the tape (a model's weight, say) is a **leaf**: the tape keeps its
-//!   gradient, which [`Grads::get`] returns after [`backward`](crate::Tensor::backward).
-//! - [`Tape::input`] puts a tensor on the tape without a gradient of its own (a batch of data);
-//!   [`Tape::watch`] puts it on the tape and keeps its gradient.
-//! - An op whose operands are all off the tape is not recorded: its result is a constant. So a
-//!   parameter that an op is applied to *on its own* before it meets the tape (`w.transpose()`,
-//!   `w.powi(2).sum()` for a penalty) must be put on the tape first, with
-//!   [`w.on_tape_of(&x)`](crate::Tensor::on_tape_of) or `tape.watch(&w)`; otherwise the gradient
-//!   reaches the temporary, not `w`. The layers in [`nn`](crate::nn) do this for their own parameters.
+//! - A tensor is *on a tape* when its type is `Tensor<S, E, Tape<E>>`. Every op with at least one
+//!   operand on a tape records a backward closure there and returns a tensor on the same tape, so every
+//!   path from a watched tensor to the loss is differentiated: layout ops, elementwise ops, reductions,
+//!   a penalty on the parameter alone, a parameter used in several places.
+//! - [`Tape::watch`] puts a tensor, or a whole model, on the tape as a **leaf**: its gradient is kept
+//!   and read back after [`backward`](crate::Tensor::backward), with [`Grads::get`] for a tensor and
+//!   [`Module::grads`](crate::Module::grads) for a model. A tensor watched twice, or used by many ops,
+//!   is one leaf with one gradient buffer.
+//! - A tensor that is not on the tape (data, labels, a mask) is a **constant** where it meets a taped
+//!   value: nothing flows into it. [`Tape::input`] puts data on the tape as a constant.
+//! - There is no way to lose a parameter's gradient silently: asking for the gradient of a tensor
+//!   that was never watched does not compile ([`Grads::get`] takes a taped tensor), and
+//!   [`Module::grads`](crate::Module::grads) panics if the model was not watched on that tape. A
+//!   watched parameter that the loss does not depend on reads as zeros, and
+//!   [`Module::unused_params`](crate::Module::unused_params) names it.
 //! - Gradients accumulate: a tensor used twice receives the sum of both contributions, and a diamond
 //!   (one value feeding two branches that meet again) is handled by running the closures in reverse
 //!   recording order, which is a topological order.
 //! - A tape lives in one thread (it is not `Send`). Each thread makes its own; nothing is shared between
 //!   tapes, and no lock is taken.
 //! - `backward` consumes what was recorded: running it twice on the same tape panics.
+//! - Ops of your own record like the crate's: [`Tensor::unary`](crate::Tensor::unary) from `f` and
+//!   `f'`, and [`CustomOp`](crate::CustomOp) for any op of typed inputs.
 //!
 //! # Cost
 //! One boxed closure and one node entry per recorded op, gradients stored in a `Vec` indexed by node (no
@@ -52,7 +56,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::{Element, Rank0, Shape, Tensor};
+use crate::{Element, Rank0, Shape, Tensor, Trainable};
 
 pub(crate) mod internal {
     use super::{Buffer, Element, Tape};
@@ -102,8 +106,8 @@ pub(crate) mod internal {
     /// How an operand enters an op, as far as the tape is concerned.
     #[derive(Clone, Copy)]
     pub enum Input<'a, E: Element> {
-        /// Not on any tape: a leaf, identified by its tensor id.
-        Untracked { id: u64, numel: usize },
+        /// Not on any tape: a constant, nothing flows into it.
+        Constant,
         /// On a tape, with the node of its value (`None`: no gradient flows to it).
         Tracked(&'a Tape<E>),
     }
@@ -113,8 +117,8 @@ pub(crate) mod internal {
         /// Whether this type records (false for `NoTape`).
         const RECORDS: bool;
 
-        /// This operand (a tensor with this id and element count) as an op input.
-        fn input(&self, id: u64, numel: usize) -> Input<'_, E>;
+        /// A tensor with this tracking, as an op input.
+        fn input(&self) -> Input<'_, E>;
 
         /// Records an op with the given inputs whose output has `out_numel` elements. `make` receives
         /// the node of each input (`None`: no gradient needed there) and builds the backward closure; it
@@ -130,17 +134,15 @@ pub(crate) mod internal {
         fn alias(&self) -> Self {
             self.clone()
         }
-
-        /// The tracking of a leaf with this id and size on this tape (nothing for `NoTape`).
-        fn leaf(&self, id: u64, numel: usize) -> Self;
     }
 }
 use internal::{BackwardFn, GradStore, Input, NodeId, Record};
 
-/// Whether a tensor records its ops: [`NoTape`] (inference) or [`Tape<E>`] (training).
+/// Whether a tensor records its ops: [`NoTape`] (inference, data) or [`Tape<E>`] (training).
 ///
-/// This is the third type parameter of [`Tensor`]. Write model code generic over it so that training
-/// and inference share it:
+/// This is the third type parameter of [`Tensor`]. Code generic over it serves training and
+/// inference; a model is generic over it so that [`Tape::watch`] can put all its parameters on a tape
+/// (see [`Module`](crate::Module)):
 ///
 /// ```
 /// use shaped::{NoTape, Rank1, Tape, Tensor, Tracking};
@@ -151,9 +153,9 @@ use internal::{BackwardFn, GradStore, Input, NodeId, Record};
 /// // inference
 /// assert_eq!(double(Tensor::from([1.0, 2.0])).to_vec(), vec![2.0, 4.0]);
 /// // training
-/// let x = Tensor::from([1.0, 2.0]);
 /// let tape = Tape::new();
-/// let grads = double(tape.watch(&x)).sum().backward();
+/// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+/// let grads = double(x.clone()).sum().backward();
 /// assert_eq!(grads.get(&x).to_vec(), vec![2.0, 2.0]);
 /// ```
 pub trait Tracking<E: Element>:
@@ -166,7 +168,7 @@ pub trait Tracking<E: Element>:
 /// | `Self` | `Rhs` | `Output` |
 /// |---|---|---|
 /// | `NoTape` | any `T` | `T` |
-/// | `Tape<E>` | `NoTape` | `Tape<E>` |
+/// | `Tape<E>` | `NoTape` | `Tape<E>` (the untracked operand is a constant) |
 /// | `Tape<E>` | `Tape<E>` | `Tape<E>` (the same tape; two different tapes panic) |
 #[diagnostic::on_unimplemented(
     message = "cannot combine a tensor tracked by `{Self}` with one tracked by `{Rhs}`",
@@ -180,10 +182,10 @@ pub trait Merge<E: Element, Rhs> {
     fn merge(&self, rhs: &Rhs) -> Self::Output;
 }
 
-/// The tracking of a tensor that records nothing: inference, data, parameters.
+/// The tracking of a tensor that records nothing: inference, data, a model's stored parameters.
 ///
 /// `Tensor<S, E>` means `Tensor<S, E, NoTape>`. Ops on such tensors compute their result and nothing
-/// else.
+/// else; where one meets a tensor on a tape, it is a constant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoTape;
 
@@ -191,8 +193,8 @@ impl<E: Element> Record<E> for NoTape {
     const RECORDS: bool = false;
 
     #[inline]
-    fn input(&self, id: u64, numel: usize) -> Input<'_, E> {
-        Input::Untracked { id, numel }
+    fn input(&self) -> Input<'_, E> {
+        Input::Constant
     }
 
     #[inline]
@@ -202,11 +204,6 @@ impl<E: Element> Record<E> for NoTape {
         _out_numel: usize,
         _make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
     ) -> Self {
-        NoTape
-    }
-
-    #[inline]
-    fn leaf(&self, _id: u64, _numel: usize) -> Self {
         NoTape
     }
 }
@@ -237,6 +234,60 @@ impl<E: Element> Merge<E, Tape<E>> for Tape<E> {
     }
 }
 
+/// The tracking of a value recorded on a tape: what [`backward`](Tensor::backward) needs.
+///
+/// Implemented by [`Tape<E>`] only, so `backward` on a tensor that is not on a tape does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`backward` needs a value recorded on a tape, but this tensor is tracked by `{Self}`",
+    label = "this value was computed off any tape, so nothing was recorded to differentiate",
+    note = "put the parameters on a tape first: `let m = tape.watch(&model);` (or `tape.watch(&w)` for a \
+            tensor), or let `model.value_and_grad(|m| loss)` do it; a model is trainable when it is \
+            generic over its tracking, `struct Model<T: Tracking<f32> = NoTape>`"
+)]
+pub trait OnTape<E: Element>: Tracking<E> + sealed::Sealed {
+    /// The tape.
+    #[doc(hidden)]
+    fn as_tape(&self) -> &Tape<E>;
+}
+
+impl<E: Element> OnTape<E> for Tape<E> {
+    #[inline]
+    fn as_tape(&self) -> &Tape<E> {
+        self
+    }
+}
+
+/// The tracking of a tensor that can have a gradient: what [`Grads::get`] takes.
+///
+/// Implemented by [`Tape<E>`] only: asking for the gradient of a tensor that was never put on a tape
+/// does not compile (it could only read as a silent zero).
+#[diagnostic::on_unimplemented(
+    message = "only a tensor watched on a tape has a gradient, but this tensor is tracked by `{Self}`",
+    label = "not on a tape",
+    note = "watch it and compute with the watched tensor: `let wt = tape.watch(&w);`, then \
+            `grads.get(&wt)`; for a model, `model.grads(&grads)`"
+)]
+pub trait Watched<E: Element>: Tracking<E> + sealed::Sealed {}
+impl<E: Element> Watched<E> for Tape<E> {}
+
+/// A shape with a single element and no axes: what [`backward`](Tensor::backward) starts from.
+///
+/// Implemented by [`Rank0`] only, so `backward` on a non-scalar does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`backward` needs a scalar loss, but this tensor has shape `{Self}`",
+    label = "not a scalar",
+    note = "reduce it to a scalar first (`.sum()`, `.mean()`, a loss), or seed the backward pass with \
+            a gradient of this shape: `backward_with(&grad)`"
+)]
+pub trait ScalarShape: Shape + sealed::Sealed {}
+impl ScalarShape for Rank0 {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<E: crate::Element> Sealed for super::Tape<E> {}
+    impl Sealed for crate::Rank0 {}
+}
+
 /// One recorded op: the node of its output and its backward closure.
 struct Recorded<E: Element> {
     out: NodeId,
@@ -250,7 +301,7 @@ pub(crate) struct TapeState<E: Element> {
     sizes: Vec<usize>,
     /// Recorded ops, in execution order.
     ops: Vec<Recorded<E>>,
-    /// Leaves: (tensor id, node).
+    /// Watched tensors: (tensor id, node), one entry per tensor.
     leaves: Vec<(u64, NodeId)>,
     /// The gradients of a backward pass, by node (empty between passes).
     grads: Vec<Option<Buffer<E>>>,
@@ -276,6 +327,22 @@ impl<E: Element> TapeState<E> {
         self.grads.clear();
         self.spent = false;
     }
+
+    fn new_node(&mut self, numel: usize) -> NodeId {
+        let id = NodeId::try_from(self.sizes.len()).expect("a tape holds at most 2^32 values");
+        self.sizes.push(numel);
+        id
+    }
+
+    /// The leaf node of the tensor with this id, created on first use.
+    fn leaf(&mut self, id: u64, numel: usize) -> NodeId {
+        if let Some(&(_, node)) = self.leaves.iter().find(|&&(leaf, _)| leaf == id) {
+            return node;
+        }
+        let node = self.new_node(numel);
+        self.leaves.push((id, node));
+        node
+    }
 }
 
 /// Spare tape states kept per thread.
@@ -293,9 +360,9 @@ pub(crate) fn keep_spare<E: Element>(
 
 /// A recording of the ops applied to tensors on it, for reverse-mode differentiation.
 ///
-/// Make one per training step (it is cheap), put the input on it with [`Tape::input`], run the forward
-/// pass, and call [`backward`](crate::Tensor::backward) on the scalar loss. A `Tape` value is a handle:
-/// cloning it refers to the same recording.
+/// Make one per training step (it is cheap), [`watch`](Tape::watch) the model (or the tensors whose
+/// gradients you want), run the forward pass, and call [`backward`](crate::Tensor::backward) on the
+/// scalar loss. A `Tape` value is a handle: cloning it refers to the same recording.
 ///
 /// ```
 /// use shaped::{Tape, Tensor};
@@ -304,9 +371,9 @@ pub(crate) fn keep_spare<E: Element>(
 /// let tape = Tape::new();
 /// let xt = tape.watch(&x);
 /// // y = sum(x * x), dy/dx = 2x; `xt` is used twice and both uses accumulate.
-/// let y = (xt.clone() * xt).sum();
+/// let y = (&xt * &xt).sum();
 /// let grads = y.backward();
-/// assert_eq!(grads.get(&x).to_vec(), vec![2.0, 4.0, 6.0]);
+/// assert_eq!(grads.get(&xt).to_vec(), vec![2.0, 4.0, 6.0]);
 /// ```
 pub struct Tape<E: Element> {
     state: Rc<RefCell<TapeState<E>>>,
@@ -356,45 +423,72 @@ impl<E: Element> Tape<E> {
         Self { state, node: None }
     }
 
-    /// Puts `t` on this tape without a gradient of its own: ops on the result are recorded, and any
-    /// tensor they meet that is not on the tape (a parameter) gets a gradient. Shares `t`'s data.
+    /// A handle on this tape for the given node.
+    #[inline]
+    fn handle(&self, node: Option<NodeId>) -> Self {
+        Self {
+            state: Rc::clone(&self.state),
+            node,
+        }
+    }
+
+    /// Puts `t` on this tape as a constant: ops on the result are recorded, but no gradient flows
+    /// into `t`. Shares `t`'s data. (A tensor off the tape that meets a taped value in an op is a
+    /// constant too; `input` only changes the type, for code that wants its argument on a tape.)
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
     /// let x = Tensor::from([[1.0, 2.0]]);
     /// let w = Tensor::from([[3.0], [4.0]]);
     /// let tape = Tape::new();
-    /// let grads = tape.input(&x).matmul(&w).sum().backward();
+    /// let wt = tape.watch(&w);
+    /// let grads = tape.input(&x).matmul(&wt).sum().backward();
     /// // d(x w)/dw = x^T
-    /// assert_eq!(grads.get(&w).to_vec(), vec![1.0, 2.0]);
-    /// assert!(!grads.contains(&x));
+    /// assert_eq!(grads.get(&wt).to_vec(), vec![1.0, 2.0]);
     /// ```
     #[must_use]
     pub fn input<S: Shape>(&self, t: &Tensor<S, E>) -> Tensor<S, E, Tape<E>> {
         Tensor::with_id(
             Arc::clone(t.data()),
             t.id(),
-            Tape {
-                state: Rc::clone(&self.state),
-                node: None,
-            },
+            t.typed_shape(),
+            self.handle(None),
         )
     }
 
-    /// Puts `t` on this tape and keeps its gradient: after `backward`, `grads.get(&t)` is
-    /// d(output)/d(t). Shares `t`'s data.
+    /// Puts a tensor, or every parameter of a model, on this tape and keeps their gradients: every op
+    /// on the result is recorded, and after `backward`, [`Grads::get`] (for a tensor) or
+    /// [`Module::grads`](crate::Module::grads) (for a model) reads them. Shares the data (no copy).
+    ///
+    /// A tensor is one leaf of the tape however often it is watched or used: its gradient
+    /// accumulates in one buffer.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
     /// let x = Tensor::from([3.0_f64]);
     /// let tape = Tape::new();
-    /// let grads = tape.watch(&x).exp().sum().backward();
+    /// let xt = tape.watch(&x);
+    /// let grads = xt.exp().sum().backward();
     /// // d(e^x)/dx = e^x
-    /// assert_eq!(grads.get(&x).to_vec(), vec![3.0_f64.exp()]);
+    /// assert_eq!(grads.get(&xt).to_vec(), vec![3.0_f64.exp()]);
     /// ```
+    ///
+    /// For a model (a struct with `#[derive(Module)]` that is generic over its tracking), the result
+    /// is the same model with its parameters on the tape; see [`Module`](crate::Module).
     #[must_use]
-    pub fn watch<S: Shape>(&self, t: &Tensor<S, E>) -> Tensor<S, E, Tape<E>> {
-        Tensor::with_id(Arc::clone(t.data()), t.id(), self.leaf(t.id(), S::NUMEL))
+    pub fn watch<M: Trainable<Elem = E>>(&self, m: &M) -> M::Tracked {
+        m.track(self)
+    }
+
+    /// `t` as a leaf of this tape (the node is created on first use).
+    pub(crate) fn watch_tensor<S: Shape>(&self, t: &Tensor<S, E>) -> Tensor<S, E, Tape<E>> {
+        let node = self.state.borrow_mut().leaf(t.id(), t.numel());
+        Tensor::with_id(
+            Arc::clone(t.data()),
+            t.id(),
+            t.typed_shape(),
+            self.handle(Some(node)),
+        )
     }
 
     /// The number of ops recorded so far (ops that need no gradient are not recorded).
@@ -419,6 +513,22 @@ impl<E: Element> Tape<E> {
         self.len() == 0
     }
 
+    /// The number of watched tensors (leaves): one per tensor, however often it is watched or used.
+    /// `backward` consumes them with the rest of the recording, so it reads 0 afterwards.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let w = Tensor::from([1.0_f32, 2.0]);
+    /// let tape = Tape::new();
+    /// let (a, b) = (tape.watch(&w), tape.watch(&w));
+    /// let _ = (&a * &b + &a).sum();
+    /// assert_eq!(tape.leaves(), 1);
+    /// ```
+    #[must_use]
+    pub fn leaves(&self) -> usize {
+        self.state.borrow().leaves.len()
+    }
+
     fn same_tape(&self, other: &Self) {
         assert!(
             Rc::ptr_eq(&self.state, &other.state),
@@ -426,7 +536,7 @@ impl<E: Element> Tape<E> {
         );
     }
 
-    /// Runs the recorded closures backward from `node`, seeded with `seed`.
+    /// Runs the recorded closures backward from this handle's node, seeded with `seed`.
     pub(crate) fn run_backward(&self, seed: Buffer<E>) -> Grads<E> {
         let (mut ops, mut leaves, sizes, grads) = {
             let mut state = self.state.borrow_mut();
@@ -452,23 +562,14 @@ impl<E: Element> Tape<E> {
                 (op.run)(&dy, &mut store);
             }
         }
-        // One gradient per leaf: a leaf used by several ops has several nodes, summed here.
+        #[cfg(test)]
+        testing::HELD_AFTER_BACKWARD.set(store.grads.iter().filter(|g| g.is_some()).count());
+        // One entry per watched tensor, with its gradient if the output depended on it.
         leaves.sort_unstable_by_key(|&(id, _)| id);
-        let mut entries = Vec::with_capacity(leaves.len());
-        for group in leaves.chunk_by(|a, b| a.0 == b.0) {
-            let mut sum: Option<Buffer<E>> = None;
-            for &(_, node) in group {
-                if let Some(g) = store.grads[node as usize].take() {
-                    match &mut sum {
-                        None => sum = Some(g),
-                        Some(acc) => acc.iter_mut().zip(g.iter()).for_each(|(a, &b)| *a += b),
-                    }
-                }
-            }
-            if let Some(g) = sum {
-                entries.push((group[0].0, Arc::new(g)));
-            }
-        }
+        let entries = leaves
+            .iter()
+            .map(|&(id, node)| (id, store.grads[node as usize].take().map(Arc::new)))
+            .collect();
         // Hand the emptied vectors back, so the next use of this state allocates none.
         let GradStore {
             mut grads,
@@ -496,19 +597,11 @@ impl<E: Element> Drop for Tape<E> {
     }
 }
 
-impl<E: Element> TapeState<E> {
-    fn new_node(&mut self, numel: usize) -> NodeId {
-        let id = NodeId::try_from(self.sizes.len()).expect("a tape holds at most 2^32 values");
-        self.sizes.push(numel);
-        id
-    }
-}
-
 impl<E: Element> Record<E> for Tape<E> {
     const RECORDS: bool = true;
 
     #[inline]
-    fn input(&self, _id: u64, _numel: usize) -> Input<'_, E> {
+    fn input(&self) -> Input<'_, E> {
         Input::Tracked(self)
     }
 
@@ -518,166 +611,211 @@ impl<E: Element> Record<E> for Tape<E> {
         out_numel: usize,
         make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
     ) -> Self {
-        let mut state = self.state.borrow_mut();
         let mut nodes = [None; N];
         for (slot, input) in nodes.iter_mut().zip(inputs) {
-            *slot = match input {
-                Input::Tracked(t) => {
-                    self.same_tape(t);
-                    t.node
-                }
-                Input::Untracked { id, numel } => {
-                    let node = state.new_node(numel);
-                    state.leaves.push((id, node));
-                    Some(node)
-                }
-            };
+            if let Input::Tracked(t) = input {
+                self.same_tape(t);
+                *slot = t.node;
+            }
         }
         if nodes.iter().all(Option::is_none) {
-            return Self {
-                state: Rc::clone(&self.state),
-                node: None,
-            };
+            return self.handle(None);
         }
-        let out = state.new_node(out_numel);
-        drop(state);
+        let out = self.state.borrow_mut().new_node(out_numel);
         let run = make(nodes);
         self.state.borrow_mut().ops.push(Recorded { out, run });
-        Self {
-            state: Rc::clone(&self.state),
-            node: Some(out),
-        }
-    }
-
-    fn leaf(&self, id: u64, numel: usize) -> Self {
-        let mut state = self.state.borrow_mut();
-        let node = state.new_node(numel);
-        state.leaves.push((id, node));
-        Self {
-            state: Rc::clone(&self.state),
-            node: Some(node),
-        }
+        self.handle(Some(out))
     }
 }
 impl<E: Element> Tracking<E> for Tape<E> {}
 
-/// The gradients a backward pass computed, one per leaf, read with their own types.
+#[cfg(test)]
+pub(crate) mod testing {
+    thread_local! {
+        /// The number of gradient buffers held when the last backward pass of this thread had run
+        /// all its closures.
+        pub(crate) static HELD_AFTER_BACKWARD: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+}
+
+/// The gradients a backward pass computed, one per watched tensor, read with their own types.
 ///
-/// [`Grads::get`] takes the tensor whose gradient you want and returns a tensor of the same shape and
-/// element type: the types guarantee the shape, so nothing is checked at run time. A tensor the loss
-/// did not depend on reads as zeros.
+/// [`Grads::get`] takes the watched tensor whose gradient you want and returns a tensor of the same
+/// shape and element type: the types guarantee the shape, so nothing is checked at run time. A watched
+/// tensor that the output did not depend on reads as zeros. For a model, read them all at once with
+/// [`Module::grads`](crate::Module::grads).
 ///
 /// ```
 /// use shaped::{Rank2, Tape, Tensor};
 ///
 /// let a: Tensor<Rank2<3, 4>, f64> = Tensor::full(2.0);
 /// let unused: Tensor<Rank2<3, 4>, f64> = Tensor::full(1.0);
-/// let tape = Tape::new();
 /// let x: Tensor<Rank2<3, 4>, f64> = Tensor::ones();
-/// let grads = (tape.input(&x) * &a).sum().backward();
-/// let ga: Tensor<Rank2<3, 4>, f64> = grads.get(&a);
+/// let tape = Tape::new();
+/// let (at, ut) = (tape.watch(&a), tape.watch(&unused));
+/// let grads = (&at * &x).sum().backward();
+/// let ga: Tensor<Rank2<3, 4>, f64> = grads.get(&at);
 /// assert_eq!(ga, Tensor::ones());
-/// assert_eq!(grads.get(&unused), Tensor::zeros());
+/// assert_eq!(grads.get(&ut), Tensor::zeros());
+/// assert!(!grads.contains(&ut));
 /// ```
 #[derive(Clone)]
 pub struct Grads<E: Element> {
-    /// Sorted by tensor id.
-    entries: Vec<(u64, Arc<Buffer<E>>)>,
+    /// Every watched tensor by id (sorted), with its gradient if the output depended on it.
+    entries: Vec<(u64, Option<Arc<Buffer<E>>>)>,
 }
 
 impl<E: Element> Grads<E> {
-    fn find<S: Shape, T: Tracking<E>>(&self, t: &Tensor<S, E, T>) -> Option<&Arc<Buffer<E>>> {
-        let id = t.id();
+    /// The entry of the watched tensor with this id (`None` if it was not watched).
+    fn entry(&self, id: u64) -> Option<&Option<Arc<Buffer<E>>>> {
         self.entries
             .binary_search_by_key(&id, |&(k, _)| k)
             .ok()
             .map(|i| &self.entries[i].1)
     }
 
-    /// The gradient of the last backward pass's output with respect to `t`, zeros if it did not depend
-    /// on `t`. Shares the gradient's buffer (no copy).
+    /// The gradient of the last backward pass's output with respect to the watched tensor `t`, zeros if
+    /// the output did not depend on it. Shares the gradient's buffer (no copy).
+    ///
+    /// # Panics
+    /// If `t` is not a watched tensor of that tape (an op's result, or a tensor put on it with
+    /// [`Tape::input`]): only watched tensors keep a gradient.
     #[must_use]
-    pub fn get<S: Shape, T: Tracking<E>>(&self, t: &Tensor<S, E, T>) -> Tensor<S, E> {
-        match self.find(t) {
-            Some(g) => Tensor::from_parts(Arc::clone(g), NoTape),
-            None => Tensor::zeros(),
+    pub fn get<S: Shape, T: Watched<E>>(&self, t: &Tensor<S, E, T>) -> Tensor<S, E> {
+        let entry = self.entry(t.id()).unwrap_or_else(|| {
+            panic!(
+                "Grads::get: this tensor is not a watched leaf of the tape these gradients come \
+                 from; only tensors put on it with `Tape::watch` keep a gradient"
+            )
+        });
+        Self::tensor(entry.as_ref(), t.typed_shape())
+    }
+
+    fn tensor<S: Shape>(entry: Option<&Arc<Buffer<E>>>, shape: S) -> Tensor<S, E> {
+        match entry {
+            Some(g) => Tensor::from_parts(Arc::clone(g), shape, NoTape),
+            None => Tensor::zeros_with(shape),
         }
     }
 
-    /// Whether a gradient was computed for `t` (false when the output did not depend on it).
+    /// The gradient of a model's parameter (see [`Module::grads`](crate::Module::grads)): a trained
+    /// parameter must have been watched; any other reads as zeros when it was not.
+    pub(crate) fn of_param<S: Shape>(&self, t: &Tensor<S, E>, trained: bool) -> Tensor<S, E> {
+        match self.entry(t.id()) {
+            Some(entry) => Self::tensor(entry.as_ref(), t.typed_shape()),
+            None if trained => panic!(
+                "Module::grads: the model was not watched on the tape these gradients come from; \
+                 put it on the tape with `let m = tape.watch(&model)` and run the forward pass on \
+                 `m` (or use `model.value_and_grad(|m| loss)`)"
+            ),
+            None => Tensor::zeros_with(t.typed_shape()),
+        }
+    }
+
+    /// Whether a model's parameter got no gradient although it should have: a trained parameter
+    /// without one, or a watched frozen one.
+    pub(crate) fn unused<S: Shape>(&self, t: &Tensor<S, E>, trained: bool) -> bool {
+        match self.entry(t.id()) {
+            Some(entry) => entry.is_none(),
+            None => trained,
+        }
+    }
+
+    /// Whether the output depended on `t`, that is, whether `t` was watched and a gradient reached it.
     #[must_use]
     pub fn contains<S: Shape, T: Tracking<E>>(&self, t: &Tensor<S, E, T>) -> bool {
-        self.find(t).is_some()
+        self.entry(t.id()).is_some_and(Option::is_some)
     }
 
-    /// The number of leaves that received a gradient.
+    /// The number of watched tensors that received a gradient.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.iter().filter(|(_, g)| g.is_some()).count()
     }
 
-    /// Whether no leaf received a gradient.
+    /// Whether no watched tensor received a gradient.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 }
 
 impl<E: Element> fmt::Debug for Grads<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Grads")
-            .field("leaves", &self.entries.len())
+            .field("watched", &self.entries.len())
+            .field("with_gradient", &self.len())
             .finish()
     }
 }
 
-impl<E: Element> Tensor<Rank0, E, Tape<E>> {
-    /// Runs the tape backward from this scalar and returns the gradients of every leaf.
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// Runs the tape backward from this scalar and returns the gradients of every watched tensor.
     ///
     /// Only a scalar has an implicit seed (d(loss)/d(loss) = 1); for other shapes use
-    /// [`backward_with`](Tensor::backward_with). Calling `backward` on a tensor that is not on a tape
-    /// does not compile.
+    /// [`backward_with`](Tensor::backward_with). Calling `backward` on a tensor that is not on a tape,
+    /// or on a non-scalar, does not compile, and the error's first line says which.
     ///
-    /// Panics if `backward` already ran on this tape.
+    /// # Panics
+    /// If `backward` already ran on this tape.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
     /// let x = Tensor::from([2.0_f64, -1.0]);
     /// let tape = Tape::new();
+    /// let xt = tape.watch(&x);
     /// // f = sum(x^3), df/dx = 3x^2
-    /// let grads = tape.watch(&x).powi(3).sum().backward();
-    /// assert_eq!(grads.get(&x).to_vec(), vec![12.0, 3.0]);
+    /// let grads = xt.powi(3).sum().backward();
+    /// assert_eq!(grads.get(&xt).to_vec(), vec![12.0, 3.0]);
+    /// ```
+    ///
+    /// ```compile_fail,E0277
+    /// use shaped::Tensor;
+    /// let loss = Tensor::from([1.0, 2.0]).sum();
+    /// let _ = loss.backward(); // `backward` needs a value recorded on a tape, but this tensor is tracked by `NoTape`
     /// ```
     #[must_use = "the gradients are only returned, nothing else is updated"]
-    pub fn backward(&self) -> Grads<E> {
-        self.tape().run_backward(Buffer::full(1, E::one()))
+    pub fn backward(&self) -> Grads<E>
+    where
+        T: OnTape<E>,
+        S: ScalarShape,
+    {
+        self.tape()
+            .as_tape()
+            .run_backward(Buffer::full(1, E::one()))
     }
-}
 
-impl<S: Shape, E: Element> Tensor<S, E, Tape<E>> {
     /// Runs the tape backward from this tensor, seeded with `grad` (the gradient of some scalar with
-    /// respect to this tensor), and returns the gradients of every leaf.
+    /// respect to this tensor), and returns the gradients of every watched tensor.
     ///
-    /// Panics if `backward` already ran on this tape.
+    /// # Panics
+    /// If `backward` already ran on this tape.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
     /// let x = Tensor::from([1.0, 2.0]);
     /// let tape = Tape::new();
-    /// let y = tape.watch(&x) * 3.0;
+    /// let xt = tape.watch(&x);
+    /// let y = &xt * 3.0;
     /// let grads = y.backward_with(&Tensor::from([1.0, 10.0]));
-    /// assert_eq!(grads.get(&x).to_vec(), vec![3.0, 30.0]);
+    /// assert_eq!(grads.get(&xt).to_vec(), vec![3.0, 30.0]);
     /// ```
     #[must_use = "the gradients are only returned, nothing else is updated"]
-    pub fn backward_with(&self, grad: &Tensor<S, E>) -> Grads<E> {
-        self.tape()
-            .run_backward(Buffer::collect(S::NUMEL, grad.as_slice().iter().copied()))
+    pub fn backward_with(&self, grad: &Tensor<S, E>) -> Grads<E>
+    where
+        T: OnTape<E>,
+    {
+        crate::ops::same_shape("backward_with", self.typed_shape(), grad.typed_shape());
+        self.tape().as_tape().run_backward(Buffer::collect(
+            self.numel(),
+            grad.as_slice().iter().copied(),
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::{Rank1, Tape, Tensor};
+    use crate::{Rank1, Rank2, Tape, Tensor};
 
     #[test]
     fn a_diamond_accumulates_both_paths() {
@@ -686,34 +824,86 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let a = xt.clone() * 2.0;
-        let b = xt.clone() * xt;
+        let b = xt.clone() * xt.clone();
         let grads = (a + b).sum().backward();
-        assert_eq!(grads.get(&x).to_vec(), vec![8.0]);
+        assert_eq!(grads.get(&xt).to_vec(), vec![8.0]);
     }
 
     #[test]
-    fn a_leaf_used_in_two_ops_sums_its_gradients() {
+    fn a_tensor_used_in_two_ops_is_one_leaf() {
         // f = sum(x * w) + sum(w): df/dw = x + 1.
         let w = Tensor::from([1.0_f64, 2.0]);
         let x = Tensor::from([5.0, 7.0]);
         let tape = Tape::new();
-        let xi = tape.input(&x);
-        let f = (xi.clone() * &w).sum() + (xi * 0.0 + &w).sum();
+        let wt = tape.watch(&w);
+        let f = (&wt * &x).sum() + wt.sum();
         let grads = f.backward();
-        assert_eq!(grads.get(&w).to_vec(), vec![6.0, 8.0]);
+        assert_eq!(grads.get(&wt).to_vec(), vec![6.0, 8.0]);
         assert_eq!(grads.len(), 1);
+        // Watching it again gives the same leaf.
+        let tape = Tape::new();
+        let (w1, w2) = (tape.watch(&w), tape.watch(&w.clone()));
+        let y = (&w1 * &w2).sum();
+        assert_eq!(tape.leaves(), 1);
+        // d(sum(w * w))/dw = 2w
+        assert_eq!(y.backward().get(&w1).to_vec(), vec![2.0, 4.0]);
     }
 
     #[test]
-    fn a_parameter_the_loss_did_not_use_reads_as_zeros() {
+    fn a_weight_used_ten_times_holds_one_gradient_buffer() {
+        // f = sum_k sum(x_k * w) over ten inputs: df/dw = sum_k x_k. Every use accumulates into the
+        // same buffer: one leaf, and one gradient buffer of w's size created during backward.
+        let w = Tensor::from([1.0_f64, -1.0, 0.5]);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let mut f = tape.input(&Tensor::from(0.0));
+        let mut want = [0.0; 3];
+        for k in 0..10 {
+            let x = Tensor::from([f64::from(k), 1.0, -f64::from(k)]);
+            want.iter_mut().zip(x.as_slice()).for_each(|(s, v)| *s += v);
+            f = f + (&wt * &x).sum();
+        }
+        assert_eq!(tape.leaves(), 1);
+        let grads = f.backward();
+        // Gradient buffers still held when the closures have all run: the intermediate ones were
+        // consumed on the way, the leaf's is the only one left.
+        assert_eq!(super::testing::HELD_AFTER_BACKWARD.get(), 1);
+        assert_eq!(grads.get(&wt).to_vec(), want.to_vec());
+    }
+
+    #[test]
+    fn a_watched_tensor_the_loss_did_not_use_reads_as_zeros() {
         let used = Tensor::from([1.0_f32, 2.0]);
         let unused: Tensor<Rank1<3>> = Tensor::full(9.0);
         let tape = Tape::new();
-        let grads = (tape.input(&Tensor::from([1.0_f32, 1.0])) * &used)
-            .sum()
-            .backward();
-        assert!(!grads.contains(&unused));
-        assert_eq!(grads.get(&unused).to_vec(), vec![0.0; 3]);
+        let (ut, nt) = (tape.watch(&used), tape.watch(&unused));
+        let grads = (&ut * &Tensor::from([1.0_f32, 1.0])).sum().backward();
+        assert!(!grads.contains(&nt));
+        assert!(grads.contains(&ut));
+        assert_eq!(grads.get(&nt).to_vec(), vec![0.0; 3]);
+    }
+
+    #[test]
+    fn a_constant_gets_no_gradient() {
+        // `x` meets the tape as a constant: only the watched `w` is a leaf.
+        let (w, x) = (Tensor::from([2.0_f64]), Tensor::from([3.0]));
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let y = (&wt * &x).sum();
+        assert_eq!(tape.leaves(), 1);
+        let grads = y.backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![3.0]);
+        assert!(!grads.contains(&x));
+    }
+
+    #[test]
+    #[should_panic(expected = "not a watched leaf")]
+    fn reading_the_gradient_of_an_intermediate_panics() {
+        let tape = Tape::new();
+        let x = tape.watch(&Tensor::from([1.0_f64]));
+        let y = x.exp();
+        let grads = y.sum().backward();
+        let _ = grads.get(&y);
     }
 
     #[test]
@@ -729,9 +919,8 @@ mod tests {
     #[test]
     #[should_panic(expected = "already run")]
     fn backward_twice_panics() {
-        let x = Tensor::from([1.0_f64]);
         let tape = Tape::new();
-        let y = tape.watch(&x).sum();
+        let y = tape.watch(&Tensor::from([1.0_f64])).sum();
         let _ = y.backward();
         let _ = y.backward();
     }
@@ -745,30 +934,34 @@ mod tests {
     }
 
     #[test]
-    fn a_detached_copy_is_a_new_variable() {
+    fn a_detached_copy_is_a_constant() {
         // y = sum(x * c) where c = detach(x): dy/dx = c = x, not 2x.
         let x = Tensor::from([3.0_f64, -1.0]);
         let tape = Tape::new();
-        let y = (tape.watch(&x) * x.detach()).sum();
-        assert_eq!(y.backward().get(&x).to_vec(), vec![3.0, -1.0]);
+        let xt = tape.watch(&x);
+        let y = (&xt * xt.detach()).sum();
+        assert_eq!(y.backward().get(&xt).to_vec(), vec![3.0, -1.0]);
     }
 
     #[test]
-    fn the_same_tensor_on_and_off_the_tape_is_one_variable() {
-        // y = sum(x * x) with one factor watched and the other a leaf: dy/dx = 2x.
-        let x = Tensor::from([3.0_f64, -1.0]);
+    fn every_path_from_a_watched_tensor_is_differentiated() {
+        // The three cases that a tape fed only by its input would lose: a transpose, a broadcast
+        // and a penalty, each applied to the parameter before it meets anything else.
+        // loss = sum(x W^T + b) + sum(W^2):
+        // d/dW = ones^T x + 2W (each W[o, i] sees the column sum of x), d/db = rows of x.
+        let x = Tensor::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        let w = Tensor::from([[1.0, -1.0], [0.5, 2.0]]);
+        let b = Tensor::from([0.1, 0.2]);
         let tape = Tape::new();
-        let y = (tape.watch(&x) * &x).sum();
-        assert_eq!(y.backward().get(&x).to_vec(), vec![6.0, -2.0]);
-    }
-
-    #[test]
-    fn a_clone_of_a_leaf_is_the_same_leaf() {
-        let w = Tensor::from([2.0_f64]);
-        let w2 = w.clone();
-        let tape = Tape::new();
-        let grads = (tape.input(&Tensor::from([3.0])) * &w2).sum().backward();
-        assert_eq!(grads.get(&w).to_vec(), vec![3.0]);
+        let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+        let y = x.matmul(&wt.transpose()) + bt.broadcast_to::<Rank2<3, 2>>();
+        let loss = y.sum() + wt.powi(2).sum();
+        let grads = loss.backward();
+        assert_eq!(
+            grads.get(&wt).to_array(),
+            [[9.0 + 2.0, 12.0 - 2.0], [9.0 + 1.0, 12.0 + 4.0]]
+        );
+        assert_eq!(grads.get(&bt).to_vec(), vec![3.0, 3.0]);
     }
 
     #[test]
@@ -779,8 +972,9 @@ mod tests {
                 let mut last = 0.0;
                 for _ in 0..200 {
                     let tape = Tape::new();
-                    let loss = (tape.watch(&w) * scale).sum();
-                    last = loss.backward().get(&w).to_vec()[1];
+                    let wt = tape.watch(&w);
+                    let loss = (&wt * scale).sum();
+                    last = loss.backward().get(&wt).to_vec()[1];
                 }
                 last
             })

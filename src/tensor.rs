@@ -1,6 +1,5 @@
 //! [`Tensor`]: constructors, read-outs, element access, conversions from and to nested arrays.
 
-use core::marker::PhantomData;
 use core::ops::Index;
 use std::sync::Arc;
 
@@ -11,17 +10,21 @@ use crate::buffer::Buffer;
 use crate::error::{Error, ErrorKind, dims_str};
 use crate::id::next_id;
 use crate::tape::internal::Input;
-use crate::{Element, NoTape, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tracking};
+use crate::{
+    Element, NoTape, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, StaticShape, Tracking,
+};
 
-/// A tensor of shape `S` (a type such as [`Rank2<3, 4>`](crate::Rank2)) with elements `E` (`f32` by
-/// default, or `f64`), recording its ops on a tape when `T` is [`Tape<E>`](crate::Tape).
+/// A tensor of shape `S` (a type such as [`Rank2<3, 4>`](crate::Rank2), or `(usize, Const<784>)` when
+/// a dimension is known only at run time) with elements `E` (`f32` by default, or `f64`), recording
+/// its ops on a tape when `T` is [`Tape<E>`](crate::Tape).
 ///
 /// The data is row-major and shared: `clone` is a reference-count increment, and ops that only
 /// reinterpret the data ([`reshape`](Tensor::reshape)) do not copy it. A `Tensor<S, E>` is `Send` and
-/// `Sync`.
+/// `Sync`. A static shape is zero-sized, so a tensor holds only its data, its identity and its
+/// tracking; a shape with run-time dimensions holds those numbers.
 ///
 /// ```
-/// use shaped::{Rank2, Tensor};
+/// use shaped::{Const, Rank2, Tensor};
 ///
 /// let a = Tensor::from([[1.0_f32, 2.0], [3.0, 4.0]]); // a Tensor<Rank2<2, 2>, f32>
 /// let b: Tensor<Rank2<2, 2>> = Tensor::ones();
@@ -29,13 +32,19 @@ use crate::{Element, NoTape, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Sh
 /// assert_eq!(c.to_array(), [[2.0, 3.0], [4.0, 5.0]]);
 /// assert_eq!(c.shape(), [2, 2]);
 /// assert_eq!(c[[1, 0]], 4.0);
+///
+/// // Three rows of two, the three known only at run time.
+/// let rows = 3;
+/// let d: Tensor<(usize, Const<2>)> = Tensor::from_vec_with((rows, Const), vec![1.0; 6])?;
+/// assert_eq!(d.shape(), [3, 2]);
+/// # Ok::<(), shaped::Error>(())
 /// ```
 pub struct Tensor<S: Shape, E: Element = f32, T: Tracking<E> = NoTape> {
     data: Arc<Buffer<E>>,
     /// The identity of this value, shared by its clones and reshapes (see `id.rs`).
     id: u64,
     tape: T,
-    shape: PhantomData<S>,
+    shape: S,
 }
 
 impl<S: Shape, E: Element, T: Tracking<E>> Clone for Tensor<S, E, T> {
@@ -46,28 +55,28 @@ impl<S: Shape, E: Element, T: Tracking<E>> Clone for Tensor<S, E, T> {
             data: Arc::clone(&self.data),
             id: self.id,
             tape: self.tape.clone(),
-            shape: PhantomData,
+            shape: self.shape,
         }
     }
 }
 
 /// Internal plumbing used by the ops.
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
-    /// A new value (fresh id) with the given data and tracking.
+    /// A new value (fresh id) with the given data, shape and tracking.
     #[inline]
-    pub(crate) fn from_parts(data: Arc<Buffer<E>>, tape: T) -> Self {
-        Self::with_id(data, next_id(), tape)
+    pub(crate) fn from_parts(data: Arc<Buffer<E>>, shape: S, tape: T) -> Self {
+        Self::with_id(data, next_id(), shape, tape)
     }
 
     /// A value with a given identity: the same variable as another tensor with this id.
     #[inline]
-    pub(crate) fn with_id(data: Arc<Buffer<E>>, id: u64, tape: T) -> Self {
-        debug_assert_eq!(data.len(), S::NUMEL);
+    pub(crate) fn with_id(data: Arc<Buffer<E>>, id: u64, shape: S, tape: T) -> Self {
+        debug_assert_eq!(data.len(), shape.numel());
         Self {
             data,
             id,
             tape,
-            shape: PhantomData,
+            shape,
         }
     }
 
@@ -89,7 +98,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// This tensor as an op input, for the tape.
     #[inline]
     pub(crate) fn input(&self) -> Input<'_, E> {
-        self.tape.input(self.id, S::NUMEL)
+        self.tape.input()
     }
 }
 
@@ -98,14 +107,32 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The dimensions, outermost first.
     ///
     /// ```
-    /// use shaped::{Rank3, Tensor};
+    /// use shaped::{Const, Rank3, Tensor};
     /// let t: Tensor<Rank3<2, 3, 4>> = Tensor::zeros();
     /// assert_eq!(t.shape(), [2, 3, 4]);
+    /// let u: Tensor<(usize, Const<4>)> = Tensor::zeros_with((5, Const));
+    /// assert_eq!(u.shape(), [5, 4]);
     /// ```
     #[inline]
     #[must_use]
     pub fn shape(&self) -> S::Dims {
-        S::dims()
+        self.shape.dims()
+    }
+
+    /// The shape as a value of its type: a zero-sized marker for a static shape, the run-time sizes
+    /// for a tuple. Build another tensor of the same shape with it.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let u: Tensor<(usize, Const<4>)> = Tensor::zeros_with((5, Const));
+    /// assert_eq!(u.typed_shape(), (5, Const));
+    /// let v: Tensor<(usize, Const<4>)> = Tensor::ones_with(u.typed_shape());
+    /// assert_eq!(v.shape(), [5, 4]);
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn typed_shape(&self) -> S {
+        self.shape
     }
 
     /// The number of elements.
@@ -117,7 +144,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[inline]
     #[must_use]
     pub fn numel(&self) -> usize {
-        S::NUMEL
+        self.data.len()
     }
 
     /// The number of axes.
@@ -170,7 +197,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     }
 
     /// The same values as a new variable, off any tape: ops on the result are not recorded, and no
-    /// gradient reaches `self` through it (not even as a leaf). Shares the data.
+    /// gradient reaches `self` through it (it is a constant where it meets a taped value). Shares the
+    /// data.
     ///
     /// ```
     /// use shaped::{Tape, Tensor};
@@ -182,36 +210,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn detach(&self) -> Tensor<S, E> {
-        Tensor::from_parts(Arc::clone(&self.data), NoTape)
-    }
-
-    /// This tensor on the same tape as `other`, as a leaf whose gradient is kept under `self` (what
-    /// [`Tape::watch`](crate::Tape::watch) does, with the tape taken from `other`). When `other` is on
-    /// no tape, a plain clone: model code calls it the same way for training and inference.
-    ///
-    /// Needed for a parameter that an op is applied to on its own before it meets the input: an op on
-    /// tensors that are all off the tape is not recorded.
-    ///
-    /// ```
-    /// use shaped::{Tape, Tensor};
-    /// let w = Tensor::from([1.0, 2.0]);
-    /// let x = Tensor::from([3.0, 4.0]);
-    /// let tape = Tape::new();
-    /// let xt = tape.input(&x);
-    /// // loss = sum(x * w) + sum(w^2): d/dw = x + 2w
-    /// let loss = (&xt * &w).sum() + w.on_tape_of(&xt).powi(2).sum();
-    /// assert_eq!(loss.backward().get(&w).to_vec(), vec![5.0, 8.0]);
-    /// ```
-    #[must_use]
-    pub fn on_tape_of<S2: Shape, T2: Tracking<E>>(
-        &self,
-        other: &Tensor<S2, E, T2>,
-    ) -> Tensor<S, E, T2> {
-        Tensor::with_id(
-            Arc::clone(&self.data),
-            self.id,
-            other.tape().leaf(self.id, S::NUMEL),
-        )
+        Tensor::from_parts(Arc::clone(&self.data), self.shape, NoTape)
     }
 
     /// Whether `self` and `other` share the same buffer (one is a clone or a reshape of the other).
@@ -244,12 +243,12 @@ impl<E: Element, T: Tracking<E>> Tensor<Rank0, E, T> {
     }
 }
 
-/// Constructors. They make tensors that are on no tape.
-impl<S: Shape, E: Element> Tensor<S, E> {
+/// Constructors of a static shape, whose sizes the type gives. They make tensors that are on no tape.
+impl<S: StaticShape, E: Element> Tensor<S, E> {
     /// Wraps a buffer of exactly `S::NUMEL` elements. Internal: callers guarantee the length.
     #[inline]
     pub(crate) fn from_data(data: Vec<E>) -> Self {
-        Self::from_parts(Arc::new(Buffer::from_vec(data)), NoTape)
+        Self::from_data_with(S::default(), data)
     }
 
     /// A tensor of zeros.
@@ -261,7 +260,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn zeros() -> Self {
-        Self::full(E::zero())
+        Self::zeros_with(S::default())
     }
 
     /// A tensor of ones.
@@ -273,7 +272,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn ones() -> Self {
-        Self::full(E::one())
+        Self::ones_with(S::default())
     }
 
     /// A tensor with every element equal to `value`.
@@ -285,36 +284,23 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn full(value: E) -> Self {
-        Self::from_data(vec![value; S::NUMEL])
+        Self::full_with(S::default(), value)
     }
 
-    /// A tensor whose element at each multi-index is `f(index)`, filled in row-major order.
+    /// A tensor whose element at each multi-index is `f(index)`, filled in row-major order. The shape
+    /// can come from the binding: the closure's argument is an array of one index per axis.
     ///
     /// ```
     /// use shaped::{Rank2, Tensor};
-    /// let t = Tensor::<Rank2<2, 3>>::from_fn(|[i, j]| (10 * i + j) as f32);
+    /// let t: Tensor<Rank2<2, 3>> = Tensor::from_fn(|[i, j]| (10 * i + j) as f32);
     /// assert_eq!(t.to_array(), [[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]]);
     /// ```
     #[must_use]
-    pub fn from_fn(mut f: impl FnMut(S::Dims) -> E) -> Self {
-        let dims = S::DIMS;
-        let mut index = S::Dims::default();
-        let mut data = Vec::with_capacity(S::NUMEL);
-        for n in 0..S::NUMEL {
-            if n > 0 {
-                // Odometer step: the last axis runs fastest.
-                let idx = index.as_mut();
-                for axis in (0..dims.len()).rev() {
-                    idx[axis] += 1;
-                    if idx[axis] < dims[axis] {
-                        break;
-                    }
-                    idx[axis] = 0;
-                }
-            }
-            data.push(f(index));
-        }
-        Self::from_data(data)
+    pub fn from_fn<const R: usize>(f: impl FnMut([usize; R]) -> E) -> Self
+    where
+        S: Shape<Dims = [usize; R]>,
+    {
+        Self::from_fn_with(S::default(), f)
     }
 
     /// A tensor from a row-major buffer, which must hold exactly `S::NUMEL` elements. No copy.
@@ -332,8 +318,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// # Ok::<(), shaped::Error>(())
     /// ```
     pub fn from_vec(data: Vec<E>) -> Result<Self, Error> {
-        check_len::<S>(data.len())?;
-        Ok(Self::from_data(data))
+        Self::from_vec_with(S::default(), data)
     }
 
     /// A tensor from a row-major slice, which must hold exactly `S::NUMEL` elements. Copies.
@@ -348,8 +333,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// # Ok::<(), shaped::Error>(())
     /// ```
     pub fn from_slice(data: &[E]) -> Result<Self, Error> {
-        check_len::<S>(data.len())?;
-        Ok(Self::from_data(data.to_vec()))
+        Self::from_slice_with(S::default(), data)
     }
 
     /// Independent samples of the uniform distribution on `[low, high)`.
@@ -366,9 +350,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn uniform<R: Rng + ?Sized>(rng: &mut R, low: E, high: E) -> Self {
-        let dist = Uniform::new(low, high)
-            .unwrap_or_else(|e| panic!("uniform: cannot sample [{low}, {high}): {e}"));
-        Self::from_data((0..S::NUMEL).map(|_| dist.sample(rng)).collect())
+        Self::uniform_with(S::default(), rng, low, high)
     }
 
     /// Independent samples of the standard normal distribution (mean 0, standard deviation 1).
@@ -382,7 +364,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn randn<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        Self::from_data((0..S::NUMEL).map(|_| E::standard_normal(rng)).collect())
+        Self::randn_with(S::default(), rng)
     }
 
     /// Independent samples of the normal distribution with the given mean and standard deviation.
@@ -396,8 +378,179 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn normal<R: Rng + ?Sized>(rng: &mut R, mean: E, std: E) -> Self {
-        Self::from_data(
-            (0..S::NUMEL)
+        Self::normal_with(S::default(), rng, mean, std)
+    }
+}
+
+/// Constructors that take the shape as a value: `(rows, Const)` for a `(usize, Const<784>)`. They work
+/// for every shape (for a static one, the value is the zero-sized marker, `Rank2` say).
+impl<S: Shape, E: Element> Tensor<S, E> {
+    /// Wraps a buffer of exactly `shape.numel()` elements. Internal: callers guarantee the length.
+    #[inline]
+    pub(crate) fn from_data_with(shape: S, data: Vec<E>) -> Self {
+        Self::from_parts(Arc::new(Buffer::from_vec(data)), shape, NoTape)
+    }
+
+    /// A tensor of zeros of the given shape.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let t: Tensor<(usize, Const<3>)> = Tensor::zeros_with((2, Const));
+    /// assert_eq!(t.to_vec(), vec![0.0; 6]);
+    /// ```
+    #[must_use]
+    pub fn zeros_with(shape: S) -> Self {
+        Self::full_with(shape, E::zero())
+    }
+
+    /// A tensor of ones of the given shape.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let t: Tensor<(Const<2>, usize), f64> = Tensor::ones_with((Const, 4));
+    /// assert_eq!(t.shape(), [2, 4]);
+    /// assert_eq!(t.to_vec(), vec![1.0; 8]);
+    /// ```
+    #[must_use]
+    pub fn ones_with(shape: S) -> Self {
+        Self::full_with(shape, E::one())
+    }
+
+    /// A tensor of the given shape with every element equal to `value`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t: Tensor<(usize,)> = Tensor::full_with((3,), 2.5);
+    /// assert_eq!(t.to_vec(), vec![2.5; 3]);
+    /// ```
+    #[must_use]
+    pub fn full_with(shape: S, value: E) -> Self {
+        Self::from_data_with(shape, vec![value; shape.numel()])
+    }
+
+    /// A tensor of the given shape whose element at each multi-index is `f(index)`, filled in
+    /// row-major order.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let t: Tensor<(usize, Const<2>)> = Tensor::from_fn_with((3, Const), |[i, j]| (10 * i + j) as f32);
+    /// assert_eq!(t.to_vec(), vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0]);
+    /// ```
+    #[must_use]
+    pub fn from_fn_with(shape: S, mut f: impl FnMut(S::Dims) -> E) -> Self {
+        let dims = shape.dims();
+        let dims = dims.as_ref();
+        let numel = shape.numel();
+        let mut index = S::Dims::default();
+        let mut data = Vec::with_capacity(numel);
+        for n in 0..numel {
+            if n > 0 {
+                // Odometer step: the last axis runs fastest.
+                let idx = index.as_mut();
+                for axis in (0..dims.len()).rev() {
+                    idx[axis] += 1;
+                    if idx[axis] < dims[axis] {
+                        break;
+                    }
+                    idx[axis] = 0;
+                }
+            }
+            data.push(f(index));
+        }
+        Self::from_data_with(shape, data)
+    }
+
+    /// A tensor of the given shape from a row-major buffer, which must hold exactly `shape.numel()`
+    /// elements. No copy.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when the length is not `shape.numel()`; the message names the shape, the
+    /// count it needs and the count given.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let rows = 2;
+    /// let t = Tensor::<(usize, Const<3>)>::from_vec_with((rows, Const), vec![1.0; 6])?;
+    /// assert_eq!(t.shape(), [2, 3]);
+    /// let err = Tensor::<(usize, Const<3>)>::from_vec_with((rows, Const), vec![1.0; 5]).unwrap_err();
+    /// assert_eq!(err.to_string(), "cannot build a tensor of shape [2, 3] from 5 elements: it needs 6");
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn from_vec_with(shape: S, data: Vec<E>) -> Result<Self, Error> {
+        check_len(shape, data.len())?;
+        Ok(Self::from_data_with(shape, data))
+    }
+
+    /// A tensor of the given shape from a row-major slice, which must hold exactly `shape.numel()`
+    /// elements. Copies.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when the length is not `shape.numel()`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::<(usize,), f64>::from_slice_with((3,), &[1.0, 2.0, 3.0])?;
+    /// assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn from_slice_with(shape: S, data: &[E]) -> Result<Self, Error> {
+        check_len(shape, data.len())?;
+        Ok(Self::from_data_with(shape, data.to_vec()))
+    }
+
+    /// A tensor whose shape is given as a list of sizes at run time (the rank must match, and each
+    /// static dimension must be equal), from a row-major buffer. For data whose sizes are read from a
+    /// file.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Shape`] when the sizes do not fit the shape type, naming both;
+    /// [`ErrorKind::Length`] when the buffer does not hold their product.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let t = Tensor::<(usize, Const<2>)>::from_dims_vec(&[3, 2], vec![0.0; 6])?;
+    /// assert_eq!(t.shape(), [3, 2]);
+    /// let err = Tensor::<(usize, Const<2>)>::from_dims_vec(&[3, 4], vec![0.0; 12]).unwrap_err();
+    /// assert_eq!(err.to_string(), "sizes [3, 4] do not fit a tensor of shape type (usize, Const<2>)");
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn from_dims_vec(dims: &[usize], data: Vec<E>) -> Result<Self, Error> {
+        let shape = shape_from_dims::<S>(dims)?;
+        Self::from_vec_with(shape, data)
+    }
+
+    /// Independent samples of the uniform distribution on `[low, high)`, of the given shape.
+    ///
+    /// # Panics
+    /// If `low >= high` or either is not finite.
+    #[must_use]
+    pub fn uniform_with<R: Rng + ?Sized>(shape: S, rng: &mut R, low: E, high: E) -> Self {
+        let dist = Uniform::new(low, high)
+            .unwrap_or_else(|e| panic!("uniform: cannot sample [{low}, {high}): {e}"));
+        Self::from_data_with(
+            shape,
+            (0..shape.numel()).map(|_| dist.sample(rng)).collect(),
+        )
+    }
+
+    /// Independent samples of the standard normal distribution, of the given shape.
+    #[must_use]
+    pub fn randn_with<R: Rng + ?Sized>(shape: S, rng: &mut R) -> Self {
+        Self::from_data_with(
+            shape,
+            (0..shape.numel())
+                .map(|_| E::standard_normal(rng))
+                .collect(),
+        )
+    }
+
+    /// Independent samples of the normal distribution with the given mean and standard deviation, of
+    /// the given shape.
+    #[must_use]
+    pub fn normal_with<R: Rng + ?Sized>(shape: S, rng: &mut R, mean: E, std: E) -> Self {
+        Self::from_data_with(
+            shape,
+            (0..shape.numel())
                 .map(|_| mean + std * E::standard_normal(rng))
                 .collect(),
         )
@@ -429,20 +582,71 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// ```
     #[must_use]
     pub fn map(&self, f: impl FnMut(E) -> E) -> Self {
-        Self::from_data(self.data.iter().copied().map(f).collect())
+        Self::from_data_with(self.shape, self.data.iter().copied().map(f).collect())
+    }
+
+    /// The same tensor with the shape written as a tuple of dimensions: `Rank2<64, 784>` becomes
+    /// `(Const<64>, Const<784>)`. No copy. Model code written for any batch `B: Dim`, as
+    /// `Tensor<(B, Const<784>)>`, takes a static batch this way.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank2, Tensor};
+    /// let x: Tensor<Rank2<2, 3>> = Tensor::ones();
+    /// let t: Tensor<(Const<2>, Const<3>)> = x.into_dims();
+    /// assert_eq!(t.shape(), [2, 3]);
+    /// ```
+    #[must_use]
+    pub fn into_dims(self) -> Tensor<S::Tuple, E>
+    where
+        S: StaticShape,
+    {
+        let shape = self.shape.to_tuple();
+        Tensor::with_id(self.data, self.id, shape, NoTape)
     }
 }
 
-fn check_len<S: Shape>(len: usize) -> Result<(), Error> {
-    if len == S::NUMEL {
+/// The shape type `S` with the sizes `dims`, or an error naming both.
+pub(crate) fn shape_from_dims<S: Shape>(dims: &[usize]) -> Result<S, Error> {
+    S::from_dims(dims).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Shape,
+            format!(
+                "sizes {} do not fit a tensor of shape type {}",
+                dims_str(dims),
+                shape_type_name::<S>()
+            ),
+        )
+    })
+}
+
+/// The shape type's name without module paths: `(usize, Const<2>)`, `Rank2<2, 3>`.
+pub(crate) fn shape_type_name<S: Shape>() -> String {
+    let full = core::any::type_name::<S>();
+    let mut out = String::with_capacity(full.len());
+    let mut word = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            word.push(c);
+        } else {
+            out.push_str(word.rsplit("::").next().unwrap_or(&word));
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(word.rsplit("::").next().unwrap_or(&word));
+    out
+}
+
+fn check_len<S: Shape>(shape: S, len: usize) -> Result<(), Error> {
+    let numel = shape.numel();
+    if len == numel {
         Ok(())
     } else {
         Err(Error::new(
             ErrorKind::Length,
             format!(
-                "cannot build a tensor of shape {} from {len} elements: it needs {}",
-                dims_str(S::DIMS),
-                S::NUMEL
+                "cannot build a tensor of shape {} from {len} elements: it needs {numel}",
+                dims_str(shape.dims().as_ref()),
             ),
         ))
     }
@@ -464,16 +668,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Index<S::Dims> for Tensor<S, E, T> {
     /// The element at a multi-index, `t[[i, j]]`. Panics when an index is out of bounds.
     #[inline]
     fn index(&self, index: S::Dims) -> &E {
-        &self.data[offset(index.as_ref(), S::DIMS)]
+        &self.data[offset(index.as_ref(), self.shape.dims().as_ref())]
     }
 }
 
 impl<S: Shape, E: Element, T: Tracking<E>, T2: Tracking<E>> PartialEq<Tensor<S, E, T2>>
     for Tensor<S, E, T>
 {
-    /// Elementwise equality of the values (IEEE: a NaN anywhere makes tensors unequal).
+    /// Equal shapes and elementwise equal values (IEEE: a NaN anywhere makes tensors unequal).
     fn eq(&self, other: &Tensor<S, E, T2>) -> bool {
-        self.as_slice() == other.as_slice()
+        self.shape == other.shape && self.as_slice() == other.as_slice()
     }
 }
 

@@ -8,7 +8,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear};
 use shaped::rand::SeedableRng;
 use shaped::rand::rngs::StdRng;
-use shaped::{Error, ErrorKind, Module, Rank0, Rank1, Rank2, Rank3, Tensor};
+use shaped::{Const, Error, ErrorKind, Module, Rank0, Rank1, Rank2, Rank3, Tensor};
 
 /// Checks the kind and the message, and that the message reads like the crate's others: it starts
 /// with a lowercase letter and does not end with a full stop.
@@ -67,7 +67,7 @@ fn building_a_tensor_from_the_wrong_number_of_elements() {
 #[test]
 fn building_tensors_from_every_length_never_panics() {
     // Every length from 0 to 64 for a few shapes: exactly one length succeeds.
-    fn lengths<S: shaped::Shape>() {
+    fn lengths<S: shaped::StaticShape>() {
         for len in 0..=64 {
             let v = vec![1.5_f32; len];
             let (a, b) = (
@@ -93,20 +93,20 @@ fn building_tensors_from_every_length_never_panics() {
 
 #[test]
 fn labels_out_of_range_or_of_the_wrong_count() {
-    let err = Labels::<3, 10>::new([0, 10, 4]).unwrap_err();
+    let err = Labels::<Const<3>, 10>::new([0, 10, 4]).unwrap_err();
     assert_error(
         &err,
         ErrorKind::OutOfRange,
         "class id 10 at position 1 is out of range: there are 10 classes (0 to 9)",
     );
     // The first bad id is reported.
-    let err = Labels::<4, 2>::from_slice(&[1, 0, 7, 2]).unwrap_err();
+    let err = Labels::<Const<4>, 2>::from_slice(&[1, 0, 7, 2]).unwrap_err();
     assert_error(
         &err,
         ErrorKind::OutOfRange,
         "class id 7 at position 2 is out of range: there are 2 classes (0 to 1)",
     );
-    let err = Labels::<2, 5>::from_slice(&[usize::MAX, 0]).unwrap_err();
+    let err = Labels::<Const<2>, 5>::from_slice(&[usize::MAX, 0]).unwrap_err();
     assert_error(
         &err,
         ErrorKind::OutOfRange,
@@ -115,19 +115,22 @@ fn labels_out_of_range_or_of_the_wrong_count() {
             usize::MAX
         ),
     );
-    let err = Labels::<4, 3>::from_slice(&[0, 1]).unwrap_err();
+    let err = Labels::<Const<4>, 3>::from_slice(&[0, 1]).unwrap_err();
     assert_error(&err, ErrorKind::Length, "expected 4 class ids, got 2");
-    let err = Labels::<0, 3>::from_slice(&[0]).unwrap_err();
+    let err = Labels::<Const<0>, 3>::from_slice(&[0]).unwrap_err();
     assert_error(&err, ErrorKind::Length, "expected 0 class ids, got 1");
-    assert!(Labels::<0, 3>::from_slice(&[]).is_ok());
-    assert_eq!(Labels::<2, 1>::new([0, 0]).unwrap().as_slice(), &[0, 0]);
-    let err = Labels::<2, 1>::new([0, 1]).unwrap_err();
+    assert!(Labels::<Const<0>, 3>::from_slice(&[]).is_ok());
+    assert_eq!(
+        Labels::<Const<2>, 1>::new([0, 0]).unwrap().as_slice(),
+        &[0, 0]
+    );
+    let err = Labels::<Const<2>, 1>::new([0, 1]).unwrap_err();
     assert_error(
         &err,
         ErrorKind::OutOfRange,
         "class id 1 at position 1 is out of range: there is 1 class (0)",
     );
-    let err = Labels::<1, 0>::new([0]).unwrap_err();
+    let err = Labels::<Const<1>, 0>::new([0]).unwrap_err();
     assert_error(
         &err,
         ErrorKind::OutOfRange,

@@ -7,9 +7,9 @@
 use approx::assert_relative_eq;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use shaped::{NoBias, Rank1, Rank2, Rank3, Shape, Tape, Tensor};
+use shaped::{NoBias, Rank1, Rank2, Rank3, StaticShape, Tape, Tensor};
 
-fn random<S: Shape>(seed: u64) -> Tensor<S, f64> {
+fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {
     Tensor::uniform(&mut StdRng::seed_from_u64(seed), -2.0, 2.0)
 }
 
@@ -31,15 +31,13 @@ fn inner_is_matmul_by_the_transpose() {
         // through the transpose.
         let w: Tensor<Rank2<4, 3>, f64> = random(seed + 200);
         let tape = Tape::new();
-        let g1 = (tape.watch(&a).inner(&tape.watch(&b)) * &w)
-            .sum()
-            .backward();
+        let (a1, b1) = (tape.watch(&a), tape.watch(&b));
+        let g1 = (a1.inner(&b1) * &w).sum().backward();
         let tape = Tape::new();
-        let g2 = (tape.watch(&a).matmul(&tape.watch(&bt)) * &w)
-            .sum()
-            .backward();
-        assert_relative_eq!(g1.get(&a), g2.get(&a), epsilon = 1e-12);
-        assert_relative_eq!(g1.get(&b), t(&g2.get(&bt)), epsilon = 1e-12);
+        let (a2, bt2) = (tape.watch(&a), tape.watch(&bt));
+        let g2 = (a2.matmul(&bt2) * &w).sum().backward();
+        assert_relative_eq!(g1.get(&a1), g2.get(&a2), epsilon = 1e-12);
+        assert_relative_eq!(g1.get(&b1), t(&g2.get(&bt2)), epsilon = 1e-12);
     }
 }
 
@@ -70,17 +68,16 @@ fn linear_is_matmul_by_the_transposed_weight_plus_the_bias() {
         // Gradients: dx and dW agree with the matmul path; db is the column sums of the seed.
         let v: Tensor<Rank2<5, 3>, f64> = random(seed + 30);
         let tape = Tape::new();
-        let g1 = tape
-            .watch(&x)
-            .linear(&tape.watch(&w), &tape.watch(&b))
-            .backward_with(&v);
+        let (x1, w1, b1) = (tape.watch(&x), tape.watch(&w), tape.watch(&b));
+        let g1 = x1.linear(&w1, &b1).backward_with(&v);
         let wt = t(&w);
         let tape = Tape::new();
-        let g2 = tape.watch(&x).matmul(&tape.watch(&wt)).backward_with(&v);
-        assert_relative_eq!(g1.get(&x), g2.get(&x), epsilon = 1e-12);
-        assert_relative_eq!(g1.get(&w), t(&g2.get(&wt)), epsilon = 1e-12);
+        let (x2, wt2) = (tape.watch(&x), tape.watch(&wt));
+        let g2 = x2.matmul(&wt2).backward_with(&v);
+        assert_relative_eq!(g1.get(&x1), g2.get(&x2), epsilon = 1e-12);
+        assert_relative_eq!(g1.get(&w1), t(&g2.get(&wt2)), epsilon = 1e-12);
         let col_sums = Tensor::<Rank1<3>, f64>::from_fn(|[j]| (0..5).map(|i| v[[i, j]]).sum());
-        assert_relative_eq!(g1.get(&b), col_sums, epsilon = 1e-12);
+        assert_relative_eq!(g1.get(&b1), col_sums, epsilon = 1e-12);
     }
 }
 

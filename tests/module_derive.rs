@@ -2,21 +2,21 @@
 //! tuple structs, skipped fields, and save/load of the parameters.
 
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{Element, ErrorKind, Module, Rank0, Rank1, Rank2, Tape, Tensor};
+use shaped::{Element, ErrorKind, Module, NoTape, Rank0, Rank1, Rank2, Tape, Tensor, Tracking};
 
 #[derive(Module, Clone, Debug)]
-struct Affine {
-    w: Tensor<Rank2<2, 3>, f64>,
-    b: Tensor<Rank1<2>, f64>,
+struct Affine<T: Tracking<f64> = NoTape> {
+    w: Tensor<Rank2<2, 3>, f64, T>,
+    b: Tensor<Rank1<2>, f64, T>,
 }
 
 #[derive(Module, Clone, Debug)]
-struct Outer {
-    first: Affine,
-    scale: Tensor<Rank0, f64>,
+struct Outer<T: Tracking<f64> = NoTape> {
+    first: Affine<T>,
+    scale: Tensor<Rank0, f64, T>,
     #[module(skip)]
     label: &'static str,
-    second: Affine,
+    second: Affine<T>,
 }
 
 #[derive(Module, Clone, Debug)]
@@ -80,12 +80,12 @@ fn gradients_mirror_the_model_field_by_field() {
     let m = outer();
     let x = Tensor::from([1.0, 2.0, 3.0]);
     let tape = Tape::new();
-    let xt = tape.input(&x);
-    // loss = scale * sum(first.w) * sum(x) + sum(second.b * second.b). `first.w` and `second.b` meet the
-    // tape only after an op of their own (a sum, a square), so they are put on the tape first.
-    let first_w = (xt.clone().sum() * m.first.w.on_tape_of(&xt).sum()) * &m.scale;
-    let b = m.second.b.on_tape_of(&xt);
-    let loss = first_w + (&b * &b).sum();
+    let mt = tape.watch(&m);
+    // loss = scale * sum(first.w) * sum(x) + sum(second.b * second.b). Every parameter of the nested
+    // modules is watched with the model, so the ops applied to `first.w` and `second.b` on their own
+    // (a sum, a square) are recorded like any other.
+    let first_w = (x.sum() * mt.first.w.sum()) * &mt.scale;
+    let loss = first_w + (&mt.second.b * &mt.second.b).sum();
     let g: OuterGrads = m.grads(&loss.backward());
     // d/d first.w[i][j] = scale * sum(x) = 12; d/d scale = sum(first.w) * sum(x) = 21 * 6
     assert_eq!(g.first.w.to_array(), [[12.0; 3]; 2]);

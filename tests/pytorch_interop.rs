@@ -16,16 +16,16 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 /// Logits may differ by float32 rounding (a different summation order), no more.
 const TOLERANCE: f32 = 1e-5;
 const ROWS: usize = 16;
 
 #[derive(Module)]
-struct Mlp {
-    l1: Linear<64, 64>,
-    l2: Linear<64, 10>,
+struct Mlp<T: Tracking<f32> = NoTape> {
+    l1: Linear<64, 64, f32, T>,
+    l2: Linear<64, 10, f32, T>,
 }
 
 impl Mlp {
@@ -36,11 +36,10 @@ impl Mlp {
             l2: Linear::new(&mut rng),
         }
     }
+}
 
-    fn forward<const B: usize, T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<B, 64>, f32, T>,
-    ) -> Tensor<Rank2<B, 10>, f32, T> {
+impl<T: Tracking<f32>> Mlp<T> {
+    fn forward<const B: usize>(&self, x: Tensor<Rank2<B, 64>>) -> Tensor<Rank2<B, 10>, f32, T> {
         self.l2.forward(self.l1.forward(x).relu())
     }
 }
@@ -62,7 +61,7 @@ fn digits() -> Dataset<64, 10> {
 }
 
 /// The first `ROWS` images and their labels.
-fn first_digits() -> (Tensor<Rank2<ROWS, 64>>, Labels<ROWS, 10>) {
+fn first_digits() -> (Tensor<Rank2<ROWS, 64>>, Labels<Const<ROWS>, 10>) {
     digits().batches::<ROWS, f32>().next().unwrap()
 }
 
@@ -120,9 +119,8 @@ fn crate_model_is_written_with_pytorch_names_and_layout() {
         .shuffled(&mut StdRng::seed_from_u64(7))
         .batches::<32, f32>()
     {
-        let tape = Tape::new();
-        let loss = cross_entropy(&model.forward(tape.input(&x)), &labels);
-        let grads: MlpGrads = model.grads(&loss.backward());
+        let (_, grads): (f32, MlpGrads) =
+            model.value_and_grad(|m| cross_entropy(&m.forward(x), &labels));
         opt.step(&mut model, &grads);
     }
     let bytes = model.to_safetensors();

@@ -14,11 +14,12 @@ fn lucid_inner_of_two_vectors() {
     let a = Tensor::from([1.0, 2.0, 3.0]);
     let b = Tensor::from([4.0, 5.0, 6.0]);
     let tape = Tape::new();
-    let out = tape.watch(&a).inner(&tape.watch(&b));
+    let (at, bt) = (tape.watch(&a), tape.watch(&b));
+    let out = at.inner(&bt);
     assert_eq!(out.item(), 32.0);
     let g = out.backward();
-    assert_eq!(g.get(&a).to_array(), [4.0, 5.0, 6.0]);
-    assert_eq!(g.get(&b).to_array(), [1.0, 2.0, 3.0]);
+    assert_eq!(g.get(&at).to_array(), [4.0, 5.0, 6.0]);
+    assert_eq!(g.get(&bt).to_array(), [1.0, 2.0, 3.0]);
 }
 
 #[test]
@@ -28,11 +29,12 @@ fn lucid_inner_of_two_matrices_corrected() {
     let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     let tape = Tape::new();
-    let out = tape.watch(&a).inner(&tape.watch(&b));
+    let (at, bt) = (tape.watch(&a), tape.watch(&b));
+    let out = at.inner(&bt);
     assert_eq!(out.to_array(), [[17.0, 23.0], [39.0, 53.0]]);
     let g = out.sum().backward();
-    assert_eq!(g.get(&a).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
-    assert_eq!(g.get(&b).to_array(), [[4.0, 6.0], [4.0, 6.0]]);
+    assert_eq!(g.get(&at).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
+    assert_eq!(g.get(&bt).to_array(), [[4.0, 6.0], [4.0, 6.0]]);
 }
 
 // ---- 001: minima matmul ----
@@ -53,9 +55,10 @@ fn minima_matmul_gradients() {
     let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     let tape = Tape::new();
-    let g = tape.watch(&a).matmul(&tape.watch(&b)).sum().backward();
-    assert_eq!(g.get(&a).to_array(), [[11.0, 15.0], [11.0, 15.0]]);
-    assert_eq!(g.get(&b).to_array(), [[4.0, 4.0], [6.0, 6.0]]);
+    let (at, bt) = (tape.watch(&a), tape.watch(&b));
+    let g = at.matmul(&bt).sum().backward();
+    assert_eq!(g.get(&at).to_array(), [[11.0, 15.0], [11.0, 15.0]]);
+    assert_eq!(g.get(&bt).to_array(), [[4.0, 4.0], [6.0, 6.0]]);
 }
 
 #[test]
@@ -68,14 +71,16 @@ fn minima_batched_matmul_gradient_corrected() {
     let b = Tensor::from([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]);
     let g = Tensor::from([[[1.0, 0.0]], [[0.0, 2.0]]]);
     let tape = Tape::new();
-    let out = tape.watch(&a).matmul(&b);
+    let at = tape.watch(&a);
+    let out = at.matmul(&b);
     let grads = out.backward_with(&g);
-    assert_eq!(grads.get(&a).to_array(), [[13.0, 19.0]]);
+    assert_eq!(grads.get(&at).to_array(), [[13.0, 19.0]]);
     // and B[b].grad = A^T G[b]
     let tape = Tape::new();
-    let grads = a.matmul(&tape.watch(&b)).backward_with(&g);
+    let bt = tape.watch(&b);
+    let grads = a.matmul(&bt).backward_with(&g);
     assert_eq!(
-        grads.get(&b).to_array(),
+        grads.get(&bt).to_array(),
         [[[1.0, 0.0], [2.0, 0.0]], [[0.0, 2.0], [0.0, 4.0]]]
     );
 }
@@ -90,14 +95,13 @@ fn lucid_bilinear_without_bias_corrected() {
     let x2 = Tensor::from([[3.0, 4.0]]);
     let w = Tensor::from([[[5.0, 6.0], [7.0, 8.0]]]);
     let tape = Tape::new();
-    let out = tape
-        .watch(&x1)
-        .bilinear(&tape.watch(&x2), &tape.watch(&w), NoBias);
+    let (x1t, x2t, wt) = (tape.watch(&x1), tape.watch(&x2), tape.watch(&w));
+    let out = x1t.bilinear(&x2t, &wt, NoBias);
     assert_eq!(out.to_array(), [[145.0]]);
     let g = out.sum().backward();
-    assert_eq!(g.get(&x1).to_array(), [[39.0, 53.0]]);
-    assert_eq!(g.get(&x2).to_array(), [[19.0, 22.0]]);
-    assert_eq!(g.get(&w).to_array(), [[[3.0, 4.0], [6.0, 8.0]]]);
+    assert_eq!(g.get(&x1t).to_array(), [[39.0, 53.0]]);
+    assert_eq!(g.get(&x2t).to_array(), [[19.0, 22.0]]);
+    assert_eq!(g.get(&wt).to_array(), [[[3.0, 4.0], [6.0, 8.0]]]);
 }
 
 #[test]
@@ -110,18 +114,21 @@ fn lucid_bilinear_batch_with_bias_corrected() {
     let w = Tensor::from([[[9.0, 10.0], [11.0, 12.0]]]);
     let b = Tensor::from([[13.0]]);
     let tape = Tape::new();
-    let out = tape.watch(&x1).bilinear(&tape.watch(&x2), &w, &b);
+    let (x1t, x2t) = (tape.watch(&x1), tape.watch(&x2));
+    let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+    let out = x1t.bilinear(&x2t, &wt, &bt);
     assert_eq!(out.to_array(), [[372.0], [1134.0]]);
     let g = out.sum().backward();
-    assert_eq!(g.get(&x1).to_array(), [[105.0, 127.0], [143.0, 173.0]]);
-    assert_eq!(g.get(&x2).to_array(), [[31.0, 34.0], [71.0, 78.0]]);
-    assert_eq!(g.get(&w).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]);
-    assert_eq!(g.get(&b).to_array(), [[2.0]]);
+    assert_eq!(g.get(&x1t).to_array(), [[105.0, 127.0], [143.0, 173.0]]);
+    assert_eq!(g.get(&x2t).to_array(), [[31.0, 34.0], [71.0, 78.0]]);
+    assert_eq!(g.get(&wt).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]);
+    assert_eq!(g.get(&bt).to_array(), [[2.0]]);
     // The same with the bias as PyTorch lays it out, (OUT,).
     let b1 = Tensor::from([13.0]);
     let tape = Tape::new();
-    let g = tape.input(&x1).bilinear(&x2, &w, &b1).sum().backward();
-    assert_eq!(g.get(&b1).to_array(), [2.0]);
+    let b1t = tape.watch(&b1);
+    let g = x1.bilinear(&x2, &w, &b1t).sum().backward();
+    assert_eq!(g.get(&b1t).to_array(), [2.0]);
 }
 
 // ---- 003: lucid linear ----
@@ -133,11 +140,12 @@ fn lucid_linear_without_bias_corrected() {
     let x = Tensor::from([[1.0, 2.0, 3.0]]);
     let w = Tensor::from([[4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
     let tape = Tape::new();
-    let out = tape.watch(&x).linear(&tape.watch(&w), NoBias);
+    let (xt, wt) = (tape.watch(&x), tape.watch(&w));
+    let out = xt.linear(&wt, NoBias);
     assert_eq!(out.to_array(), [[32.0, 50.0]]);
     let g = out.sum().backward();
-    assert_eq!(g.get(&x).to_array(), [[11.0, 13.0, 15.0]]);
-    assert_eq!(g.get(&w).to_array(), [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]);
+    assert_eq!(g.get(&xt).to_array(), [[11.0, 13.0, 15.0]]);
+    assert_eq!(g.get(&wt).to_array(), [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]);
 }
 
 #[test]
@@ -148,12 +156,13 @@ fn lucid_linear_batch_with_bias_corrected() {
     let w = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     let b = Tensor::from([[9.0, 10.0]]);
     let tape = Tape::new();
-    let out = tape.watch(&x).linear(&tape.watch(&w), &tape.watch(&b));
+    let (xt, wt, bt) = (tape.watch(&x), tape.watch(&w), tape.watch(&b));
+    let out = xt.linear(&wt, &bt);
     assert_eq!(out.to_array(), [[26.0, 33.0], [48.0, 63.0]]);
     let g = out.sum().backward();
-    assert_eq!(g.get(&x).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
-    assert_eq!(g.get(&w).to_array(), [[4.0, 6.0], [4.0, 6.0]]);
-    assert_eq!(g.get(&b).to_array(), [[2.0, 2.0]]);
+    assert_eq!(g.get(&xt).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
+    assert_eq!(g.get(&wt).to_array(), [[4.0, 6.0], [4.0, 6.0]]);
+    assert_eq!(g.get(&bt).to_array(), [[2.0, 2.0]]);
 }
 
 // ---- 004: np.inner ----

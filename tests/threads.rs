@@ -12,13 +12,15 @@ use shaped::nn::{Bilinear, Labels, Linear, cross_entropy, mse};
 use shaped::optim::{Adam, AdamW, Optimizer, Sgd};
 use shaped::rand::SeedableRng;
 use shaped::rand::rngs::StdRng;
-use shaped::{Grads, Module, NoTape, Rank0, Rank1, Rank2, Rank3, Tape, Tensor, Tracking};
+use shaped::{
+    Const, Grads, Module, NoTape, Rank0, Rank1, Rank2, Rank3, Tape, Tensor, Tracking, Trainable,
+};
 
 /// A derived model of `Linear` layers.
 #[derive(Module, Clone, Debug)]
-struct Mlp {
-    l1: Linear<6, 16>,
-    l2: Linear<16, 3>,
+struct Mlp<T: Tracking<f32> = NoTape> {
+    l1: Linear<6, 16, f32, T>,
+    l2: Linear<16, 3, f32, T>,
 }
 
 impl Mlp {
@@ -29,20 +31,19 @@ impl Mlp {
             l2: Linear::new(&mut rng),
         }
     }
+}
 
-    fn forward<T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<8, 6>, f32, T>,
-    ) -> Tensor<Rank2<8, 3>, f32, T> {
+impl<T: Tracking<f32>> Mlp<T> {
+    fn forward(&self, x: Tensor<Rank2<8, 6>>) -> Tensor<Rank2<8, 3>, f32, T> {
         self.l2.forward(self.l1.forward(x).tanh())
     }
 }
 
 /// A model in f64 with a bilinear layer and a free tensor.
 #[derive(Module, Clone, Debug)]
-struct Pairwise {
-    bl: Bilinear<4, 4, 2, f64>,
-    scale: Tensor<Rank1<2>, f64>,
+struct Pairwise<T: Tracking<f64> = NoTape> {
+    bl: Bilinear<4, 4, 2, f64, T>,
+    scale: Tensor<Rank1<2>, f64, T>,
 }
 
 const fn send_sync<X: Send + Sync>() {}
@@ -61,7 +62,7 @@ const _: () = {
     send_sync::<Sgd<Mlp>>();
     send_sync::<Adam<Mlp>>();
     send_sync::<AdamW<Pairwise>>();
-    send_sync::<Labels<8, 3>>();
+    send_sync::<Labels<Const<8>, 3>>();
     send_sync::<shaped::data::Dataset<6, 3>>();
     send_sync::<shaped::Error>();
 };
@@ -79,7 +80,7 @@ fn tensors_models_gradients_and_optimizers_are_send_and_sync() {
 }
 
 /// A fixed batch for the MLP: inputs and labels from a seed.
-fn batch(seed: u64) -> (Tensor<Rank2<8, 6>>, Labels<8, 3>) {
+fn batch(seed: u64) -> (Tensor<Rank2<8, 6>>, Labels<Const<8>, 3>) {
     let x = Tensor::uniform(&mut StdRng::seed_from_u64(seed), -1.0, 1.0);
     let ids: Vec<usize> = (0..8).map(|i| (i * 7 + seed as usize) % 3).collect();
     (x, Labels::from_slice(&ids).unwrap())
@@ -92,10 +93,8 @@ fn train_mlp(seed: u64, steps: usize) -> (Mlp, Vec<u32>) {
     let mut losses = Vec::with_capacity(steps);
     for step in 0..steps {
         let (x, y) = batch(seed * 1000 + (step % 5) as u64);
-        let tape = Tape::new();
-        let loss = cross_entropy(&model.forward(tape.input(&x)), &y);
-        losses.push(loss.item().to_bits());
-        let grads = model.grads(&loss.backward());
+        let (loss, grads) = model.value_and_grad(|m| cross_entropy(&m.forward(x), &y));
+        losses.push(loss.to_bits());
         opt.step(&mut model, &grads);
     }
     (model, losses)
@@ -114,12 +113,12 @@ fn train_pairwise(seed: u64, steps: usize) -> (Pairwise, Vec<u64>) {
     let target: Tensor<Rank2<5, 2>, f64> = Tensor::uniform(&mut rng, -1.0, 1.0);
     let mut losses = Vec::with_capacity(steps);
     for _ in 0..steps {
-        let tape = Tape::new();
-        let y = model.bl.forward(tape.input(&x1), tape.input(&x2));
-        let y = y * model.scale.broadcast_to::<Rank2<5, 2>>();
-        let loss = mse(&y, &target);
-        losses.push(loss.item().to_bits());
-        let grads = model.grads(&loss.backward());
+        let (loss, grads) = model.value_and_grad(|m| {
+            let y = m.bl.forward(x1.clone(), x2.clone());
+            let y = y * m.scale.broadcast_to::<Rank2<5, 2>>();
+            mse(&y, &target)
+        });
+        losses.push(loss.to_bits());
         opt.step(&mut model, &grads);
     }
     (model, losses)
@@ -128,8 +127,8 @@ fn train_pairwise(seed: u64, steps: usize) -> (Pairwise, Vec<u64>) {
 /// A layer whose products (512 x 256 x 128 = 2^24 multiply-adds) are large enough to be split over two
 /// threads when the `threading` feature is on.
 #[derive(Module, Clone, Debug)]
-struct Wide {
-    l: Linear<256, 128>,
+struct Wide<T: Tracking<f32> = NoTape> {
+    l: Linear<256, 128, f32, T>,
 }
 
 fn train_wide(seed: u64, steps: usize) -> (Wide, Vec<u32>) {
@@ -142,10 +141,8 @@ fn train_wide(seed: u64, steps: usize) -> (Wide, Vec<u32>) {
     let target: Tensor<Rank2<512, 128>> = Tensor::uniform(&mut rng, -1.0, 1.0);
     let mut losses = Vec::with_capacity(steps);
     for _ in 0..steps {
-        let tape = Tape::new();
-        let loss = mse(&model.l.forward(tape.input(&x)), &target);
-        losses.push(loss.item().to_bits());
-        let grads = model.grads(&loss.backward());
+        let (loss, grads) = model.value_and_grad(|m| mse(&m.l.forward(x.clone()), &target));
+        losses.push(loss.to_bits());
         opt.step(&mut model, &grads);
     }
     (model, losses)
@@ -217,9 +214,8 @@ fn gradients_computed_in_other_threads_sum_to_the_same_update() {
     let model = Mlp::new(7);
     let grads_of = |seed: u64| {
         let (x, y) = batch(seed);
-        let tape = Tape::new();
-        let loss = cross_entropy(&model.forward(tape.input(&x)), &y);
-        model.grads(&loss.backward())
+        let (_, grads) = model.value_and_grad(|m| cross_entropy(&m.forward(x), &y));
+        grads
     };
     let here = [grads_of(10), grads_of(11)];
     let there = thread::scope(|s| {

@@ -7,7 +7,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 fn data_file(name: &str) -> Vec<u8> {
     let path = format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -15,16 +15,13 @@ fn data_file(name: &str) -> Vec<u8> {
 }
 
 #[derive(Module)]
-struct IrisMlp {
-    l1: Linear<4, 16>,
-    l2: Linear<16, 3>,
+struct IrisMlp<T: Tracking<f32> = NoTape> {
+    l1: Linear<4, 16, f32, T>,
+    l2: Linear<16, 3, f32, T>,
 }
 
-impl IrisMlp {
-    fn forward<const B: usize, T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<B, 4>, f32, T>,
-    ) -> Tensor<Rank2<B, 3>, f32, T> {
+impl<T: Tracking<f32>> IrisMlp<T> {
+    fn forward<const B: usize>(&self, x: Tensor<Rank2<B, 4>>) -> Tensor<Rank2<B, 3>, f32, T> {
         self.l2.forward(self.l1.forward(x).tanh())
     }
 }
@@ -51,10 +48,9 @@ fn an_mlp_learns_iris() {
         let order = train.clone().shuffled(&mut rng);
         let mut sum = 0.0;
         for (x, labels) in order.batches::<20, f32>() {
-            let tape = Tape::new();
-            let loss = cross_entropy(&model.forward(tape.input(&x)), &labels);
-            sum += f64::from(loss.item());
-            let grads: IrisMlpGrads = model.grads(&loss.backward());
+            let (loss, grads): (f32, IrisMlpGrads) =
+                model.value_and_grad(|m| cross_entropy(&m.forward(x), &labels));
+            sum += f64::from(loss);
             opt.step(&mut model, &grads);
         }
         epoch_losses.push(sum / 6.0);
@@ -82,16 +78,13 @@ fn evaluate_iris(model: &IrisMlp, data: &Dataset<4, 3>) -> f64 {
 }
 
 #[derive(Module)]
-struct DigitsMlp {
-    l1: Linear<64, 64>,
-    l2: Linear<64, 10>,
+struct DigitsMlp<T: Tracking<f32> = NoTape> {
+    l1: Linear<64, 64, f32, T>,
+    l2: Linear<64, 10, f32, T>,
 }
 
-impl DigitsMlp {
-    fn forward<const B: usize, T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<B, 64>, f32, T>,
-    ) -> Tensor<Rank2<B, 10>, f32, T> {
+impl<T: Tracking<f32>> DigitsMlp<T> {
+    fn forward<const B: usize>(&self, x: Tensor<Rank2<B, 64>>) -> Tensor<Rank2<B, 10>, f32, T> {
         self.l2.forward(self.l1.forward(x).relu())
     }
 }
@@ -100,7 +93,7 @@ fn evaluate_digits(model: &DigitsMlp, data: &Dataset<64, 10>) -> f64 {
     fn correct<const B: usize>(
         model: &DigitsMlp,
         x: Tensor<Rank2<B, 64>>,
-        labels: &Labels<B, 10>,
+        labels: &Labels<Const<B>, 10>,
     ) -> f64 {
         accuracy(&model.forward(x), labels) * B as f64
     }
@@ -144,11 +137,10 @@ fn the_digits_mlp_reaches_97_percent() {
         let order = train.clone().shuffled(&mut rng);
         let (mut sum, mut steps) = (0.0, 0.0);
         for (x, labels) in order.batches::<16, f32>() {
-            let tape = Tape::new();
-            let loss = cross_entropy(&model.forward(tape.input(&x)), &labels);
-            sum += f64::from(loss.item());
+            let (loss, grads): (f32, DigitsMlpGrads) =
+                model.value_and_grad(|m| cross_entropy(&m.forward(x), &labels));
+            sum += f64::from(loss);
             steps += 1.0;
-            let grads: DigitsMlpGrads = model.grads(&loss.backward());
             opt.step(&mut model, &grads);
         }
         epoch_losses.push(sum / steps);

@@ -1,4 +1,4 @@
-// `backward` exists only for a value recorded on a tape.
+// `backward` needs a value recorded on a tape: here nothing was watched, so nothing was recorded.
 use shaped::Tensor;
 
 fn main() {

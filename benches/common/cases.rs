@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shaped::nn::{Labels, Linear, cross_entropy, mse};
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::{Const, Dim, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
 
 use super::reference;
 
@@ -16,16 +16,18 @@ const LR: f32 = 0.01;
 const B: usize = 64;
 
 #[derive(Module, Clone)]
-struct Mlp {
-    l1: Linear<784, 128>,
-    l2: Linear<128, 10>,
+struct Mlp<T: Tracking<f32> = NoTape> {
+    l1: Linear<784, 128, f32, T>,
+    l2: Linear<128, 10, f32, T>,
 }
 
-impl Mlp {
-    fn forward<T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<B, 784>, f32, T>,
-    ) -> Tensor<Rank2<B, 10>, f32, T> {
+impl<T: Tracking<f32>> Mlp<T> {
+    fn forward<const N: usize>(&self, x: Tensor<Rank2<N, 784>>) -> Tensor<Rank2<N, 10>, f32, T> {
+        self.l2.forward(self.l1.forward(x).relu())
+    }
+
+    /// The same network for any number of rows, known at run time or not.
+    fn forward_rows<D: Dim>(&self, x: Tensor<(D, Const<784>)>) -> Tensor<(D, Const<10>), f32, T> {
         self.l2.forward(self.l1.forward(x).relu())
     }
 }
@@ -34,20 +36,18 @@ fn mlp_step(
     model: &mut Mlp,
     opt: &mut Sgd<Mlp>,
     x: &Tensor<Rank2<B, 784>>,
-    labels: &Labels<B, 10>,
+    labels: &Labels<Const<B>, 10>,
 ) -> f32 {
-    let tape = Tape::new();
-    let loss = cross_entropy(&model.forward(tape.input(x)), labels);
-    let grads = model.grads(&loss.backward());
+    let (loss, grads) = model.value_and_grad(|m| cross_entropy(&m.forward(x.clone()), labels));
     opt.step(model, &grads);
-    loss.item()
+    loss
 }
 
 pub struct MlpCase {
     model: Mlp,
     opt: Sgd<Mlp>,
     x: Tensor<Rank2<B, 784>>,
-    labels: Labels<B, 10>,
+    labels: Labels<Const<B>, 10>,
     reference: reference::Mlp,
     x_flat: Vec<f32>,
 }
@@ -90,9 +90,57 @@ impl MlpCase {
     pub fn shaped(&mut self) -> f32 {
         mlp_step(&mut self.model, &mut self.opt, &self.x, &self.labels)
     }
+
+    /// The same step on the same rows as a batch whose size (64) is known only at run time.
+    pub fn run_time(&self) -> MlpRunTime {
+        MlpRunTime {
+            model: self.model.clone(),
+            opt: Sgd::new(&self.model, LR),
+            x: Tensor::from_slice_with((B, Const), self.x.as_slice()).expect("64 rows of 784"),
+            labels: Labels::from_slice(self.labels.as_slice()).expect("ids are below 10"),
+        }
+    }
+
+    /// Scores one row, as a static `[1, 784]` batch (the model is not changed).
+    pub fn score_static(&self, row: &Tensor<Rank2<1, 784>>) -> f32 {
+        self.model.forward(row.clone()).as_slice()[0]
+    }
+
+    /// Scores one row, as a run-time batch of one row.
+    pub fn score_run_time(&self, row: &Tensor<(usize, Const<784>)>) -> f32 {
+        self.model.forward_rows(row.clone()).as_slice()[0]
+    }
+
+    /// One row of the batch, both ways.
+    pub fn one_row(&self) -> (Tensor<Rank2<1, 784>>, Tensor<(usize, Const<784>)>) {
+        let row = &self.x.as_slice()[..784];
+        (
+            Tensor::from_slice(row).expect("784 values"),
+            Tensor::from_slice_with((1, Const), row).expect("784 values"),
+        )
+    }
     pub fn hand_written(&mut self) -> f32 {
         self.reference
             .step(&self.x_flat, self.labels.as_slice(), LR)
+    }
+}
+
+/// The MLP step on a batch of 64 rows whose count is known only at run time.
+pub struct MlpRunTime {
+    model: Mlp,
+    opt: Sgd<Mlp>,
+    x: Tensor<(usize, Const<784>)>,
+    labels: Labels<usize, 10>,
+}
+
+impl MlpRunTime {
+    pub fn step(&mut self) -> f32 {
+        let (x, labels) = (&self.x, &self.labels);
+        let (loss, grads) = self
+            .model
+            .value_and_grad(|m| cross_entropy(&m.forward_rows(x.clone()), labels));
+        self.opt.step(&mut self.model, &grads);
+        loss
     }
 }
 
@@ -101,17 +149,14 @@ impl MlpCase {
 const TB: usize = 32;
 
 #[derive(Module, Clone)]
-struct TinyNet {
-    l1: Linear<2, 16>,
-    l2: Linear<16, 16>,
-    l3: Linear<16, 1>,
+struct TinyNet<T: Tracking<f32> = NoTape> {
+    l1: Linear<2, 16, f32, T>,
+    l2: Linear<16, 16, f32, T>,
+    l3: Linear<16, 1, f32, T>,
 }
 
-impl TinyNet {
-    fn forward<T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<TB, 2>, f32, T>,
-    ) -> Tensor<Rank2<TB, 1>, f32, T> {
+impl<T: Tracking<f32>> TinyNet<T> {
+    fn forward(&self, x: Tensor<Rank2<TB, 2>>) -> Tensor<Rank2<TB, 1>, f32, T> {
         self.l3
             .forward(self.l2.forward(self.l1.forward(x).relu()).relu())
     }
@@ -169,11 +214,12 @@ pub fn tiny_case() -> TinyCase {
 
 impl TinyCase {
     pub fn shaped(&mut self) -> f32 {
-        let tape = Tape::new();
-        let loss = mse(&self.model.forward(tape.input(&self.x)), &self.target);
-        let grads = self.model.grads(&loss.backward());
+        let (x, target) = (&self.x, &self.target);
+        let (loss, grads) = self
+            .model
+            .value_and_grad(|m| mse(&m.forward(x.clone()), target));
         self.opt.step(&mut self.model, &grads);
-        loss.item()
+        loss
     }
     pub fn hand_written(&mut self) -> f32 {
         self.reference.step(&self.x_flat, &self.target_flat, LR)

@@ -3,8 +3,12 @@
 //! For a struct whose fields are tensors, layers or other modules, the derive generates:
 //! - a struct `<Name>Grads` with the same fields (same names, same visibility) whose types are the
 //!   fields' gradient types (`Tensor<S, E>` for a tensor, `LinearGrads<..>` for `Linear<..>`, ...), with the
-//!   same generic parameters, deriving `Clone` and `Debug`;
-//! - `impl Module` for the struct and for `<Name>Grads` (the gradients of gradients are themselves).
+//!   same generic parameters (but the tracking one), deriving `Clone` and `Debug`;
+//! - `impl Module` for the struct and for `<Name>Grads` (the gradients of gradients are themselves);
+//! - when the struct is generic over its tracking (a type parameter bounded by `Tracking`, as in
+//!   `struct Mlp<T: Tracking<f32> = NoTape>`), `impl Trainable`: `tape.watch(&model)` gives the same
+//!   struct with `T = Tape<E>`, every field that uses `T` put on the tape and every other field (a frozen
+//!   part, a skipped field) cloned. `Module` is implemented for the struct with `T = NoTape`.
 //!
 //! Parameter names are the field paths joined with `.` (`l1.weight`), and tuple-struct fields are named by
 //! their index (`0.weight`), as in a PyTorch `state_dict`. A field marked `#[module(skip)]` is not a
@@ -12,7 +16,7 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use syn::{
     Data, DeriveInput, Fields, Index, Member, Type, Visibility, parse_macro_input, parse_quote,
 };
@@ -60,6 +64,71 @@ fn mentions(tokens: TokenStream2, names: &[String]) -> bool {
     })
 }
 
+/// `tokens` with every identifier `name` replaced by `with`.
+fn substitute(tokens: TokenStream2, name: &syn::Ident, with: &TokenStream2) -> TokenStream2 {
+    tokens
+        .into_iter()
+        .flat_map(|t| match t {
+            proc_macro2::TokenTree::Ident(i) if &i == name => with.clone(),
+            proc_macro2::TokenTree::Group(g) => {
+                let mut group =
+                    proc_macro2::Group::new(g.delimiter(), substitute(g.stream(), name, with));
+                group.set_span(g.span());
+                proc_macro2::TokenTree::Group(group).into()
+            }
+            other => other.into(),
+        })
+        .collect()
+}
+
+/// The element type of a `Tracking<E>` bound, if the bound is one.
+fn tracking_elem(bound: &syn::TypeParamBound) -> Option<TokenStream2> {
+    let syn::TypeParamBound::Trait(t) = bound else {
+        return None;
+    };
+    let last = t.path.segments.last()?;
+    if last.ident != "Tracking" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => {
+            args.args.first().map(ToTokens::to_token_stream)
+        }
+        _ => None,
+    }
+}
+
+/// The struct's tracking parameter and its element type: the type parameter bounded by
+/// `Tracking<E>` (in its list of bounds or in the `where` clause), if any.
+fn tracking_param(generics: &syn::Generics) -> syn::Result<Option<(syn::Ident, TokenStream2)>> {
+    let mut found = Vec::new();
+    for p in generics.type_params() {
+        let inline = p.bounds.iter().find_map(tracking_elem);
+        let in_where = generics.where_clause.as_ref().and_then(|w| {
+            w.predicates.iter().find_map(|pred| match pred {
+                syn::WherePredicate::Type(t)
+                    if p.ident == t.bounded_ty.to_token_stream().to_string() =>
+                {
+                    t.bounds.iter().find_map(tracking_elem)
+                }
+                _ => None,
+            })
+        });
+        if let Some(elem) = inline.or(in_where) {
+            found.push((p.ident.clone(), elem));
+        }
+    }
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(syn::Error::new(
+            Span::call_site(),
+            "`#[derive(Module)]` takes at most one tracking parameter (a type parameter bounded by \
+             `Tracking<E>`)",
+        )),
+    }
+}
+
 fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new(
@@ -94,14 +163,73 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let vis = &input.vis;
     let grads_name = format_ident!("{}Grads", name);
     let m = quote!(::shaped::Module);
-    let first_ty = &first.ty;
+    let (tracking, tracking_elem) = match tracking_param(&input.generics)? {
+        Some((t, e)) => (Some(t), Some(e)),
+        None => (None, None),
+    };
+    let no_tape = quote!(::shaped::NoTape);
+    // A type as the model with `T = NoTape` sees it.
+    let untracked = |tokens: TokenStream2| match &tracking {
+        Some(t) => substitute(tokens, t, &no_tape),
+        None => tokens,
+    };
+    let uses_tracking = |ty: &Type| {
+        tracking
+            .as_ref()
+            .is_some_and(|t| mentions(quote!(#ty), &[t.to_string()]))
+    };
+    let field_ty = |f: &Field| -> Type {
+        let ty = &f.ty;
+        syn::parse2(untracked(quote!(#ty))).expect("a substituted type is a type")
+    };
+    let first_ty = field_ty(first);
     let elem = quote!(<#first_ty as #m>::Elem);
+
+    // The generics of the impls and of the gradient struct: the model's, without the tracking
+    // parameter, and with it replaced by `NoTape` in every bound.
+    let mut generics = input.generics.clone();
+    if let Some(t) = &tracking {
+        generics.params = generics
+            .params
+            .into_iter()
+            .filter(|p| !matches!(p, syn::GenericParam::Type(tp) if &tp.ident == t))
+            .collect();
+        if let Some(wc) = generics.where_clause.as_mut() {
+            wc.predicates = wc
+                .predicates
+                .iter()
+                .filter(|pred| {
+                    !matches!(pred, syn::WherePredicate::Type(tp)
+                        if *t == tp.bounded_ty.to_token_stream().to_string())
+                })
+                .map(|pred| {
+                    syn::parse2::<syn::WherePredicate>(untracked(quote!(#pred)))
+                        .expect("a substituted predicate is a predicate")
+                })
+                .collect();
+        }
+    }
+    // The model's type with its tracking parameter set to `with` (itself when it has none).
+    let ty_args = |with: &TokenStream2| {
+        let args = input.generics.params.iter().map(|p| match p {
+            syn::GenericParam::Type(tp) if Some(&tp.ident) == tracking.as_ref() => with.clone(),
+            syn::GenericParam::Type(tp) => tp.ident.to_token_stream(),
+            syn::GenericParam::Const(c) => c.ident.to_token_stream(),
+            syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+        });
+        if input.generics.params.is_empty() {
+            quote!(#name)
+        } else {
+            quote!(#name<#(#args),*>)
+        }
+    };
+    let self_ty = ty_args(&no_tape);
+    let tracked_ty = ty_args(&quote!(::shaped::Tape<#tracking_elem>));
 
     // Every parameter field is a module of the same element type. A field type that uses the struct's
     // generic parameters gets a `where` bound; a concrete one is checked by a constant instead (a bound
     // on a concrete type would enter every impl's environment and send the solver round in cycles).
-    let generic_names: Vec<String> = input
-        .generics
+    let generic_names: Vec<String> = generics
         .params
         .iter()
         .filter_map(|p| match p {
@@ -111,21 +239,20 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         })
         .collect();
     let is_generic = |ty: &Type| mentions(quote!(#ty), &generic_names);
-    let mut generics = input.generics.clone();
     let mut checks = Vec::new();
     {
         let wc = generics.make_where_clause();
         let first_tokens = quote!(#first_ty).to_string();
         for (i, f) in params.iter().enumerate() {
-            let ty = &f.ty;
+            let ty = field_ty(f);
             let same_as_first = i > 0 && quote!(#ty).to_string() == first_tokens;
-            if is_generic(ty) {
+            if is_generic(&ty) {
                 if i == 0 {
                     wc.predicates.push(parse_quote!(#ty: #m));
                 } else if !same_as_first {
                     wc.predicates.push(parse_quote!(#ty: #m<Elem = #elem>));
                 }
-            } else if !is_generic(first_ty) {
+            } else if !is_generic(&first_ty) {
                 checks.push(quote! {
                     const _: () = {
                         fn same_element_type<M: #m<Elem = #elem>>() {}
@@ -136,13 +263,15 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         }
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
-    // The gradient struct keeps the model's generics, defaults included, and needs the same bounds
-    // for its field types to be well-formed.
-    let decl_generics = &input.generics;
+    // The gradient struct keeps the model's generics (but the tracking one), defaults included, and
+    // needs the same bounds for its field types to be well-formed.
+    let mut decl_generics = input.generics.clone();
+    decl_generics.params = generics.params.clone();
+    decl_generics.where_clause = None;
     let decl_where = where_clause;
 
     let grad_ty = |f: &Field| {
-        let ty = &f.ty;
+        let ty = field_ty(f);
         quote!(<#ty as #m>::Grads)
     };
     let grads_struct = if named {
@@ -199,44 +328,125 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             #( #m::zip_mut(&mut self.#members, &other.#members, f); )*
         }
     };
-    // Building a gradient struct: a value for every field (skipped tuple fields are `()`).
-    let build = |value: &dyn Fn(&Member) -> TokenStream2| {
+    // Whether each parameter field is trained with the model (it uses the tracking parameter).
+    let trained: Vec<TokenStream2> = params
+        .iter()
+        .map(|f| {
+            if uses_tracking(&f.ty) {
+                quote!(trained)
+            } else {
+                quote!(false)
+            }
+        })
+        .collect();
+    // Building a struct of the gradients' (or the model's) fields: a value for every field (skipped
+    // tuple fields are `()` in the gradients).
+    let build = |value: &dyn Fn(&Field) -> TokenStream2| {
         if named {
             let inits = params.iter().map(|f| {
-                let (member, v) = (&f.member, value(&f.member));
+                let (member, v) = (&f.member, value(f));
                 quote!(#member: #v)
             });
             quote!(#grads_name { #(#inits),* })
         } else {
             let inits = fields
                 .iter()
-                .map(|f| if f.skip { quote!(()) } else { value(&f.member) });
+                .map(|f| if f.skip { quote!(()) } else { value(f) });
             quote!(#grads_name(#(#inits),*))
         }
     };
-    let from_tape = build(&|member| quote!(#m::grads(&self.#member, grads)));
-    let zeros = build(&|member| quote!(#m::zeros_like(&self.#member)));
-    let grads_zeros = build(&|member| quote!(#m::zeros_like(&self.#member)));
-    let grads_from_tape = build(&|member| quote!(#m::grads(&self.#member, grads)));
+    let read = |f: &Field| {
+        let member = &f.member;
+        let flag = if uses_tracking(&f.ty) {
+            quote!(trained)
+        } else {
+            quote!(false)
+        };
+        quote!(#m::read_grads(&self.#member, grads, #flag))
+    };
+    let from_tape = build(&read);
+    let zeros = build(&|f| {
+        let member = &f.member;
+        quote!(#m::zeros_like(&self.#member))
+    });
+    let grads_from_tape = build(&|f| {
+        let member = &f.member;
+        quote!(#m::read_grads(&self.#member, grads, false))
+    });
+    let hidden = quote! {
+        fn unused_into(
+            &self,
+            grads: &::shaped::Grads<Self::Elem>,
+            trained: bool,
+            path: &mut ::std::string::String,
+            out: &mut ::std::vec::Vec<::std::string::String>,
+        ) {
+            #(
+                let len = ::shaped::module::push_segment(path, #segments);
+                #m::unused_into(&self.#members, grads, #trained, path, out);
+                path.truncate(len);
+            )*
+        }
+    };
+    let grads_hidden = quote! {
+        fn unused_into(
+            &self,
+            _grads: &::shaped::Grads<Self::Elem>,
+            _trained: bool,
+            _path: &mut ::std::string::String,
+            _out: &mut ::std::vec::Vec<::std::string::String>,
+        ) {
+        }
+    };
+
+    let trainable = tracking.as_ref().map(|_| {
+        // A field that uses the tracking parameter goes on the tape; any other is cloned (frozen).
+        let value = |f: &Field| {
+            let member = &f.member;
+            if !f.skip && uses_tracking(&f.ty) {
+                quote!(::shaped::Trainable::track(&self.#member, tape))
+            } else {
+                quote!(::core::clone::Clone::clone(&self.#member))
+            }
+        };
+        let values = fields.iter().map(value);
+        let body = if named {
+            let members = fields.iter().map(|f| &f.member);
+            quote!(#name { #(#members: #values),* })
+        } else {
+            quote!(#name(#(#values),*))
+        };
+        quote! {
+            impl #impl_generics ::shaped::Trainable for #self_ty #where_clause {
+                type Tracked = #tracked_ty;
+
+                fn track(&self, tape: &::shaped::Tape<Self::Elem>) -> Self::Tracked {
+                    #body
+                }
+            }
+        }
+    });
 
     Ok(quote! {
         #(#checks)*
 
         #grads_struct
 
-        impl #impl_generics #m for #name #ty_generics #where_clause {
+        impl #impl_generics #m for #self_ty #where_clause {
             type Elem = #elem;
             type Grads = #grads_name #ty_generics;
 
             #visitors
 
-            fn grads(&self, grads: &::shaped::Grads<Self::Elem>) -> Self::Grads {
+            fn read_grads(&self, grads: &::shaped::Grads<Self::Elem>, trained: bool) -> Self::Grads {
                 #from_tape
             }
 
             fn zeros_like(&self) -> Self::Grads {
                 #zeros
             }
+
+            #hidden
         }
 
         impl #impl_generics #m for #grads_name #ty_generics #where_clause {
@@ -245,13 +455,17 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
 
             #visitors
 
-            fn grads(&self, grads: &::shaped::Grads<Self::Elem>) -> Self::Grads {
+            fn read_grads(&self, grads: &::shaped::Grads<Self::Elem>, _trained: bool) -> Self::Grads {
                 #grads_from_tape
             }
 
             fn zeros_like(&self) -> Self::Grads {
-                #grads_zeros
+                #zeros
             }
+
+            #grads_hidden
         }
+
+        #trainable
     })
 }

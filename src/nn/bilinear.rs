@@ -3,9 +3,10 @@
 use rand::Rng;
 
 use super::linear::init_uniform;
+use crate::ops::Merged;
 use crate::{
-    BilinearIn1, BilinearIn2, BilinearPair, Element, Module, NoBias, Rank1, Rank3, Shape, Tensor,
-    Tracking,
+    BilinearIn1, BilinearIn2, BilinearPair, Element, Merge, Module, NoBias, NoTape, Rank1, Rank3,
+    Shape, Tensor, Tracking,
 };
 
 /// A bilinear layer: `y[.., k] = x1 W_k x2^T + b_k`, with `weight: [OUT, IN1, IN2]` and `bias: [OUT]`
@@ -27,11 +28,17 @@ use crate::{
 /// assert!((score[[0, 0]] - expected).abs() < 1e-6);
 /// ```
 #[derive(Module, Clone, Debug)]
-pub struct Bilinear<const IN1: usize, const IN2: usize, const OUT: usize, E: Element = f32> {
+pub struct Bilinear<
+    const IN1: usize,
+    const IN2: usize,
+    const OUT: usize,
+    E: Element = f32,
+    T: Tracking<E> = NoTape,
+> {
     /// `[OUT, IN1, IN2]`, as `nn.Bilinear.weight`.
-    pub weight: Tensor<Rank3<OUT, IN1, IN2>, E>,
+    pub weight: Tensor<Rank3<OUT, IN1, IN2>, E, T>,
     /// `[OUT]`, or `None` for a layer without bias.
-    pub bias: Option<Tensor<Rank1<OUT>, E>>,
+    pub bias: Option<Tensor<Rank1<OUT>, E, T>>,
 }
 
 impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<IN1, IN2, OUT, E> {
@@ -52,19 +59,26 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<
             bias: None,
         }
     }
+}
 
-    /// `x1 W_k x2^T + b_k` for inputs `[.., IN1]` and `[.., IN2]`, on the inputs' tape if they have
-    /// one.
+impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element, T: Tracking<E>>
+    Bilinear<IN1, IN2, OUT, E, T>
+{
+    /// `x1 W_k x2^T + b_k` for inputs `[.., IN1]` and `[.., IN2]`. The result is on the layer's tape if
+    /// it was watched, and on the inputs' if they are on one.
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
-    pub fn forward<S1: Shape, S2, T: Tracking<E>>(
+    pub fn forward<S1: Shape, S2, X>(
         &self,
-        x1: Tensor<S1, E, T>,
-        x2: Tensor<S2, E, T>,
-    ) -> Tensor<<Rank3<OUT, IN1, IN2> as BilinearIn1<S1>>::Output, E, T>
+        x1: Tensor<S1, E, X>,
+        x2: Tensor<S2, E, X>,
+    ) -> Tensor<<Rank3<OUT, IN1, IN2> as BilinearIn1<S1>>::Output, E, Merged<E, X, T>>
     where
         S2: BilinearPair<S1>,
         Rank3<OUT, IN1, IN2>: BilinearIn1<S1> + BilinearIn2<S2>,
+        X: Tracking<E> + Merge<E, T>,
+        Merged<E, X, T>:
+            Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
     {
         match &self.bias {
             Some(b) => x1.bilinear(&x2, &self.weight, b),

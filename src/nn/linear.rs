@@ -2,13 +2,21 @@
 
 use rand::Rng;
 
-use crate::{Element, LinearShape, Module, NoBias, Rank1, Rank2, Shape, Tensor, Tracking};
+use crate::ops::Merged;
+use crate::{
+    Element, LinearShape, Merge, Module, NoBias, NoTape, Rank1, Rank2, Shape, StaticShape, Tensor,
+    Tracking,
+};
 
 /// A fully connected layer: `y = x W^T + b`, with `weight: [OUT, IN]` and `bias: [OUT]` (PyTorch's
 /// `nn.Linear(IN, OUT)`, same layout and same parameter names). The input is `[.., IN]` (rank 1 to 4),
 /// the output `[.., OUT]`.
 ///
 /// A wrong input width, or a layer fed to another of the wrong width, does not compile.
+///
+/// The last parameter is the layer's tracking: a stored layer is `Linear<IN, OUT>` (`T = NoTape`);
+/// [`Tape::watch`](crate::Tape::watch) gives a `Linear<IN, OUT, E, Tape<E>>` whose parameters are on
+/// the tape. A model passes its own tracking parameter on: `l1: Linear<4, 8, f32, T>`.
 ///
 /// ```
 /// use shaped::nn::Linear;
@@ -22,25 +30,25 @@ use crate::{Element, LinearShape, Module, NoBias, Rank1, Rank2, Shape, Tensor, T
 /// let x: Tensor<Rank2<4, 3>> = Tensor::ones();
 /// let y: Tensor<Rank2<4, 2>> = layer.forward(x.clone());
 ///
-/// // Training: the same forward on a tape, and gradients with the layer's own shape.
+/// // Training: the layer on a tape, and gradients with the layer's own shape.
 /// let tape = Tape::new();
-/// let loss = layer.forward(tape.input(&x)).sum();
+/// let loss = tape.watch(&layer).forward(x).sum();
 /// let g = layer.grads(&loss.backward());
 /// assert_eq!(g.weight.to_array(), [[4.0; 3]; 2]); // each weight sees 4 rows of ones
 /// assert_eq!(g.bias.unwrap().to_vec(), vec![4.0, 4.0]);
 /// # let _ = y;
 /// ```
 #[derive(Module, Clone, Debug)]
-pub struct Linear<const IN: usize, const OUT: usize, E: Element = f32> {
+pub struct Linear<const IN: usize, const OUT: usize, E: Element = f32, T: Tracking<E> = NoTape> {
     /// `[OUT, IN]`, as `nn.Linear.weight`.
-    pub weight: Tensor<Rank2<OUT, IN>, E>,
+    pub weight: Tensor<Rank2<OUT, IN>, E, T>,
     /// `[OUT]`, or `None` for a layer without bias.
-    pub bias: Option<Tensor<Rank1<OUT>, E>>,
+    pub bias: Option<Tensor<Rank1<OUT>, E, T>>,
 }
 
 /// Samples of `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, PyTorch's default for `Linear` and `Bilinear`
 /// (zeros when `fan_in` is 0).
-pub(crate) fn init_uniform<S: Shape, E: Element, R: Rng + ?Sized>(
+pub(crate) fn init_uniform<S: StaticShape, E: Element, R: Rng + ?Sized>(
     rng: &mut R,
     fan_in: usize,
 ) -> Tensor<S, E> {
@@ -84,16 +92,22 @@ impl<const IN: usize, const OUT: usize, E: Element> Linear<IN, OUT, E> {
             bias: None,
         }
     }
+}
 
-    /// `x W^T + b` for an input `[.., IN]`, on the input's tape if it has one.
+impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>> Linear<IN, OUT, E, T> {
+    /// `x W^T + b` for an input `[.., IN]`. The result is on the layer's tape if it was watched, and on
+    /// the input's if the input is on one.
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
-    pub fn forward<S: Shape, T: Tracking<E>>(
+    pub fn forward<S: Shape, X>(
         &self,
-        x: Tensor<S, E, T>,
-    ) -> Tensor<<Rank2<OUT, IN> as LinearShape<S>>::Output, E, T>
+        x: Tensor<S, E, X>,
+    ) -> Tensor<<Rank2<OUT, IN> as LinearShape<S>>::Output, E, Merged<E, X, T>>
     where
         Rank2<OUT, IN>: LinearShape<S>,
+        X: Tracking<E> + Merge<E, T>,
+        Merged<E, X, T>:
+            Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
     {
         match &self.bias {
             Some(b) => x.linear(&self.weight, b),

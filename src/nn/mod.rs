@@ -1,22 +1,25 @@
 //! Layers, activations and losses for building models.
 //!
-//! A model is a struct of layers and tensors with `#[derive(Module)]` and a `forward` method written
-//! generic over the tape, so that one method serves training and inference:
+//! A model is a struct of layers and tensors with `#[derive(Module)]`, generic over its tracking
+//! (`T: Tracking<f32> = NoTape`, passed on to its layers), with a `forward` method written for any
+//! `T`, so that one method serves training and inference. The parameters are what goes on the tape:
+//! [`Tape::watch`](crate::Tape::watch) puts the whole model there, and the data it is applied to
+//! meets them as a constant.
 //!
 //! ```
 //! use shaped::nn::{Linear, cross_entropy, Labels};
 //! use shaped::optim::{Adam, Optimizer};
 //! use shaped::rand::{SeedableRng, rngs::StdRng};
-//! use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+//! use shaped::{Module, NoTape, Rank2, Tape, Tensor, Tracking};
 //!
 //! #[derive(Module)]
-//! struct Mlp {
-//!     l1: Linear<4, 8>,
-//!     l2: Linear<8, 3>,
+//! struct Mlp<T: Tracking<f32> = NoTape> {
+//!     l1: Linear<4, 8, f32, T>,
+//!     l2: Linear<8, 3, f32, T>,
 //! }
 //!
-//! impl Mlp {
-//!     fn forward<T: Tracking<f32>>(&self, x: Tensor<Rank2<2, 4>, f32, T>) -> Tensor<Rank2<2, 3>, f32, T> {
+//! impl<T: Tracking<f32>> Mlp<T> {
+//!     fn forward(&self, x: Tensor<Rank2<2, 4>>) -> Tensor<Rank2<2, 3>, f32, T> {
 //!         self.l2.forward(self.l1.forward(x).relu())
 //!     }
 //! }
@@ -29,13 +32,17 @@
 //! let mut losses = Vec::new();
 //! for _ in 0..50 {
 //!     let tape = Tape::new();
-//!     let loss = cross_entropy(&model.forward(tape.input(&x)), &labels);
+//!     let loss = {
+//!         // The model's parameters on the tape; `x` is a constant.
+//!         let m = tape.watch(&model);
+//!         cross_entropy(&m.forward(x.clone()), &labels)
+//!     };
 //!     losses.push(loss.item());
 //!     let grads: MlpGrads = model.grads(&loss.backward());
 //!     opt.step(&mut model, &grads);
 //! }
 //! assert!(losses[49] < losses[0] / 10.0);
-//! // Inference: the same forward, no tape.
+//! // Inference: the stored model (`T = NoTape`) records nothing.
 //! let logits = model.forward(x);
 //! assert_eq!(shaped::nn::accuracy(&logits, &labels), 1.0);
 //! # Ok::<(), shaped::Error>(())
@@ -50,4 +57,6 @@ pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh}
 pub use bilinear::{Bilinear, BilinearGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
-pub use loss::{Labels, accuracy, binary_cross_entropy_with_logits, cross_entropy, mse};
+pub use loss::{
+    ClassScores, Labels, accuracy, binary_cross_entropy_with_logits, cross_entropy, mse, predict,
+};

@@ -31,8 +31,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let x = Tensor::from([-2.0, 0.0, 3.0]);
     /// assert_eq!(x.abs().to_vec(), vec![2.0, 0.0, 3.0]);
     /// let tape = Tape::new();
-    /// let g = tape.watch(&x).abs().sum().backward();
-    /// assert_eq!(g.get(&x).to_vec(), vec![-1.0, 0.0, 1.0]);
+    /// let xt = tape.watch(&x);
+    /// let g = xt.abs().sum().backward();
+    /// assert_eq!(g.get(&xt).to_vec(), vec![-1.0, 0.0, 1.0]);
     /// ```
     #[must_use]
     pub fn abs(&self) -> Self {
@@ -59,7 +60,8 @@ mod tests {
         // d|x|/dx = sign(x): [-1, -1, 0, 0, 1, 1] for x = [-3, -inf, 0, -0, 0.5, inf].
         let x = Tensor::from([-3.0, f64::NEG_INFINITY, 0.0, -0.0, 0.5, f64::INFINITY]);
         let tape = Tape::new();
-        let g = tape.watch(&x).abs().sum().backward().get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.abs().sum().backward().get(&xt);
         assert_eq!(g.to_vec(), vec![-1.0, -1.0, 0.0, 0.0, 1.0, 1.0]);
     }
 
@@ -67,9 +69,10 @@ mod tests {
     fn nan_stays_nan_in_value_and_gradient() {
         let x = Tensor::from([f64::NAN, 1.0]);
         let tape = Tape::new();
-        let y = tape.watch(&x).abs();
+        let xt = tape.watch(&x);
+        let y = xt.abs();
         assert!(y.to_vec()[0].is_nan());
-        let g = y.sum().backward().get(&x).to_vec();
+        let g = y.sum().backward().get(&xt).to_vec();
         assert!(g[0].is_nan());
         assert_eq!(g[1], 1.0);
     }
@@ -89,7 +92,7 @@ mod tests {
         let x = Tensor::from([-1.5, 2.0]);
         let tape = Tape::new();
         let xt = tape.watch(&x);
-        let g = (xt.abs() * &xt).sum().backward().get(&x);
+        let g = (xt.abs() * &xt).sum().backward().get(&xt);
         assert_eq!(g.to_vec(), vec![3.0, 4.0]);
     }
 }

@@ -9,6 +9,9 @@ tensor_operator!(
     /// The shapes must be equal: adding a `Rank2<2, 3>` to a `Rank2<3, 2>` does not compile. To add a
     /// bias row to every row of a matrix, [`broadcast_to`](Tensor::broadcast_to) it first.
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`add: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values, IEEE as in PyTorch: `inf + -inf` is NaN, a NaN operand gives NaN, `-0 + -0` is `-0`
     /// and `0 + -0` is `0`. The derivatives are 1 whatever the values, NaN and infinities included.
     ///
@@ -66,11 +69,11 @@ mod tests {
         let a = Tensor::from([1.0, -2.0]);
         let b = Tensor::from([3.0, 4.0]);
         let tape = Tape::new();
-        let at = tape.watch(&a);
-        let f = (&at + &b).sum() + (2.0_f64 + at).sum();
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let f = (&at + &bt).sum() + (2.0_f64 + &at).sum();
         let g = f.backward();
-        assert_eq!(g.get(&a).to_vec(), vec![2.0, 2.0]);
-        assert_eq!(g.get(&b).to_vec(), vec![1.0, 1.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![2.0, 2.0]);
+        assert_eq!(g.get(&bt).to_vec(), vec![1.0, 1.0]);
     }
 
     #[test]
@@ -90,6 +93,6 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = ((&at + &at) * &w).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![6.0, -10.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![6.0, -10.0]);
     }
 }

@@ -7,8 +7,12 @@ use crate::buffer::Buffer;
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
 use crate::ops::linear::add_column_sums;
+use crate::shape::check_same;
 use crate::tape::internal::{BackwardFn, NodeId, Record};
-use crate::{Bias, Element, Merge, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
+use crate::{
+    Bias, Const, Dim, Element, Merge, NonScalar, Rank1, Rank2, Rank3, Rank4, ReplaceLast, SameDim,
+    Shape, Tensor, Tracking, TupleShape,
+};
 
 /// The rule that the two inputs of [`Tensor::bilinear`] have the same leading axes: `Self` (the second
 /// input's shape) and `X1` (the first's) may differ only in their last dimension.
@@ -20,14 +24,18 @@ use crate::{Bias, Element, Merge, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tra
 )]
 pub trait BilinearPair<X1: Shape>: Shape {
     /// The number of rows (the product of the leading axes).
-    const ROWS: usize;
+    ///
+    /// # Panics
+    /// When run-time leading dimensions differ; the message names both shapes.
+    #[doc(hidden)]
+    fn pair_rows(&self, x1: &X1) -> usize;
 }
 
 /// The rule of [`Tensor::bilinear`] for the first input: the weight `[OUT, IN1, IN2]` takes a first
 /// input `[.., IN1]`, and the result is `[.., OUT]`.
 ///
 /// ```
-/// use shaped::{BilinearIn1, Rank2, Rank3, Shape};
+/// use shaped::{BilinearIn1, Rank2, Rank3, StaticShape};
 /// type Out = <Rank3<5, 3, 4> as BilinearIn1<Rank2<2, 3>>>::Output;
 /// assert_eq!(Out::DIMS, &[2, 5]);
 /// ```
@@ -40,8 +48,12 @@ pub trait BilinearPair<X1: Shape>: Shape {
 pub trait BilinearIn1<X1: Shape>: Shape {
     /// The first input's shape with its last dimension replaced by `OUT`.
     type Output: Shape;
-    /// The number of rows (the product of the leading axes).
-    const ROWS: usize;
+    /// The output's shape.
+    ///
+    /// # Panics
+    /// When the first input's last dimension is run-time and is not `IN1`.
+    #[doc(hidden)]
+    fn bilinear_shape(&self, x1: &X1) -> Self::Output;
     /// The output width, the weight's first dimension.
     const OUT: usize;
     /// The first input's width, the weight's second dimension.
@@ -58,26 +70,38 @@ pub trait BilinearIn1<X1: Shape>: Shape {
     note = "the weight is laid out as in PyTorch's `F.bilinear`: `[out_features, in1_features, \
             in2_features]`, and `y[.., k] = x1 W[k] x2^T + b[k]`"
 )]
-pub trait BilinearIn2<X2: Shape>: Shape {}
+pub trait BilinearIn2<X2: Shape>: Shape {
+    /// Checks a run-time last dimension of the second input against `IN2`.
+    #[doc(hidden)]
+    fn check_in2(&self, x2: &X2);
+}
 
 // Written out rather than generated: rustc quotes this impl in its help when the leading axes differ.
 impl<const IN1: usize, const IN2: usize> BilinearPair<Rank1<IN1>> for Rank1<IN2> {
-    const ROWS: usize = 1;
+    fn pair_rows(&self, _: &Rank1<IN1>) -> usize {
+        1
+    }
 }
 impl<const A: usize, const IN1: usize, const IN2: usize> BilinearPair<Rank2<A, IN1>>
     for Rank2<A, IN2>
 {
-    const ROWS: usize = A;
+    fn pair_rows(&self, _: &Rank2<A, IN1>) -> usize {
+        A
+    }
 }
 impl<const A: usize, const B: usize, const IN1: usize, const IN2: usize>
     BilinearPair<Rank3<A, B, IN1>> for Rank3<A, B, IN2>
 {
-    const ROWS: usize = A * B;
+    fn pair_rows(&self, _: &Rank3<A, B, IN1>) -> usize {
+        A * B
+    }
 }
 impl<const A: usize, const B: usize, const C: usize, const IN1: usize, const IN2: usize>
     BilinearPair<Rank4<A, B, C, IN1>> for Rank4<A, B, C, IN2>
 {
-    const ROWS: usize = A * B * C;
+    fn pair_rows(&self, _: &Rank4<A, B, C, IN1>) -> usize {
+        A * B * C
+    }
 }
 
 macro_rules! bilinear_shapes {
@@ -87,16 +111,21 @@ macro_rules! bilinear_shapes {
             BilinearIn1<$x<$($a,)* IN1>> for Rank3<OUT, IN1, IN2>
         {
             type Output = $out;
-            const ROWS: usize = 1 $(* $a)*;
             const OUT: usize = OUT;
             const IN1: usize = IN1;
             const IN2: usize = IN2;
+            #[inline]
+            fn bilinear_shape(&self, _: &$x<$($a,)* IN1>) -> Self::Output {
+                Default::default()
+            }
         }
 
         #[diagnostic::do_not_recommend]
         impl<$(const $a: usize,)* const OUT: usize, const IN1: usize, const IN2: usize>
             BilinearIn2<$x<$($a,)* IN2>> for Rank3<OUT, IN1, IN2>
         {
+            #[inline]
+            fn check_in2(&self, _: &$x<$($a,)* IN2>) {}
         }
     )*};
 }
@@ -106,6 +135,68 @@ bilinear_shapes! {
     Rank2 [A] => Rank2<A, OUT>;
     Rank3 [A, B] => Rank3<A, B, OUT>;
     Rank4 [A, B, C] => Rank4<A, B, C, OUT>;
+}
+
+/// Inputs written as tuples (any dimension may be run-time): the same leading dimensions, checked when
+/// the op runs.
+#[diagnostic::do_not_recommend]
+impl<X1, X2> BilinearPair<X1> for X2
+where
+    X1: TupleShape + NonScalar,
+    X2: TupleShape + NonScalar<Init = X1::Init>,
+{
+    #[inline]
+    fn pair_rows(&self, x1: &X1) -> usize {
+        let (a, b) = (x1.split_last().0, self.split_last().0);
+        assert!(
+            a == b,
+            "bilinear: the leading dimensions of the two inputs differ: {:?} and {:?}",
+            x1.dims().as_ref(),
+            self.dims().as_ref()
+        );
+        a.numel()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<const OUT: usize, const IN1: usize, const IN2: usize, X1> BilinearIn1<X1>
+    for Rank3<OUT, IN1, IN2>
+where
+    X1: TupleShape + ReplaceLast<OUT>,
+    X1::Last: SameDim<Const<IN1>>,
+{
+    type Output = <X1 as ReplaceLast<OUT>>::Output;
+    const OUT: usize = OUT;
+    const IN1: usize = IN1;
+    const IN2: usize = IN2;
+    #[inline]
+    fn bilinear_shape(&self, x1: &X1) -> Self::Output {
+        check_same(
+            "bilinear",
+            "the first input's width and the weight's",
+            x1.split_last().1.size(),
+            IN1,
+        );
+        x1.replace_last()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<const OUT: usize, const IN1: usize, const IN2: usize, X2> BilinearIn2<X2>
+    for Rank3<OUT, IN1, IN2>
+where
+    X2: TupleShape + NonScalar,
+    X2::Last: SameDim<Const<IN2>>,
+{
+    #[inline]
+    fn check_in2(&self, x2: &X2) {
+        check_same(
+            "bilinear",
+            "the second input's width and the weight's",
+            x2.split_last().1.size(),
+            IN2,
+        );
+    }
 }
 
 /// The sizes of one bilinear op: `rows` pairs of inputs `[in1]`, `[in2]`, and `out` outputs each.
@@ -210,6 +301,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Inputs whose leading axes differ, a weight whose `IN1` or `IN2` does not match the inputs, or a
     /// bias whose length is not `OUT` do not compile.
     ///
+    /// # Panics
+    /// With run-time dimensions, when the two inputs' leading dimensions differ, or a last dimension
+    /// is not the weight's; the message names both sizes.
+    ///
     /// Edge values, as PyTorch: NaN and infinity spread as in any sum of products. `IN1 = 0` or
     /// `IN2 = 0` gives the bias on every row (zeros without one); inputs with no rows give an empty
     /// result, and the weight's and the bias's gradients are zeros.
@@ -224,11 +319,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x1.bilinear(&x2, &w, &b).to_array(), [[372.0], [1134.0]]);
     /// assert_eq!(x1.bilinear(&x2, &w, NoBias).to_array(), [[359.0], [1121.0]]);
     ///
+    /// // x1, w and b are watched; x2 is a constant.
     /// let tape = Tape::new();
-    /// let grads = tape.watch(&x1).bilinear(&x2, &w, &b).sum().backward();
-    /// assert_eq!(grads.get(&x1).to_array(), [[105.0, 127.0], [143.0, 173.0]]); // W x2^T per row
-    /// assert_eq!(grads.get(&w).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]); // sum_n x1 (x) x2
-    /// assert_eq!(grads.get(&b).to_array(), [[2.0]]); // summed over the 2 rows
+    /// let (x1t, wt, bt) = (tape.watch(&x1), tape.watch(&w), tape.watch(&b));
+    /// let grads = x1t.bilinear(&x2, &wt, &bt).sum().backward();
+    /// assert_eq!(grads.get(&x1t).to_array(), [[105.0, 127.0], [143.0, 173.0]]); // W x2^T per row
+    /// assert_eq!(grads.get(&wt).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]); // sum_n x1 (x) x2
+    /// assert_eq!(grads.get(&bt).to_array(), [[2.0]]); // summed over the 2 rows
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -262,8 +359,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         Merged<E, T, T2>: Merge<E, T3>,
         Merged<E, Merged<E, T, T2>, T3>: Merge<E, B::Tracking>,
     {
+        let w_shape = weight.typed_shape();
+        let out_shape = w_shape.bilinear_shape(&self.typed_shape());
+        w_shape.check_in2(&x2.typed_shape());
         let sizes = Sizes {
-            rows: W::ROWS,
+            rows: x2.typed_shape().pair_rows(&self.typed_shape()),
             out: W::OUT,
             in1: W::IN1,
             in2: W::IN2,
@@ -344,7 +444,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 make(n1, n2, nw, nb)
             }),
         };
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), out_shape, tape)
     }
 }
 
@@ -352,8 +452,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
 mod tests {
     use crate::ops::testing::random;
     use crate::{
-        BilinearIn1, BilinearIn2, BilinearPair, NoBias, Rank1, Rank2, Rank3, Rank4, Shape, Tape,
-        Tensor, gradcheck,
+        BilinearIn1, BilinearIn2, BilinearPair, NoBias, Rank1, Rank2, Rank3, Rank4, StaticShape,
+        Tape, Tensor, gradcheck,
     };
 
     // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
@@ -374,18 +474,18 @@ mod tests {
         let b = Tensor::from([10.0, 20.0]);
         let v = Tensor::from([1.0, 3.0]);
         let tape = Tape::new();
-        let y = tape
-            .watch(&x1)
-            .bilinear(&tape.watch(&x2), &tape.watch(&w), &tape.watch(&b));
+        let (x1t, x2t) = (tape.watch(&x1), tape.watch(&x2));
+        let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+        let y = x1t.bilinear(&x2t, &wt, &bt);
         assert_eq!(y.to_array(), [11.0, 31.0]);
         let g = (y * &v).sum().backward();
-        assert_eq!(g.get(&x1).to_array(), [0.0, 17.0]);
-        assert_eq!(g.get(&x2).to_array(), [13.0, 5.0]);
+        assert_eq!(g.get(&x1t).to_array(), [0.0, 17.0]);
+        assert_eq!(g.get(&x2t).to_array(), [13.0, 5.0]);
         assert_eq!(
-            g.get(&w).to_array(),
+            g.get(&wt).to_array(),
             [[[3.0, -1.0], [6.0, -2.0]], [[9.0, -3.0], [18.0, -6.0]]]
         );
-        assert_eq!(g.get(&b).to_array(), [1.0, 3.0]);
+        assert_eq!(g.get(&bt).to_array(), [1.0, 3.0]);
     }
 
     #[test]
@@ -411,9 +511,10 @@ mod tests {
     /// bias as `[OUT]` and as `[1, OUT]`, and without a bias.
     fn check<X1, X2, const OUT: usize, const IN1: usize, const IN2: usize>(seed: u64)
     where
-        X1: Shape,
-        X2: BilinearPair<X1>,
+        X1: StaticShape,
+        X2: BilinearPair<X1> + StaticShape,
         Rank3<OUT, IN1, IN2>: BilinearIn1<X1> + BilinearIn2<X2>,
+        <Rank3<OUT, IN1, IN2> as BilinearIn1<X1>>::Output: StaticShape,
     {
         let x1: Tensor<X1, f64> = random(seed);
         let x2: Tensor<X2, f64> = random(seed + 1);
@@ -449,7 +550,7 @@ mod tests {
         let y = xt.bilinear(&xt, &w, NoBias);
         assert_eq!(y.to_array(), [27.0]);
         let g = y.sum().backward();
-        assert_eq!(g.get(&x).to_array(), [12.0, 21.0]);
+        assert_eq!(g.get(&xt).to_array(), [12.0, 21.0]);
         let x: Tensor<Rank2<3, 4>, f64> = random(60);
         let w: Tensor<Rank3<2, 4, 4>, f64> = random(61);
         let v: Tensor<Rank2<3, 2>, f64> = random(62);
@@ -477,13 +578,13 @@ mod tests {
         let b = Tensor::from([1.0, 2.0]);
         assert_eq!(e1.bilinear(&e2, &w0, &b).to_array(), [[1.0, 2.0]; 2]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&e2)
-            .bilinear(&e1, &w0.reshape::<Rank3<2, 3, 0>>(), &b)
+        let (e2t, bt) = (tape.watch(&e2), tape.watch(&b));
+        let g = e2t
+            .bilinear(&e1, &w0.reshape::<Rank3<2, 3, 0>>(), &bt)
             .sum()
             .backward();
-        assert_eq!(g.get(&e2).to_array(), [[0.0; 3]; 2]);
-        assert_eq!(g.get(&b).to_array(), [2.0, 2.0]);
+        assert_eq!(g.get(&e2t).to_array(), [[0.0; 3]; 2]);
+        assert_eq!(g.get(&bt).to_array(), [2.0, 2.0]);
     }
 
     #[test]

@@ -5,22 +5,25 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use crate::const_msg::ConstMsg;
 use crate::shape::strides_of;
-use crate::{Element, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tensor, Tracking};
+use crate::{Element, Shape, StaticShape, Tensor, Tracking};
 
 /// The rank half of numpy's broadcasting rule, for [`Tensor::broadcast_to`]: the target shape `Dst`
 /// has at least as many axes as `Self`.
 ///
-/// Implemented for every pair of ranks `0 <= rank(Self) <= rank(Dst) <= 6`, whatever the dimensions.
-/// The other half of the rule (each source dimension is 1 or equals the target dimension it aligns
-/// with) cannot be a trait on stable Rust: an impl for "size 1" would overlap the impl for "equal
-/// sizes".
-/// It is a `const` assertion inside `broadcast_to`, reported by `cargo build`, not `cargo check`.
+/// Implemented for every pair of shapes whose ranks satisfy `0 <= rank(Self) <= rank(Dst) <= 6`,
+/// static or with run-time dimensions. The other half of the rule (each source dimension is 1 or
+/// equals the target dimension it aligns with) cannot be a trait on stable Rust: an impl for "size 1"
+/// would overlap the impl for "equal sizes". Between static shapes it is a `const` assertion inside
+/// `broadcast_to`, reported by `cargo build`, not `cargo check`; with run-time dimensions it is
+/// checked when the op runs.
 ///
 /// ```
-/// use shaped::{BroadcastTo, Rank1, Rank3};
+/// use shaped::{BroadcastTo, Const, Rank1, Rank3};
 /// fn rank_fits<S: BroadcastTo<D>, D>() {}
 /// rank_fits::<Rank1<3>, Rank3<5, 2, 3>>();
+/// rank_fits::<Rank1<3>, (usize, Const<3>)>();
 /// ```
 #[diagnostic::on_unimplemented(
     message = "cannot broadcast `{Self}` to `{Dst}`: the target has fewer axes than the source",
@@ -31,43 +34,27 @@ use crate::{Element, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Ten
 )]
 pub trait BroadcastTo<Dst>: Shape {}
 
-macro_rules! broadcast_to {
-    ($( $src:ident [$($s:ident),*] => $dst:ident [$($d:ident),*] ; )*) => {$(
-        #[diagnostic::do_not_recommend]
-        impl<$(const $s: usize,)* $(const $d: usize),*> BroadcastTo<$dst<$($d),*>> for $src<$($s),*> {}
-    )*};
+/// Arrays of dimensions `[usize; R]` whose length is at most `Other`'s.
+pub trait RankAtMost<Other> {}
+
+macro_rules! rank_at_most {
+    ($( $r:literal => [$($d:literal),*] ; )*) => {$($(
+        impl RankAtMost<[usize; $d]> for [usize; $r] {}
+    )*)*};
 }
 
-broadcast_to! {
-    Rank0 [] => Rank0 [];
-    Rank0 [] => Rank1 [Y0];
-    Rank0 [] => Rank2 [Y0, Y1];
-    Rank0 [] => Rank3 [Y0, Y1, Y2];
-    Rank0 [] => Rank4 [Y0, Y1, Y2, Y3];
-    Rank0 [] => Rank5 [Y0, Y1, Y2, Y3, Y4];
-    Rank0 [] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
-    Rank1 [X0] => Rank1 [Y0];
-    Rank1 [X0] => Rank2 [Y0, Y1];
-    Rank1 [X0] => Rank3 [Y0, Y1, Y2];
-    Rank1 [X0] => Rank4 [Y0, Y1, Y2, Y3];
-    Rank1 [X0] => Rank5 [Y0, Y1, Y2, Y3, Y4];
-    Rank1 [X0] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
-    Rank2 [X0, X1] => Rank2 [Y0, Y1];
-    Rank2 [X0, X1] => Rank3 [Y0, Y1, Y2];
-    Rank2 [X0, X1] => Rank4 [Y0, Y1, Y2, Y3];
-    Rank2 [X0, X1] => Rank5 [Y0, Y1, Y2, Y3, Y4];
-    Rank2 [X0, X1] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
-    Rank3 [X0, X1, X2] => Rank3 [Y0, Y1, Y2];
-    Rank3 [X0, X1, X2] => Rank4 [Y0, Y1, Y2, Y3];
-    Rank3 [X0, X1, X2] => Rank5 [Y0, Y1, Y2, Y3, Y4];
-    Rank3 [X0, X1, X2] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
-    Rank4 [X0, X1, X2, X3] => Rank4 [Y0, Y1, Y2, Y3];
-    Rank4 [X0, X1, X2, X3] => Rank5 [Y0, Y1, Y2, Y3, Y4];
-    Rank4 [X0, X1, X2, X3] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
-    Rank5 [X0, X1, X2, X3, X4] => Rank5 [Y0, Y1, Y2, Y3, Y4];
-    Rank5 [X0, X1, X2, X3, X4] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
-    Rank6 [X0, X1, X2, X3, X4, X5] => Rank6 [Y0, Y1, Y2, Y3, Y4, Y5];
+rank_at_most! {
+    0 => [0, 1, 2, 3, 4, 5, 6];
+    1 => [1, 2, 3, 4, 5, 6];
+    2 => [2, 3, 4, 5, 6];
+    3 => [3, 4, 5, 6];
+    4 => [4, 5, 6];
+    5 => [5, 6];
+    6 => [6];
 }
+
+#[diagnostic::do_not_recommend]
+impl<S: Shape, Dst: Shape> BroadcastTo<Dst> for S where S::Dims: RankAtMost<Dst::Dims> {}
 
 /// Whether `src` broadcasts to `dst` (numpy's rule, with `dst` at least as long): aligned from the
 /// right, every source dimension equals the target's or is 1.
@@ -215,28 +202,74 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let _ = m.broadcast_to::<Rank2<4, 3>>(); // 2 is neither 4 nor 1 (reported by `cargo build`)
     /// ```
     #[must_use]
-    pub fn broadcast_to<Dst: Shape>(&self) -> Tensor<Dst, E, T>
+    pub fn broadcast_to<Dst: StaticShape>(&self) -> Tensor<Dst, E, T>
+    where
+        S: StaticShape + BroadcastTo<Dst>,
+    {
+        const {
+            if !sizes_broadcast(S::DIMS, Dst::DIMS) {
+                let m = ConstMsg::new()
+                    .str("broadcast_to: cannot broadcast ")
+                    .dims(S::DIMS)
+                    .str(" to ")
+                    .dims(Dst::DIMS)
+                    .str(
+                        ": every source dimension must equal the target dimension it aligns with \
+                          (counting from the last axis) or be 1",
+                    );
+                panic!("{}", m.as_str());
+            }
+        }
+        self.broadcast_unchecked(Dst::default())
+    }
+
+    /// [`broadcast_to`](Tensor::broadcast_to) a target shape given as a value, for shapes with
+    /// run-time dimensions: a bias `[OUT]` to `(rows, Const<OUT>)`, say.
+    ///
+    /// # Panics
+    /// When a source dimension is neither equal to the target dimension it aligns with nor 1; the
+    /// message names both shapes.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let b = Tensor::from([1.0, 2.0]);
+    /// let rows = 3;
+    /// let y = b.broadcast_to_shape((rows, Const::<2>));
+    /// assert_eq!(y.shape(), [3, 2]);
+    /// assert_eq!(y.to_vec(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn broadcast_to_shape<Dst: Shape>(&self, dst: Dst) -> Tensor<Dst, E, T>
     where
         S: BroadcastTo<Dst>,
     {
-        const {
-            assert!(
-                sizes_broadcast(S::DIMS, Dst::DIMS),
-                "broadcast_to: every source dimension must equal the target dimension it aligns with \
-                 (counting from the last axis) or be 1; the two shapes are named below"
-            );
-        }
-        let mut y = Buffer::uninit(Dst::NUMEL);
-        broadcast_forward(self.data(), S::DIMS, Dst::DIMS, &mut y);
-        let tape = self.tape().record([self.input()], Dst::NUMEL, |[node]| {
+        let (src, to) = (self.shape(), dst.dims());
+        assert!(
+            sizes_broadcast(src.as_ref(), to.as_ref()),
+            "broadcast_to: cannot broadcast shape {:?} to {:?}: every source dimension must equal the \
+             target dimension it aligns with (counting from the last axis) or be 1",
+            src.as_ref(),
+            to.as_ref()
+        );
+        self.broadcast_unchecked(dst)
+    }
+
+    /// The broadcast, once the sizes are known to fit.
+    fn broadcast_unchecked<Dst: Shape>(&self, dst: Dst) -> Tensor<Dst, E, T> {
+        let (src_dims, dst_dims) = (self.shape(), dst.dims());
+        let numel = dst.numel();
+        let mut y = Buffer::uninit(numel);
+        broadcast_forward(self.data(), src_dims.as_ref(), dst_dims.as_ref(), &mut y);
+        let tape = self.tape().record([self.input()], numel, |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let dx = grads.acc(node);
-                broadcast_backward(dy, S::DIMS, Dst::DIMS, dx);
+                broadcast_backward(dy, src_dims.as_ref(), dst_dims.as_ref(), dx);
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), dst, tape)
     }
 }
 
@@ -268,10 +301,11 @@ mod tests {
         // (not [3]: see ERRATA), the sum is over axis 0, and every gradient element is 5.
         let a = Tensor::from([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]);
         let tape = Tape::new();
-        let b = tape.watch(&a).broadcast_to::<Rank3<5, 2, 3>>();
+        let at = tape.watch(&a);
+        let b = at.broadcast_to::<Rank3<5, 2, 3>>();
         assert_eq!(b.shape(), [5, 2, 3]);
         let g = b.backward_with(&Tensor::ones());
-        assert_eq!(g.get(&a).to_array(), [[5.0; 3]; 2]);
+        assert_eq!(g.get(&at).to_array(), [[5.0; 3]; 2]);
     }
 
     #[test]
@@ -280,16 +314,14 @@ mod tests {
         // out_grad [[1, 2, 3]] * 3 rows gives the column sums [3, 6, 9].
         let a = Tensor::from([1.0, 2.0, 3.0]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&a)
-            .broadcast_to::<Rank2<3, 3>>()
-            .sum()
-            .backward();
-        assert_eq!(g.get(&a).to_array(), [3.0, 3.0, 3.0]);
+        let at = tape.watch(&a);
+        let g = at.broadcast_to::<Rank2<3, 3>>().sum().backward();
+        assert_eq!(g.get(&at).to_array(), [3.0, 3.0, 3.0]);
         let tape = Tape::new();
-        let b = tape.watch(&a).broadcast_to::<Rank2<3, 3>>();
+        let at = tape.watch(&a);
+        let b = at.broadcast_to::<Rank2<3, 3>>();
         let g = b.backward_with(&Tensor::from([[1.0, 2.0, 3.0]; 3]));
-        assert_eq!(g.get(&a).to_array(), [3.0, 6.0, 9.0]);
+        assert_eq!(g.get(&at).to_array(), [3.0, 6.0, 9.0]);
     }
 
     #[test]
@@ -318,11 +350,10 @@ mod tests {
         let a = Tensor::from([[1.0], [2.0]]);
         let w = Tensor::<Rank3<2, 2, 3>, f64>::from_fn(|[k, i, j]| (100 * k + 10 * i + j) as f64);
         let tape = Tape::new();
-        let g = (tape.watch(&a).broadcast_to::<Rank3<2, 2, 3>>() * &w)
-            .sum()
-            .backward();
+        let at = tape.watch(&a);
+        let g = (at.broadcast_to::<Rank3<2, 2, 3>>() * &w).sum().backward();
         // i = 0: (0 + 1 + 2) + (100 + 101 + 102) = 306; i = 1: (10 + 11 + 12) + (110 + 111 + 112) = 366
-        assert_eq!(g.get(&a).to_array(), [[306.0], [366.0]]);
+        assert_eq!(g.get(&at).to_array(), [[306.0], [366.0]]);
     }
 
     #[test]
@@ -363,7 +394,7 @@ mod tests {
         let xt = tape.watch(&x);
         let b = xt.broadcast_to::<Rank2<3, 2>>();
         let g = (b.clone() * b).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[6.0, -12.0]]);
+        assert_eq!(g.get(&xt).to_array(), [[6.0, -12.0]]);
     }
 
     #[test]
@@ -372,11 +403,8 @@ mod tests {
         let y = x.broadcast_to::<Rank2<0, 2>>();
         assert_eq!(y.numel(), 0);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .broadcast_to::<Rank2<0, 2>>()
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_array(), [0.0, 0.0]);
+        let xt = tape.watch(&x);
+        let g = xt.broadcast_to::<Rank2<0, 2>>().sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [0.0, 0.0]);
     }
 }

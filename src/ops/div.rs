@@ -10,6 +10,9 @@ tensor_operator!(
     /// The shapes must be equal. `a / s` divides every element by a scalar (derivative `1 / s`), `s / a`
     /// divides a scalar by every element (derivative `-s / a^2`).
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`div: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values: division by zero follows IEEE, as in numpy and PyTorch: `x / 0` is `inf` or `-inf`
     /// by the signs of `x` and the zero, `0 / 0` is NaN. The gradients there are PyTorch's too:
     /// `d/da = 1 / b` is `±inf` at `b = ±0`; `d/db = -a / b^2` is `-inf` for `a = 1, b = ±0`, `inf` for
@@ -88,10 +91,9 @@ mod tests {
         );
         // d(a / b)/da = 1 / b is inf at b = 0.
         let tape = Tape::new();
-        let g = (tape.watch(&a) / Tensor::from([0.0, 2.0, 4.0, 8.0]))
-            .sum()
-            .backward();
-        assert_eq!(g.get(&a).to_vec(), vec![f64::INFINITY, 0.5, 0.25, 0.125]);
+        let at = tape.watch(&a);
+        let g = (&at / Tensor::from([0.0, 2.0, 4.0, 8.0])).sum().backward();
+        assert_eq!(g.get(&at).to_vec(), vec![f64::INFINITY, 0.5, 0.25, 0.125]);
     }
 
     #[test]
@@ -102,10 +104,10 @@ mod tests {
         let b = Tensor::from([2.0, 4.0]);
         let tape = Tape::new();
         let (at, bt) = (tape.watch(&a), tape.watch(&b));
-        let f = (&at / &bt).sum() + (at / 2.0).sum() + (8.0_f64 / bt).sum();
+        let f = (&at / &bt).sum() + (&at / 2.0).sum() + (8.0_f64 / &bt).sum();
         let g = f.backward();
-        assert_eq!(g.get(&a).to_vec(), vec![1.0, 0.75]);
-        assert_eq!(g.get(&b).to_vec(), vec![-2.25, -0.875]);
+        assert_eq!(g.get(&at).to_vec(), vec![1.0, 0.75]);
+        assert_eq!(g.get(&bt).to_vec(), vec![-2.25, -0.875]);
     }
 
     #[test]
@@ -130,6 +132,6 @@ mod tests {
         let at = tape.watch(&a);
         let y = &at / &at;
         assert_eq!(y.to_vec(), vec![1.0, 1.0]);
-        assert_eq!(y.sum().backward().get(&a).to_vec(), vec![0.0, 0.0]);
+        assert_eq!(y.sum().backward().get(&at).to_vec(), vec![0.0, 0.0]);
     }
 }

@@ -42,7 +42,8 @@ mod tests {
         // d(e^x)/dx = e^x: at x = 0 it is 1, at x = ln 2 it is 2.
         let x = Tensor::from([0.0, 2.0_f64.ln()]);
         let tape = Tape::new();
-        let g = tape.watch(&x).exp().sum().backward().get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.exp().sum().backward().get(&xt);
         approx::assert_relative_eq!(g, Tensor::from([1.0, 2.0]), epsilon = 1e-15);
     }
 

@@ -6,9 +6,11 @@ use crate::buffer::Buffer;
 
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
+use crate::shape::check_same;
 use crate::tape::internal::Record;
 use crate::{
-    Element, Merge, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, Shape, Tensor, Tracking,
+    Dim, Element, Merge, NonScalar, Rank0, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, SameDim,
+    Shape, Tensor, Tracking, TupleShape,
 };
 
 /// The shape rule of [`Tensor::inner`]: both shapes end in the same dimension `K`, and the result is
@@ -18,10 +20,15 @@ use crate::{
 /// [`MatMulShape`](crate::MatMulShape), the right operand's *last* axis is the contracted one: `[3, 4]`
 /// with `[5, 4]` is `[3, 5]`, and `[3, 4]` with `[4, 5]` has no implementation.
 ///
+/// Any dimension may be run-time (a tuple shape such as `(usize, Const<4>)`): the last dimensions are
+/// then checked equal when the op runs, and the result is a tuple.
+///
 /// ```
-/// use shaped::{InnerShape, Rank2, Rank3, Shape};
+/// use shaped::{Const, InnerShape, Rank2, Rank3, Shape, StaticShape};
 /// type Out = <Rank3<2, 3, 4> as InnerShape<Rank2<5, 4>>>::Output;
 /// assert_eq!(Out::DIMS, &[2, 3, 5]);
+/// let (out, _) = (7_usize, Const::<4>).inner_shape(&Rank2::<5, 4>);
+/// assert_eq!(out.dims(), [7, 5]);
 /// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: cannot take the inner product of `{Self}` and `{Rhs}`: their last dimensions differ",
@@ -33,12 +40,59 @@ use crate::{
 pub trait InnerShape<Rhs: Shape>: Shape {
     /// `Self[:-1] ++ Rhs[:-1]`.
     type Output: Shape;
-    /// The number of rows of `Self` seen as a `[M, K]` matrix (the product of its leading axes).
-    const M: usize;
-    /// The contracted dimension, the last of both shapes.
-    const K: usize;
-    /// The number of rows of `Rhs` seen as a `[N, K]` matrix (the product of its leading axes).
-    const N: usize;
+    /// The result's shape and `(M, K, N)`: the rows of `Self` seen as a `[M, K]` matrix (the product
+    /// of its leading axes), the contracted dimension, and the rows of `Rhs` seen as `[N, K]`.
+    ///
+    /// # Panics
+    /// When the last dimensions differ at run time; the message names both.
+    #[doc(hidden)]
+    fn inner_shape(&self, rhs: &Rhs) -> (Self::Output, (usize, usize, usize));
+}
+
+/// Shapes written as tuples joined end to end (`Rank0` is the empty one), for the results of
+/// [`InnerShape`] with run-time dimensions.
+#[doc(hidden)]
+pub trait Concat<Rhs: Shape>: Shape {
+    /// `Self ++ Rhs`.
+    type Output: Shape;
+    /// `Self ++ Rhs`.
+    fn concat(&self, rhs: &Rhs) -> Self::Output;
+}
+
+macro_rules! concat_tuples {
+    ($( ($($a:ident $ai:tt),*) + ($($b:ident $bi:tt),*) ; )*) => {$(
+        impl<$($a: Dim,)* $($b: Dim),*> Concat<concat_tuples!(@ty $($b),*)> for concat_tuples!(@ty $($a),*) {
+            type Output = concat_tuples!(@ty $($a,)* $($b),*);
+            #[inline]
+            #[allow(unused_variables)]
+            fn concat(&self, rhs: &concat_tuples!(@ty $($b),*)) -> Self::Output {
+                concat_tuples!(@val $(self.$ai,)* $(rhs.$bi),*)
+            }
+        }
+    )*};
+    (@ty) => { Rank0 };
+    (@ty $($t:ident),+ $(,)?) => { ($($t,)+) };
+    (@val) => { Rank0 };
+    (@val $($v:expr),+ $(,)?) => { ($($v,)+) };
+}
+
+concat_tuples! {
+    () + ();
+    () + (B0 0);
+    () + (B0 0, B1 1);
+    () + (B0 0, B1 1, B2 2);
+    (A0 0) + ();
+    (A0 0) + (B0 0);
+    (A0 0) + (B0 0, B1 1);
+    (A0 0) + (B0 0, B1 1, B2 2);
+    (A0 0, A1 1) + ();
+    (A0 0, A1 1) + (B0 0);
+    (A0 0, A1 1) + (B0 0, B1 1);
+    (A0 0, A1 1) + (B0 0, B1 1, B2 2);
+    (A0 0, A1 1, A2 2) + ();
+    (A0 0, A1 1, A2 2) + (B0 0);
+    (A0 0, A1 1, A2 2) + (B0 0, B1 1);
+    (A0 0, A1 1, A2 2) + (B0 0, B1 1, B2 2);
 }
 
 /// The shape type with the given dimensions (0 to 6 of them).
@@ -69,9 +123,10 @@ macro_rules! inner_shapes {
             for $l<$($a,)* K>
         {
             type Output = rank_of!($($a,)* $($b),*);
-            const M: usize = 1 $(* $a)*;
-            const K: usize = K;
-            const N: usize = 1 $(* $b)*;
+            #[inline]
+            fn inner_shape(&self, _: &$r<$($b,)* K>) -> (Self::Output, (usize, usize, usize)) {
+                (Default::default(), (1 $(* $a)*, K, 1 $(* $b)*))
+            }
         }
     };
 }
@@ -79,6 +134,51 @@ macro_rules! inner_shapes {
 inner_shapes! {
     [(Rank1;) (Rank2; A1) (Rank3; A1, A2) (Rank4; A1, A2, A3)]
     x [(Rank1;) (Rank2; B1) (Rank3; B1, B2) (Rank4; B1, B2, B3)]
+}
+
+/// The rule for tuples: the last dimensions must agree (at run time when either is `usize`); the
+/// result joins the leading dimensions.
+#[diagnostic::do_not_recommend]
+impl<L, R> InnerShape<R> for L
+where
+    L: TupleShape + NonScalar,
+    R: Shape,
+    R::Tuple: NonScalar,
+    L::Last: SameDim<<R::Tuple as NonScalar>::Last>,
+    L::Init: Concat<<R::Tuple as NonScalar>::Init>,
+{
+    type Output = <L::Init as Concat<<R::Tuple as NonScalar>::Init>>::Output;
+    #[inline]
+    fn inner_shape(&self, rhs: &R) -> (Self::Output, (usize, usize, usize)) {
+        let (a, k) = self.split_last();
+        let (b, k2) = rhs.to_tuple().split_last();
+        check_same("inner", "the last dimensions", k.size(), k2.size());
+        (a.concat(&b), (a.numel(), k.size(), b.numel()))
+    }
+}
+
+/// A static left operand with a tuple on the right: the static one is seen as a tuple of `Const`s.
+macro_rules! static_left_inner {
+    ($( $rank:ident [$($d:ident),*] ; )*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<$(const $d: usize,)* R: TupleShape> InnerShape<R> for $rank<$($d),*>
+        where
+            <$rank<$($d),*> as Shape>::Tuple: InnerShape<R>,
+        {
+            type Output = <<$rank<$($d),*> as Shape>::Tuple as InnerShape<R>>::Output;
+            #[inline]
+            fn inner_shape(&self, rhs: &R) -> (Self::Output, (usize, usize, usize)) {
+                self.to_tuple().inner_shape(rhs)
+            }
+        }
+    )*};
+}
+
+static_left_inner! {
+    Rank1 [A];
+    Rank2 [A, B];
+    Rank3 [A, B, C];
+    Rank4 [A, B, C, D];
 }
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
@@ -98,6 +198,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// numpy: `np.inner(a, b)`. (lucid's `inner` page describes the matmul contraction in its prose and
     /// prints the diagonal in its example; numpy's definition is the one implemented.)
     ///
+    /// # Panics
+    /// With run-time dimensions, when the last dimensions differ at run time; the message names both.
+    ///
     /// Edge values, IEEE as in numpy and PyTorch: NaN and infinity spread to every result they are
     /// summed into. `K = 0` gives zeros; an operand with no rows gives an empty result, and then the
     /// other operand's gradient is zeros.
@@ -116,8 +219,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// // d/da sum(inner(a, b)) = ones(2, 2) b: every row is the column sums of b.
     /// let tape = Tape::new();
-    /// let grads = tape.watch(&a).inner(&b).sum().backward();
-    /// assert_eq!(grads.get(&a).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
+    /// let at = tape.watch(&a);
+    /// let grads = at.inner(&b).sum().backward();
+    /// assert_eq!(grads.get(&at).to_array(), [[12.0, 14.0], [12.0, 14.0]]);
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -136,7 +240,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T: Merge<E, T2>,
         T2: Tracking<E>,
     {
-        let (m, k, n) = (S::M, S::K, S::N);
+        let (out_shape, (m, k, n)) = self.typed_shape().inner_shape(&rhs.typed_shape());
         let (a, b) = (self.data(), rhs.data());
         let mut c = Buffer::uninit(m * n);
         // [M, K] x [K, N], the right operand transposed by its strides.
@@ -179,14 +283,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(Arc::new(c), tape)
+        Tensor::from_parts(Arc::new(c), out_shape, tape)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::ops::testing::random;
-    use crate::{Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor, gradcheck};
+    use crate::{Rank1, Rank2, Rank3, Rank4, StaticShape, Tape, Tensor, gradcheck};
 
     use super::InnerShape;
 
@@ -202,9 +306,10 @@ mod tests {
         let b = Tensor::from([[3.0, 4.0], [5.0, 6.0]]);
         let w = Tensor::from([[1.0, 10.0]]);
         let tape = Tape::new();
-        let g = (tape.watch(&a).inner(&b) * &w).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[53.0, 64.0]]);
-        assert_eq!(g.get(&b).to_array(), [[1.0, 2.0], [10.0, 20.0]]);
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = (at.inner(&bt) * &w).sum().backward();
+        assert_eq!(g.get(&at).to_array(), [[53.0, 64.0]]);
+        assert_eq!(g.get(&bt).to_array(), [[1.0, 2.0], [10.0, 20.0]]);
     }
 
     #[test]
@@ -225,8 +330,9 @@ mod tests {
     /// Checks d/da and d/db of `sum(inner(a, b) * w)` for random a, b, w of the given shapes.
     fn check<A, B>(seed: u64)
     where
-        A: InnerShape<B>,
-        B: Shape,
+        A: InnerShape<B> + StaticShape,
+        B: StaticShape,
+        A::Output: StaticShape,
     {
         let a: Tensor<A, f64> = random(seed);
         let b: Tensor<B, f64> = random(seed + 1);
@@ -263,7 +369,7 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = at.inner(&at).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
+        assert_eq!(g.get(&at).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
         let x: Tensor<Rank2<3, 4>, f64> = random(50);
         let w: Tensor<Rank2<3, 3>, f64> = random(51);
         gradcheck(|x| (x.inner(&x) * &w).sum(), &x).unwrap();

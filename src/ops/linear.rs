@@ -7,17 +7,23 @@ use crate::buffer::Buffer;
 
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
+use crate::shape::check_same;
 use crate::tape::internal::{BackwardFn, Input, NodeId, Record};
-use crate::{Element, Merge, NoTape, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
+use crate::{
+    Const, Dim, Element, Merge, NoTape, Rank1, Rank2, Rank3, Rank4, ReplaceLast, SameDim, Shape,
+    Tensor, Tracking, TupleShape,
+};
 
 /// The shape rule of [`Tensor::linear`], on the weight's shape: a weight `[OUT, IN]` applies to an input
 /// `[.., IN]` of rank 1 to 4, giving `[.., OUT]`.
 ///
 /// ```
-/// use shaped::{LinearShape, Rank2, Rank3, Shape};
+/// use shaped::{Const, LinearShape, Rank2, Rank3, Shape, StaticShape};
 /// type Out = <Rank2<5, 3> as LinearShape<Rank3<2, 4, 3>>>::Output;
 /// assert_eq!(Out::DIMS, &[2, 4, 5]);
-/// assert_eq!(<Rank2<5, 3> as LinearShape<Rank3<2, 4, 3>>>::ROWS, 8);
+/// // With a run-time number of rows, the output keeps it.
+/// let (out, rows) = Rank2::<5, 3>.linear_shape(&(8_usize, Const::<3>));
+/// assert_eq!((out.dims(), rows), ([8, 5], 8));
 /// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: linear weight `{Self}` does not fit input `{X}`: the weight must be `[OUT, IN]` with IN = the input's last dimension",
@@ -29,12 +35,16 @@ use crate::{Element, Merge, NoTape, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, T
 pub trait LinearShape<X: Shape>: Shape {
     /// The input's shape with its last dimension replaced by `OUT`.
     type Output: Shape;
-    /// The number of input rows (the product of the input's leading axes).
-    const ROWS: usize;
     /// The input width, the weight's second dimension.
     const IN: usize;
     /// The output width, the weight's first dimension.
     const OUT: usize;
+    /// The output's shape and the number of input rows (the product of the input's leading axes).
+    ///
+    /// # Panics
+    /// When the input's last dimension is run-time and is not `IN`; the message names both.
+    #[doc(hidden)]
+    fn linear_shape(&self, x: &X) -> (Self::Output, usize);
 }
 
 macro_rules! linear_shapes {
@@ -44,9 +54,12 @@ macro_rules! linear_shapes {
             for Rank2<OUT, IN>
         {
             type Output = $out;
-            const ROWS: usize = 1 $(* $a)*;
             const IN: usize = IN;
             const OUT: usize = OUT;
+            #[inline]
+            fn linear_shape(&self, _: &$x<$($a,)* IN>) -> (Self::Output, usize) {
+                (Default::default(), 1 $(* $a)*)
+            }
         }
     )*};
 }
@@ -56,6 +69,30 @@ linear_shapes! {
     Rank2 [A] => Rank2<A, OUT>;
     Rank3 [A, B] => Rank3<A, B, OUT>;
     Rank4 [A, B, C] => Rank4<A, B, C, OUT>;
+}
+
+/// An input written as a tuple, any of whose dimensions may be run-time: its last one must be `IN`
+/// (checked when the op runs if it is `usize`).
+#[diagnostic::do_not_recommend]
+impl<const OUT: usize, const IN: usize, X> LinearShape<X> for Rank2<OUT, IN>
+where
+    X: TupleShape + ReplaceLast<OUT>,
+    X::Last: SameDim<Const<IN>>,
+{
+    type Output = <X as ReplaceLast<OUT>>::Output;
+    const IN: usize = IN;
+    const OUT: usize = OUT;
+    #[inline]
+    fn linear_shape(&self, x: &X) -> (Self::Output, usize) {
+        let (init, last) = x.split_last();
+        check_same(
+            "linear",
+            "the input width and the weight's",
+            last.size(),
+            IN,
+        );
+        (x.replace_last(), init.numel())
+    }
 }
 
 /// No bias: `x.linear(&w, NoBias)` is `x W^T`, and `x1.bilinear(&x2, &w, NoBias)` has no `+ b`.
@@ -185,6 +222,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// is not `OUT` does not compile. (A square weight given transposed cannot be told apart from the
     /// right one.)
     ///
+    /// The input may have run-time dimensions (`(usize, Const<IN>)`: any number of rows); the output
+    /// keeps them.
+    ///
+    /// # Panics
+    /// When the input's last dimension is run-time and is not `IN`; the message names both.
+    ///
     /// Edge values, as PyTorch: NaN and infinity spread as in any sum of products. `IN = 0` gives the
     /// bias on every row (zeros without one); an input with no rows gives an empty result, and the
     /// weight's and the bias's gradients are zeros.
@@ -199,10 +242,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x.linear(&w, NoBias).to_array(), [[17.0, 23.0], [39.0, 53.0]]);
     ///
     /// let tape = Tape::new();
-    /// let grads = tape.watch(&x).linear(&w, &b).sum().backward();
-    /// assert_eq!(grads.get(&x).to_array(), [[12.0, 14.0], [12.0, 14.0]]); // ones W
-    /// assert_eq!(grads.get(&w).to_array(), [[4.0, 6.0], [4.0, 6.0]]); // ones^T x
-    /// assert_eq!(grads.get(&b).to_array(), [[2.0, 2.0]]); // summed over the 2 rows
+    /// let (xt, wt, bt) = (tape.watch(&x), tape.watch(&w), tape.watch(&b));
+    /// let grads = xt.linear(&wt, &bt).sum().backward();
+    /// assert_eq!(grads.get(&xt).to_array(), [[12.0, 14.0], [12.0, 14.0]]); // ones W
+    /// assert_eq!(grads.get(&wt).to_array(), [[4.0, 6.0], [4.0, 6.0]]); // ones^T x
+    /// assert_eq!(grads.get(&bt).to_array(), [[2.0, 2.0]]); // summed over the 2 rows
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -227,7 +271,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T2: Tracking<E>,
         Merged<E, T, T2>: Merge<E, B::Tracking>,
     {
-        let (rows, n_in, n_out) = (W::ROWS, W::IN, W::OUT);
+        let (out_shape, rows) = weight.typed_shape().linear_shape(&self.typed_shape());
+        let (n_in, n_out) = (W::IN, W::OUT);
         let (x, w) = (self.data(), weight.data());
         let bias_parts = bias.parts();
         // y = b (each row), then y += x W^T with W transposed by its strides.
@@ -289,14 +334,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 tape.record([xi, wi, bi], rows * n_out, |[nx, nw, nb]| make(nx, nw, nb))
             }
         };
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), out_shape, tape)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::ops::testing::random;
-    use crate::{LinearShape, NoBias, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor, gradcheck};
+    use crate::{
+        LinearShape, NoBias, Rank1, Rank2, Rank3, Rank4, StaticShape, Tape, Tensor, gradcheck,
+    };
 
     // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
 
@@ -312,19 +359,24 @@ mod tests {
         let b = Tensor::from([0.5, -0.5]);
         let v = Tensor::from([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]]);
         let tape = Tape::new();
-        let y = tape.watch(&x).linear(&w, &b);
+        let (xt, wt, bt) = (tape.watch(&x), tape.watch(&w), tape.watch(&b));
+        let y = xt.linear(&wt, &bt);
         assert_eq!(y.to_array(), [[1.5, -1.5], [3.5, -1.5], [5.5, -1.5]]);
         let g = (y * &v).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[1.0, 0.0], [1.0, -1.0], [4.0, -2.0]]);
-        assert_eq!(g.get(&w).to_array(), [[11.0, 14.0], [13.0, 16.0]]);
-        assert_eq!(g.get(&b).to_array(), [3.0, 3.0]);
+        assert_eq!(
+            g.get(&xt).to_array(),
+            [[1.0, 0.0], [1.0, -1.0], [4.0, -2.0]]
+        );
+        assert_eq!(g.get(&wt).to_array(), [[11.0, 14.0], [13.0, 16.0]]);
+        assert_eq!(g.get(&bt).to_array(), [3.0, 3.0]);
     }
 
     /// Checks d/dx, d/dW and d/db (as `[OUT]` and as `[1, OUT]`) of `sum(linear(x, W, b) * v)`.
     fn check<X, const OUT: usize, const IN: usize>(seed: u64)
     where
-        X: Shape,
+        X: StaticShape,
         Rank2<OUT, IN>: LinearShape<X>,
+        <Rank2<OUT, IN> as LinearShape<X>>::Output: StaticShape,
     {
         let x: Tensor<X, f64> = random(seed);
         let w: Tensor<Rank2<OUT, IN>, f64> = random(seed + 1);
@@ -354,16 +406,18 @@ mod tests {
         let w: Tensor<Rank2<5, 4>, f64> = random(51);
         let b: Tensor<Rank1<5>, f64> = random(52);
         let tape = Tape::new();
-        let g3 = tape.input(&x).linear(&w, &b).sum().backward();
+        let (wt3, bt3) = (tape.watch(&w), tape.watch(&b));
+        let g3 = tape.input(&x).linear(&wt3, &bt3).sum().backward();
         let tape = Tape::new();
+        let (wt2, bt2) = (tape.watch(&w), tape.watch(&b));
         let g2 = tape
             .input(&x.reshape::<Rank2<6, 4>>())
-            .linear(&w, &b)
+            .linear(&wt2, &bt2)
             .sum()
             .backward();
-        approx::assert_relative_eq!(g3.get(&w), g2.get(&w), epsilon = 1e-12);
-        assert_eq!(g3.get(&b).to_array(), [6.0; 5]);
-        assert_eq!(g3.get(&w).shape(), [5, 4]);
+        approx::assert_relative_eq!(g3.get(&wt3), g2.get(&wt2), epsilon = 1e-12);
+        assert_eq!(g3.get(&bt3).to_array(), [6.0; 5]);
+        assert_eq!(g3.get(&wt3).shape(), [5, 4]);
     }
 
     #[test]
@@ -374,7 +428,7 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = xt.linear(&xt, NoBias).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
+        assert_eq!(g.get(&xt).to_array(), [[8.0, 12.0], [8.0, 12.0]]);
         // A vector as both input and bias: f = sum(W v + v).
         let v: Tensor<Rank1<3>, f64> = random(60);
         let w: Tensor<Rank2<3, 3>, f64> = random(61);
@@ -389,12 +443,12 @@ mod tests {
         let w = Tensor::from([[1.0_f32, 1.0]]);
         let b = Tensor::from([0.5_f32]);
         let tape = Tape::new();
-        let bt = tape.watch(&b);
-        let y = tape.input(&x).linear(&w, &bt);
+        let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+        let y = tape.input(&x).linear(&wt, &bt);
         assert_eq!(y.to_array(), [[3.5]]);
         let g = (y * 3.0).sum().backward();
-        assert_eq!(g.get(&b).to_array(), [3.0]);
-        assert_eq!(g.get(&w).to_array(), [[3.0, 6.0]]);
+        assert_eq!(g.get(&bt).to_array(), [3.0]);
+        assert_eq!(g.get(&wt).to_array(), [[3.0, 6.0]]);
     }
 
     #[test]

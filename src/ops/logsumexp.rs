@@ -31,7 +31,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn logsumexp(&self) -> Tensor<Rank0, E, T> {
-        self.logsumexp_impl((1, S::NUMEL, 1))
+        self.logsumexp_impl(Rank0, (1, self.numel(), 1))
     }
 
     /// `ln(sum(exp(x)))` along axis `AX`, which disappears from the shape.
@@ -56,7 +56,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.logsumexp_impl((S::OUTER, S::AXIS_LEN, S::INNER))
+        let shape = self.typed_shape();
+        self.logsumexp_impl(shape.reduced(), ReduceAxis::<AX>::split(&shape))
     }
 
     /// `ln(sum(exp(x)))` along axis `AX`, kept in the shape with size 1 (`keepdim=True` in PyTorch).
@@ -72,12 +73,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.logsumexp_axis::<AX>().reshape()
+        self.logsumexp_axis::<AX>()
+            .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 
     /// The log-sum-exp over the middle axis of the data seen as `[outer, len, inner]`, with shape
-    /// `S2` (`outer * inner` elements).
-    fn logsumexp_impl<S2: Shape>(&self, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
+    /// `out` (`outer * inner` elements).
+    fn logsumexp_impl<S2: Shape>(&self, out: S2, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
         let (outer, len, inner) = dims;
         let x = self.data();
         let mut y = Buffer::uninit(outer * inner);
@@ -114,10 +116,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                     }
                 })
             });
-            return Tensor::from_parts(y, tape);
+            return Tensor::from_parts(y, out, tape);
         }
         // The softmax weights are the derivative; the forward computes them on the way.
-        let mut w = Buffer::uninit(S::NUMEL);
+        let mut w = Buffer::uninit(self.numel());
         softmax_middle(x, dims, &mut w, &mut y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {
             Box::new(move |dy, grads| {
@@ -135,7 +137,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), out, tape)
     }
 }
 
@@ -188,11 +190,11 @@ mod tests {
         // Gradients: 0 (not NaN) for the all `-inf` row, all to the `+inf` element, NaN for the NaN
         // row, and the one-hot softmax for the last row.
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
+        let xt = tape.watch(&x);
+        let g = xt
             .logsumexp_axis::<1>()
             .backward_with(&Tensor::from([1.0; 4]))
-            .get(&x)
+            .get(&xt)
             .to_array();
         assert_eq!(g[0], [0.0; 3]);
         assert_eq!(g[1], [1.0, 0.0, 0.0]);
@@ -201,7 +203,8 @@ mod tests {
         // Two `+inf` share the gradient; an empty set is `-inf`.
         let tape = Tape::new();
         let x = Tensor::from([inf, 0.0, inf]);
-        let g = tape.watch(&x).logsumexp().backward().get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.logsumexp().backward().get(&xt);
         assert_eq!(g.to_array(), [0.5, 0.0, 0.5]);
         assert_eq!(Tensor::<Rank1<0>, f64>::zeros().logsumexp().item(), -inf);
         assert_eq!(
@@ -217,16 +220,17 @@ mod tests {
         // d logsumexp(x) / dx = softmax(x): at x = [0, ln 3] it is [1/4, 3/4].
         let x = Tensor::from([0.0, 3.0_f64.ln()]);
         let tape = Tape::new();
-        let g = tape.watch(&x).logsumexp().backward().get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.logsumexp().backward().get(&xt);
         approx::assert_relative_eq!(g, Tensor::from([0.25, 0.75]), epsilon = 1e-15);
         // Along axis 0 of [[0, 0], [0, ln 3]] with dy = [2, 4]: column j gets dy_j softmax(col j).
         let x = Tensor::from([[0.0, 0.0], [0.0, 3.0_f64.ln()]]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
+        let xt = tape.watch(&x);
+        let g = xt
             .logsumexp_axis::<0>()
             .backward_with(&Tensor::from([2.0, 4.0]))
-            .get(&x);
+            .get(&xt);
         approx::assert_relative_eq!(g, Tensor::from([[1.0, 1.0], [1.0, 3.0]]), epsilon = 1e-15);
     }
 
@@ -257,6 +261,6 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = (xt.logsumexp() + xt.logsumexp()).backward();
-        assert_eq!(g.get(&x).to_array(), [1.0, 1.0]);
+        assert_eq!(g.get(&xt).to_array(), [1.0, 1.0]);
     }
 }

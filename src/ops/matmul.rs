@@ -6,8 +6,12 @@ use crate::buffer::Buffer;
 
 use crate::gemm::{Mat, MatMut, gemm};
 use crate::ops::Merged;
+use crate::shape::check_same;
 use crate::tape::internal::Record;
-use crate::{Element, Merge, Rank0, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
+use crate::{
+    Dim, Element, Merge, Rank0, Rank1, Rank2, Rank3, Rank4, SameDim, Shape, Tensor, Tracking,
+    TupleShape,
+};
 
 /// The shape rule of [`Tensor::matmul`]: `Self` (the left operand's shape) can be multiplied by `Rhs`,
 /// giving `Output`.
@@ -26,13 +30,16 @@ use crate::{Element, Merge, Rank0, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tr
 /// | `[M, K]` or `[K]` | `[B, C, K, N]` | `[B, C, M, N]` or `[B, C, N]` |
 ///
 /// A shape pair not in the table (inner dimensions that differ, batch axes that differ) has no
-/// implementation, so the call does not compile.
+/// implementation, so the call does not compile. Any dimension may be run-time (a tuple shape such as
+/// `(usize, Const<784>)`); a rule between a run-time dimension and another is checked when the op
+/// runs, and the result is a tuple.
 ///
 /// ```
-/// use shaped::{MatMulShape, Rank2, Rank3, Shape};
+/// use shaped::{Const, MatMulShape, Rank2, Rank3, Shape};
 /// type Out = <Rank3<4, 2, 3> as MatMulShape<Rank2<3, 5>>>::Output;
-/// assert_eq!(Out::DIMS, &[4, 2, 5]);
-/// assert_eq!(<Rank3<4, 2, 3> as MatMulShape<Rank2<3, 5>>>::BATCH, 4);
+/// assert_eq!(Out::default().dims(), [4, 2, 5]);
+/// let out: (usize, Const<5>) = (7_usize, Const::<3>).matmul_shape(&Rank2::<3, 5>).0;
+/// assert_eq!(out.dims(), [7, 5]);
 /// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: cannot matmul `{Self}` by `{Rhs}`",
@@ -44,18 +51,31 @@ use crate::{Element, Merge, Rank0, Rank1, Rank2, Rank3, Rank4, Shape, Tensor, Tr
 pub trait MatMulShape<Rhs: Shape>: Shape {
     /// The shape of the product.
     type Output: Shape;
-    /// The number of matrix products (the product of the batch axes; 1 without batch axes).
-    const BATCH: usize;
-    /// The rows of each left matrix (1 for a vector).
-    const M: usize;
-    /// The contracted dimension.
-    const K: usize;
-    /// The columns of each right matrix (1 for a vector).
-    const N: usize;
-    /// Whether the left operand has the batch axes (otherwise it is shared by every product).
-    const LHS_BATCHED: bool;
-    /// Whether the right operand has the batch axes (otherwise it is shared by every product).
-    const RHS_BATCHED: bool;
+    /// The product's shape and the sizes of its matrix products.
+    ///
+    /// # Panics
+    /// When a run-time dimension does not match the one it must equal (the inner dimensions, the
+    /// batch axes); the message names both sizes.
+    #[doc(hidden)]
+    fn matmul_shape(&self, rhs: &Rhs) -> (Self::Output, Plan);
+}
+
+/// [`MatMulShape`] between shapes written as tuples of dimensions, where any dimension may be known
+/// only at run time. Its implementations mirror the table of [`MatMulShape`].
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "shape mismatch: cannot matmul `{Self}` by `{Rhs}`",
+    label = "the inner dimensions or the batch axes of these shapes differ",
+    note = "matmul contracts the last axis of the left operand with the second-to-last axis of the \
+            right one (the only axis of a vector): `[.., M, K] x [.., K, N] -> [.., M, N]`; a static \
+            operand is shown as a tuple of `Const`s",
+    note = "batch axes (all but the last two) must be equal, or absent from one operand"
+)]
+pub trait TupleMatMul<Rhs: Shape>: Shape {
+    /// The shape of the product.
+    type Output: Shape;
+    /// The product's shape and the sizes of its matrix products, with the run-time checks.
+    fn tuple_matmul(&self, rhs: &Rhs) -> (Self::Output, Plan);
 }
 
 macro_rules! matmul_shapes {
@@ -64,12 +84,18 @@ macro_rules! matmul_shapes {
         #[diagnostic::do_not_recommend]
         impl<$(const $p: usize),*> MatMulShape<$rhs> for $lhs {
             type Output = $out;
-            const BATCH: usize = 1 $(* $b)*;
-            const M: usize = $m;
-            const K: usize = K;
-            const N: usize = $n;
-            const LHS_BATCHED: bool = $lb;
-            const RHS_BATCHED: bool = $rb;
+            #[inline]
+            fn matmul_shape(&self, _: &$rhs) -> (Self::Output, Plan) {
+                let plan = Plan {
+                    batch: 1 $(* $b)*,
+                    m: $m,
+                    k: K,
+                    n: $n,
+                    lhs_batched: $lb,
+                    rhs_batched: $rb,
+                };
+                (Default::default(), plan)
+            }
         }
     )*};
 }
@@ -96,10 +122,109 @@ matmul_shapes! {
     <B, C, K, N> Rank1<K>, Rank4<B, C, K, N> => Rank3<B, C, N>; batch [B, C], m 1, n N, false, true;
 }
 
+/// The same table for tuples: `$l` and `$r` bind the operands' dimensions by name, and the output
+/// takes the left operand's batch dimensions (checked equal to the right's at run time).
+macro_rules! tuple_matmul_shapes {
+    ($( <$($p:ident),*> ($($l:ident),*), ($($r:ident),*) => ($($o:ident),*);
+        batch [$($b:ident = $b2:ident),*], m $m:tt, k $k:ident = $k2:ident, n $n:tt, $lb:literal, $rb:literal; )*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<$($p: Dim),*> TupleMatMul<($($r,)*)> for ($($l,)*)
+        where
+            $k: SameDim<$k2>,
+            $($b: SameDim<$b2>,)*
+        {
+            type Output = tuple_matmul_shapes!(@out $($o),*);
+            #[inline]
+            #[allow(non_snake_case)]
+            fn tuple_matmul(&self, rhs: &($($r,)*)) -> (Self::Output, Plan) {
+                let ($($l,)*) = *self;
+                let ($($r,)*) = *rhs;
+                check_same("matmul", "the inner dimensions", $k.size(), $k2.size());
+                $(check_same("matmul", "the batch dimensions", $b.size(), $b2.size());)*
+                let plan = Plan {
+                    batch: 1 $(* $b.size())*,
+                    m: tuple_matmul_shapes!(@size $m),
+                    k: $k.size(),
+                    n: tuple_matmul_shapes!(@size $n),
+                    lhs_batched: $lb,
+                    rhs_batched: $rb,
+                };
+                (tuple_matmul_shapes!(@out_value $($o),*), plan)
+            }
+        }
+    )*};
+    (@out) => { Rank0 };
+    (@out $($o:ident),+) => { ($($o,)+) };
+    (@out_value) => { Rank0 };
+    (@out_value $($o:ident),+) => { ($($o,)+) };
+    (@size 1) => { 1 };
+    (@size $d:ident) => { $d.size() };
+}
+
+tuple_matmul_shapes! {
+    <K, K2> (K), (K2) => (); batch [], m 1, k K = K2, n 1, false, false;
+    <K, K2, N> (K), (K2, N) => (N); batch [], m 1, k K = K2, n N, false, false;
+    <M, K, K2> (M, K), (K2) => (M); batch [], m M, k K = K2, n 1, false, false;
+    <M, K, K2, N> (M, K), (K2, N) => (M, N); batch [], m M, k K = K2, n N, false, false;
+
+    <B, B2, M, K, K2, N> (B, M, K), (B2, K2, N) => (B, M, N);
+        batch [B = B2], m M, k K = K2, n N, true, true;
+    <B, M, K, K2, N> (B, M, K), (K2, N) => (B, M, N); batch [], m M, k K = K2, n N, true, false;
+    <B, M, K, K2> (B, M, K), (K2) => (B, M); batch [], m M, k K = K2, n 1, true, false;
+    <B, M, K, K2, N> (M, K), (B, K2, N) => (B, M, N); batch [], m M, k K = K2, n N, false, true;
+    <B, K, K2, N> (K), (B, K2, N) => (B, N); batch [], m 1, k K = K2, n N, false, true;
+
+    <B, B2, C, C2, M, K, K2, N> (B, C, M, K), (B2, C2, K2, N) => (B, C, M, N);
+        batch [B = B2, C = C2], m M, k K = K2, n N, true, true;
+    <B, C, M, K, K2, N> (B, C, M, K), (K2, N) => (B, C, M, N);
+        batch [], m M, k K = K2, n N, true, false;
+    <B, C, M, K, K2> (B, C, M, K), (K2) => (B, C, M); batch [], m M, k K = K2, n 1, true, false;
+    <B, C, M, K, K2, N> (M, K), (B, C, K2, N) => (B, C, M, N);
+        batch [], m M, k K = K2, n N, false, true;
+    <B, C, K, K2, N> (K), (B, C, K2, N) => (B, C, N); batch [], m 1, k K = K2, n N, false, true;
+}
+
+#[diagnostic::do_not_recommend]
+impl<L: TupleShape, R: Shape> MatMulShape<R> for L
+where
+    L: TupleMatMul<R::Tuple>,
+{
+    type Output = <L as TupleMatMul<R::Tuple>>::Output;
+    #[inline]
+    fn matmul_shape(&self, rhs: &R) -> (Self::Output, Plan) {
+        self.tuple_matmul(&rhs.to_tuple())
+    }
+}
+
+/// A static left operand with a tuple on the right: the static one is seen as a tuple of `Const`s.
+macro_rules! static_left_matmul {
+    ($( $rank:ident [$($d:ident),*] ; )*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<$(const $d: usize,)* R: TupleShape> MatMulShape<R> for $rank<$($d),*>
+        where
+            <$rank<$($d),*> as Shape>::Tuple: TupleMatMul<R>,
+        {
+            type Output = <<$rank<$($d),*> as Shape>::Tuple as TupleMatMul<R>>::Output;
+            #[inline]
+            fn matmul_shape(&self, rhs: &R) -> (Self::Output, Plan) {
+                self.to_tuple().tuple_matmul(rhs)
+            }
+        }
+    )*};
+}
+
+static_left_matmul! {
+    Rank1 [A];
+    Rank2 [A, B];
+    Rank3 [A, B, C];
+    Rank4 [A, B, C, D];
+}
+
 /// A batch of matrix products in run-time numbers: `batch` products `[m, k] x [k, n]`; an operand that
 /// is not batched is shared by all of them.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
-struct Plan {
+pub struct Plan {
     batch: usize,
     m: usize,
     k: usize,
@@ -109,17 +234,6 @@ struct Plan {
 }
 
 impl Plan {
-    fn of<S: MatMulShape<R>, R: Shape>() -> Self {
-        Self {
-            batch: S::BATCH,
-            m: S::M,
-            k: S::K,
-            n: S::N,
-            lhs_batched: S::LHS_BATCHED,
-            rhs_batched: S::RHS_BATCHED,
-        }
-    }
-
     /// The elements between consecutive left matrices (0 when shared).
     fn a_step(self) -> usize {
         if self.lhs_batched { self.m * self.k } else { 0 }
@@ -246,6 +360,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// the error's first line names both shapes. `*` is the elementwise product, not this one; for
     /// `np.inner` (the last axis of both operands) see [`inner`](Tensor::inner).
     ///
+    /// # Panics
+    /// With run-time dimensions (tuple shapes such as `(usize, Const<784>)`), when the inner
+    /// dimensions or the batch axes differ at run time; the message names both sizes
+    /// (`matmul: the inner dimensions differ: 3 and 4`). Between static dimensions the same rule is a
+    /// compile error.
+    ///
     /// Edge values, IEEE as in PyTorch: a NaN or infinity in an operand spreads to every result it is
     /// summed into, even through a zero of the other operand (`NaN * 0` is NaN). Zero-sized
     /// dimensions are allowed: `K = 0` gives zeros; `M = 0`, `N = 0` or an empty batch give an empty
@@ -268,10 +388,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// // a batch of 3 against one shared matrix; its gradient is summed over the batch
     /// let x: Tensor<Rank3<3, 1, 2>, f64> = Tensor::ones();
     /// let tape = Tape::new();
-    /// let y = tape.input(&x).matmul(&b); // [3, 1, 2] x [2, 2] -> [3, 1, 2]
+    /// let bt = tape.watch(&b); // the parameter is watched; the data `x` is a constant
+    /// let y = x.matmul(&bt); // [3, 1, 2] x [2, 2] -> [3, 1, 2]
     /// assert_eq!(y.shape(), [3, 1, 2]);
     /// let grads = y.sum().backward();
-    /// assert_eq!(grads.get(&b).to_array(), [[3.0, 3.0], [3.0, 3.0]]);
+    /// assert_eq!(grads.get(&bt).to_array(), [[3.0, 3.0], [3.0, 3.0]]);
     /// ```
     ///
     /// ```compile_fail,E0277
@@ -290,7 +411,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T: Merge<E, T2>,
         T2: Tracking<E>,
     {
-        let plan = Plan::of::<S, R>();
+        let (out_shape, plan) = self.typed_shape().matmul_shape(&rhs.typed_shape());
         let (a, b) = (self.data(), rhs.data());
         let out_numel = plan.batch * plan.m * plan.n;
         let mut c = Buffer::uninit(out_numel);
@@ -312,14 +433,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(Arc::new(c), tape)
+        Tensor::from_parts(Arc::new(c), out_shape, tape)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::ops::testing::random;
-    use crate::{Rank0, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor, gradcheck};
+    use crate::{Rank0, Rank1, Rank2, Rank3, Rank4, StaticShape, Tape, Tensor, gradcheck};
 
     use super::MatMulShape;
 
@@ -341,9 +462,10 @@ mod tests {
         let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
         let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
         let tape = Tape::new();
-        let g = tape.watch(&a).matmul(&b).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[11.0, 15.0], [11.0, 15.0]]);
-        assert_eq!(g.get(&b).to_array(), [[4.0, 4.0], [6.0, 6.0]]);
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = at.matmul(&bt).sum().backward();
+        assert_eq!(g.get(&at).to_array(), [[11.0, 15.0], [11.0, 15.0]]);
+        assert_eq!(g.get(&bt).to_array(), [[4.0, 4.0], [6.0, 6.0]]);
     }
 
     #[test]
@@ -397,15 +519,17 @@ mod tests {
         let a = Tensor::from([[1.0, 2.0]]);
         let b = Tensor::from([[[1.0], [2.0]], [[3.0], [4.0]], [[5.0], [6.0]]]);
         let tape = Tape::new();
-        let g = tape.watch(&a).matmul(&b).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[1.0 + 3.0 + 5.0, 2.0 + 4.0 + 6.0]]);
+        let at = tape.watch(&a);
+        let g = at.matmul(&b).sum().backward();
+        assert_eq!(g.get(&at).to_array(), [[1.0 + 3.0 + 5.0, 2.0 + 4.0 + 6.0]]);
     }
 
     /// Checks d/da and d/db of `sum(matmul(a, b) * w)` for random a, b, w of the given shapes.
     fn check<A, B>(seed: u64)
     where
-        A: MatMulShape<B>,
-        B: Shape,
+        A: MatMulShape<B> + StaticShape,
+        B: StaticShape,
+        A::Output: StaticShape,
     {
         let a: Tensor<A, f64> = random(seed);
         let b: Tensor<B, f64> = random(seed + 1);
@@ -440,16 +564,17 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = at.matmul(&at).sum().backward();
-        assert_eq!(g.get(&a).to_array(), [[7.0, 11.0], [9.0, 13.0]]);
-        // The same through a leaf and its watched copy, and against finite differences.
+        assert_eq!(g.get(&at).to_array(), [[7.0, 11.0], [9.0, 13.0]]);
+        // The same through two watches of one tensor (one leaf), and against finite differences.
         let x: Tensor<Rank2<3, 3>, f64> = random(200);
         let w: Tensor<Rank2<3, 3>, f64> = random(201);
         gradcheck(|x| (x.matmul(&x) * &w).sum(), &x).unwrap();
         let tape = Tape::new();
-        let g1 = (tape.watch(&x).matmul(&x) * &w).sum().backward().get(&x);
+        let (x1, x2) = (tape.watch(&x), tape.watch(&x));
+        let g1 = (x1.matmul(&x2) * &w).sum().backward().get(&x1);
         let tape = Tape::new();
         let xt = tape.watch(&x);
-        let g2 = (xt.matmul(&xt) * &w).sum().backward().get(&x);
+        let g2 = (xt.matmul(&xt) * &w).sum().backward().get(&xt);
         approx::assert_relative_eq!(g1, g2, epsilon = 1e-12);
         // A shared operand used twice in a batch: sum(A B[b] A) accumulates into one gradient.
         let a: Tensor<Rank2<2, 2>, f64> = random(202);

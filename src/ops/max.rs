@@ -137,13 +137,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x.max().item(), 5.0);
     /// // the two 5s share the gradient
     /// let tape = Tape::new();
-    /// let g = tape.watch(&x).max().backward();
-    /// assert_eq!(g.get(&x).to_array(), [[0.0, 0.5, 0.0], [0.5, 0.0, 0.0]]);
+    /// let xt = tape.watch(&x);
+    /// let g = xt.max().backward();
+    /// assert_eq!(g.get(&xt).to_array(), [[0.0, 0.5, 0.0], [0.5, 0.0, 0.0]]);
     /// assert!(Tensor::from([1.0, f64::NAN]).max().item().is_nan());
     /// ```
     #[must_use]
     pub fn max(&self) -> Tensor<Rank0, E, T> {
-        self.max_impl(1, S::NUMEL, 1)
+        self.max_impl(Rank0, (1, self.numel(), 1))
     }
 
     /// The largest element along axis `AX`, which disappears from the shape.
@@ -169,7 +170,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.max_impl(S::OUTER, S::AXIS_LEN, S::INNER)
+        let shape = self.typed_shape();
+        self.max_impl(shape.reduced(), ReduceAxis::<AX>::split(&shape))
     }
 
     /// The largest element along axis `AX`, kept in the shape with size 1 (`keepdim=True` in
@@ -185,12 +187,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.max_axis::<AX>().reshape()
+        self.max_axis::<AX>()
+            .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 
-    /// The maximum over the middle axis of the data seen as `[outer, len, inner]`, with shape `S2`
+    /// The maximum over the middle axis of the data seen as `[outer, len, inner]`, with shape `out`
     /// (`outer * inner` elements).
-    fn max_impl<S2: Shape>(&self, outer: usize, len: usize, inner: usize) -> Tensor<S2, E, T> {
+    fn max_impl<S2: Shape>(&self, out: S2, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
+        let (outer, len, inner) = dims;
         let mut y = Buffer::zeros(outer * inner);
         max_middle(self.data(), outer, len, inner, &mut y);
         let y = Arc::new(y);
@@ -203,7 +207,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 max_backward_middle(&x, &y, dy, (outer, len, inner), dx);
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, out, tape)
     }
 }
 
@@ -244,8 +248,9 @@ mod tests {
         let x = Tensor::from([[1.0, 3.0, 2.0], [-4.0, -5.0, -6.0]]);
         let w = Tensor::from([1.0, 10.0]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).max_axis::<1>() * &w).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[0.0, 1.0, 0.0], [10.0, 0.0, 0.0]]);
+        let xt = tape.watch(&x);
+        let g = (xt.max_axis::<1>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[0.0, 1.0, 0.0], [10.0, 0.0, 0.0]]);
     }
 
     #[test]
@@ -253,20 +258,16 @@ mod tests {
         // Column 0 has a three-way tie (1/3 each), column 1 a two-way tie (1/2 each).
         let x = Tensor::from([[2.0, 7.0], [2.0, 7.0], [2.0, 1.0]]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .max_axis::<0>()
-            .sum()
-            .backward()
-            .get(&x)
-            .to_array();
+        let xt = tape.watch(&x);
+        let g = xt.max_axis::<0>().sum().backward().get(&xt).to_array();
         let third = 1.0 / 3.0;
         assert_eq!(g, [[third, 0.5], [third, 0.5], [third, 0.0]]);
         // All equal: the gradient is uniform.
         let x = Tensor::from([4.0; 4]);
         let tape = Tape::new();
-        let g = tape.watch(&x).max().backward();
-        assert_eq!(g.get(&x).to_array(), [0.25; 4]);
+        let xt = tape.watch(&x);
+        let g = xt.max().backward();
+        assert_eq!(g.get(&xt).to_array(), [0.25; 4]);
     }
 
     #[test]
@@ -277,11 +278,9 @@ mod tests {
         assert!(y[0].is_nan());
         assert_eq!(y[1], 3.0);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .max_axis::<1>()
-            .backward_with(&Tensor::from([1.0, 1.0]));
-        assert_eq!(g.get(&x).to_array(), [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]]);
+        let xt = tape.watch(&x);
+        let g = xt.max_axis::<1>().backward_with(&Tensor::from([1.0, 1.0]));
+        assert_eq!(g.get(&xt).to_array(), [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]]);
         // A NaN before or after the largest number gives NaN all the same.
         assert!(Tensor::from([f64::NAN, 1.0]).max().item().is_nan());
         assert!(Tensor::from([1.0, f64::NAN]).max().item().is_nan());
@@ -295,8 +294,9 @@ mod tests {
             [f64::NEG_INFINITY, f64::INFINITY]
         );
         let tape = Tape::new();
-        let g = tape.watch(&x).max_axis::<1>().sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[0.5, 0.5], [0.0, 1.0]]);
+        let xt = tape.watch(&x);
+        let g = xt.max_axis::<1>().sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[0.5, 0.5], [0.0, 1.0]]);
         assert_eq!(
             Tensor::<Rank1<0>, f32>::zeros().max().item(),
             f32::NEG_INFINITY
@@ -335,6 +335,6 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = (xt.max() * xt.max() + xt.sum()).backward();
-        assert_eq!(g.get(&x).to_array(), [1.0, 7.0, 1.0]);
+        assert_eq!(g.get(&xt).to_array(), [1.0, 7.0, 1.0]);
     }
 }

@@ -22,7 +22,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn mean(&self) -> Tensor<Rank0, E, T> {
-        let n = E::from_f64_lossy(S::NUMEL as f64);
+        let n = E::from_f64_lossy(self.numel() as f64);
         let y = Arc::new(Buffer::full(1, sum_slice(self.data()) / n));
         let tape = self.tape().record([self.input()], 1, |[node]| {
             Box::new(move |dy, grads| {
@@ -34,7 +34,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, Rank0, tape)
     }
 
     /// The mean along axis `AX`, which disappears from the shape: `sum_axis::<AX>() / n` with `n` the
@@ -55,7 +55,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let (outer, len, inner) = (S::OUTER, S::AXIS_LEN, S::INNER);
+        let shape = self.typed_shape();
+        let (outer, len, inner) = ReduceAxis::<AX>::split(&shape);
         let n = E::from_f64_lossy(len as f64);
         let mut y = Buffer::zeros(outer * inner);
         sum_middle(self.data(), outer, len, inner, &mut y);
@@ -71,7 +72,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 spread_middle(&scaled, outer, len, inner, dx);
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), shape.reduced(), tape)
     }
 
     /// The mean along axis `AX`, kept in the shape with size 1 (`keepdim=True` in PyTorch).
@@ -86,7 +87,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.mean_axis::<AX>().reshape()
+        self.mean_axis::<AX>()
+            .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 }
 
@@ -136,7 +138,7 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = ((xt.mean_axis::<1>() * &w).sum() + xt.mean()).backward();
-        assert_eq!(g.get(&x).to_array(), [[0.375; 4], [2.625; 4]]);
+        assert_eq!(g.get(&xt).to_array(), [[0.375; 4], [2.625; 4]]);
     }
 
     #[test]

@@ -64,32 +64,54 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         backward: fn(&[E], &[E], &mut [E], bool),
         of_result: bool,
     ) -> Self {
-        let mut y = Buffer::uninit(S::NUMEL);
-        kernel(self.data(), &mut y);
+        let x = self.data();
+        let n = x.len();
+        let mut y = Buffer::uninit(n);
+        kernel(x, &mut y);
         let y = Arc::new(y);
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
-            let v = Arc::clone(if of_result { &y } else { self.data() });
+        let tape = self.tape().record([self.input()], n, |[node]| {
+            let v = Arc::clone(if of_result { &y } else { x });
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
                 let (dx, fresh) = grads.acc_fresh(node);
                 backward(&v, dy, dx, !fresh);
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, self.typed_shape(), tape)
     }
 
-    /// Elementwise `y = f(x)`, recording `dx += dy * df(x, y)`.
+    /// A differentiable elementwise op of your own: `y = f(x)` for every element, with the derivative
+    /// `df(x, y) = dy/dx` given the input and the output. On a tape it records `dx += dy * df(x, y)`,
+    /// as the crate's own elementwise ops do (most are written with it): one result buffer,
+    /// one closure, no copy. See [`CustomOp`](crate::CustomOp) for ops of several inputs.
     ///
-    /// `f` and `df` are generic, so each op's loop is compiled with its own function inlined.
+    /// `f` and `df` are generic, so the loop is compiled with them inlined. `df` runs during
+    /// `backward` and must be `'static`.
+    ///
+    /// ```
+    /// use shaped::{Shape, Tape, Tensor, Tracking, gradcheck};
+    /// /// softsign(x) = x / (1 + |x|), with derivative 1 / (1 + |x|)^2
+    /// fn softsign<S: Shape, T: Tracking<f64>>(x: &Tensor<S, f64, T>) -> Tensor<S, f64, T> {
+    ///     x.unary(|v| v / (1.0 + v.abs()), |v, _y| 1.0 / ((1.0 + v.abs()) * (1.0 + v.abs())))
+    /// }
+    /// let x = Tensor::from([-3.0, 0.0, 1.0]);
+    /// assert_eq!(softsign(&x).to_vec(), vec![-0.75, 0.0, 0.5]);
+    /// let tape = Tape::new();
+    /// let xt = tape.watch(&x);
+    /// assert_eq!(softsign(&xt).sum().backward().get(&xt).to_vec(), vec![0.0625, 1.0, 0.25]);
+    /// gradcheck(|x| softsign(&x).sum(), &x).unwrap();
+    /// ```
     #[inline]
-    pub(crate) fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
+    #[must_use]
+    pub fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
         let x = self.data();
-        let mut y = Buffer::uninit(S::NUMEL);
+        let n = x.len();
+        let mut y = Buffer::uninit(n);
         for (o, &v) in y.iter_mut().zip(x.iter()) {
             *o = f(v);
         }
         let y = Arc::new(y);
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let tape = self.tape().record([self.input()], n, |[node]| {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
@@ -102,7 +124,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 );
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, self.typed_shape(), tape)
     }
 }
 
@@ -126,10 +148,30 @@ fn accumulate<E: Element, I: Iterator>(
     }
 }
 
-/// Elementwise `y = f(a, b)` of two tensors of the same shape, recording `da += dy * fa(a, b, y)` and
-/// `db += dy * fb(a, b, y)` for the operands that need a gradient.
+/// Panics unless two shapes that an op needs equal are: the run-time check of a rule between shapes
+/// with run-time dimensions (for static shapes it compares zero-sized values and costs nothing).
 #[inline]
+#[track_caller]
+pub(crate) fn same_shape<S: Shape>(op: &str, a: S, b: S) {
+    if a != b {
+        shapes_differ(op, a.dims().as_ref(), b.dims().as_ref());
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn shapes_differ(op: &str, a: &[usize], b: &[usize]) -> ! {
+    panic!("{op}: the shapes differ: {a:?} and {b:?}")
+}
+
+/// Elementwise `y = f(a, b)` of two tensors of the same shape, recording `da += dy * fa(a, b, y)` and
+/// `db += dy * fb(a, b, y)` for the operands that need a gradient. Panics, naming `op` and both
+/// shapes, when run-time dimensions differ.
+#[inline]
+#[track_caller]
 pub(crate) fn zip_with<S: Shape, E: Element, T1, T2>(
+    op: &str,
     a: &Tensor<S, E, T1>,
     b: &Tensor<S, E, T2>,
     f: impl Fn(E, E) -> E,
@@ -140,14 +182,16 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
+    same_shape(op, a.typed_shape(), b.typed_shape());
     let (av, bv) = (a.data(), b.data());
-    let mut y = Buffer::uninit(S::NUMEL);
+    let n = av.len();
+    let mut y = Buffer::uninit(n);
     for ((o, &x), &z) in y.iter_mut().zip(av.iter()).zip(bv.iter()) {
         *o = f(x, z);
     }
     let y = Arc::new(y);
     let tape = a.tape().merge(b.tape());
-    let tape = tape.record([a.input(), b.input()], S::NUMEL, |[na, nb]| {
+    let tape = tape.record([a.input(), b.input()], n, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
             let inputs = || av.iter().zip(bv.iter()).zip(y.iter()).zip(dy);
@@ -161,7 +205,7 @@ where
             }
         })
     });
-    Tensor::from_parts(y, tape)
+    Tensor::from_parts(y, a.typed_shape(), tape)
 }
 
 /// Implements a `core::ops` operator between tensors of the same shape, for every combination of
@@ -179,8 +223,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(&self, &rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), &self, &rhs, $f, $fa, $fb)
             }
         }
 
@@ -193,8 +238,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(&self, rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), &self, rhs, $f, $fa, $fb)
             }
         }
 
@@ -207,8 +253,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(self, &rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), self, &rhs, $f, $fa, $fb)
             }
         }
 
@@ -221,8 +268,9 @@ macro_rules! tensor_operator {
         {
             type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
+            #[track_caller]
             fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(self, rhs, $f, $fa, $fb)
+                crate::ops::zip_with(stringify!($method), self, rhs, $f, $fa, $fb)
             }
         }
     };
@@ -279,7 +327,7 @@ pub(crate) mod testing {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    use crate::{Shape, Tensor};
+    use crate::{StaticShape, Tensor};
 
     /// A seeded generator, so every test run sees the same "random" inputs.
     pub(crate) fn rng(seed: u64) -> StdRng {
@@ -287,7 +335,7 @@ pub(crate) mod testing {
     }
 
     /// Uniform values in `[-2, 2)`, from `seed`.
-    pub(crate) fn random<S: Shape>(seed: u64) -> Tensor<S, f64> {
+    pub(crate) fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {
         Tensor::uniform(&mut rng(seed), -2.0, 2.0)
     }
 }

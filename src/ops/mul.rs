@@ -8,6 +8,9 @@ use crate::{Element, Shape, Tensor, Tracking};
 tensor_operator!(
     /// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`. PyTorch: `torch.mul`, numpy: `a * b`.
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`mul: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values, IEEE as in PyTorch: `0 * inf` is NaN, a NaN operand gives NaN. The derivatives are
     /// the other operand as it is: at `a = inf`, `b = 0` the result is NaN, `d/da = 0` and `d/db = inf`.
     ///
@@ -62,9 +65,10 @@ mod tests {
         let a = Tensor::from([1.0, -2.0]);
         let b = Tensor::from([3.0, 4.0]);
         let tape = Tape::new();
-        let g = (tape.watch(&a) * tape.watch(&b) * 3.0).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![9.0, 12.0]);
-        assert_eq!(g.get(&b).to_vec(), vec![3.0, -6.0]);
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = (&at * &bt * 3.0).sum().backward();
+        assert_eq!(g.get(&at).to_vec(), vec![9.0, 12.0]);
+        assert_eq!(g.get(&bt).to_vec(), vec![3.0, -6.0]);
     }
 
     #[test]
@@ -82,7 +86,7 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         assert_eq!(
-            (&at * &at).sum().backward().get(&a).to_vec(),
+            (&at * &at).sum().backward().get(&at).to_vec(),
             vec![3.0, -4.0]
         );
     }

@@ -59,8 +59,9 @@ mod tests {
         let a = Tensor::from([1.0, -2.0]);
         let w = Tensor::from([3.0, 0.5]);
         let tape = Tape::new();
-        let g = (-tape.watch(&a) * &w).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![-3.0, -0.5]);
+        let at = tape.watch(&a);
+        let g = (-&at * &w).sum().backward();
+        assert_eq!(g.get(&at).to_vec(), vec![-3.0, -0.5]);
     }
 
     #[test]
@@ -78,6 +79,6 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = (-&at + -&at).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![-2.0, -2.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![-2.0, -2.0]);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 
 use crate::shape::strides_of;
-use crate::{Element, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
+use crate::{Dim, Element, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
 
 /// An order of the two axes of a rank-2 tensor, for [`Tensor::permute`]: output axis 0 is input axis
 /// `A`, output axis 1 is input axis `B`.
@@ -45,6 +45,8 @@ pub trait PermuteTo<P>: Shape {
     type Output: Shape;
     /// The permutation as a list: output axis `i` is input axis `AXES[i]`.
     const AXES: &'static [usize];
+    /// The shape with its axes reordered.
+    fn permuted(&self) -> Self::Output;
 }
 
 /// Whether `p` holds each of `0..p.len()` exactly once.
@@ -93,6 +95,19 @@ macro_rules! permute_to {
         impl<$(const $d: usize),*> PermuteTo<$axes<$($p),*>> for $rank<$($d),*> {
             type Output = $rank<$({ dim!($p) }),*>;
             const AXES: &'static [usize] = &[$($p),*];
+            #[inline]
+            fn permuted(&self) -> Self::Output {
+                $rank
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<$($d: Dim),*> PermuteTo<$axes<$($p),*>> for ($($d,)*) {
+            type Output = ($(dim!($p),)*);
+            const AXES: &'static [usize] = &[$($p),*];
+            #[inline]
+            fn permuted(&self) -> Self::Output {
+                ($(self.$p,)*)
+            }
         }
         const _: () = assert!(is_permutation(&[$($p),*]));
     };
@@ -198,23 +213,29 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: PermuteTo<P>,
     {
         let perm = S::AXES;
-        let mut y = Buffer::uninit(S::NUMEL);
-        permute_into(self.data(), S::DIMS, perm, &mut y, |d, s| *d = s);
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let shape = self.typed_shape();
+        let out_shape = shape.permuted();
+        let mut y = Buffer::uninit(self.numel());
+        permute_into(self.data(), shape.dims().as_ref(), perm, &mut y, |d, s| {
+            *d = s;
+        });
+        let tape = self.tape().record([self.input()], self.numel(), |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let dx = grads.acc(node);
                 // dy has the output's dimensions; the inverse permutation brings it back.
-                let out_dims = <S::Output as Shape>::DIMS;
+                let out_dims = out_shape.dims();
                 let mut inverse = [0; MAX_RANK];
                 for (k, &p) in perm.iter().enumerate() {
                     inverse[p] = k;
                 }
-                permute_into(dy, out_dims, &inverse[..perm.len()], dx, |d, s| *d += s);
+                permute_into(dy, out_dims.as_ref(), &inverse[..perm.len()], dx, |d, s| {
+                    *d += s;
+                });
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), out_shape, tape)
     }
 }
 
@@ -270,20 +291,18 @@ mod tests {
         let x = Tensor::from([[1.0, 2.0, 3.0]]);
         let w = Tensor::from([[10.0], [20.0], [30.0]]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).permute::<Axes2<1, 0>>() * &w)
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_array(), [[10.0, 20.0, 30.0]]);
+        let xt = tape.watch(&x);
+        let g = (xt.permute::<Axes2<1, 0>>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[10.0, 20.0, 30.0]]);
 
         // f = sum(permute(x, (2, 0, 1)) * w) for x of shape (1, 2, 3): w has shape (3, 1, 2) and
         // df/dx[a][b][c] = w[c][a][b].
         let x = Tensor::from([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]);
         let w = Tensor::from([[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).permute::<Axes3<2, 0, 1>>() * &w)
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_array(), [[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]]);
+        let xt = tape.watch(&x);
+        let g = (xt.permute::<Axes3<2, 0, 1>>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]]);
     }
 
     #[test]
@@ -312,6 +331,6 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = (xt.permute::<Axes2<1, 0>>() * &xt).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[2.0, 6.0], [4.0, 8.0]]);
+        assert_eq!(g.get(&xt).to_array(), [[2.0, 6.0], [4.0, 8.0]]);
     }
 }

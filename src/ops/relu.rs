@@ -19,8 +19,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let x = Tensor::from([1.0, -2.0, 0.0, 3.0]);
     /// assert_eq!(x.relu().to_vec(), vec![1.0, 0.0, 0.0, 3.0]);
     /// let tape = Tape::new();
-    /// let g = tape.watch(&x).relu().sum().backward();
-    /// assert_eq!(g.get(&x).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+    /// let xt = tape.watch(&x);
+    /// let g = xt.relu().sum().backward();
+    /// assert_eq!(g.get(&xt).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
     /// ```
     #[must_use]
     pub fn relu(&self) -> Self {
@@ -71,7 +72,8 @@ mod tests {
             f64::NEG_INFINITY,
         ]);
         let tape = Tape::new();
-        let g = tape.watch(&x).relu().sum().backward().get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.relu().sum().backward().get(&xt);
         assert_eq!(g.to_vec(), vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]);
     }
 
@@ -79,11 +81,12 @@ mod tests {
     fn nan_stays_nan_in_value_and_gradient() {
         let x = Tensor::from([f64::NAN, -0.0]);
         let tape = Tape::new();
-        let y = tape.watch(&x).relu();
+        let xt = tape.watch(&x);
+        let y = xt.relu();
         let v = y.to_vec();
         assert!(v[0].is_nan());
         assert!(v[1] == 0.0 && v[1].is_sign_positive());
-        let g = y.sum().backward().get(&x).to_vec();
+        let g = y.sum().backward().get(&xt).to_vec();
         assert!(g[0].is_nan());
         assert_eq!(g[1], 0.0);
     }
@@ -104,7 +107,7 @@ mod tests {
         let x = Tensor::from([-1.5, 2.0]);
         let tape = Tape::new();
         let xt = tape.watch(&x);
-        let g = (xt.relu() * &xt).sum().backward().get(&x);
+        let g = (xt.relu() * &xt).sum().backward().get(&xt);
         assert_eq!(g.to_vec(), vec![0.0, 4.0]);
     }
 }

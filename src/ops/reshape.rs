@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::const_msg::ConstMsg;
 use crate::{Element, Shape, Tensor, Tracking};
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
@@ -9,19 +10,27 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// tape nothing is recorded: the result is the same value, so its gradient is the input's.
     /// Derivative: the identity (the gradient is reshaped back). PyTorch: `torch.reshape`.
     ///
-    /// The element count must not change. That rule is a `const` assertion, so it is reported by
-    /// `cargo build` (and `cargo test`), not by `cargo check`: stable Rust cannot compare products of
-    /// dimensions in a trait bound.
+    /// The element count must not change. Between static shapes that rule is a `const` assertion, so
+    /// it is reported by `cargo build` (and `cargo test`), not by `cargo check`: stable Rust cannot
+    /// compare products of dimensions in a trait bound. A target with one run-time dimension gets it
+    /// from the element count, as `-1` in PyTorch: `reshape::<(usize, Const<784>)>()`.
+    ///
+    /// # Panics
+    /// When a shape has run-time dimensions and the counts differ, or the target's run-time
+    /// dimension does not divide the count, or the target has more than one run-time dimension
+    /// (give its sizes with [`reshape_to`](Tensor::reshape_to)). The message names both shapes.
     ///
     /// Edge values: none are computed, so NaN, infinities and the sign of zero come through bit for
     /// bit, and so do their gradients. Zero-sized shapes reshape to any other shape of zero elements.
     ///
     /// ```
-    /// use shaped::{Rank2, Rank3, Tensor};
+    /// use shaped::{Const, Rank2, Rank3, Tensor};
     /// let t = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     /// let m = t.reshape::<Rank2<2, 3>>();
     /// assert_eq!(m.to_array(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// assert_eq!(m.reshape::<Rank3<3, 1, 2>>().to_array(), [[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]]);
+    /// // The number of rows of 2 follows from the element count.
+    /// assert_eq!(t.reshape::<(usize, Const<2>)>().shape(), [3, 2]);
     /// ```
     ///
     /// ```compile_fail
@@ -30,14 +39,61 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let m = t.reshape::<Rank2<2, 2>>(); // 6 elements do not make a 2 x 2
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn reshape<S2: Shape>(&self) -> Tensor<S2, E, T> {
         const {
-            assert!(
-                S::NUMEL == S2::NUMEL,
-                "reshape must keep the number of elements: the two shapes named below differ in size"
-            );
+            if let (Some(from), Some(to)) = (S::STATIC_NUMEL, S2::STATIC_NUMEL)
+                && from != to
+            {
+                let m = ConstMsg::new()
+                    .str("reshape must keep the number of elements: ")
+                    .num(from)
+                    .str(" elements cannot be reshaped into ")
+                    .num(to);
+                panic!("{}", m.as_str());
+            }
         }
-        Tensor::with_id(Arc::clone(self.data()), self.id(), self.tape().alias())
+        let shape = S2::infer(self.numel()).unwrap_or_else(|| {
+            panic!(
+                "reshape: a tensor of shape {:?} ({} elements) does not fit the shape type {}",
+                self.shape().as_ref(),
+                self.numel(),
+                crate::tensor::shape_type_name::<S2>()
+            )
+        });
+        self.reshape_to(shape)
+    }
+
+    /// The same elements in the same row-major order, with the given shape (its run-time sizes as
+    /// values). No data is copied; on a tape, the gradient is reshaped back.
+    ///
+    /// # Panics
+    /// When the element counts differ; the message names both shapes.
+    ///
+    /// ```
+    /// use shaped::{Const, Tensor};
+    /// let t = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// let m = t.reshape_to((2_usize, 3_usize));
+    /// assert_eq!(m.shape(), [2, 3]);
+    /// assert_eq!(m[[1, 0]], 4.0);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn reshape_to<S2: Shape>(&self, shape: S2) -> Tensor<S2, E, T> {
+        assert!(
+            shape.numel() == self.numel(),
+            "reshape: the element counts differ: shape {:?} has {}, shape {:?} has {}",
+            self.shape().as_ref(),
+            self.numel(),
+            shape.dims().as_ref(),
+            shape.numel()
+        );
+        Tensor::with_id(
+            Arc::clone(self.data()),
+            self.id(),
+            shape,
+            self.tape().alias(),
+        )
     }
 }
 
@@ -70,12 +126,11 @@ mod tests {
         let x = Tensor::from([1.0, 2.0, 3.0, 4.0]);
         let w = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).reshape::<Rank2<2, 2>>() * &w)
-            .sum()
-            .backward();
-        assert_eq!(g.get(&x).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
-        // A leaf used through a reshape: the weight gets d f/d w = reshape(x).
-        assert_eq!(g.get(&w).to_array(), [[1.0, 2.0], [3.0, 4.0]]);
+        let (xt, wt) = (tape.watch(&x), tape.watch(&w));
+        let g = (xt.reshape::<Rank2<2, 2>>() * &wt).sum().backward();
+        assert_eq!(g.get(&xt).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+        // A watched weight that meets the reshape: it gets d f/d w = reshape(x).
+        assert_eq!(g.get(&wt).to_array(), [[1.0, 2.0], [3.0, 4.0]]);
     }
 
     #[test]

@@ -145,12 +145,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
-        let mut w = Buffer::uninit(S::NUMEL);
-        let mut lse = Buffer::uninit(S::OUTER * S::INNER);
+        let dims = ReduceAxis::<AX>::split(&self.typed_shape());
+        let n = self.numel();
+        let mut w = Buffer::uninit(n);
+        let mut lse = Buffer::uninit(dims.0 * dims.2);
         softmax_middle(self.data(), dims, &mut w, &mut lse);
         let y = Arc::new(w);
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let tape = self.tape().record([self.input()], n, |[node]| {
             let y = Arc::clone(&y);
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
@@ -181,7 +182,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, self.typed_shape(), tape)
     }
 
     /// The logarithm of the softmax along axis `AX`: `y = x - logsumexp_AX(x)`, computed directly
@@ -209,10 +210,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let dims = (S::OUTER, S::AXIS_LEN, S::INNER);
+        let dims = ReduceAxis::<AX>::split(&self.typed_shape());
         let (outer, len, inner) = dims;
         let x = self.data();
-        let mut y = Buffer::uninit(S::NUMEL);
+        let n = self.numel();
+        let mut y = Buffer::uninit(n);
         if inner == 1 {
             // Row by row: y = x - lse, with the weights only in a scratch row for their sum.
             let mut row = Buffer::uninit(len);
@@ -233,7 +235,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             }
         } else {
-            let mut w = Buffer::uninit(S::NUMEL);
+            let mut w = Buffer::uninit(n);
             let mut lse = Buffer::uninit(outer * inner);
             softmax_middle(x, dims, &mut w, &mut lse);
             for o in 0..outer {
@@ -248,7 +250,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             }
         }
         let y = Arc::new(y);
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let tape = self.tape().record([self.input()], n, |[node]| {
             let y = Arc::clone(&y);
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient. The softmax
@@ -264,7 +266,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                     }
                     return;
                 }
-                let mut w = Buffer::uninit(S::NUMEL);
+                let mut w = Buffer::uninit(n);
                 E::exp_into(&y, &mut w);
                 let mut t = Buffer::zeros(outer * inner);
                 crate::ops::sum::sum_middle(dy, outer, len, inner, &mut t);
@@ -281,7 +283,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, self.typed_shape(), tape)
     }
 }
 
@@ -350,7 +352,8 @@ mod tests {
         // only in the NaN row.
         let dy = Tensor::from([[1.0, 2.0, 3.0]; 4]);
         let tape = Tape::new();
-        let g = tape.watch(&x).softmax::<1>().backward_with(&dy).get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.softmax::<1>().backward_with(&dy).get(&xt);
         let g = g.to_array();
         assert_eq!(g[0], [0.0; 3]);
         assert!(g[1].iter().all(|v| v.is_nan()));
@@ -358,7 +361,8 @@ mod tests {
         assert_eq!(g[2], [-0.5, 0.0, 0.5]);
         assert_eq!(g[3], [0.0; 3]);
         let tape = Tape::new();
-        let g = tape.watch(&x).log_softmax::<1>().backward_with(&dy).get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.log_softmax::<1>().backward_with(&dy).get(&xt);
         let g = g.to_array();
         assert_eq!(g[0], [1.0, 2.0, 3.0]);
         assert!(g[1].iter().all(|v| v.is_nan()));
@@ -373,19 +377,17 @@ mod tests {
         // softmax of [0, 0] is [1/2, 1/2]; with dy = [1, 0]: dx = y (dy - sum(dy y)) = [1/4, -1/4].
         let x = Tensor::from([0.0, 0.0]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
-            .softmax::<0>()
-            .backward_with(&Tensor::from([1.0, 0.0]));
-        assert_eq!(g.get(&x).to_array(), [0.25, -0.25]);
+        let xt = tape.watch(&x);
+        let g = xt.softmax::<0>().backward_with(&Tensor::from([1.0, 0.0]));
+        assert_eq!(g.get(&xt).to_array(), [0.25, -0.25]);
         // log_softmax of [0, 0, 0, 0] with dy = [1, 2, 3, 2]: dx = dy - 1/4 * 8 = [-1, 0, 1, 0].
         let x = Tensor::from([0.0; 4]);
         let tape = Tape::new();
-        let g = tape
-            .watch(&x)
+        let xt = tape.watch(&x);
+        let g = xt
             .log_softmax::<0>()
             .backward_with(&Tensor::from([1.0, 2.0, 3.0, 2.0]));
-        assert_eq!(g.get(&x).to_array(), [-1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(g.get(&xt).to_array(), [-1.0, 0.0, 1.0, 0.0]);
     }
 
     #[test]
@@ -423,6 +425,6 @@ mod tests {
         let xt = tape.watch(&x);
         let f = (xt.softmax::<0>() * &Tensor::from([1.0, 0.0])).sum()
             + (xt.log_softmax::<0>() * &Tensor::from([0.0, 1.0])).sum();
-        assert_eq!(f.backward().get(&x).to_array(), [-0.25, 0.25]);
+        assert_eq!(f.backward().get(&xt).to_array(), [-0.25, 0.25]);
     }
 }

@@ -16,8 +16,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let x = Tensor::from([4.0, 2.25, 0.0]);
     /// assert_eq!(x.sqrt().to_vec(), vec![2.0, 1.5, 0.0]);
     /// let tape = Tape::new();
-    /// let g = tape.watch(&x).sqrt().sum().backward();
-    /// assert_eq!(g.get(&x).to_vec(), vec![0.25, 1.0 / 3.0, f64::INFINITY]);
+    /// let xt = tape.watch(&x);
+    /// let g = xt.sqrt().sum().backward();
+    /// assert_eq!(g.get(&xt).to_vec(), vec![0.25, 1.0 / 3.0, f64::INFINITY]);
     /// ```
     #[must_use]
     pub fn sqrt(&self) -> Self {
@@ -47,14 +48,15 @@ mod tests {
     fn edge_values_follow_ieee() {
         let x = Tensor::from([0.0, -0.0, -1.0, f64::INFINITY]);
         let tape = Tape::new();
-        let y = tape.watch(&x).sqrt();
+        let xt = tape.watch(&x);
+        let y = xt.sqrt();
         let v = y.to_vec();
         assert_eq!(v[0], 0.0);
         assert!(v[1] == 0.0 && v[1].is_sign_negative());
         assert!(v[2].is_nan());
         assert_eq!(v[3], f64::INFINITY);
         // 0.5 / y: +inf at +0, -inf at -0 (both as PyTorch), NaN below 0, 0 at inf.
-        let g = y.sum().backward().get(&x).to_vec();
+        let g = y.sum().backward().get(&xt).to_vec();
         assert_eq!(g[..2], [f64::INFINITY, f64::NEG_INFINITY]);
         assert!(g[2].is_nan());
         assert_eq!(g[3], 0.0);
@@ -65,7 +67,8 @@ mod tests {
         // d(√x)/dx = 1 / (2√x): [0.5, 0.25, 0.125, 2] at x = [1, 4, 16, 1/16].
         let x = Tensor::from([1.0, 4.0, 16.0, 0.0625]);
         let tape = Tape::new();
-        let g = tape.watch(&x).sqrt().sum().backward().get(&x);
+        let xt = tape.watch(&x);
+        let g = xt.sqrt().sum().backward().get(&xt);
         assert_eq!(g.to_vec(), vec![0.5, 0.25, 0.125, 2.0]);
     }
 
@@ -83,7 +86,7 @@ mod tests {
         let x = Tensor::from([4.0, 0.25]);
         let tape = Tape::new();
         let xt = tape.watch(&x);
-        let g = (xt.sqrt() * xt.sqrt()).sum().backward().get(&x);
+        let g = (xt.sqrt() * xt.sqrt()).sum().backward().get(&xt);
         assert_eq!(g.to_vec(), vec![1.0, 1.0]);
     }
 }

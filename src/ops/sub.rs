@@ -9,6 +9,9 @@ tensor_operator!(
     /// The shapes must be equal. `a - s` subtracts a scalar from every element (derivative 1), `s - a`
     /// subtracts every element from a scalar (derivative -1).
     ///
+    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
+    /// and both shapes (`sub: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    ///
     /// Edge values, IEEE as in PyTorch: `inf - inf` is NaN, a NaN operand gives NaN, `0 - 0` is `0`. The
     /// derivatives are 1 and -1 whatever the values, NaN and infinities included.
     ///
@@ -78,10 +81,10 @@ mod tests {
         let w = Tensor::from([2.0, -5.0]);
         let tape = Tape::new();
         let (at, bt) = (tape.watch(&a), tape.watch(&b));
-        let f = ((&at - &bt) * &w).sum() + (3.0_f64 - &bt).sum() + (at - 1.0).sum();
+        let f = ((&at - &bt) * &w).sum() + (3.0_f64 - &bt).sum() + (&at - 1.0).sum();
         let g = f.backward();
-        assert_eq!(g.get(&a).to_vec(), vec![3.0, -4.0]);
-        assert_eq!(g.get(&b).to_vec(), vec![-3.0, 4.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![3.0, -4.0]);
+        assert_eq!(g.get(&bt).to_vec(), vec![-3.0, 4.0]);
     }
 
     #[test]
@@ -102,6 +105,6 @@ mod tests {
         let tape = Tape::new();
         let at = tape.watch(&a);
         let g = ((&at - &at) * &w + &at * &w).sum().backward();
-        assert_eq!(g.get(&a).to_vec(), vec![3.0, -5.0]);
+        assert_eq!(g.get(&at).to_vec(), vec![3.0, -5.0]);
     }
 }

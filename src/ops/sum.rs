@@ -97,13 +97,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     #[must_use]
     pub fn sum(&self) -> Tensor<Rank0, E, T> {
         let y = Arc::new(Buffer::full(1, sum_slice(self.data())));
+        let n = self.numel();
         let tape = self.tape().record([self.input()], 1, |[node]| {
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
-                grads.add_from(node, core::iter::repeat_n(dy[0], S::NUMEL));
+                grads.add_from(node, core::iter::repeat_n(dy[0], n));
             })
         });
-        Tensor::from_parts(y, tape)
+        Tensor::from_parts(y, Rank0, tape)
     }
 
     /// The sum along axis `AX`, which disappears from the shape. Derivative: 1 for every element,
@@ -131,7 +132,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let (outer, len, inner) = (S::OUTER, S::AXIS_LEN, S::INNER);
+        let shape = self.typed_shape();
+        let (outer, len, inner) = ReduceAxis::<AX>::split(&shape);
         let mut y = Buffer::zeros(outer * inner);
         sum_middle(self.data(), outer, len, inner, &mut y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {
@@ -141,7 +143,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 spread_middle(dy, outer, len, inner, dx);
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), shape.reduced(), tape)
     }
 
     /// The sum along axis `AX`, kept in the shape with size 1 (`keepdim=True` in PyTorch).
@@ -156,7 +158,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        self.sum_axis::<AX>().reshape()
+        self.sum_axis::<AX>()
+            .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 }
 
@@ -182,8 +185,9 @@ mod tests {
         let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
         let w = Tensor::from([1.0, 10.0, 100.0]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).sum_axis::<0>() * &w).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[1.0, 10.0, 100.0]; 3]);
+        let xt = tape.watch(&x);
+        let g = (xt.sum_axis::<0>() * &w).sum().backward();
+        assert_eq!(g.get(&xt).to_array(), [[1.0, 10.0, 100.0]; 3]);
     }
 
     #[test]

@@ -74,6 +74,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// type parameter rather than part of the return type so that `transpose` on a vector reports
     /// [`Transposable`]'s message, not a generic "trait bounds were not satisfied".
     ///
+    /// With run-time dimensions the result is a tuple too: `(usize, Const<3>)` becomes
+    /// `(Const<3>, usize)`.
+    ///
     /// ```
     /// use shaped::{Rank3, Tensor};
     /// // minima: transpose(np.arange(1, 7).reshape(2, 3))
@@ -94,10 +97,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: Transposable<Output = S2>,
     {
-        let (batch, rows, cols) = split_last_two(S::DIMS);
-        let mut y = Buffer::uninit(S::NUMEL);
+        let shape = self.typed_shape();
+        let (batch, rows, cols) = split_last_two(shape.dims().as_ref());
+        let mut y = Buffer::uninit(self.numel());
         transpose_into(self.data(), batch, rows, cols, &mut y, |d, s| *d = s);
-        let tape = self.tape().record([self.input()], S::NUMEL, |[node]| {
+        let tape = self.tape().record([self.input()], self.numel(), |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
@@ -106,7 +110,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 transpose_into(dy, batch, cols, rows, dx, |d, s| *d += s);
             })
         });
-        Tensor::from_parts(Arc::new(y), tape)
+        Tensor::from_parts(Arc::new(y), shape.transposed(), tape)
     }
 }
 
@@ -153,9 +157,10 @@ mod tests {
         let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
         let w = Tensor::from([[1.0, 10.0], [100.0, 1000.0], [-1.0, -10.0]]);
         let tape = Tape::new();
-        let g = (tape.watch(&x).transpose() * &w).sum().backward();
+        let xt = tape.watch(&x);
+        let g = (xt.transpose() * &w).sum().backward();
         assert_eq!(
-            g.get(&x).to_array(),
+            g.get(&xt).to_array(),
             [[1.0, 100.0, -1.0], [10.0, 1000.0, -10.0]]
         );
     }
@@ -167,7 +172,7 @@ mod tests {
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = (xt.transpose() * &xt).sum().backward();
-        assert_eq!(g.get(&x).to_array(), [[2.0, 6.0], [4.0, 8.0]]);
+        assert_eq!(g.get(&xt).to_array(), [[2.0, 6.0], [4.0, 8.0]]);
     }
 
     #[test]

@@ -7,17 +7,18 @@
 //!
 //! ```
 //! use shaped::optim::{Optimizer, Sgd};
-//! use shaped::{Module, Rank1, Tape, Tensor};
+//! use shaped::{Rank1, Tensor, Trainable};
 //!
 //! // Fit w so that w . x = 3 for x = [1, 2].
 //! let mut w: Tensor<Rank1<2>, f64> = Tensor::zeros();
 //! let x = Tensor::from([1.0, 2.0]);
 //! let mut opt = Sgd::new(&w, 0.1);
 //! for _ in 0..100 {
-//!     let tape = Tape::new();
-//!     let err = (tape.input(&x) * &w).sum() - 3.0;
-//!     let loss = &err * &err;
-//!     let grads = w.grads(&loss.backward());
+//!     // `w` is put on a tape (watched), `x` is a constant; the gradients have the type of `w`.
+//!     let (_, grads) = w.value_and_grad(|w| {
+//!         let err = (w * &x).sum() - 3.0;
+//!         &err * &err
+//!     });
 //!     opt.step(&mut w, &grads);
 //! }
 //! assert!(((&w * &x).sum().item() - 3.0).abs() < 1e-9);

@@ -30,9 +30,10 @@ fn matmul_forms() {
     let a64: Tensor<Rank2<2, 2>, f64> = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     assert_eq!(a64.matmul(&a64).to_array(), [[7.0, 10.0], [15.0, 22.0]]);
     let tape = Tape::new();
-    let g = tape.watch(&b3).matmul(&n).sum().backward();
-    let _: Tensor<Rank3<5, 2, 3>> = g.get(&b3);
-    let _: Tensor<Rank2<3, 4>> = g.get(&n);
+    let (b3t, nt) = (tape.watch(&b3), tape.watch(&n));
+    let g = b3t.matmul(&nt).sum().backward();
+    let _: Tensor<Rank3<5, 2, 3>> = g.get(&b3t);
+    let _: Tensor<Rank2<3, 4>> = g.get(&nt);
 }
 
 fn inner_forms() {
@@ -74,9 +75,10 @@ fn linear_forms() {
     assert_eq!(y.to_vec(), vec![4.0; 80]);
 
     let tape = Tape::new();
-    let g = tape.input(&x3).linear(&w, &b_row).sum().backward();
-    let _: Tensor<Rank2<5, 3>> = g.get(&w);
-    let gb: Tensor<Rank2<1, 5>> = g.get(&b_row);
+    let (wt, bt) = (tape.watch(&w), tape.watch(&b_row));
+    let g = x3.linear(&wt, &bt).sum().backward();
+    let _: Tensor<Rank2<5, 3>> = g.get(&wt);
+    let gb: Tensor<Rank2<1, 5>> = g.get(&bt);
     assert_eq!(gb.to_vec(), vec![8.0; 5]);
 }
 
@@ -100,11 +102,13 @@ fn bilinear_forms() {
     let _: Tensor<Rank4<2, 2, 5, 2>, f64> = p4.bilinear(&q4, &w, &b);
 
     let tape = Tape::new();
-    let g = tape.watch(&p2).bilinear(&q2, &w, &b).sum().backward();
-    let _: Tensor<Rank2<5, 3>, f64> = g.get(&p2);
-    let _: Tensor<Rank2<5, 4>, f64> = g.get(&q2);
-    let _: Tensor<Rank3<2, 3, 4>, f64> = g.get(&w);
-    let _: Tensor<Rank1<2>, f64> = g.get(&b);
+    let (p2t, q2t) = (tape.watch(&p2), tape.watch(&q2));
+    let (wt, bt) = (tape.watch(&w), tape.watch(&b));
+    let g = p2t.bilinear(&q2t, &wt, &bt).sum().backward();
+    let _: Tensor<Rank2<5, 3>, f64> = g.get(&p2t);
+    let _: Tensor<Rank2<5, 4>, f64> = g.get(&q2t);
+    let _: Tensor<Rank3<2, 3, 4>, f64> = g.get(&wt);
+    let _: Tensor<Rank1<2>, f64> = g.get(&bt);
 }
 
 fn main() {

@@ -10,6 +10,7 @@ fn main() {
     let s: Tensor<Rank1<3>> = b.sum_axis::<0>();
     assert_eq!(s.to_vec(), vec![4.0; 3]);
     let tape = Tape::new();
-    let grads = (tape.watch(&a) * &b).sum().backward();
-    assert_eq!(grads.get(&a), b);
+    let at = tape.watch(&a);
+    let grads = (&at * &b).sum().backward();
+    assert_eq!(grads.get(&at), b);
 }

@@ -41,15 +41,15 @@ fn main() {
 
     // On a tape: d/da sum(a / b - a) = 1/b - 1.
     let tape = Tape::new();
-    let y = (tape.watch(&a64) / &b64 - tape.watch(&a64)).sum();
+    let at = tape.watch(&a64);
+    let y = (&at / &b64 - &at).sum();
     assert_eq!(
-        y.backward().get(&a64).to_vec(),
+        y.backward().get(&at).to_vec(),
         vec![-0.75, -0.8, 1.0 / 6.0 - 1.0]
     );
     let tape = Tape::<f32>::new();
-    let g = all_ops(&tape.watch(&a32), &tape.watch(&b32))
-        .sum()
-        .backward();
-    assert!(g.get(&a32).to_vec().iter().all(|v| v.is_finite()));
-    assert!(g.get(&b32).to_vec().iter().all(|v| v.is_finite()));
+    let (at, bt) = (tape.watch(&a32), tape.watch(&b32));
+    let g = all_ops(&at, &bt).sum().backward();
+    assert!(g.get(&at).to_vec().iter().all(|v| v.is_finite()));
+    assert!(g.get(&bt).to_vec().iter().all(|v| v.is_finite()));
 }

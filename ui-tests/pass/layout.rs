@@ -35,12 +35,18 @@ fn main() {
     let sm: Tensor<Rank2<2, 3>> = m.softmax::<1>();
     assert!((sm.sum().item() - 2.0).abs() < 1e-6);
 
-    // gradients through a broadcast: a bias row added to every row
+    // gradients through a broadcast: a bias row added to every row. Each row of logits is 1 + bias,
+    // so d mean(log_softmax) / d bias_j = 4 (1 - 3 softmax(bias)_j) / 12, and the gradient sums to 0
+    // (log_softmax does not change when a row is shifted).
     let bias: Tensor<Rank1<3>, f64> = Tensor::from([0.1, 0.2, 0.3]);
     let data: Tensor<Rank2<4, 3>, f64> = Tensor::ones();
     let tape = Tape::new();
-    let out = (tape.input(&data) + bias.broadcast_to::<Rank2<4, 3>>()).log_softmax::<1>();
+    let bt = tape.watch(&bias);
+    let out = (data + bt.broadcast_to::<Rank2<4, 3>>()).log_softmax::<1>();
     let grads = out.mean().backward();
-    let gb: Tensor<Rank1<3>, f64> = grads.get(&bias);
-    assert!(gb.as_slice().iter().all(|v| v.abs() < 1e-12));
+    let gb: Tensor<Rank1<3>, f64> = grads.get(&bt);
+    let want = bias.softmax::<0>().map(|p| (1.0 - 3.0 * p) / 3.0);
+    assert!(gb.as_slice().iter().zip(want.as_slice()).all(|(g, w)| (g - w).abs() < 1e-12));
+    assert!(gb.as_slice()[0] > 0.0 && gb.as_slice()[2] < 0.0);
+    assert!(gb.sum().item().abs() < 1e-12);
 }

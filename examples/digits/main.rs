@@ -3,168 +3,56 @@
 //! build).
 //!
 //! The data (`examples/data/digits.csv.gz`, 1797 images, pixels 0..16 scaled to 0..1) is shuffled with
-//! a fixed seed and split 80/20. Each epoch reshuffles the training rows and takes mini-batches of
-//! 16; the evaluation covers every row, the last partial batch included. At the end the example
-//! writes the training curves as an SVG, saves the model as safetensors, loads the file into a fresh
-//! model and checks that it predicts exactly the same logits.
+//! a fixed seed and split 80/20. Each epoch reshuffles the training rows and takes static mini-batches
+//! of 16; the evaluation scores every row in one forward call, as a batch whose size is known only at
+//! run time (the same model code, see `model.rs`). At the end the example writes the training curves
+//! as an SVG, saves the model as safetensors (the `predict` example serves it), loads the file into a
+//! fresh model and checks that it predicts exactly the same logits.
 //!
 //! Run: `cargo run --release --example digits` (files go to `target/digits/`), or
 //! `cargo run --release --example digits -- OUT_DIR`.
 
+mod model;
+
 use std::error::Error;
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use shaped::data::Dataset;
-use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
-use shaped::optim::{Adam, Optimizer};
-use shaped::rand::{Rng, SeedableRng, rngs::StdRng};
-use shaped::{Module, Rank2, Tape, Tensor, Tracking};
+use shaped::Module;
+use shaped::rand::{SeedableRng, rngs::StdRng};
 
-const SEED: u64 = 0;
-const BATCH: usize = 16;
-const EPOCHS: usize = 40;
-/// The peak learning rate; it follows a cosine from there down towards 0 over the epochs.
-const LEARNING_RATE: f32 = 1e-2;
+use model::{BATCH, EPOCHS, Epoch, Mlp, SEED};
 
-/// 64 pixels -> 64 hidden units -> 10 class scores (logits).
-#[derive(Module)]
-struct Mlp {
-    l1: Linear<64, 64>,
-    l2: Linear<64, 10>,
-}
-
-impl Mlp {
-    fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
-        Mlp {
-            l1: Linear::new(rng),
-            l2: Linear::new(rng),
-        }
-    }
-
-    /// One forward for training (on a tape) and inference (no tape), for any batch size.
-    fn forward<const B: usize, T: Tracking<f32>>(
-        &self,
-        x: Tensor<Rank2<B, 64>, f32, T>,
-    ) -> Tensor<Rank2<B, 10>, f32, T> {
-        self.l2.forward(self.l1.forward(x).relu())
-    }
-}
-
-/// The summed loss and the number of correct rows of one batch, without a tape.
-fn score<const B: usize>(
-    model: &Mlp,
-    x: Tensor<Rank2<B, 64>>,
-    labels: &Labels<B, 10>,
-) -> (f64, f64) {
-    let logits = model.forward(x);
-    let n = B as f64;
-    (
-        f64::from(cross_entropy(&logits, labels).item()) * n,
-        accuracy(&logits, labels) * n,
-    )
-}
-
-/// Mean loss and accuracy over every row: the full batches, then the remainder one row at a time.
-fn evaluate(model: &Mlp, data: &Dataset<64, 10>) -> (f64, f64) {
-    let (mut loss, mut correct) = (0.0, 0.0);
-    for (x, labels) in data.batches::<BATCH, f32>() {
-        let (l, c) = score(model, x, &labels);
-        loss += l;
-        correct += c;
-    }
-    for (x, labels) in data.remainder::<BATCH, f32>() {
-        let (l, c) = score(model, x, &labels);
-        loss += l;
-        correct += c;
-    }
-    let n = data.len() as f64;
-    (loss / n, correct / n)
-}
-
-/// The logits of every row, in row order (to compare two models bit for bit).
-fn logits(model: &Mlp, data: &Dataset<64, 10>) -> Vec<f32> {
-    let mut out = Vec::with_capacity(data.len() * 10);
-    for (x, _) in data.batches::<BATCH, f32>() {
-        out.extend(model.forward(x).to_vec());
-    }
-    for (x, _) in data.remainder::<BATCH, f32>() {
-        out.extend(model.forward(x).to_vec());
-    }
-    out
-}
-
-/// The learning rate of `epoch` (from 1): `peak (1 + cos(pi (epoch - 1) / epochs)) / 2`.
-fn cosine(peak: f32, epoch: usize, epochs: usize) -> f32 {
-    let t = (epoch - 1) as f32 / epochs as f32;
-    peak * 0.5 * (1.0 + (core::f32::consts::PI * t).cos())
-}
-
-/// One line of the training log.
-struct Epoch {
-    train_loss: f64,
-    test_loss: f64,
-    train_acc: f64,
-    test_acc: f64,
+/// The logits of every row, in row order, from one forward call (to compare two models bit for bit).
+fn logits(model: &Mlp, data: &shaped::data::Dataset<64, 10>) -> Vec<f32> {
+    model.forward(data.all::<f32>().0).to_vec()
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
     let start = Instant::now();
-    let out_dir = std::env::args_os().nth(1).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/digits"),
-        PathBuf::from,
-    );
+    let model_path = std::env::args_os()
+        .nth(1)
+        .map_or_else(model::default_model_path, |dir| {
+            PathBuf::from(dir).join("digits_mlp.safetensors")
+        });
+    let out_dir = model_path
+        .parent()
+        .expect("a file in a directory")
+        .to_owned();
 
-    // Read the gzipped CSV (64 pixel columns, then the digit), scale the pixels to [0, 1].
-    let gz = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/data/digits.csv.gz"
-    ))?;
-    let mut csv = String::new();
-    flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut csv)?;
-    let mut rng = StdRng::seed_from_u64(SEED);
-    let data = Dataset::<64, 10>::from_csv(&csv, false)?
-        .map_features(|v| v / 16.0)
-        .shuffled(&mut rng);
-    let (train, test) = data.split(0.2);
+    let (rng, train, test) = model::split()?;
     println!(
         "digits: {} training rows, {} test rows, batches of {BATCH}",
         train.len(),
         test.len()
     );
-
-    let mut model = Mlp::new(&mut rng);
-    let mut opt = Adam::new(&model, LEARNING_RATE);
     println!(
         "model: 64 -> 64 -> ReLU -> 10, {} parameters",
-        model.param_count()
+        Mlp::new(&mut StdRng::seed_from_u64(SEED)).param_count()
     );
     println!("epoch  train loss  train acc  test acc   time");
-
-    let mut history = Vec::new();
-    for epoch in 1..=EPOCHS {
-        opt.set_lr(cosine(LEARNING_RATE, epoch, EPOCHS));
-        // A new order every epoch; the rows past the last full batch wait for the next order.
-        let order = train.clone().shuffled(&mut rng);
-        let (mut loss_sum, mut steps) = (0.0, 0.0);
-        for (x, labels) in order.batches::<BATCH, f32>() {
-            let tape = Tape::new();
-            let loss = cross_entropy(&model.forward(tape.input(&x)), &labels);
-            loss_sum += f64::from(loss.item());
-            steps += 1.0;
-            let grads: MlpGrads = model.grads(&loss.backward());
-            opt.step(&mut model, &grads);
-        }
-        let (_, train_acc) = evaluate(&model, &train);
-        let (test_loss, test_acc) = evaluate(&model, &test);
-        let e = Epoch {
-            train_loss: loss_sum / steps,
-            test_loss,
-            train_acc,
-            test_acc,
-        };
+    let (model, history) = model::train(rng, &train, &test, |epoch, e| {
         println!(
             "{epoch:>5}  {:>10.4}  {:>8.2} %  {:>6.2} %  {:>5.2} s",
             e.train_loss,
@@ -172,8 +60,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             100.0 * e.test_acc,
             start.elapsed().as_secs_f64()
         );
-        history.push(e);
-    }
+    });
     let last = history.last().expect("at least one epoch");
     assert!(
         last.test_acc >= 0.98,
@@ -184,7 +71,6 @@ fn main() -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(&out_dir)?;
     let svg_path = out_dir.join("digits_curves.svg");
     std::fs::write(&svg_path, curves_svg(&history))?;
-    let model_path = out_dir.join("digits_mlp.safetensors");
     model.save(&model_path)?;
 
     // A model with other weights, then the saved ones: the same logits on every row, bit for bit.
