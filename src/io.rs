@@ -36,49 +36,8 @@ impl View for &Out {
     }
 }
 
-fn dtype_of<E: Element>() -> Dtype {
-    if E::NAME == "f32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    }
-}
-
 fn dtype_name(d: Dtype) -> String {
     format!("{d:?}").to_lowercase()
-}
-
-fn to_le_bytes<E: Element>(values: &[E]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(size_of_val(values));
-    for v in values {
-        // Exact: an f32 converts to f64 and back without change.
-        let x = v.to_f64().unwrap_or(f64::NAN);
-        if E::NAME == "f32" {
-            #[allow(clippy::cast_possible_truncation)]
-            out.extend_from_slice(&(x as f32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    out
-}
-
-fn from_le_bytes<E: Element>(bytes: &[u8]) -> Vec<E> {
-    if E::NAME == "f32" {
-        bytes
-            .chunks_exact(4)
-            .map(|c| E::from_f64_lossy(f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))))
-            .collect()
-    } else {
-        bytes
-            .chunks_exact(8)
-            .map(|c| {
-                E::from_f64_lossy(f64::from_le_bytes([
-                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-                ]))
-            })
-            .collect()
-    }
 }
 
 pub(crate) fn to_safetensors<M: Module + ?Sized>(model: &M) -> Vec<u8> {
@@ -87,9 +46,13 @@ pub(crate) fn to_safetensors<M: Module + ?Sized>(model: &M) -> Vec<u8> {
         tensors.push((
             name.to_owned(),
             Out {
-                dtype: dtype_of::<M::Elem>(),
+                dtype: M::Elem::DTYPE,
                 shape: dims.to_vec(),
-                bytes: to_le_bytes(values),
+                bytes: {
+                    let mut bytes = Vec::new();
+                    M::Elem::extend_le_bytes(values, &mut bytes);
+                    bytes
+                },
             },
         ));
     });
@@ -162,8 +125,8 @@ pub struct LoadReport {
 /// A tensor's values in the file converted to `E`: from its own type, or from `f16`/`bf16`.
 fn decode<E: Element>(view: &safetensors::tensor::TensorView<'_>) -> Option<Vec<E>> {
     let bytes = view.data();
-    if view.dtype() == dtype_of::<E>() {
-        return Some(from_le_bytes(bytes));
+    if view.dtype() == E::DTYPE {
+        return Some(E::from_le_slice(bytes));
     }
     let halves = bytes
         .chunks_exact(2)
@@ -380,7 +343,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     ///
     /// # Errors
     /// [`ErrorKind::Format`] when the buffer is not safetensors, [`ErrorKind::Missing`] when it has no
-    /// tensor `name`, [`ErrorKind::Dtype`] for another element type, [`ErrorKind::Shape`] when the
+    /// tensor `name`, [`ErrorKind::Dtype`] for an element type other than `E`, `f16` or `bf16`, [`ErrorKind::Shape`] when the
     /// sizes do not fit the shape type (naming both).
     ///
     /// ```
@@ -401,16 +364,16 @@ impl<S: Shape, E: Element> Tensor<S, E> {
                 format!("tensor `{name}` is missing from the file"),
             )
         })?;
-        if view.dtype() != dtype_of::<E>() {
-            return Err(Error::new(
+        let values = decode::<E>(&view).ok_or_else(|| {
+            Error::new(
                 ErrorKind::Dtype,
                 format!(
                     "tensor `{name}` is {} in the file, the tensor needs {}",
                     dtype_name(view.dtype()),
                     E::NAME
                 ),
-            ));
-        }
+            )
+        })?;
         let shape = S::from_dims(view.shape()).ok_or_else(|| {
             Error::new(
                 ErrorKind::Shape,
@@ -421,7 +384,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
                 ),
             )
         })?;
-        Tensor::from_vec_with(shape, from_le_bytes(view.data()))
+        Tensor::from_vec_with(shape, values)
     }
 
     /// Reads the tensor called `name` from a safetensors file; see

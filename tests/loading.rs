@@ -35,32 +35,45 @@ fn half_precision_tensors_load_with_pytorchs_values() {
         .unwrap();
     assert_eq!(report.unexpected, ["edges"]);
     assert!(report.missing.is_empty());
+    // Every f16 and bf16 value is exact in f32, so the loaded values equal PyTorch's exactly.
+    let exact = |t: Vec<f32>| t.into_iter().map(f64::from).collect::<Vec<_>>();
     assert_eq!(
-        model.l1.weight.to_vec(),
+        exact(model.l1.weight.to_vec()),
         [
-            -0.004_322_052,
-            0.309_814_45,
-            -0.475_097_66,
-            -0.424_804_7,
-            -0.222_412_1,
-            0.154_785_16
+            -0.004_322_052_001_953_125,
+            0.309_814_453_125,
+            -0.475_097_656_25,
+            -0.424_804_687_5,
+            -0.222_412_109_375,
+            0.154_785_156_25
         ]
     );
     assert_eq!(
-        model.l1.bias.as_ref().unwrap().to_vec(),
-        [-0.011_436_462, 0.457_763_67]
+        exact(model.l1.bias.as_ref().unwrap().to_vec()),
+        [-0.011_436_462_402_343_75, 0.457_763_671_875]
     );
     assert_eq!(
-        model.l2.weight.to_vec(),
+        exact(model.l2.weight.to_vec()),
         [
-            -0.051_269_53,
+            -0.051_269_531_25,
             0.152_343_75,
-            -0.174_804_69,
+            -0.174_804_687_5,
             -0.113_281_25,
             -0.550_781_25,
             -0.382_812_5
         ]
     );
+    assert_eq!(
+        exact(model.l2.bias.as_ref().unwrap().to_vec()),
+        [-0.238_281_25, 0.021_362_304_687_5]
+    );
+    // A single tensor reads the same values.
+    let w = Tensor::<shaped::Rank2<2, 3>>::from_safetensors(
+        &file("half_precision.safetensors"),
+        "l1.weight",
+    )
+    .unwrap();
+    assert_eq!(w.to_vec(), model.l1.weight.to_vec());
     // f16 edge values in an f64 tensor: a subnormal, the largest finite, infinity, negative zero
     let mut edges: Tensor<Rank1<4>, f64> = Tensor::zeros();
     let bytes = file("half_precision.safetensors");
