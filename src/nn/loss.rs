@@ -9,8 +9,8 @@ use crate::buffer::Buffer;
 use super::losses::mse_loss;
 use super::reduction::{Mean, pair_loss};
 use crate::error::{Error, ErrorKind};
-use crate::ops::Merged;
 use crate::ops::sigmoid::logistic;
+use crate::ops::{Lanes, Merged, softmax_middle};
 use crate::{Const, Dim, Element, Merge, Rank0, Rank2, Shape, Tensor, Tracking};
 
 /// The class ids of a batch of samples, each checked to be below `C` when it is built, so that a bad id
@@ -271,21 +271,12 @@ where
     let x = logits.as_slice();
     let rows = logits.typed_shape().batch().size();
     check_rows("cross_entropy", rows, labels.len());
-    let mut probs = Buffer::zeros(rows * C);
+    let lanes = Lanes::at(&[rows, C], 1);
+    let (mut probs, mut lse) = (Buffer::uninit(rows * C), Buffer::uninit(rows));
+    softmax_middle(x, lanes, &mut probs, &mut lse);
     let mut total = E::zero();
-    for b in 0..rows {
-        let row = &x[b * C..(b + 1) * C];
-        let p = &mut probs[b * C..(b + 1) * C];
-        let m = row.iter().copied().fold(E::neg_infinity(), E::max);
-        let mut s = E::zero();
-        for (p, &v) in p.iter_mut().zip(row) {
-            *p = (v - m).exp();
-            s += *p;
-        }
-        for p in p.iter_mut() {
-            *p /= s;
-        }
-        total += m + s.ln() - row[labels.ids[b]];
+    for ((&l, run), &id) in lse.iter().zip(lanes.runs()).zip(labels.ids.iter()) {
+        total += l - x[run][id];
     }
     let scale = E::one() / E::from_f64_lossy(rows as f64);
     let out = Arc::new(Buffer::full(1, total * scale));

@@ -1,6 +1,7 @@
 //! `argmax` and `argmin`: where the largest and the smallest elements are, of all elements or along
 //! one axis, as [`Indices`] into that axis.
 
+use crate::ops::lanes::Lanes;
 use crate::{
     Const, Dim, Element, Indices, Rank0, Rank1, ReduceAxis, ReplaceAxis, Shape, Tensor, Tracking,
 };
@@ -123,23 +124,20 @@ fn beats_min<E: Element>(v: E, best: E) -> bool {
     v < best || (v.is_nan() && !best.is_nan())
 }
 
-/// For `x` seen as `[outer, len, inner]` with `len > 0`, the position along the middle axis of the
-/// first element that no later one `beats`, for each of the `outer * inner` sets.
-fn arg_best<E: Element>(
-    x: &[E],
-    (outer, len, inner): (usize, usize, usize),
-    beats: impl Fn(E, E) -> bool,
-) -> Vec<usize> {
-    let mut at = vec![0; outer * inner];
-    let mut best = vec![E::zero(); inner];
-    for (o, at) in at.chunks_exact_mut(inner.max(1)).enumerate().take(outer) {
-        let block = &x[o * len * inner..(o + 1) * len * inner];
-        best.copy_from_slice(&block[..inner]);
-        for (l, row) in block.chunks_exact(inner).enumerate().skip(1) {
-            for ((b, a), &v) in best.iter_mut().zip(at.iter_mut()).zip(row) {
+/// For each set of `lanes` (with `len > 0`), the position along the middle axis of the first
+/// element that no later one `beats`.
+fn arg_best<E: Element>(x: &[E], lanes: Lanes, beats: impl Fn(E, E) -> bool) -> Vec<usize> {
+    let mut at = vec![0; lanes.sets()];
+    let mut best = vec![E::zero(); lanes.inner];
+    for (row, mut slices) in lanes.blocks() {
+        let at = &mut at[row];
+        let Some(first) = slices.next() else { continue };
+        best.copy_from_slice(&x[first]);
+        for (l, slice) in slices.enumerate() {
+            for ((b, a), &v) in best.iter_mut().zip(at.iter_mut()).zip(&x[slice]) {
                 if beats(v, *b) {
                     *b = v;
-                    *a = l;
+                    *a = l + 1;
                 }
             }
         }
@@ -159,17 +157,17 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ArgAxis<AX>,
     {
         let shape = self.typed_shape();
-        let (outer, len, inner) = ReduceAxis::<AX>::split(&shape);
+        let lanes = Lanes::of::<AX, _>(&shape);
         let (_, bound) = shape.count_and_bound();
-        let data = if outer * inner == 0 {
+        let data = if lanes.sets() == 0 {
             Vec::new()
         } else {
             assert!(
-                len > 0,
+                lanes.len > 0,
                 "{op}: axis {AX} of shape {:?} has size 0, so it has no element to point at",
                 self.shape().as_ref()
             );
-            arg_best(self.as_slice(), (outer, len, inner), beats)
+            arg_best(self.as_slice(), lanes, beats)
         };
         Indices::from_slice_with(bound, &data)
             .expect("a position along an axis is below its size, and there is one per set")
@@ -285,7 +283,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             n > 0,
             "{op}: a tensor of 0 elements has no element to point at"
         );
-        arg_best(self.as_slice(), (1, n, 1), beats)[0]
+        arg_best(self.as_slice(), Lanes::all(n), beats)[0]
     }
 }
 

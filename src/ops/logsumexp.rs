@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use crate::ops::lanes::Lanes;
 use crate::ops::softmax::softmax_middle;
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
@@ -31,7 +32,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn logsumexp(&self) -> Tensor<Rank0, E, T> {
-        self.logsumexp_impl(Rank0, (1, self.numel(), 1))
+        self.logsumexp_impl(Rank0, Lanes::all(self.numel()))
     }
 
     /// `ln(sum(exp(x)))` along axis `AX`, which disappears from the shape.
@@ -57,7 +58,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ReduceAxis<AX>,
     {
         let shape = self.typed_shape();
-        self.logsumexp_impl(shape.reduced(), ReduceAxis::<AX>::split(&shape))
+        self.logsumexp_impl(shape.reduced(), Lanes::of::<AX, _>(&shape))
     }
 
     /// `ln(sum(exp(x)))` along axis `AX`, kept in the shape with size 1 (`keepdim=True` in PyTorch).
@@ -77,17 +78,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 
-    /// The log-sum-exp over the middle axis of the data seen as `[outer, len, inner]`, with shape
-    /// `out` (`outer * inner` elements).
-    fn logsumexp_impl<S2: Shape>(&self, out: S2, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
-        let (outer, len, inner) = dims;
+    /// The log-sum-exp over the middle axis of `lanes`, with shape `out` (`lanes.sets()`
+    /// elements).
+    fn logsumexp_impl<S2: Shape>(&self, out: S2, lanes: Lanes) -> Tensor<S2, E, T> {
         let x = self.data();
-        let mut y = Buffer::uninit(outer * inner);
-        if inner == 1 {
+        let mut y = Buffer::uninit(lanes.sets());
+        if lanes.contiguous() {
             // Row by row, the weights only in a scratch row; the backward takes them as e^(x - y).
-            let mut row = Buffer::uninit(len);
-            for (o, lse) in y.iter_mut().enumerate() {
-                let xs = &x[o * len..(o + 1) * len];
+            let mut row = Buffer::uninit(lanes.len);
+            for (lse, run) in y.iter_mut().zip(lanes.runs()) {
+                let xs = &x[run];
                 let m = E::max_of(xs);
                 *lse = if m.is_finite() {
                     m + E::exp_sub_sum(xs, m, &mut row).ln()
@@ -96,21 +96,20 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 };
             }
             let y = Arc::new(y);
-            let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+            let tape = self.tape().record([self.input()], lanes.sets(), |[node]| {
                 let (x, y) = (Arc::clone(x), Arc::clone(&y));
                 Box::new(move |dy, grads| {
                     // `record` builds this closure only when the one input needs a gradient.
                     let Some(node) = node else { return };
                     let (dx, fresh) = grads.acc_fresh(node);
-                    let mut row = Buffer::uninit(len);
-                    for (o, &g) in dy.iter().enumerate() {
-                        let at = o * len..(o + 1) * len;
+                    let mut row = Buffer::uninit(lanes.len);
+                    for ((&g, &yo), at) in dy.iter().zip(y.iter()).zip(lanes.runs()) {
                         let (xs, ds) = (&x[at.clone()], &mut dx[at]);
-                        if y[o].is_finite() {
-                            E::exp_sub_scaled(xs, y[o], g, ds, !fresh);
+                        if yo.is_finite() {
+                            E::exp_sub_scaled(xs, yo, g, ds, !fresh);
                         } else {
                             // The limits of softmax_middle for a non-finite maximum.
-                            softmax_middle(xs, (1, len, 1), &mut row, &mut [E::zero()]);
+                            softmax_middle(xs, Lanes::all(lanes.len), &mut row, &mut [E::zero()]);
                             E::scaled_into(&row, g, ds, !fresh);
                         }
                     }
@@ -120,16 +119,15 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         }
         // The softmax weights are the derivative; the forward computes them on the way.
         let mut w = Buffer::uninit(self.numel());
-        softmax_middle(x, dims, &mut w, &mut y);
-        let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+        softmax_middle(x, lanes, &mut w, &mut y);
+        let tape = self.tape().record([self.input()], lanes.sets(), |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let dx = grads.acc(node);
-                for o in 0..outer {
-                    let gs = &dy[o * inner..(o + 1) * inner];
-                    for l in 0..len {
-                        let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+                for (row, slices) in lanes.blocks() {
+                    let gs = &dy[row];
+                    for at in slices {
                         for ((d, &wv), &g) in dx[at.clone()].iter_mut().zip(&w[at]).zip(gs) {
                             *d += g * wv;
                         }

@@ -4,31 +4,24 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use crate::ops::lanes::Lanes;
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
-/// Writes the maximum of `x`, seen as `[outer, len, inner]`, over its middle axis into `out`
-/// (`[outer, inner]`). A NaN anywhere in a reduced set makes its maximum NaN; an empty set gives
-/// `-inf`.
-pub(crate) fn max_middle<E: Element>(
-    x: &[E],
-    outer: usize,
-    len: usize,
-    inner: usize,
-    out: &mut [E],
-) {
-    if inner == 1 {
+/// Writes the maximum of `x` over the middle axis of `lanes` into `out` (the reduced buffer). A
+/// NaN anywhere in a reduced set makes its maximum NaN; an empty set gives `-inf`.
+pub(crate) fn max_middle<E: Element>(x: &[E], lanes: Lanes, out: &mut [E]) {
+    if lanes.contiguous() {
         // The last axis: each maximum is over one contiguous run.
-        for (o, m) in out.iter_mut().enumerate() {
-            *m = max_slice(&x[o * len..(o + 1) * len]);
+        for (m, run) in out.iter_mut().zip(lanes.runs()) {
+            *m = max_slice(&x[run]);
         }
         return;
     }
-    for o in 0..outer {
-        let row = &mut out[o * inner..(o + 1) * inner];
+    for (row, slices) in lanes.blocks() {
+        let row = &mut out[row];
         row.fill(E::neg_infinity());
-        for l in 0..len {
-            let src = &x[(o * len + l) * inner..(o * len + l + 1) * inner];
-            for (m, &v) in row.iter_mut().zip(src) {
+        for at in slices {
+            for (m, &v) in row.iter_mut().zip(&x[at]) {
                 // Once `m` is NaN, `v > m` is false, so NaN stays.
                 if v > *m || v.is_nan() {
                     *m = v;
@@ -67,18 +60,10 @@ fn holds_max<E: Element>(v: E, m: E) -> bool {
 
 /// Adds the gradient of [`max_middle`] into `dx`: each output's gradient `dy` is split evenly among
 /// the elements that hold the maximum `y`.
-fn max_backward_middle<E: Element>(
-    x: &[E],
-    y: &[E],
-    dy: &[E],
-    (outer, len, inner): (usize, usize, usize),
-    dx: &mut [E],
-) {
-    if inner == 1 {
-        for ((&m, &g), (src, dst)) in y.iter().zip(dy).zip(
-            x.chunks_exact(len.max(1))
-                .zip(dx.chunks_exact_mut(len.max(1))),
-        ) {
+fn max_backward_middle<E: Element>(x: &[E], y: &[E], dy: &[E], lanes: Lanes, dx: &mut [E]) {
+    if lanes.contiguous() {
+        for ((&m, &g), run) in y.iter().zip(dy).zip(lanes.runs()) {
+            let (src, dst) = (&x[run.clone()], &mut dx[run]);
             let count = src.iter().filter(|&&v| holds_max(v, m)).count();
             let share = g / E::from_f64_lossy(count as f64);
             for (d, &v) in dst.iter_mut().zip(src) {
@@ -89,23 +74,18 @@ fn max_backward_middle<E: Element>(
         }
         return;
     }
-    let mut count = Buffer::zeros(inner);
-    for o in 0..outer {
-        let (ys, gs) = (
-            &y[o * inner..(o + 1) * inner],
-            &dy[o * inner..(o + 1) * inner],
-        );
+    let mut count = Buffer::zeros(lanes.inner);
+    for (row, slices) in lanes.blocks() {
+        let (ys, gs) = (&y[row.clone()], &dy[row]);
         count.fill(E::zero());
-        for l in 0..len {
-            let src = &x[(o * len + l) * inner..(o * len + l + 1) * inner];
-            for ((c, &v), &m) in count.iter_mut().zip(src).zip(ys) {
+        for at in slices.clone() {
+            for ((c, &v), &m) in count.iter_mut().zip(&x[at]).zip(ys) {
                 if holds_max(v, m) {
                     *c += E::one();
                 }
             }
         }
-        for l in 0..len {
-            let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+        for at in slices {
             let (src, dst) = (&x[at.clone()], &mut dx[at]);
             for ((((d, &v), &m), &g), &c) in dst.iter_mut().zip(src).zip(ys).zip(gs).zip(&count) {
                 if holds_max(v, m) {
@@ -144,7 +124,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn max(&self) -> Tensor<Rank0, E, T> {
-        self.max_impl(Rank0, (1, self.numel(), 1))
+        self.max_impl(Rank0, Lanes::all(self.numel()))
     }
 
     /// The largest element along axis `AX`, which disappears from the shape.
@@ -171,7 +151,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ReduceAxis<AX>,
     {
         let shape = self.typed_shape();
-        self.max_impl(shape.reduced(), ReduceAxis::<AX>::split(&shape))
+        self.max_impl(shape.reduced(), Lanes::of::<AX, _>(&shape))
     }
 
     /// The largest element along axis `AX`, kept in the shape with size 1 (`keepdim=True` in
@@ -191,20 +171,18 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             .reshape_to(ReduceAxis::<AX>::kept(&self.typed_shape()))
     }
 
-    /// The maximum over the middle axis of the data seen as `[outer, len, inner]`, with shape `out`
-    /// (`outer * inner` elements).
-    fn max_impl<S2: Shape>(&self, out: S2, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
-        let (outer, len, inner) = dims;
-        let mut y = Buffer::zeros(outer * inner);
-        max_middle(self.data(), outer, len, inner, &mut y);
+    /// The maximum over the middle axis of `lanes`, with shape `out` (`lanes.sets()` elements).
+    fn max_impl<S2: Shape>(&self, out: S2, lanes: Lanes) -> Tensor<S2, E, T> {
+        let mut y = Buffer::zeros(lanes.sets());
+        max_middle(self.data(), lanes, &mut y);
         let y = Arc::new(y);
-        let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+        let tape = self.tape().record([self.input()], lanes.sets(), |[node]| {
             let (x, y) = (Arc::clone(self.data()), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let dx = grads.acc(node);
-                max_backward_middle(&x, &y, dy, (outer, len, inner), dx);
+                max_backward_middle(&x, &y, dy, lanes, dx);
             })
         });
         Tensor::from_parts(y, out, tape)

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use crate::ops::lanes::Lanes;
 use crate::ops::sum::{spread_middle, sum_middle, sum_slice};
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
@@ -56,20 +57,20 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ReduceAxis<AX>,
     {
         let shape = self.typed_shape();
-        let (outer, len, inner) = ReduceAxis::<AX>::split(&shape);
-        let n = E::from_f64_lossy(len as f64);
-        let mut y = Buffer::zeros(outer * inner);
-        sum_middle(self.data(), outer, len, inner, &mut y);
+        let lanes = Lanes::of::<AX, _>(&shape);
+        let n = E::from_f64_lossy(lanes.len as f64);
+        let mut y = Buffer::zeros(lanes.sets());
+        sum_middle(self.data(), lanes, &mut y);
         for v in &mut y {
             *v /= n;
         }
-        let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+        let tape = self.tape().record([self.input()], lanes.sets(), |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let dx = grads.acc(node);
                 let scaled: Vec<E> = dy.iter().map(|&g| g / n).collect();
-                spread_middle(&scaled, outer, len, inner, dx);
+                spread_middle(&scaled, lanes, dx);
             })
         });
         Tensor::from_parts(Arc::new(y), shape.reduced(), tape)

@@ -34,6 +34,7 @@ mod reshape;
 mod stack;
 mod transpose;
 // Reductions
+mod lanes;
 mod logsumexp;
 mod max;
 mod mean;
@@ -64,6 +65,7 @@ pub use {
 };
 pub use {argmax::*, compare::*, mask::*};
 pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
+pub(crate) use {lanes::Lanes, softmax::softmax_middle};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;

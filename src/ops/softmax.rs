@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use crate::ops::lanes::Lanes;
 use crate::ops::max::max_middle;
 use crate::{Element, ReduceAxis, Shape, Tensor, Tracking};
 
-/// The softmax of `x`, seen as `[outer, len, inner]`, along its middle axis, into `w` (same layout),
-/// and each set's log-sum-exp into `lse` (`[outer, inner]`).
+/// The softmax of `x` along the middle axis of `lanes`, into `w` (same layout), and each set's
+/// log-sum-exp into `lse` (the reduced buffer).
 ///
 /// Stable: each set is shifted by its maximum `m` before `exp`, so `lse = m + ln(sum(exp(x - m)))`
 /// is finite for finite inputs of any size. Sets whose maximum is not finite follow fixed rules:
@@ -16,16 +17,11 @@ use crate::{Element, ReduceAxis, Shape, Tensor, Tracking};
 /// - `m = -inf` (every element `-inf`, or an empty set): every weight is 0 and `lse = -inf`;
 /// - `m = +inf`: the `k` elements equal to `+inf` get weight `1 / k` (the limit of softmax as they
 ///   grow together), the others 0, and `lse = +inf`.
-pub(crate) fn softmax_middle<E: Element>(
-    x: &[E],
-    (outer, len, inner): (usize, usize, usize),
-    w: &mut [E],
-    lse: &mut [E],
-) {
-    if inner == 1 {
+pub(crate) fn softmax_middle<E: Element>(x: &[E], lanes: Lanes, w: &mut [E], lse: &mut [E]) {
+    if lanes.contiguous() {
         // The last axis: each set is one contiguous run, and goes through the row kernels.
-        for (o, mi) in lse.iter_mut().enumerate() {
-            let (src, dst) = (&x[o * len..(o + 1) * len], &mut w[o * len..(o + 1) * len]);
+        for (mi, run) in lse.iter_mut().zip(lanes.runs()) {
+            let (src, dst) = (&x[run.clone()], &mut w[run]);
             let m = E::max_of(src);
             let s = if m.is_finite() {
                 E::exp_sub_sum(src, m, dst)
@@ -44,13 +40,12 @@ pub(crate) fn softmax_middle<E: Element>(
         }
         return;
     }
-    max_middle(x, outer, len, inner, lse);
-    let mut total = Buffer::zeros(inner);
-    for o in 0..outer {
-        let m = &mut lse[o * inner..(o + 1) * inner];
+    max_middle(x, lanes, lse);
+    let mut total = Buffer::zeros(lanes.inner);
+    for (row, slices) in lanes.blocks() {
+        let m = &mut lse[row];
         total.fill(E::zero());
-        for l in 0..len {
-            let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+        for at in slices.clone() {
             let (src, dst) = (&x[at.clone()], &mut w[at]);
             for (((e, &v), &mi), s) in dst.iter_mut().zip(src).zip(m.iter()).zip(&mut total) {
                 *e = if mi.is_finite() {
@@ -61,9 +56,8 @@ pub(crate) fn softmax_middle<E: Element>(
                 *s += *e;
             }
         }
-        for l in 0..len {
-            let dst = &mut w[(o * len + l) * inner..(o * len + l + 1) * inner];
-            for (e, &s) in dst.iter_mut().zip(&total) {
+        for at in slices {
+            for (e, &s) in w[at].iter_mut().zip(&total) {
                 // s is 0 only for the all `-inf` sets, whose weights stay 0.
                 if s != E::zero() {
                     *e /= s;
@@ -91,25 +85,23 @@ fn limit_weight<E: Element>(v: E, m: E) -> E {
     }
 }
 
-/// The sum over the middle axis of `a * b` (both `[outer, len, inner]`), into `out` (`[outer, inner]`).
-fn dot_middle<E: Element>(
-    a: &[E],
-    b: &[E],
-    (outer, len, inner): (usize, usize, usize),
-    out: &mut [E],
-) {
-    if inner == 1 {
-        for (o, r) in out.iter_mut().enumerate() {
-            let at = o * len..(o + 1) * len;
-            *r = a[at.clone()].iter().zip(&b[at]).map(|(&u, &v)| u * v).sum();
+/// The sum of `a * b` (both full buffers) over the middle axis of `lanes`, into `out` (the reduced
+/// buffer).
+fn dot_middle<E: Element>(a: &[E], b: &[E], lanes: Lanes, out: &mut [E]) {
+    if lanes.contiguous() {
+        for (r, run) in out.iter_mut().zip(lanes.runs()) {
+            *r = a[run.clone()]
+                .iter()
+                .zip(&b[run])
+                .map(|(&u, &v)| u * v)
+                .sum();
         }
         return;
     }
-    for o in 0..outer {
-        let row = &mut out[o * inner..(o + 1) * inner];
+    for (row, slices) in lanes.blocks() {
+        let row = &mut out[row];
         row.fill(E::zero());
-        for l in 0..len {
-            let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+        for at in slices {
             for ((r, &u), &v) in row.iter_mut().zip(&a[at.clone()]).zip(&b[at]) {
                 *r += u * v;
             }
@@ -145,35 +137,32 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let dims = ReduceAxis::<AX>::split(&self.typed_shape());
+        let lanes = Lanes::of::<AX, _>(&self.typed_shape());
         let n = self.numel();
         let mut w = Buffer::uninit(n);
-        let mut lse = Buffer::uninit(dims.0 * dims.2);
-        softmax_middle(self.data(), dims, &mut w, &mut lse);
+        let mut lse = Buffer::uninit(lanes.sets());
+        softmax_middle(self.data(), lanes, &mut w, &mut lse);
         let y = Arc::new(w);
         let tape = self.tape().record([self.input()], n, |[node]| {
             let y = Arc::clone(&y);
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
-                let (outer, len, inner) = dims;
-                if inner == 1 {
+                if lanes.contiguous() {
                     let (dx, fresh) = grads.acc_fresh(node);
-                    for o in 0..outer {
-                        let at = o * len..(o + 1) * len;
+                    for at in lanes.runs() {
                         let (ys, gs) = (&y[at.clone()], &dy[at.clone()]);
                         let t = E::dot(gs, ys);
                         E::softmax_backward_row(ys, gs, t, &mut dx[at], !fresh);
                     }
                     return;
                 }
-                let mut t = Buffer::zeros(outer * inner);
-                dot_middle(dy, &y, dims, &mut t);
+                let mut t = Buffer::zeros(lanes.sets());
+                dot_middle(dy, &y, lanes, &mut t);
                 let dx = grads.acc(node);
-                for o in 0..outer {
-                    let ts = &t[o * inner..(o + 1) * inner];
-                    for l in 0..len {
-                        let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+                for (row, slices) in lanes.blocks() {
+                    let ts = &t[row];
+                    for at in slices {
                         let (ys, gs) = (&y[at.clone()], &dy[at.clone()]);
                         for (((d, &yv), &g), &tv) in dx[at].iter_mut().zip(ys).zip(gs).zip(ts) {
                             *d += yv * (g - tv);
@@ -210,16 +199,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: ReduceAxis<AX>,
     {
-        let dims = ReduceAxis::<AX>::split(&self.typed_shape());
-        let (outer, len, inner) = dims;
+        let lanes = Lanes::of::<AX, _>(&self.typed_shape());
         let x = self.data();
         let n = self.numel();
         let mut y = Buffer::uninit(n);
-        if inner == 1 {
+        if lanes.contiguous() {
             // Row by row: y = x - lse, with the weights only in a scratch row for their sum.
-            let mut row = Buffer::uninit(len);
-            for o in 0..outer {
-                let at = o * len..(o + 1) * len;
+            let mut row = Buffer::uninit(lanes.len);
+            for at in lanes.runs() {
                 let (xs, ys) = (&x[at.clone()], &mut y[at]);
                 let m = E::max_of(xs);
                 if m.is_finite() {
@@ -228,7 +215,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 } else {
                     // The limits of softmax_middle; their logarithms.
                     let mut lse = [m];
-                    softmax_middle(xs, (1, len, 1), &mut row, &mut lse);
+                    softmax_middle(xs, Lanes::all(lanes.len), &mut row, &mut lse);
                     for (out, &wv) in ys.iter_mut().zip(row.iter()) {
                         *out = wv.ln();
                     }
@@ -236,12 +223,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             }
         } else {
             let mut w = Buffer::uninit(n);
-            let mut lse = Buffer::uninit(outer * inner);
-            softmax_middle(x, dims, &mut w, &mut lse);
-            for o in 0..outer {
-                let ls = &lse[o * inner..(o + 1) * inner];
-                for l in 0..len {
-                    let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+            let mut lse = Buffer::uninit(lanes.sets());
+            softmax_middle(x, lanes, &mut w, &mut lse);
+            for (row, slices) in lanes.blocks() {
+                let ls = &lse[row];
+                for at in slices {
                     let (xs, ws) = (&x[at.clone()], &w[at.clone()]);
                     for (((out, &xv), &wv), &lv) in y[at].iter_mut().zip(xs).zip(ws).zip(ls) {
                         *out = if lv.is_finite() { xv - lv } else { wv.ln() };
@@ -256,10 +242,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 // `record` builds this closure only when the one input needs a gradient. The softmax
                 // weights are e^y.
                 let Some(node) = node else { return };
-                if inner == 1 {
+                if lanes.contiguous() {
                     let (dx, fresh) = grads.acc_fresh(node);
-                    for o in 0..outer {
-                        let at = o * len..(o + 1) * len;
+                    for at in lanes.runs() {
                         let (ys, gs) = (&y[at.clone()], &dy[at.clone()]);
                         let t = E::sum_of(gs);
                         E::log_softmax_backward_row(ys, gs, t, &mut dx[at], !fresh);
@@ -268,13 +253,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
                 let mut w = Buffer::uninit(n);
                 E::exp_into(&y, &mut w);
-                let mut t = Buffer::zeros(outer * inner);
-                crate::ops::sum::sum_middle(dy, outer, len, inner, &mut t);
+                let mut t = Buffer::zeros(lanes.sets());
+                crate::ops::sum::sum_middle(dy, lanes, &mut t);
                 let dx = grads.acc(node);
-                for o in 0..outer {
-                    let ts = &t[o * inner..(o + 1) * inner];
-                    for l in 0..len {
-                        let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+                for (row, slices) in lanes.blocks() {
+                    let ts = &t[row];
+                    for at in slices {
                         let (ws, gs) = (&w[at.clone()], &dy[at.clone()]);
                         for (((d, &wv), &g), &tv) in dx[at].iter_mut().zip(ws).zip(gs).zip(ts) {
                             *d += g - wv * tv;

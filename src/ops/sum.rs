@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use crate::ops::lanes::Lanes;
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
 /// The sum of a slice, with eight running partial sums (more accurate than one running sum, and the
@@ -25,57 +26,40 @@ pub(crate) fn sum_slice<E: Element>(x: &[E]) -> E {
     total
 }
 
-/// Sums `x`, seen as `[outer, len, inner]`, over its middle axis into `out` (`[outer, inner]`).
-pub(crate) fn sum_middle<E: Element>(
-    x: &[E],
-    outer: usize,
-    len: usize,
-    inner: usize,
-    out: &mut [E],
-) {
-    if inner == 1 {
+/// Sums `x` over the middle axis of `lanes` into `out` (the reduced buffer).
+pub(crate) fn sum_middle<E: Element>(x: &[E], lanes: Lanes, out: &mut [E]) {
+    if lanes.contiguous() {
         // Each output is the sum of one contiguous run.
-        if len == 0 {
-            out.fill(E::zero());
-        }
-        for (o, run) in out.iter_mut().zip(x.chunks_exact(len.max(1))) {
-            *o = sum_slice(run);
+        for (o, run) in out.iter_mut().zip(lanes.runs()) {
+            *o = sum_slice(&x[run]);
         }
         return;
     }
-    for o in 0..outer {
-        let row = &mut out[o * inner..(o + 1) * inner];
+    for (row, slices) in lanes.blocks() {
+        let row = &mut out[row];
         row.fill(E::zero());
-        for l in 0..len {
-            let src = &x[(o * len + l) * inner..(o * len + l + 1) * inner];
-            for (r, &v) in row.iter_mut().zip(src) {
+        for at in slices {
+            for (r, &v) in row.iter_mut().zip(&x[at]) {
                 *r += v;
             }
         }
     }
 }
 
-/// Adds `dy` (`[outer, inner]`) to every slice of `dx` (`[outer, len, inner]`) along the middle axis.
-pub(crate) fn spread_middle<E: Element>(
-    dy: &[E],
-    outer: usize,
-    len: usize,
-    inner: usize,
-    dx: &mut [E],
-) {
-    if inner == 1 {
-        for (&g, run) in dy.iter().zip(dx.chunks_exact_mut(len.max(1))) {
-            for d in run.iter_mut() {
+/// Adds `dy` (the reduced buffer) to every slice of `dx` along the middle axis of `lanes`.
+pub(crate) fn spread_middle<E: Element>(dy: &[E], lanes: Lanes, dx: &mut [E]) {
+    if lanes.contiguous() {
+        for (&g, run) in dy.iter().zip(lanes.runs()) {
+            for d in &mut dx[run] {
                 *d += g;
             }
         }
         return;
     }
-    for o in 0..outer {
-        let g = &dy[o * inner..(o + 1) * inner];
-        for l in 0..len {
-            let dst = &mut dx[(o * len + l) * inner..(o * len + l + 1) * inner];
-            for (d, &v) in dst.iter_mut().zip(g) {
+    for (row, slices) in lanes.blocks() {
+        let g = &dy[row];
+        for at in slices {
+            for (d, &v) in dx[at].iter_mut().zip(g) {
                 *d += v;
             }
         }
@@ -133,14 +117,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: ReduceAxis<AX>,
     {
         let shape = self.typed_shape();
-        let (outer, len, inner) = ReduceAxis::<AX>::split(&shape);
-        let mut y = Buffer::zeros(outer * inner);
-        sum_middle(self.data(), outer, len, inner, &mut y);
-        let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+        let lanes = Lanes::of::<AX, _>(&shape);
+        let mut y = Buffer::zeros(lanes.sets());
+        sum_middle(self.data(), lanes, &mut y);
+        let tape = self.tape().record([self.input()], lanes.sets(), |[node]| {
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
                 let dx = grads.acc(node);
-                spread_middle(dy, outer, len, inner, dx);
+                spread_middle(dy, lanes, dx);
             })
         });
         Tensor::from_parts(Arc::new(y), shape.reduced(), tape)
