@@ -40,6 +40,7 @@ mod max;
 mod mean;
 mod softmax;
 mod sum;
+mod sum_axes;
 // Masking and comparison
 mod argmax;
 mod clamp;
@@ -57,6 +58,7 @@ mod linear;
 mod matmul;
 
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
+pub use sum_axes::*;
 #[allow(unused_imports)]
 pub use {
     abs::*, add::*, bilinear::*, broadcast::*, div::*, exp::*, inner::*, linear::*, ln::*,
