@@ -41,6 +41,7 @@ mod mean;
 mod softmax;
 mod sum;
 mod sum_axes;
+mod var;
 // Masking and comparison
 mod argmax;
 mod clamp;
