@@ -6,9 +6,12 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Every element limited to `[min, max]`: `min` below it, `max` above it, itself in between,
     /// exactly (the bounds are copied, not computed).
     ///
-    /// Derivative: 1 for `min <= x <= max`, the bounds included, and 0 outside, as in PyTorch: an
-    /// element sitting exactly on a bound still learns. For a one-sided limit, pass an infinity
-    /// (`x.clamp(0.0, f32::INFINITY)`).
+    /// Derivative: 1 for `min <= x <= max`, the bounds included, and 0 outside: an element sitting
+    /// exactly on a bound still learns. For a one-sided limit, pass an infinity
+    /// (`x.clamp(0.0, f32::INFINITY)`). **PyTorch differs on the bounds**: it gives the gradient 0
+    /// to an element equal to a bound (of `clamp(min, max)`, `clamp(min=)` and `clamp(max=)` alike),
+    /// so an element clamped onto a bound and one exactly on it would learn the same; here the one on
+    /// the bound keeps its gradient, as the derivative from inside the interval.
     ///
     /// PyTorch: `torch.clamp(x, min, max)` (numpy: `np.clip`).
     ///
