@@ -15,6 +15,7 @@ CASES = {
     "sgd_nesterov_wd": lambda p: torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
     "adam": lambda p: torch.optim.Adam([p], lr=0.01),
     "adam_wd_betas": lambda p: torch.optim.Adam([p], lr=0.01, betas=(0.8, 0.99), weight_decay=0.1),
+    "adam_small_beta1": lambda p: torch.optim.Adam([p], lr=0.01, betas=(0.3, 0.999)),
     "adamw": lambda p: torch.optim.AdamW([p], lr=0.01, weight_decay=0.1),
 }
 

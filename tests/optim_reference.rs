@@ -86,6 +86,16 @@ fn adam_with_l2_weight_decay_and_betas() {
 }
 
 #[test]
+fn adam_with_a_small_beta1() {
+    // 1 - beta1 = 0.7: PyTorch's lerp computes the moment from the gradient's side.
+    let p = start();
+    assert_close(
+        &run(Adam::new(&p, 0.01).betas(0.3, 0.999), p),
+        &[0.4973401864893654, -1.006088392716247, 1.9934358012293114],
+    );
+}
+
+#[test]
 fn adamw_decoupled_weight_decay() {
     let p = start();
     assert_close(

@@ -25,6 +25,7 @@
 //! ```
 
 mod adam;
+mod params;
 mod sgd;
 
 pub use adam::{Adam, AdamW};
@@ -32,53 +33,117 @@ pub use sgd::Sgd;
 
 use crate::Module;
 
-/// Updates a model's parameters from gradients of that model's type.
+/// Updates a model's parameters from gradients of that model's type; implemented by [`Sgd`],
+/// [`Adam`] and [`AdamW`].
+///
+/// Besides [`step`](Optimizer::step): the learning rate and the momentum, which a schedule sets, and
+/// the number of steps taken.
 pub trait Optimizer<M: Module> {
     /// One update of every parameter of `model` from `grads`.
+    ///
+    /// # Panics
+    /// If `model` does not have the parameters (their number and sizes) of the model the optimizer
+    /// was made for: another number of optional parts present (a layer's bias), or other run-time
+    /// sizes.
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([1.0, 2.0]);
+    /// let mut opt = Sgd::new(&p, 0.5);
+    /// opt.step(&mut p, &Tensor::from([1.0, -1.0])); // p - 0.5 g
+    /// assert_eq!(p.to_vec(), vec![0.5, 2.5]);
+    /// ```
     fn step(&mut self, model: &mut M, grads: &M::Grads);
+
+    /// The learning rate.
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::{Rank1, Tensor};
+    /// let opt = Sgd::new(&Tensor::<Rank1<2>>::zeros(), 0.1);
+    /// assert_eq!(opt.lr(), 0.1);
+    /// ```
+    #[must_use]
+    fn lr(&self) -> M::Elem;
+
+    /// Changes the learning rate (what a schedule does before each step).
+    ///
+    /// # Panics
+    /// If `lr` is negative or not finite.
+    ///
+    /// ```
+    /// use shaped::optim::{Adam, Optimizer};
+    /// use shaped::{Rank1, Tensor};
+    /// let mut opt = Adam::new(&Tensor::<Rank1<2>>::zeros(), 0.1);
+    /// opt.set_lr(0.01);
+    /// assert_eq!(opt.lr(), 0.01);
+    /// ```
+    fn set_lr(&mut self, lr: M::Elem);
+
+    /// Changes the momentum: [`Sgd`]'s momentum, [`Adam`]'s and [`AdamW`]'s `beta1`, as PyTorch's
+    /// `OneCycleLR` cycles them.
+    ///
+    /// # Panics
+    /// If the value is not valid for the setting (negative; for `beta1`, outside `[0, 1)`).
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([1.0]);
+    /// let mut opt = Sgd::new(&p, 0.1);
+    /// opt.set_momentum(0.5);
+    /// opt.step(&mut p, &Tensor::from([1.0])); // the first step: buf = g
+    /// opt.step(&mut p, &Tensor::from([1.0])); // buf = 0.5 * 1 + 1
+    /// assert_eq!(p.to_vec(), vec![1.0 - 0.1 - 0.15]);
+    /// ```
+    fn set_momentum(&mut self, momentum: M::Elem);
+
+    /// The number of calls of [`step`](Optimizer::step) so far.
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([1.0]);
+    /// let mut opt = Sgd::new(&p, 0.1);
+    /// opt.step(&mut p, &Tensor::from([1.0]));
+    /// assert_eq!(opt.step_count(), 1);
+    /// ```
+    #[must_use]
+    fn step_count(&self) -> usize;
 }
 
-/// The running state of an optimizer: one flat buffer for all parameters, walked in `zip_mut` order.
-#[derive(Clone, Debug)]
-pub(crate) struct FlatState<E> {
-    values: Vec<E>,
-}
-
-impl<E: crate::Element> FlatState<E> {
-    pub(crate) fn zeros<M: Module<Elem = E>>(model: &M) -> Self {
-        Self {
-            values: vec![E::zero(); model.param_count()],
+/// The methods of [`Optimizer`] that every optimizer here writes the same way, for a wrapper
+/// `Name<M>(state, PhantomData)` whose state has the fields `lr` and `params`.
+macro_rules! common_methods {
+    () => {
+        fn lr(&self) -> M::Elem {
+            self.0.lr
         }
-    }
 
-    /// Calls `f(param, grad, state)` for every parameter tensor with its slice of this state.
-    pub(crate) fn zip<M: Module<Elem = E>>(
-        &mut self,
-        model: &mut M,
-        grads: &M::Grads,
-        mut f: impl FnMut(&mut [E], &[E], &mut [E]),
-    ) {
-        let mut offset = 0;
-        model.zip_mut(grads, &mut |p, g| {
-            let state = &mut self.values[offset..offset + p.len()];
-            offset += p.len();
-            f(p, g, state);
-        });
-    }
+        fn set_lr(&mut self, lr: M::Elem) {
+            super::params::check("learning rate", lr, super::params::valid_lr(lr));
+            self.0.lr = lr;
+        }
 
-    /// Like [`zip`](Self::zip) with two states (Adam's moments).
-    pub(crate) fn zip2<M: Module<Elem = E>>(
-        a: &mut Self,
-        b: &mut Self,
-        model: &mut M,
-        grads: &M::Grads,
-        mut f: impl FnMut(&mut [E], &[E], &mut [E], &mut [E]),
-    ) {
-        let mut offset = 0;
-        model.zip_mut(grads, &mut |p, g| {
-            let range = offset..offset + p.len();
-            offset += p.len();
-            f(p, g, &mut a.values[range.clone()], &mut b.values[range]);
-        });
-    }
+        fn step_count(&self) -> usize {
+            self.0.params.count
+        }
+    };
 }
+use common_methods;
+
+/// A builder method of an optimizer `Name<M>(state, PhantomData)` that sets the field `$name` of
+/// its state after checking it with `$valid` (panicking with `invalid $what: value`).
+macro_rules! setter {
+    ($(#[$attr:meta])* $name:ident, $what:literal, $valid:path) => {
+        $(#[$attr])*
+        #[must_use]
+        pub fn $name(mut self, $name: M::Elem) -> Self {
+            super::params::check($what, $name, $valid($name));
+            self.0.$name = $name;
+            self
+        }
+    };
+}
+use setter;

@@ -1,0 +1,139 @@
+//! What every optimizer keeps about the model it updates: its parameters by name, how many updates
+//! each has had, and the per-parameter buffers of its update rule.
+
+use crate::{Element, Module};
+
+/// The model's parameters as an optimizer sees them, in field order (the order of
+/// [`Module::zip_mut`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Params {
+    /// Names, as in [`Module::params`].
+    pub(crate) names: Vec<String>,
+    pub(crate) dims: Vec<Vec<usize>>,
+    /// The updates each parameter has had (PyTorch's per-parameter `step`).
+    pub(crate) steps: Vec<usize>,
+    /// The calls of `step`.
+    pub(crate) count: usize,
+}
+
+impl Params {
+    pub(crate) fn of<M: Module>(model: &M) -> Self {
+        let (names, dims): (Vec<String>, Vec<Vec<usize>>) =
+            model.params().into_iter().map(|p| (p.name, p.dims)).unzip();
+        let n = names.len();
+        Self {
+            names,
+            dims,
+            steps: vec![0; n],
+            count: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// One step: calls `f(i, step, param, grad)` for every parameter `i`, with its update count
+    /// `step` already incremented (1 at its first update).
+    ///
+    /// # Panics
+    /// If the model or the gradients do not have the parameters (count and sizes) that the
+    /// optimizer was made for: a model with another optional part present, or other run-time sizes.
+    pub(crate) fn update<M: Module>(
+        &mut self,
+        model: &mut M,
+        grads: &M::Grads,
+        mut f: impl FnMut(usize, usize, &mut [M::Elem], &[M::Elem]),
+    ) {
+        self.count += 1;
+        let n = self.len();
+        let mut i = 0;
+        model.zip_mut(grads, &mut |p, g| {
+            assert!(
+                i < n,
+                "the model and its gradients have more parameter tensors than the {n} the \
+                 optimizer was made for"
+            );
+            let (name, numel) = (&self.names[i], self.dims[i].iter().product::<usize>());
+            assert!(
+                p.len() == numel && g.len() == numel,
+                "parameter `{name}` has {} elements and its gradient {}; the optimizer was made \
+                 for {numel}",
+                p.len(),
+                g.len()
+            );
+            self.steps[i] += 1;
+            f(i, self.steps[i], p, g);
+            i += 1;
+        });
+        assert!(
+            i == n,
+            "the model and its gradients have {i} parameter tensors in common, the optimizer was \
+             made for {n} (an optional part present in one and not the other?)"
+        );
+    }
+}
+
+/// One kind of per-parameter state of an update rule (Adam's `exp_avg`): a buffer for each
+/// parameter, `None` until the parameter's first update creates it (as PyTorch creates an
+/// optimizer's state at a parameter's first step).
+#[derive(Clone, Debug)]
+pub(crate) struct Slot<E> {
+    pub(crate) bufs: Vec<Option<Vec<E>>>,
+}
+
+impl<E: Element> Slot<E> {
+    pub(crate) fn new(params: &Params) -> Self {
+        Self {
+            bufs: vec![None; params.len()],
+        }
+    }
+
+    /// Parameter `i`'s buffer of `len` elements, created filled with `init` if it has none yet.
+    pub(crate) fn get(&mut self, i: usize, len: usize, init: E) -> &mut [E] {
+        self.bufs[i].get_or_insert_with(|| vec![init; len])
+    }
+}
+
+/// PyTorch's `lerp(start, end, weight)` (`start + weight (end - start)`), computed as its CPU
+/// kernel does: from `end` when the weight is 0.5 or more.
+pub(crate) fn lerp<E: Element>(start: E, end: E, weight: E) -> E {
+    if weight.abs() < E::from_f64_lossy(0.5) {
+        start + weight * (end - start)
+    } else {
+        end - (end - start) * (E::one() - weight)
+    }
+}
+
+/// Panics with `invalid {what}: {value}` unless `ok`.
+pub(crate) fn check<E: Element>(what: &str, value: E, ok: bool) {
+    assert!(ok, "invalid {what}: {value}");
+}
+
+/// A learning rate: finite and not negative.
+pub(crate) fn valid_lr<E: Element>(lr: E) -> bool {
+    lr >= E::zero() && lr.is_finite()
+}
+
+/// A weight decay, momentum, eps...: not negative (nor NaN).
+pub(crate) fn non_negative<E: Element>(v: E) -> bool {
+    v >= E::zero()
+}
+
+/// A decay rate: in `[0, 1)`.
+pub(crate) fn unit<E: Element>(v: E) -> bool {
+    v >= E::zero() && v < E::one()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lerp_takes_the_branch_of_pytorchs_kernel() {
+        // weight < 0.5: start + w (end - start); otherwise end - (end - start)(1 - w).
+        assert_eq!(lerp(1.0, 3.0, 0.25), 1.5);
+        assert_eq!(lerp(1.0, 3.0, 0.75), 2.5);
+        assert_eq!(lerp(0.1_f64, 0.7, 0.9), 0.7 - (0.7 - 0.1) * (1.0 - 0.9));
+    }
+}
