@@ -1,4 +1,5 @@
-"""Parameters after three optimizer steps, computed by torch.optim in float64.
+"""Parameters after optimizer steps computed by torch.optim in float64: three steps, or four with a
+parameter frozen (no gradient) for the first two.
 
 tests/optim_reference.rs asserts these values. Run: python3 scripts/optim_reference.py
 """
@@ -27,3 +28,22 @@ for name, make in CASES.items():
         p.grad = torch.tensor(g, dtype=torch.float64)
         opt.step()
     print(name, [repr(v) for v in p.detach().tolist()])
+
+# Freezing: `a` has no gradient (PyTorch skips it: no update, no state, no step) for the first two
+# of four steps, `b` has one at every step.
+A0, B0 = [0.5, -1.0, 2.0], [0.3, -0.7]
+GA = [[0.1, -0.2, 0.3], [-0.4, 0.5, 0.1], [0.2, 0.2, -0.6], [0.3, -0.1, 0.2]]
+GB = [[0.2, 0.1], [-0.3, 0.4], [0.5, -0.5], [0.1, 0.1]]
+FROZEN = {
+    "adamw_freeze": lambda ps: torch.optim.AdamW(ps, lr=0.1, weight_decay=0.1),
+    "sgd_freeze": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5),
+}
+for name, make in FROZEN.items():
+    a = torch.tensor(A0, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(B0, dtype=torch.float64, requires_grad=True)
+    opt = make([a, b])
+    for k in range(4):
+        a.grad = None if k < 2 else torch.tensor(GA[k], dtype=torch.float64)
+        b.grad = torch.tensor(GB[k], dtype=torch.float64)
+        opt.step()
+    print(name, "a", [repr(v) for v in a.detach().tolist()], "b", [repr(v) for v in b.detach().tolist()])

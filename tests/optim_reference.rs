@@ -1,9 +1,10 @@
 //! The optimizers' update rules against torch.optim: three steps from the same start with the same
-//! gradients. The expected values were recorded from PyTorch 2.15 in float64 by
-//! `scripts/optim_reference.py`; the first two SGD cases can also be checked by hand (comments).
+//! gradients, and four steps with a parameter frozen for the first two. The expected values were
+//! recorded from PyTorch 2.15 in float64 by `scripts/optim_reference.py`; the first two SGD cases
+//! can also be checked by hand (comments).
 
 use shaped::optim::{Adam, AdamW, Optimizer, Sgd};
-use shaped::{Rank1, Tensor};
+use shaped::{Module, Rank1, Tensor};
 
 type P = Tensor<Rank1<3>, f64>;
 
@@ -127,4 +128,60 @@ fn nesterov_with_zero_momentum_is_refused() {
     let mut p = start();
     let mut opt = Sgd::new(&p, 0.1).nesterov(true);
     opt.step(&mut p, &Tensor::zeros());
+}
+
+/// A model of two tensors: `a` is frozen for the first two of four steps.
+#[derive(Module)]
+struct Two {
+    a: Tensor<Rank1<3>, f64>,
+    b: Tensor<Rank1<2>, f64>,
+}
+
+/// Four steps with `a` frozen for the first two (PyTorch: `a.grad = None`, so `a` is skipped).
+fn run_frozen<O: Optimizer<Two>>(make: impl FnOnce(&Two) -> O) -> (Vec<f64>, Vec<f64>) {
+    let mut m = Two {
+        a: Tensor::from([0.5, -1.0, 2.0]),
+        b: Tensor::from([0.3, -0.7]),
+    };
+    let ga = [
+        [0.1, -0.2, 0.3],
+        [-0.4, 0.5, 0.1],
+        [0.2, 0.2, -0.6],
+        [0.3, -0.1, 0.2],
+    ];
+    let gb = [[0.2, 0.1], [-0.3, 0.4], [0.5, -0.5], [0.1, 0.1]];
+    let mut opt = make(&m);
+    opt.freeze("a").unwrap();
+    for k in 0..4 {
+        if k == 2 {
+            assert_eq!(m.a.to_vec(), vec![0.5, -1.0, 2.0], "frozen: not updated");
+            opt.unfreeze("a").unwrap();
+        }
+        let g = TwoGrads {
+            a: Tensor::from(ga[k]),
+            b: Tensor::from(gb[k]),
+        };
+        opt.step(&mut m, &g);
+    }
+    assert_eq!(opt.step_count(), 4);
+    (m.a.to_vec(), m.b.to_vec())
+}
+
+#[test]
+fn a_frozen_parameter_keeps_its_adamw_state_and_step_count() {
+    // Unfrozen, `a` takes AdamW's first step (bias corrections of step 1) with no decay before.
+    let (a, b) = run_frozen(|m| AdamW::new(m, 0.1).weight_decay(0.1));
+    assert_close(
+        &a,
+        &[0.29196928238222736, -1.1057336973313243, 2.0992218546503474],
+    );
+    assert_close(&b, &[0.13303568816485492, -0.8545253016689686]);
+}
+
+#[test]
+fn a_frozen_parameter_starts_its_momentum_buffer_when_unfrozen() {
+    // With dampening, the first momentum step (buf = g) differs from the later ones.
+    let (a, b) = run_frozen(|m| Sgd::new(m, 0.1).momentum(0.9).dampening(0.5));
+    assert_close(&a, &[0.44699999999999995, -1.033, 2.104]);
+    assert_close(&b, &[0.21936999999999995, -0.74609]);
 }

@@ -1,5 +1,5 @@
 //! Optimizers: [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] and [`AdamW`], with PyTorch's update
-//! rules.
+//! rules; freezing parameters.
 //!
 //! An optimizer is made for one model type and its [`step`](Optimizer::step) takes that model and
 //! gradients of *that model's* gradient type, so handing it another model's gradients is a compile
@@ -23,6 +23,14 @@
 //! }
 //! assert!(((&w * &x).sum().item() - 3.0).abs() < 1e-9);
 //! ```
+//!
+//! # Freezing
+//! [`opt.freeze("l1.weight")`](Optimizer::freeze) stops the optimizer from updating a parameter,
+//! named as in [`Module::params`] (a prefix such as `"l1"` freezes every parameter under it), until
+//! [`unfreeze`](Optimizer::unfreeze): its values, its state (moments, buffers) and its own step count
+//! stay as they are, as when a PyTorch parameter has no gradient. The model is unchanged: a frozen
+//! parameter is saved and loaded with the others. Its gradient is still computed; a field that does
+//! not use the model's tracking parameter is frozen for good and costs no gradient.
 
 mod adam;
 mod params;
@@ -31,15 +39,16 @@ mod sgd;
 pub use adam::{Adam, AdamW};
 pub use sgd::Sgd;
 
-use crate::Module;
+use crate::{Error, Module};
 
 /// Updates a model's parameters from gradients of that model's type; implemented by [`Sgd`],
 /// [`Adam`] and [`AdamW`].
 ///
-/// Besides [`step`](Optimizer::step): the learning rate and the momentum, which a schedule sets, and
-/// the number of steps taken.
+/// Besides [`step`](Optimizer::step): the learning rate and the momentum, which a schedule sets, the
+/// number of steps taken, and freezing parameters by name (see the [module docs](self#freezing)).
 pub trait Optimizer<M: Module> {
-    /// One update of every parameter of `model` from `grads`.
+    /// One update of every parameter of `model` that is not [frozen](Optimizer::freeze), from
+    /// `grads`.
     ///
     /// # Panics
     /// If `model` does not have the parameters (their number and sizes) of the model the optimizer
@@ -111,6 +120,65 @@ pub trait Optimizer<M: Module> {
     /// ```
     #[must_use]
     fn step_count(&self) -> usize;
+
+    /// Freezes the parameter called `name` (as in [`Module::params`]), or every parameter under
+    /// it (`"l1"` for `l1.weight` and `l1.bias`): [`step`](Optimizer::step) leaves its values and
+    /// its state as they are until [`unfreeze`](Optimizer::unfreeze).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Missing`](crate::ErrorKind::Missing) when no parameter has that name or lies
+    /// under it; the message lists the parameters.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::optim::{Adam, Optimizer};
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// use shaped::{Module, Tensor};
+    ///
+    /// let mut layer: Linear<2, 1, f64> = Linear::new(&mut StdRng::seed_from_u64(0));
+    /// let weight = layer.weight.clone();
+    /// let mut opt = Adam::new(&layer, 0.1);
+    /// opt.freeze("weight")?;
+    /// let grads = layer.zeros_like();
+    /// opt.step(&mut layer, &grads);
+    /// assert_eq!(layer.weight, weight);
+    /// assert_eq!(opt.frozen(), ["weight"]);
+    /// let err = opt.freeze("l1").unwrap_err();
+    /// assert_eq!(err.to_string(), "the model has no parameter `l1` nor any under it; its parameters are `weight`, `bias`");
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    fn freeze(&mut self, name: &str) -> Result<(), Error>;
+
+    /// Lets [`step`](Optimizer::step) update the parameter called `name` (or every parameter under
+    /// it) again, from the values and state it was frozen with.
+    ///
+    /// # Errors
+    /// As [`freeze`](Optimizer::freeze).
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([1.0]);
+    /// let mut opt = Sgd::new(&p, 0.5);
+    /// opt.freeze("")?; // a model that is one tensor: its parameter's name is empty
+    /// opt.step(&mut p, &Tensor::from([1.0]));
+    /// opt.unfreeze("")?;
+    /// opt.step(&mut p, &Tensor::from([1.0]));
+    /// assert_eq!(p.to_vec(), vec![0.5]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    fn unfreeze(&mut self, name: &str) -> Result<(), Error>;
+
+    /// The names of the frozen parameters, in field order.
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::{Rank1, Tensor};
+    /// let opt = Sgd::new(&Tensor::<Rank1<2>>::zeros(), 0.1);
+    /// assert!(opt.frozen().is_empty());
+    /// ```
+    #[must_use]
+    fn frozen(&self) -> Vec<String>;
 }
 
 /// The methods of [`Optimizer`] that every optimizer here writes the same way, for a wrapper
@@ -128,6 +196,18 @@ macro_rules! common_methods {
 
         fn step_count(&self) -> usize {
             self.0.params.count
+        }
+
+        fn freeze(&mut self, name: &str) -> Result<(), crate::Error> {
+            self.0.params.set_frozen(name, true)
+        }
+
+        fn unfreeze(&mut self, name: &str) -> Result<(), crate::Error> {
+            self.0.params.set_frozen(name, false)
+        }
+
+        fn frozen(&self) -> Vec<String> {
+            self.0.params.frozen_names()
         }
     };
 }

@@ -1,6 +1,7 @@
-//! What every optimizer keeps about the model it updates: its parameters by name, how many updates
-//! each has had, and the per-parameter buffers of its update rule.
+//! What every optimizer keeps about the model it updates: its parameters by name, which of them are
+//! frozen, how many updates each has had, and the per-parameter buffers of its update rule.
 
+use crate::error::{Error, ErrorKind};
 use crate::{Element, Module};
 
 /// The model's parameters as an optimizer sees them, in field order (the order of
@@ -10,7 +11,9 @@ pub(crate) struct Params {
     /// Names, as in [`Module::params`].
     pub(crate) names: Vec<String>,
     pub(crate) dims: Vec<Vec<usize>>,
-    /// The updates each parameter has had (PyTorch's per-parameter `step`).
+    pub(crate) frozen: Vec<bool>,
+    /// The updates each parameter has had (PyTorch's per-parameter `step`): a frozen parameter's
+    /// count stands still.
     pub(crate) steps: Vec<usize>,
     /// The calls of `step`.
     pub(crate) count: usize,
@@ -24,6 +27,7 @@ impl Params {
         Self {
             names,
             dims,
+            frozen: vec![false; n],
             steps: vec![0; n],
             count: 0,
         }
@@ -33,8 +37,8 @@ impl Params {
         self.names.len()
     }
 
-    /// One step: calls `f(i, step, param, grad)` for every parameter `i`, with its update count
-    /// `step` already incremented (1 at its first update).
+    /// One step: calls `f(i, step, param, grad)` for every parameter `i` that is not frozen, with
+    /// its update count `step` already incremented (1 at its first update).
     ///
     /// # Panics
     /// If the model or the gradients do not have the parameters (count and sizes) that the
@@ -62,8 +66,10 @@ impl Params {
                 p.len(),
                 g.len()
             );
-            self.steps[i] += 1;
-            f(i, self.steps[i], p, g);
+            if !self.frozen[i] {
+                self.steps[i] += 1;
+                f(i, self.steps[i], p, g);
+            }
             i += 1;
         });
         assert!(
@@ -72,6 +78,53 @@ impl Params {
              made for {n} (an optional part present in one and not the other?)"
         );
     }
+
+    /// Freezes (or unfreezes) the parameter called `name` and every parameter under it
+    /// (`l1` is `l1.weight` and `l1.bias`).
+    pub(crate) fn set_frozen(&mut self, name: &str, frozen: bool) -> Result<(), Error> {
+        let mut found = false;
+        for (n, f) in self.names.iter().zip(&mut self.frozen) {
+            if under(n, name) {
+                *f = frozen;
+                found = true;
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Missing,
+                format!(
+                    "the model has no parameter `{name}` nor any under it; its parameters are {}",
+                    self.list()
+                ),
+            ))
+        }
+    }
+
+    /// The names of the frozen parameters, in field order.
+    pub(crate) fn frozen_names(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .zip(&self.frozen)
+            .filter(|&(_, &f)| f)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The parameter names as `` `a`, `b` ``.
+    fn list(&self) -> String {
+        let names: Vec<String> = self.names.iter().map(|n| format!("`{n}`")).collect();
+        names.join(", ")
+    }
+}
+
+/// Whether the parameter `name` is `prefix` or lies under it.
+fn under(name: &str, prefix: &str) -> bool {
+    name == prefix
+        || (name.len() > prefix.len()
+            && name.starts_with(prefix)
+            && name.as_bytes()[prefix.len()] == b'.')
 }
 
 /// One kind of per-parameter state of an update rule (Adam's `exp_avg`): a buffer for each
@@ -128,6 +181,14 @@ pub(crate) fn unit<E: Element>(v: E) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_covers_itself_and_what_lies_under_it() {
+        assert!(under("l1.weight", "l1"));
+        assert!(under("l1.weight", "l1.weight"));
+        assert!(!under("l10.weight", "l1"));
+        assert!(!under("l1", "l1.weight"));
+    }
 
     #[test]
     fn lerp_takes_the_branch_of_pytorchs_kernel() {
