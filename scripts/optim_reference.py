@@ -18,6 +18,14 @@ CASES = {
     "adam_wd_betas": lambda p: torch.optim.Adam([p], lr=0.01, betas=(0.8, 0.99), weight_decay=0.1),
     "adam_small_beta1": lambda p: torch.optim.Adam([p], lr=0.01, betas=(0.3, 0.999)),
     "adamw": lambda p: torch.optim.AdamW([p], lr=0.01, weight_decay=0.1),
+    "rmsprop": lambda p: torch.optim.RMSprop([p], lr=0.01),
+    "rmsprop_momentum": lambda p: torch.optim.RMSprop([p], lr=0.01, momentum=0.5),
+    "rmsprop_centered": lambda p: torch.optim.RMSprop([p], lr=0.01, alpha=0.3, centered=True),
+    "rmsprop_all": lambda p: torch.optim.RMSprop(
+        [p], lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1, momentum=0.9, centered=True),
+    "adagrad": lambda p: torch.optim.Adagrad([p], lr=0.1),
+    "adagrad_all": lambda p: torch.optim.Adagrad(
+        [p], lr=0.1, lr_decay=0.5, weight_decay=0.1, initial_accumulator_value=0.2, eps=1e-6),
 }
 
 print(f"# torch {torch.__version__}")
@@ -36,6 +44,7 @@ GA = [[0.1, -0.2, 0.3], [-0.4, 0.5, 0.1], [0.2, 0.2, -0.6], [0.3, -0.1, 0.2]]
 GB = [[0.2, 0.1], [-0.3, 0.4], [0.5, -0.5], [0.1, 0.1]]
 FROZEN = {
     "adamw_freeze": lambda ps: torch.optim.AdamW(ps, lr=0.1, weight_decay=0.1),
+    "adagrad_freeze": lambda ps: torch.optim.Adagrad(ps, lr=0.1, lr_decay=0.5),
     "sgd_freeze": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5),
 }
 for name, make in FROZEN.items():

@@ -3,7 +3,7 @@
 //! recorded from PyTorch 2.15 in float64 by `scripts/optim_reference.py`; the first two SGD cases
 //! can also be checked by hand (comments).
 
-use shaped::optim::{Adam, AdamW, Optimizer, Sgd};
+use shaped::optim::{Adagrad, Adam, AdamW, Optimizer, RMSprop, Sgd};
 use shaped::{Module, Rank1, Tensor};
 
 type P = Tensor<Rank1<3>, f64>;
@@ -130,6 +130,71 @@ fn nesterov_with_zero_momentum_is_refused() {
     opt.step(&mut p, &Tensor::zeros());
 }
 
+#[test]
+fn rmsprop() {
+    let p = start();
+    assert_close(
+        &run(RMSprop::new(&p, 0.01), p),
+        &[0.4532111545062486, -1.0279025060930336, 1.95688155406591],
+    );
+}
+
+#[test]
+fn rmsprop_with_momentum() {
+    let p = start();
+    assert_close(
+        &run(RMSprop::new(&p, 0.01).momentum(0.5), p),
+        &[0.42673261584054956, -0.9993584191008678, 1.8659985606615637],
+    );
+}
+
+#[test]
+fn rmsprop_centered_with_a_small_alpha() {
+    let p = start();
+    assert_close(
+        &run(RMSprop::new(&p, 0.01).alpha(0.3).centered(true), p),
+        &[0.48834541561964223, -1.006724442289306, 1.9848129226655378],
+    );
+}
+
+#[test]
+fn rmsprop_with_every_setting() {
+    let p = start();
+    let opt = RMSprop::new(&p, 0.01)
+        .alpha(0.9)
+        .eps(1e-6)
+        .weight_decay(0.1)
+        .momentum(0.9)
+        .centered(true);
+    assert_close(
+        &run(opt, p),
+        &[0.4485010766508906, -0.9658542465614615, 1.8939538835446519],
+    );
+}
+
+#[test]
+fn adagrad() {
+    let p = start();
+    assert_close(
+        &run(Adagrad::new(&p, 0.1), p),
+        &[0.4533706720533291, -1.0276632003063635, 1.956842397121544],
+    );
+}
+
+#[test]
+fn adagrad_with_every_setting() {
+    let p = start();
+    let opt = Adagrad::new(&p, 0.1)
+        .lr_decay(0.5)
+        .weight_decay(0.1)
+        .initial_accumulator_value(0.2)
+        .eps(1e-6);
+    assert_close(
+        &run(opt, p),
+        &[0.4885750867265944, -0.9918462382196905, 1.9232583105812742],
+    );
+}
+
 /// A model of two tensors: `a` is frozen for the first two of four steps.
 #[derive(Module)]
 struct Two {
@@ -176,6 +241,16 @@ fn a_frozen_parameter_keeps_its_adamw_state_and_step_count() {
         &[0.29196928238222736, -1.1057336973313243, 2.0992218546503474],
     );
     assert_close(&b, &[0.13303568816485492, -0.8545253016689686]);
+}
+
+#[test]
+fn a_frozen_parameter_keeps_its_adagrad_decay_at_its_own_step() {
+    let (a, b) = run_frozen(|m| Adagrad::new(m, 0.1).lr_decay(0.5));
+    assert_close(
+        &a,
+        &[0.34452998044286165, -1.0701857602633362, 2.0789181489188775],
+    );
+    assert_close(&b, &[0.2085095382298487, -0.8322002718884726]);
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Optimizers: [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`] and [`AdamW`], with PyTorch's update
-//! rules; freezing parameters.
+//! Optimizers with PyTorch's update rules: [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`],
+//! [`AdamW`], [`RMSprop`] and [`Adagrad`]; freezing parameters.
 //!
 //! An optimizer is made for one model type and its [`step`](Optimizer::step) takes that model and
 //! gradients of *that model's* gradient type, so handing it another model's gradients is a compile
@@ -32,17 +32,21 @@
 //! parameter is saved and loaded with the others. Its gradient is still computed; a field that does
 //! not use the model's tracking parameter is frozen for good and costs no gradient.
 
+mod adagrad;
 mod adam;
 mod params;
+mod rmsprop;
 mod sgd;
 
+pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
+pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
 
 use crate::{Error, Module};
 
 /// Updates a model's parameters from gradients of that model's type; implemented by [`Sgd`],
-/// [`Adam`] and [`AdamW`].
+/// [`Adam`], [`AdamW`], [`RMSprop`] and [`Adagrad`].
 ///
 /// Besides [`step`](Optimizer::step): the learning rate and the momentum, which a schedule sets, the
 /// number of steps taken, and freezing parameters by name (see the [module docs](self#freezing)).
@@ -90,11 +94,12 @@ pub trait Optimizer<M: Module> {
     /// ```
     fn set_lr(&mut self, lr: M::Elem);
 
-    /// Changes the momentum: [`Sgd`]'s momentum, [`Adam`]'s and [`AdamW`]'s `beta1`, as PyTorch's
-    /// `OneCycleLR` cycles them.
+    /// Changes the momentum: [`Sgd`]'s and [`RMSprop`]'s momentum, [`Adam`]'s and [`AdamW`]'s
+    /// `beta1`, as PyTorch's `OneCycleLR` cycles them.
     ///
     /// # Panics
-    /// If the value is not valid for the setting (negative; for `beta1`, outside `[0, 1)`).
+    /// If the value is not valid for the setting (negative; for `beta1`, outside `[0, 1)`), and
+    /// always for [`Adagrad`], which has no momentum.
     ///
     /// ```
     /// use shaped::optim::{Optimizer, Sgd};
