@@ -1,8 +1,10 @@
-"""Parameters after optimizer steps computed by torch.optim in float64: three steps, or four with a
-parameter frozen (no gradient) for the first two.
+"""Parameters after optimizer steps computed by torch.optim in float64 (three steps, or four with a
+parameter frozen for the first two), and gradients clipped by torch.nn.utils.
 
 tests/optim_reference.rs asserts these values. Run: python3 scripts/optim_reference.py
 """
+import math
+
 import torch
 
 torch.set_printoptions(precision=17)
@@ -56,3 +58,22 @@ for name, make in FROZEN.items():
         b.grad = torch.tensor(GB[k], dtype=torch.float64)
         opt.step()
     print(name, "a", [repr(v) for v in a.detach().tolist()], "b", [repr(v) for v in b.detach().tolist()])
+
+# Clipping two gradient tensors, w [2, 2] and b [3].
+W = [[0.3, -1.2], [2.0, 0.25]]
+B = [-0.5, 0.75, 1.5]
+for label, clip in [
+    ("norm2_max1", lambda ps: torch.nn.utils.clip_grad_norm_(ps, 1.0)),
+    ("norm1_max100", lambda ps: torch.nn.utils.clip_grad_norm_(ps, 100.0, norm_type=1.0)),
+    ("norminf_max0.5", lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.5, norm_type=math.inf)),
+    ("norm3_max0.7", lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.7, norm_type=3.0)),
+    ("value0.6", lambda ps: torch.nn.utils.clip_grad_value_(ps, 0.6)),
+]:
+    w = torch.zeros(2, 2, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    w.grad = torch.tensor(W, dtype=torch.float64)
+    b.grad = torch.tensor(B, dtype=torch.float64)
+    total = clip([w, b])
+    total = "-" if total is None else repr(total.item())
+    print("clip", label, total, [repr(v) for v in w.grad.reshape(-1).tolist()],
+          [repr(v) for v in b.grad.tolist()])

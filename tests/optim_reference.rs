@@ -1,10 +1,10 @@
 //! The optimizers' update rules against torch.optim: three steps from the same start with the same
-//! gradients, and four steps with a parameter frozen for the first two. The expected values were
-//! recorded from PyTorch 2.15 in float64 by `scripts/optim_reference.py`; the first two SGD cases
-//! can also be checked by hand (comments).
+//! gradients, and four steps with a parameter frozen for the first two; gradient clipping against
+//! torch.nn.utils. The expected values were recorded from PyTorch 2.15 in float64 by
+//! `scripts/optim_reference.py`; the first two SGD cases can also be checked by hand (comments).
 
-use shaped::optim::{Adagrad, Adam, AdamW, Optimizer, RMSprop, Sgd};
-use shaped::{Module, Rank1, Tensor};
+use shaped::optim::{Adagrad, Adam, AdamW, Gradients, Optimizer, RMSprop, Sgd};
+use shaped::{Module, Rank1, Rank2, Tensor};
 
 type P = Tensor<Rank1<3>, f64>;
 
@@ -259,4 +259,86 @@ fn a_frozen_parameter_starts_its_momentum_buffer_when_unfrozen() {
     let (a, b) = run_frozen(|m| Sgd::new(m, 0.1).momentum(0.9).dampening(0.5));
     assert_close(&a, &[0.44699999999999995, -1.033, 2.104]);
     assert_close(&b, &[0.21936999999999995, -0.74609]);
+}
+
+/// A model of two tensors, `w` [2, 2] and `b` [3], for its gradient struct.
+#[derive(Module)]
+#[allow(dead_code)] // only `PairGrads` is used
+struct Pair {
+    w: Tensor<Rank2<2, 2>, f64>,
+    b: Tensor<Rank1<3>, f64>,
+}
+
+fn pair_grads() -> PairGrads {
+    PairGrads {
+        w: Tensor::from([[0.3, -1.2], [2.0, 0.25]]),
+        b: Tensor::from([-0.5, 0.75, 1.5]),
+    }
+}
+
+fn check_clip(g: &PairGrads, total: f64, want_total: f64, w: [f64; 4], b: [f64; 3]) {
+    assert_close(&[total], &[want_total]);
+    assert_close(&g.w.to_vec(), &w);
+    assert_close(&g.b.to_vec(), &b);
+}
+
+#[test]
+fn clip_grad_norm_by_the_two_norm() {
+    let mut g = pair_grads();
+    let total = g.clip_grad_norm(1.0, 2.0);
+    let w = [
+        0.10197355759693136,
+        -0.40789423038772543,
+        0.6798237173128757,
+        0.08497796466410946,
+    ];
+    let b = [-0.16995592932821893, 0.2549338939923284, 0.5098677879846568];
+    check_clip(&g, total, 2.94193813667113, w, b);
+}
+
+#[test]
+fn clip_grad_norm_under_the_bound_changes_nothing() {
+    let mut g = pair_grads();
+    let total = g.clip_grad_norm(100.0, 1.0);
+    check_clip(&g, total, 6.5, [0.3, -1.2, 2.0, 0.25], [-0.5, 0.75, 1.5]);
+}
+
+#[test]
+fn clip_grad_norm_by_the_largest_magnitude() {
+    let mut g = pair_grads();
+    let total = g.clip_grad_norm(0.5, f64::INFINITY);
+    let w = [
+        0.07499996250001874,
+        -0.29999985000007495,
+        0.499999750000125,
+        0.06249996875001562,
+    ];
+    let b = [
+        -0.12499993750003124,
+        0.18749990625004687,
+        0.37499981250009373,
+    ];
+    check_clip(&g, total, 2.0, w, b);
+}
+
+#[test]
+fn clip_grad_norm_by_the_three_norm() {
+    let mut g = pair_grads();
+    let total = g.clip_grad_norm(0.7, 3.0);
+    let w = [
+        0.08777918211974124,
+        -0.35111672847896497,
+        0.5851945474649416,
+        0.0731493184331177,
+    ];
+    let b = [-0.1462986368662354, 0.2194479552993531, 0.4388959105987062];
+    check_clip(&g, total, 2.3923657882156277, w, b);
+}
+
+#[test]
+fn clip_grad_value() {
+    let mut g = pair_grads();
+    g.clip_grad_value(0.6);
+    assert_eq!(g.w.to_vec(), vec![0.3, -0.6, 0.6, 0.25]);
+    assert_eq!(g.b.to_vec(), vec![-0.5, 0.6, 0.6]);
 }

@@ -1,5 +1,6 @@
 //! Optimizers with PyTorch's update rules: [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`],
-//! [`AdamW`], [`RMSprop`] and [`Adagrad`]; freezing parameters.
+//! [`AdamW`], [`RMSprop`] and [`Adagrad`]; clipping and accumulating gradients ([`Gradients`]);
+//! freezing parameters.
 //!
 //! An optimizer is made for one model type and its [`step`](Optimizer::step) takes that model and
 //! gradients of *that model's* gradient type, so handing it another model's gradients is a compile
@@ -34,12 +35,14 @@
 
 mod adagrad;
 mod adam;
+mod grads;
 mod params;
 mod rmsprop;
 mod sgd;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
+pub use grads::Gradients;
 pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
 
