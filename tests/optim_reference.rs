@@ -1,8 +1,15 @@
 //! The optimizers' update rules against torch.optim: three steps from the same start with the same
 //! gradients, and four steps with a parameter frozen for the first two; gradient clipping against
-//! torch.nn.utils. The expected values were recorded from PyTorch 2.15 in float64 by
-//! `scripts/optim_reference.py`; the first two SGD cases can also be checked by hand (comments).
+//! torch.nn.utils; learning-rate schedules against torch.optim.lr_scheduler over hundreds of steps.
+//! The expected values were recorded from PyTorch 2.15 in float64 by `scripts/optim_reference.py`
+//! (printed and copied here, or written to `tests/data/optim_schedules.txt` for the schedules); the
+//! first two SGD cases can also be checked by hand (comments).
 
+use std::collections::HashMap;
+
+use shaped::optim::schedule::{
+    CosineAnnealingLr, ExponentialLr, LinearLr, MultiStepLr, OneCycleLr, Schedule, StepLr,
+};
 use shaped::optim::{Adagrad, Adam, AdamW, Gradients, Optimizer, RMSprop, Sgd};
 use shaped::{Module, Rank1, Rank2, Tensor};
 
@@ -341,4 +348,175 @@ fn clip_grad_value() {
     g.clip_grad_value(0.6);
     assert_eq!(g.w.to_vec(), vec![0.3, -0.6, 0.6, 0.25]);
     assert_eq!(g.b.to_vec(), vec![-0.5, 0.6, 0.6]);
+}
+
+/// `tests/data/optim_schedules.txt`: `NAME KIND VALUES` by `"NAME KIND"`.
+fn schedules() -> HashMap<String, Vec<f64>> {
+    let path = format!(
+        "{}/tests/data/optim_schedules.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let mut words = l.split(' ');
+            let key = format!("{} {}", words.next().unwrap(), words.next().unwrap());
+            (key, words.map(|v| v.parse().unwrap()).collect())
+        })
+        .collect()
+}
+
+/// Checks `schedule` against every series recorded for `name`: the learning rates PyTorch's
+/// scheduler set when stepped (within 1e-14 relative: PyTorch computes most of them recursively),
+/// its closed form and the momentum (to the bit).
+fn check_schedule(name: &str, schedule: &impl Schedule) {
+    let table = schedules();
+    let lrs = &table[&format!("{name} lr")];
+    for (step, &want) in lrs.iter().enumerate() {
+        let got = schedule.lr(step);
+        assert!(
+            (got - want).abs() <= 1e-14 * want.abs(),
+            "{name}: step {step}: {got}, PyTorch's scheduler sets {want}"
+        );
+    }
+    if let Some(closed) = table.get(&format!("{name} closed")) {
+        for (step, &want) in closed.iter().enumerate() {
+            assert_eq!(schedule.lr(step), want, "{name}: step {step}, closed form");
+        }
+    }
+    if let Some(momenta) = table.get(&format!("{name} momentum")) {
+        for (step, &want) in momenta.iter().enumerate() {
+            assert_eq!(
+                schedule.momentum(step),
+                Some(want),
+                "{name}: step {step}, momentum"
+            );
+        }
+    }
+}
+
+#[test]
+fn step_lr() {
+    check_schedule("step", &StepLr::new(0.1, 7).gamma(0.7));
+}
+
+#[test]
+fn multistep_lr_with_a_repeated_milestone() {
+    check_schedule(
+        "multistep",
+        &MultiStepLr::new(0.1, [150, 30, 80, 80]).gamma(0.5),
+    );
+}
+
+#[test]
+fn exponential_lr_over_a_thousand_steps() {
+    check_schedule("exponential", &ExponentialLr::new(0.1, 0.99));
+}
+
+#[test]
+fn cosine_annealing_down_and_up_again() {
+    // T_max = 50 over 300 steps: three times down to eta_min and back up.
+    check_schedule("cosine", &CosineAnnealingLr::new(0.1, 50).eta_min(1e-3));
+    check_schedule("cosine_long", &CosineAnnealingLr::new(0.1, 500));
+}
+
+#[test]
+fn linear_lr() {
+    check_schedule("linear_default", &LinearLr::new(0.1));
+    let warmup = LinearLr::new(0.1).start_factor(0.1).total_iters(20);
+    check_schedule("linear_warmup", &warmup);
+    let decay = LinearLr::new(0.1)
+        .start_factor(1.0)
+        .end_factor(0.05)
+        .total_iters(50);
+    check_schedule("linear_decay", &decay);
+}
+
+#[test]
+fn warm_up_then_cosine() {
+    // SequentialLR([LinearLR(0.01, 1, 10), CosineAnnealingLR(T_max=90)], milestones=[10])
+    let warmup = LinearLr::new(0.1).start_factor(0.01).total_iters(10);
+    check_schedule(
+        "warmup_cosine",
+        &warmup.then(CosineAnnealingLr::new(0.1, 90), 10),
+    );
+}
+
+#[test]
+fn three_schedules_in_sequence() {
+    let s = LinearLr::new(0.1)
+        .start_factor(0.5)
+        .total_iters(4)
+        .then(ExponentialLr::new(0.1, 0.9), 10)
+        .then(StepLr::new(0.1, 5).gamma(0.5), 40);
+    check_schedule("sequential_three", &s);
+}
+
+#[test]
+fn one_cycle_with_its_momentum() {
+    check_schedule("one_cycle", &OneCycleLr::new(0.1, 100));
+}
+
+#[test]
+fn one_cycle_in_three_linear_phases() {
+    let s = OneCycleLr::new(0.05, 77)
+        .pct_start(0.25)
+        .linear_anneal(true)
+        .three_phase(true)
+        .div_factor(10.0)
+        .final_div_factor(100.0)
+        .momentum_range(0.8, 0.9);
+    check_schedule("one_cycle_three_phase_linear", &s);
+}
+
+#[test]
+#[should_panic(expected = "OneCycleLr: step 101 is past the 100 steps of the cycle")]
+fn one_cycle_past_its_end_panics() {
+    let _ = OneCycleLr::new(0.1, 100).lr(101);
+}
+
+#[test]
+fn one_cycle_sets_adams_beta1_and_sgds_momentum() {
+    let s = OneCycleLr::new(0.1, 10);
+    let p: P = start();
+    // At step 0, PyTorch's OneCycleLR sets beta1 to max_momentum, 0.95.
+    let mut adam = Adam::new(&p, 0.01);
+    s.apply(&mut adam);
+    assert_eq!(adam.lr(), s.lr(0));
+    let mut by_hand = Adam::new(&p, s.lr(0)).betas(0.95, 0.999);
+    let (mut p1, mut p2) = (p.clone(), p.clone());
+    for g in [[0.1, -0.2, 0.3], [-0.4, 0.5, 0.1]] {
+        adam.step(&mut p1, &Tensor::from(g));
+        by_hand.step(&mut p2, &Tensor::from(g));
+    }
+    assert_eq!(p1, p2);
+    let mut sgd = Sgd::new(&p, 0.01);
+    s.apply(&mut sgd);
+    let mut q = p.clone();
+    sgd.step(&mut q, &Tensor::ones());
+    sgd.step(&mut q, &Tensor::ones());
+    // buf = 1, then 0.95 * 1 + 1: the momentum was set on an Sgd made without one.
+    let lr = s.lr(0);
+    assert_close(
+        &q.to_vec(),
+        &[0.5 - lr * 2.95, -1.0 - lr * 2.95, 2.0 - lr * 2.95],
+    );
+}
+
+#[test]
+#[should_panic(expected = "Adagrad has no momentum to set to 0.95")]
+fn one_cycle_with_adagrad_needs_cycle_momentum_off() {
+    let p = start();
+    let mut opt = Adagrad::new(&p, 0.1);
+    OneCycleLr::new(0.1, 10).apply(&mut opt);
+}
+
+#[test]
+fn one_cycle_without_momentum_runs_adagrad() {
+    let p = start();
+    let mut opt = Adagrad::new(&p, 0.1);
+    let s = OneCycleLr::new(0.1, 10).cycle_momentum(false);
+    s.apply(&mut opt);
+    assert_eq!(opt.lr(), s.lr(0));
 }

@@ -1,6 +1,6 @@
 //! Optimizers with PyTorch's update rules: [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`],
-//! [`AdamW`], [`RMSprop`] and [`Adagrad`]; clipping and accumulating gradients ([`Gradients`]);
-//! freezing parameters.
+//! [`AdamW`], [`RMSprop`] and [`Adagrad`]; learning-rate schedules ([`schedule`]); clipping and
+//! accumulating gradients ([`Gradients`]); freezing parameters.
 //!
 //! An optimizer is made for one model type and its [`step`](Optimizer::step) takes that model and
 //! gradients of *that model's* gradient type, so handing it another model's gradients is a compile
@@ -38,6 +38,7 @@ mod adam;
 mod grads;
 mod params;
 mod rmsprop;
+pub mod schedule;
 mod sgd;
 
 pub use adagrad::Adagrad;
@@ -51,8 +52,9 @@ use crate::{Error, Module};
 /// Updates a model's parameters from gradients of that model's type; implemented by [`Sgd`],
 /// [`Adam`], [`AdamW`], [`RMSprop`] and [`Adagrad`].
 ///
-/// Besides [`step`](Optimizer::step): the learning rate and the momentum, which a schedule sets, the
-/// number of steps taken, and freezing parameters by name (see the [module docs](self#freezing)).
+/// Besides [`step`](Optimizer::step): the learning rate and momentum that a
+/// [schedule](schedule::Schedule) sets, the number of steps taken, and freezing parameters by name
+/// (see the [module docs](self#freezing)).
 pub trait Optimizer<M: Module> {
     /// One update of every parameter of `model` that is not [frozen](Optimizer::freeze), from
     /// `grads`.
@@ -116,7 +118,7 @@ pub trait Optimizer<M: Module> {
     /// ```
     fn set_momentum(&mut self, momentum: M::Elem);
 
-    /// The number of calls of [`step`](Optimizer::step) so far.
+    /// The number of calls of [`step`](Optimizer::step) so far: the step that [`Schedule::apply`](schedule::Schedule::apply) sets the learning rate for.
     ///
     /// ```
     /// use shaped::optim::{Optimizer, Sgd};
