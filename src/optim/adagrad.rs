@@ -62,7 +62,7 @@ impl<M: Module> Adagrad<M> {
     pub fn new(model: &M, lr: M::Elem) -> Self {
         check("learning rate", lr, valid_lr(lr));
         let params = Params::of(model);
-        let slots = [Slot::new(&params)];
+        let slots = [Slot::new("sum", &params)];
         let zero = M::Elem::zero();
         Self(
             AdagradState {
@@ -165,3 +165,11 @@ impl<M: Module> Optimizer<M> for Adagrad<M> {
 
     super::common_methods!();
 }
+
+super::stateful!(AdagradState<E>, "Adagrad", {
+    lr: float(valid_lr),
+    lr_decay: float(non_negative),
+    weight_decay: float(non_negative),
+    initial_accumulator_value: float(non_negative),
+    eps: float(non_negative),
+});

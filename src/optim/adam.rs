@@ -26,7 +26,10 @@ impl<E: Element, const DECOUPLED: bool> Moments<E, DECOUPLED> {
     fn new<M: Module<Elem = E>>(model: &M, lr: E, weight_decay: E) -> Self {
         check("learning rate", lr, valid_lr(lr));
         let params = Params::of(model);
-        let slots = [Slot::new(&params), Slot::new(&params)];
+        let slots = [
+            Slot::new("exp_avg", &params),
+            Slot::new("exp_avg_sq", &params),
+        ];
         Self {
             lr,
             beta1: E::from_f64_lossy(0.9),
@@ -64,6 +67,14 @@ impl<E: Element, const DECOUPLED: bool> Moments<E, DECOUPLED> {
         });
     }
 }
+
+super::stateful!(Moments<E, const DECOUPLED: bool>, if DECOUPLED { "AdamW" } else { "Adam" }, {
+    lr: float(valid_lr),
+    beta1: float(unit),
+    beta2: float(unit),
+    eps: float(non_negative),
+    weight_decay: float(non_negative),
+});
 
 macro_rules! adam_settings {
     () => {

@@ -1,6 +1,6 @@
 //! Optimizers with PyTorch's update rules: [`Sgd`] (momentum, Nesterov, weight decay), [`Adam`],
 //! [`AdamW`], [`RMSprop`] and [`Adagrad`]; learning-rate schedules ([`schedule`]); clipping and
-//! accumulating gradients ([`Gradients`]); freezing parameters.
+//! accumulating gradients ([`Gradients`]); freezing parameters; checkpoints of the optimizer's state.
 //!
 //! An optimizer is made for one model type and its [`step`](Optimizer::step) takes that model and
 //! gradients of *that model's* gradient type, so handing it another model's gradients is a compile
@@ -32,6 +32,52 @@
 //! stay as they are, as when a PyTorch parameter has no gradient. The model is unchanged: a frozen
 //! parameter is saved and loaded with the others. Its gradient is still computed; a field that does
 //! not use the model's tracking parameter is frozen for good and costs no gradient.
+//!
+//! # Checkpoints
+//! [`opt.save(path)`](Optimizer::save) writes the optimizer's state to a safetensors file, and
+//! [`opt.load(path)`](Optimizer::load) reads it into an optimizer of the same kind made for a model
+//! with the same parameter names and shapes; saving the model and the optimizer after some steps and
+//! loading both into new objects goes on exactly as if training had not stopped. The file holds,
+//! close to PyTorch's optimizer `state_dict` but with parameters named instead of numbered:
+//! - for every parameter `p`, a tensor `step.p` (an `i64` scalar): the updates `p` has had;
+//! - the update rule's buffers of `p`, in the element type and with the shape of `p`, named as in
+//!   PyTorch: `momentum_buffer.p` ([`Sgd`], [`RMSprop`] with momentum), `exp_avg.p` and
+//!   `exp_avg_sq.p` ([`Adam`], [`AdamW`]), `square_avg.p` and `grad_avg.p` (centered [`RMSprop`]),
+//!   `sum.p` ([`Adagrad`]). A buffer is there once the parameter's first update has made it;
+//! - the settings, as text in the file's metadata: `optimizer` (`"Adam"`, ...), `lr` and the other
+//!   settings under PyTorch's names (`beta1` and `beta2` for `betas`), `step_count` (the calls of
+//!   `step`, which schedules read) and `frozen` (the frozen parameters' names, comma-separated).
+//!
+//! ```
+//! use shaped::optim::{Adam, Optimizer};
+//! use shaped::{ErrorKind, Module, Rank1, Tensor};
+//!
+//! let mut w: Tensor<Rank1<2>, f64> = Tensor::from([1.0, 2.0]);
+//! let mut opt = Adam::new(&w, 0.1);
+//! opt.step(&mut w, &Tensor::from([0.5, -0.5]));
+//! let (model, state) = (w.to_safetensors(), opt.to_safetensors());
+//!
+//! // Later: fresh objects, loaded, take the same next step as the first ones.
+//! let mut w2: Tensor<Rank1<2>, f64> = Tensor::zeros();
+//! let mut opt2 = Adam::new(&w2, 0.5); // its settings come from the file
+//! w2.load_safetensors(&model)?;
+//! opt2.load_safetensors(&state)?;
+//! assert_eq!((opt2.lr(), opt2.step_count()), (0.1, 1));
+//! opt.step(&mut w, &Tensor::from([0.25, 0.25]));
+//! opt2.step(&mut w2, &Tensor::from([0.25, 0.25]));
+//! assert_eq!(w, w2);
+//!
+//! // The state of a model with other parameters does not load.
+//! let other: Tensor<Rank1<3>, f64> = Tensor::zeros();
+//! let err = Adam::new(&other, 0.1).load_safetensors(&state).unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Shape);
+//! assert_eq!(
+//!     err.to_string(),
+//!     "cannot load the Adam state: tensor `exp_avg` has shape [2] in the file, the optimizer \
+//!      needs [3]; tensor `exp_avg_sq` has shape [2] in the file, the optimizer needs [3]"
+//! );
+//! # Ok::<(), shaped::Error>(())
+//! ```
 
 mod adagrad;
 mod adam;
@@ -40,6 +86,7 @@ mod params;
 mod rmsprop;
 pub mod schedule;
 mod sgd;
+mod state;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
@@ -53,8 +100,8 @@ use crate::{Error, Module};
 /// [`Adam`], [`AdamW`], [`RMSprop`] and [`Adagrad`].
 ///
 /// Besides [`step`](Optimizer::step): the learning rate and momentum that a
-/// [schedule](schedule::Schedule) sets, the number of steps taken, and freezing parameters by name
-/// (see the [module docs](self#freezing)).
+/// [schedule](schedule::Schedule) sets, the number of steps taken, freezing parameters by name,
+/// and saving and loading the state (see the [module docs](self) for both).
 pub trait Optimizer<M: Module> {
     /// One update of every parameter of `model` that is not [frozen](Optimizer::freeze), from
     /// `grads`.
@@ -118,7 +165,8 @@ pub trait Optimizer<M: Module> {
     /// ```
     fn set_momentum(&mut self, momentum: M::Elem);
 
-    /// The number of calls of [`step`](Optimizer::step) so far: the step that [`Schedule::apply`](schedule::Schedule::apply) sets the learning rate for.
+    /// The number of calls of [`step`](Optimizer::step) so far (loaded with the state): the step
+    /// that [`Schedule::apply`](schedule::Schedule::apply) sets the learning rate for.
     ///
     /// ```
     /// use shaped::optim::{Optimizer, Sgd};
@@ -189,10 +237,100 @@ pub trait Optimizer<M: Module> {
     /// ```
     #[must_use]
     fn frozen(&self) -> Vec<String>;
+
+    /// The state and settings in the safetensors format (the layout is in the
+    /// [module docs](self#checkpoints)).
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, RMSprop};
+    /// use shaped::{Rank1, Tensor};
+    /// let mut p: Tensor<Rank1<2>, f64> = Tensor::ones();
+    /// let mut opt = RMSprop::new(&p, 0.01).alpha(0.5);
+    /// opt.step(&mut p, &Tensor::from([1.0, 2.0]));
+    /// let state = opt.to_safetensors();
+    /// let v: Tensor<Rank1<2>, f64> = Tensor::from_safetensors(&state, "square_avg")?;
+    /// assert_eq!(v.to_vec(), vec![0.5, 2.0]); // (1 - alpha) g^2
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    #[must_use]
+    fn to_safetensors(&self) -> Vec<u8>;
+
+    /// Replaces the state and the settings with those in a safetensors buffer written by
+    /// [`to_safetensors`](Optimizer::to_safetensors) of the same kind of optimizer, for a model
+    /// with the same parameters. All or nothing: on any error the optimizer is left as it was.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Format`](crate::ErrorKind::Format) when the buffer is not safetensors or holds
+    /// no optimizer state, or that of another kind of optimizer; otherwise one error naming every
+    /// problem found, of the kind of the first: a tensor missing
+    /// ([`Missing`](crate::ErrorKind::Missing)), one that the model's parameters do not explain
+    /// ([`Unexpected`](crate::ErrorKind::Unexpected)), another shape
+    /// ([`Shape`](crate::ErrorKind::Shape)) or element type ([`Dtype`](crate::ErrorKind::Dtype)),
+    /// a setting that is missing, not a number ([`Parse`](crate::ErrorKind::Parse)) or invalid
+    /// ([`OutOfRange`](crate::ErrorKind::OutOfRange)).
+    ///
+    /// ```
+    /// use shaped::optim::{Adagrad, Optimizer, Sgd};
+    /// use shaped::{Module, Rank1, Tensor};
+    /// let p: Tensor<Rank1<2>> = Tensor::zeros();
+    /// let state = Sgd::new(&p, 0.1).to_safetensors();
+    /// let err = Adagrad::new(&p, 0.1).load_safetensors(&state).unwrap_err();
+    /// assert_eq!(err.to_string(), "the file holds the state of Sgd, not of Adagrad");
+    /// let err = Sgd::new(&p, 0.1).load_safetensors(&p.to_safetensors()).unwrap_err();
+    /// assert!(err.to_string().starts_with("the file holds no optimizer state"));
+    /// ```
+    fn load_safetensors(&mut self, bytes: &[u8]) -> Result<(), Error>;
+
+    /// Writes the state and settings to a safetensors file.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be written.
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::{Rank1, Tensor};
+    /// let p: Tensor<Rank1<2>> = Tensor::zeros();
+    /// let path = std::env::temp_dir().join("shaped_doc_optimizer_save.safetensors");
+    /// Sgd::new(&p, 0.1).save(&path)?;
+    /// let mut opt = Sgd::new(&p, 0.5);
+    /// opt.load(&path)?;
+    /// assert_eq!(opt.lr(), 0.1);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    fn save(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        crate::io::write_file(path.as_ref(), &self.to_safetensors())
+    }
+
+    /// Replaces the state and settings with those of a safetensors file, all or nothing (see
+    /// [`load_safetensors`](Optimizer::load_safetensors)).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read, and every error of
+    /// [`load_safetensors`](Optimizer::load_safetensors).
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::{ErrorKind, Rank1, Tensor};
+    /// let mut opt = Sgd::new(&Tensor::<Rank1<2>>::zeros(), 0.1);
+    /// let err = opt.load("no/such/file.safetensors").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Io);
+    /// ```
+    fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        let bytes = crate::io::read_file(path.as_ref())?;
+        self.load_safetensors(&bytes)
+    }
 }
 
 /// The methods of [`Optimizer`] that every optimizer here writes the same way, for a wrapper
-/// `Name<M>(state, PhantomData)` whose state has the fields `lr` and `params`.
+/// `Name<M>(state, PhantomData)` whose state has the fields `lr` and `params` and implements
+/// `state::Stateful`.
 macro_rules! common_methods {
     () => {
         fn lr(&self) -> M::Elem {
@@ -219,6 +357,14 @@ macro_rules! common_methods {
         fn frozen(&self) -> Vec<String> {
             self.0.params.frozen_names()
         }
+
+        fn to_safetensors(&self) -> Vec<u8> {
+            super::state::save(&self.0)
+        }
+
+        fn load_safetensors(&mut self, bytes: &[u8]) -> Result<(), crate::Error> {
+            super::state::load(&mut self.0, bytes)
+        }
     };
 }
 use common_methods;
@@ -237,3 +383,36 @@ macro_rules! setter {
     };
 }
 use setter;
+
+/// `impl Stateful` for an optimizer's state with the fields `params`, `slots` and one field per
+/// setting, named as the setting (PyTorch's name): `stateful!(State<E>, "Name", { lr: float(valid),
+/// centered: flag })`, with `, const C: bool` after `E` for a state with a flag parameter.
+macro_rules! stateful {
+    (
+        $state:ident<E $(, const $c:ident: bool)?>, $name:expr,
+        { $($key:ident: $kind:ident $(($valid:path))?),* $(,)? }
+    ) => {
+        impl<E: crate::Element $(, const $c: bool)?> super::state::Stateful<E>
+            for $state<E $(, $c)?>
+        {
+            const NAME: &'static str = $name;
+
+            fn parts(&self) -> (&super::params::Params, &[super::params::Slot<E>]) {
+                (&self.params, &self.slots)
+            }
+
+            fn parts_mut(&mut self) -> (&mut super::params::Params, &mut [super::params::Slot<E>]) {
+                (&mut self.params, &mut self.slots)
+            }
+
+            fn settings(&self) -> Vec<(&'static str, String)> {
+                vec![$((stringify!($key), self.$key.to_string())),*]
+            }
+
+            fn load_settings(&mut self, s: &mut super::state::Settings<'_>) {
+                $(self.$key = s.$kind(stringify!($key) $(, $valid)?);)*
+            }
+        }
+    };
+}
+use stateful;

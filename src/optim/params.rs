@@ -132,12 +132,15 @@ fn under(name: &str, prefix: &str) -> bool {
 /// optimizer's state at a parameter's first step).
 #[derive(Clone, Debug)]
 pub(crate) struct Slot<E> {
+    /// The name in a checkpoint, as in PyTorch's optimizer `state_dict`.
+    pub(crate) name: &'static str,
     pub(crate) bufs: Vec<Option<Vec<E>>>,
 }
 
 impl<E: Element> Slot<E> {
-    pub(crate) fn new(params: &Params) -> Self {
+    pub(crate) fn new(name: &'static str, params: &Params) -> Self {
         Self {
+            name,
             bufs: vec![None; params.len()],
         }
     }
@@ -171,6 +174,11 @@ pub(crate) fn valid_lr<E: Element>(lr: E) -> bool {
 /// A weight decay, momentum, eps...: not negative (nor NaN).
 pub(crate) fn non_negative<E: Element>(v: E) -> bool {
     v >= E::zero()
+}
+
+/// Any finite number.
+pub(crate) fn finite<E: Element>(v: E) -> bool {
+    v.is_finite()
 }
 
 /// A decay rate: in `[0, 1)`.

@@ -64,7 +64,11 @@ impl<M: Module> RMSprop<M> {
     pub fn new(model: &M, lr: M::Elem) -> Self {
         check("learning rate", lr, valid_lr(lr));
         let params = Params::of(model);
-        let slots = [Slot::new(&params), Slot::new(&params), Slot::new(&params)];
+        let slots = [
+            Slot::new("square_avg", &params),
+            Slot::new("momentum_buffer", &params),
+            Slot::new("grad_avg", &params),
+        ];
         let zero = M::Elem::zero();
         Self(
             RmsState {
@@ -200,3 +204,12 @@ impl<M: Module> Optimizer<M> for RMSprop<M> {
 
     super::common_methods!();
 }
+
+super::stateful!(RmsState<E>, "RMSprop", {
+    lr: float(valid_lr),
+    alpha: float(non_negative),
+    eps: float(non_negative),
+    weight_decay: float(non_negative),
+    momentum: float(non_negative),
+    centered: flag,
+});

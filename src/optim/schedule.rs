@@ -6,8 +6,8 @@
 //! A schedule is a function of the step: [`lr(step)`](Schedule::lr) is the learning rate of step
 //! `step` (0 for the first), the value PyTorch's scheduler gives after `step` calls of
 //! `scheduler.step()`. [`apply`](Schedule::apply) sets it on an optimizer for the step it is
-//! about to take, which the optimizer counts ([`Optimizer::step_count`]): a schedule needs no state
-//! of its own.
+//! about to take, which the optimizer counts ([`Optimizer::step_count`]) and saves with its state:
+//! a schedule needs no state of its own, and goes on where it was after a checkpoint is loaded.
 //!
 //! ```
 //! use shaped::optim::schedule::{CosineAnnealingLr, LinearLr, Schedule};

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use num_traits::{One, Zero};
 
 use super::Optimizer;
-use super::params::{Params, Slot, check, non_negative, valid_lr};
+use super::params::{Params, Slot, check, finite, non_negative, valid_lr};
 use crate::{Element, Module};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay; the
@@ -56,7 +56,7 @@ impl<M: Module> Sgd<M> {
         check("learning rate", lr, valid_lr(lr));
         let zero = M::Elem::zero();
         let params = Params::of(model);
-        let slots = [Slot::new(&params)];
+        let slots = [Slot::new("momentum_buffer", &params)];
         Self(
             SgdState {
                 lr,
@@ -136,3 +136,11 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
 
     super::common_methods!();
 }
+
+super::stateful!(SgdState<E>, "Sgd", {
+    lr: float(valid_lr),
+    momentum: float(non_negative),
+    dampening: float(finite),
+    nesterov: flag,
+    weight_decay: float(non_negative),
+});
