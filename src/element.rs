@@ -24,6 +24,7 @@ mod sealed {
 /// ```
 pub trait Element:
     sealed::Sealed
+    + crate::kernels::Kernels
     + Float
     + FromPrimitive
     + NumAssign

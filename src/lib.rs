@@ -98,6 +98,7 @@ mod gemm;
 pub mod gradcheck;
 mod id;
 mod io;
+mod kernels;
 pub mod module;
 pub mod nn;
 mod ops;
