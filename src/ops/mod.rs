@@ -27,8 +27,11 @@ mod sqrt;
 mod tanh;
 // Layout
 mod broadcast;
+mod concat;
+mod narrow;
 mod permute;
 mod reshape;
+mod stack;
 mod transpose;
 // Reductions
 mod logsumexp;
@@ -36,6 +39,9 @@ mod max;
 mod mean;
 mod softmax;
 mod sum;
+// Indexing
+mod embedding;
+mod index_select;
 // Contractions
 mod bilinear;
 mod inner;
@@ -49,6 +55,7 @@ pub use {
     logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
+pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
