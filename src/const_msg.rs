@@ -51,7 +51,7 @@ impl ConstMsg {
             k = 1;
         }
         while n > 0 {
-            // A digit, below 10: the cast cannot truncate (`u8::try_from` is not `const`).
+            // A decimal digit: below 10, so the cast is exact.
             #[allow(clippy::cast_possible_truncation)]
             let digit = (n % 10) as u8;
             digits[k] = b'0' + digit;
