@@ -76,7 +76,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let x = Tensor::from([1.0, 2.0, 3.0, 4.0]);
     /// assert_eq!(x.var(0).item(), 1.25);
     /// assert_eq!(x.var(1).item(), 5.0 / 3.0);
-    /// assert!(Tensor::from([7.0]).var(1).item().is_nan());
+    /// assert!(Tensor::from([7.0_f64]).var(1).item().is_nan());
     /// ```
     #[must_use]
     pub fn var(&self, correction: usize) -> Tensor<Rank0, E, T> {
