@@ -24,7 +24,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// ```
     /// use shaped::Tensor;
-    /// let y = Tensor::from([0.0, 1.0, -1.0]).gelu().to_vec();
+    /// let y = Tensor::from([0.0_f64, 1.0, -1.0]).gelu().to_vec();
     /// // Φ(1) = 0.841344746068543, Φ(-1) = 1 - Φ(1)
     /// assert_eq!(y[0], 0.0);
     /// assert!((y[1] - 0.841_344_746_068_543).abs() < 1e-15);
@@ -49,9 +49,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// ```
     /// use shaped::Tensor;
-    /// let y = Tensor::from([0.0, 1.0, 100.0]).gelu_tanh().to_vec();
+    /// let y = Tensor::from([0.0_f64, 1.0, 100.0]).gelu_tanh().to_vec();
     /// assert_eq!(y[0], 0.0);
-    /// assert!((y[1] - 0.841_191_990_607_477_4).abs() < 1e-15);
+    /// // (1 + tanh u) / 2 with u = sqrt(2/pi) 1.044715
+    /// assert!((y[1] - 0.841_191_990_608_276_8).abs() < 1e-15);
     /// assert_eq!(y[2], 100.0);
     /// ```
     #[must_use]

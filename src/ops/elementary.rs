@@ -52,7 +52,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// ```
     /// use shaped::Tensor;
-    /// let y = Tensor::from([0.0, 1.0, -1.0, 10.0]).erf().to_vec();
+    /// let y = Tensor::from([0.0_f64, 1.0, -1.0, 10.0]).erf().to_vec();
     /// assert_eq!(y[0], 0.0);
     /// assert!((y[1] - 0.842_700_792_949_714_9).abs() < 1e-15 && y[2] == -y[1]);
     /// assert_eq!(y[3], 1.0);
