@@ -44,6 +44,10 @@ macro_rules! pytorch_ops {
         $m!($g, "relu", 512, SIGNED, |x, _b| x.relu());
         $m!($g, "sigmoid", 512, SIGNED, |x, _b| x.sigmoid());
         $m!($g, "tanh", 512, SIGNED, |x, _b| x.tanh());
+        $m!($g, "gelu", 512, SIGNED, |x, _b| x.gelu());
+        $m!($g, "gelu_tanh", 512, SIGNED, |x, _b| x.gelu_tanh());
+        $m!($g, "silu", 512, SIGNED, |x, _b| x.silu());
+        $m!($g, "softplus", 512, SIGNED, |x, _b| x.softplus());
         $m!($g, "softmax", 512, SIGNED, |x, b| x.softmax::<1>() * b);
         $m!($g, "log_softmax", 512, SIGNED, |x, b| x.log_softmax::<1>()
             * b);
