@@ -56,7 +56,7 @@ mod loss;
 mod losses;
 mod reduction;
 
-pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh};
+pub use activation::{ReLU, Sigmoid, Softmax, Tanh, log_softmax, relu, sigmoid, softmax, tanh};
 pub use bilinear::{Bilinear, BilinearGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
