@@ -50,14 +50,19 @@
 
 mod activation;
 mod bilinear;
+mod dropout;
+mod embedding;
 pub mod init;
 mod linear;
 mod loss;
 mod losses;
+mod norm;
 mod reduction;
 
 pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh};
 pub use bilinear::{Bilinear, BilinearGrads};
+pub use dropout::{Dropout, NoParams};
+pub use embedding::{Embedding, EmbeddingGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
 pub use loss::{
@@ -66,4 +71,5 @@ pub use loss::{
 pub use losses::{
     bce_with_logits, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 };
+pub use norm::{BatchNorm1d, BatchNorm1dGrads, LayerNorm, LayerNormGrads};
 pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};
