@@ -49,6 +49,7 @@
 //! ```
 
 mod activation;
+mod attention;
 mod bilinear;
 mod dropout;
 mod embedding;
@@ -58,8 +59,12 @@ mod loss;
 mod losses;
 mod norm;
 mod reduction;
+mod sequential;
 
 pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh};
+pub use attention::{
+    MultiheadAttention, MultiheadAttentionGrads, Sequence, scaled_dot_product_attention,
+};
 pub use bilinear::{Bilinear, BilinearGrads};
 pub use dropout::{Dropout, NoParams};
 pub use embedding::{Embedding, EmbeddingGrads};
@@ -73,3 +78,6 @@ pub use losses::{
 };
 pub use norm::{BatchNorm1d, BatchNorm1dGrads, LayerNorm, LayerNormGrads};
 pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};
+pub use sequential::Forward;
+#[doc(hidden)]
+pub use sequential::{Layer, TrainLayer};
