@@ -7,10 +7,11 @@ use crate::buffer::Buffer;
 use crate::const_msg::ConstMsg;
 use crate::module::{Visit, VisitMut, ZipMut, push_segment};
 use crate::nn::{Linear, LinearGrads};
+use crate::ops::Merged;
 use crate::shape::check_same;
 use crate::{
-    Axes4, Const, Dim, Element, Grads, MatMulShape, Module, NoTape, Rank2, Rank3, Shape, Tape,
-    Tensor, Tracking, Trainable, Transposable,
+    Axes4, Const, Dim, Element, Grads, MatMulShape, Merge, Module, NoTape, Rank2, Rank3, Shape,
+    Tape, Tensor, Tracking, Trainable, Transposable,
 };
 
 /// `softmax` over the last axis of `x`, with the entries above the diagonal of the last two axes
@@ -274,12 +275,16 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>
 }
 
 /// The query, key or value part `i` of the input projection: `x W_i^T + b_i`.
-fn project<const EMBED: usize, E: Element, T: Tracking<E>>(
-    x: &Tensor<(usize, usize, Const<EMBED>), E>,
+fn project<const EMBED: usize, E: Element, X, T: Tracking<E>>(
+    x: &Tensor<(usize, usize, Const<EMBED>), E, X>,
     w: &Tensor<Rank3<3, EMBED, EMBED>, E, T>,
     b: &Tensor<Rank2<3, EMBED>, E, T>,
     i: usize,
-) -> Tensor<(usize, usize, Const<EMBED>), E, T> {
+) -> Tensor<(usize, usize, Const<EMBED>), E, Merged<E, X, T>>
+where
+    X: Tracking<E> + Merge<E, T>,
+    Merged<E, X, T>: Merge<E, T, Output = Merged<E, X, T>>,
+{
     let pick = crate::Indices::<Const<1>, Const<3>>::new([i]).expect("0, 1 or 2");
     let wi = w
         .index_select(crate::Axis::<0>, &pick)
@@ -294,7 +299,8 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
     MultiheadAttention<EMBED, HEADS, HEAD_DIM, E, T>
 {
     /// The attention of `query` `[B, L, EMBED]` over `key` and `value` `[B, S, EMBED]`:
-    /// `[B, L, EMBED]`. Static shapes or tuples with a run-time batch or lengths (`(usize, usize,
+    /// `[B, L, EMBED]`. The inputs are data or the output of other layers on the same tape (the
+    /// three have one tracking). Static shapes or tuples with a run-time batch or lengths (`(usize, usize,
     /// Const<EMBED>)`); the result is a tuple shape.
     ///
     /// # Panics
@@ -302,16 +308,19 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
     /// `value` (the message names both).
     #[must_use]
     #[track_caller]
-    pub fn forward<QS, KS>(
+    pub fn forward<QS, KS, X>(
         &self,
-        query: &Tensor<QS, E>,
-        key: &Tensor<KS, E>,
-        value: &Tensor<KS, E>,
+        query: &Tensor<QS, E, X>,
+        key: &Tensor<KS, E, X>,
+        value: &Tensor<KS, E, X>,
         causal: bool,
-    ) -> Tensor<(QS::B, QS::L, Const<EMBED>), E, T>
+    ) -> Tensor<(QS::B, QS::L, Const<EMBED>), E, Merged<E, X, T>>
     where
         QS: Sequence<EMBED>,
         KS: Sequence<EMBED, B = QS::B>,
+        X: Tracking<E> + Merge<E, T>,
+        Merged<E, X, T>:
+            Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
     {
         let (qs, ks, vs) = (
             query.typed_shape().sequence(),
@@ -334,7 +343,7 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
         );
         check_same(op, "the lengths of the keys and the values", s, vs.1.size());
         // Inside, the batch and the lengths are run-time sizes: one compiled body for all of them.
-        let heads = |x: Tensor<(usize, usize, Const<EMBED>), E, T>, len: usize| {
+        let heads = |x: Tensor<(usize, usize, Const<EMBED>), E, Merged<E, X, T>>, len: usize| {
             x.reshape_to((b, len, Const::<HEADS>, Const::<HEAD_DIM>))
                 .permute::<Axes4<0, 2, 1, 3>>()
         };
