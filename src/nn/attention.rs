@@ -308,6 +308,7 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
     /// `value` (the message names both).
     #[must_use]
     #[track_caller]
+    #[allow(clippy::type_complexity)] // the output's shape and tracking, spelled out
     pub fn forward<QS, KS, X>(
         &self,
         query: &Tensor<QS, E, X>,
@@ -400,16 +401,12 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
-        let len = push_segment(path, "out_proj");
-        self.out_proj.visit(path, f);
-        path.truncate(len);
+        visit_out_proj(path, |path| self.out_proj.visit(path, f));
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
         visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
-        let len = push_segment(path, "out_proj");
-        self.out_proj.visit_mut(path, f);
-        path.truncate(len);
+        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
     }
 
     fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, E>) {
@@ -475,16 +472,12 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
-        let len = push_segment(path, "out_proj");
-        self.out_proj.visit(path, f);
-        path.truncate(len);
+        visit_out_proj(path, |path| self.out_proj.visit(path, f));
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
         visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
-        let len = push_segment(path, "out_proj");
-        self.out_proj.visit_mut(path, f);
-        path.truncate(len);
+        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
     }
 
     fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
@@ -510,6 +503,13 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
             out_proj: self.out_proj.zeros_like(),
         }
     }
+}
+
+/// Runs `f` with `out_proj` appended to the path.
+fn visit_out_proj(path: &mut String, f: impl FnOnce(&mut String)) {
+    let len = push_segment(path, "out_proj");
+    f(path);
+    path.truncate(len);
 }
 
 /// Visits the input projection under PyTorch's names and shapes (`[3 EMBED, EMBED]`, `[3 EMBED]`).
