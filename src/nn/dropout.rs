@@ -1,26 +1,8 @@
 //! `Dropout`: random zeros in training, the identity in evaluation; and [`NoParams`], the gradients
 //! of a layer without parameters.
 //!
-//! # Training and evaluation
-//! A layer that behaves differently in training and in evaluation ([`Dropout`],
-//! [`BatchNorm1d`](crate::nn::BatchNorm1d)) keeps its own flag, and [`Module::train`] and
-//! [`Module::eval`] set it on every layer of a model: the derive passes the call to every field, as
-//! PyTorch's `model.train()` and `model.eval()` visit the sub-modules. Layers start in training
-//! mode, as in PyTorch. [`Tape::watch`](crate::Tape::watch) copies the flag, so the model on the
-//! tape behaves as the stored one.
 //!
-//! Why a flag in the layer rather than a context argument to `forward` (`model.forward(x, &mut
-//! ctx)`, with the mode and the random generator in `ctx`): with an argument, every `forward` of
-//! every model, and every layer between the model and a dropout, takes and passes it on, including
-//! the models with no dropout at all, and the same model code cannot be written once for models with
-//! and without such layers; forgetting to switch the mode is no less possible (the argument is built
-//! somewhere too). The flag keeps `forward(x)` one argument everywhere and has no global state: two
-//! models in two modes, in two threads, do not see each other.
-//!
-//! The random draws come from the layer's own seeded generator, so a run is reproducible from the
-//! seed. The generator is shared by the layer's clones (among them the copy that `tape.watch`
-//! makes, whose draws must advance the stored layer's stream); give a layer of another model its own
-//! seed.
+//! The training flag and the reasons for it are described on [`Dropout`].
 
 use core::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -59,7 +41,28 @@ impl<E: Element> Module for NoParams<E> {
 
 /// Dropout, PyTorch's `nn.Dropout(p)`: in training each element is zeroed with probability `p` and
 /// the others are scaled by `1 / (1 - p)` (so the expected value is unchanged); in evaluation it is
-/// the identity. See the [module docs](self) for the training flag and the random generator.
+/// the identity.
+///
+/// # Training and evaluation
+/// A layer that behaves differently in training and in evaluation ([`Dropout`],
+/// [`BatchNorm1d`](crate::nn::BatchNorm1d)) keeps its own flag, and [`Module::train`] and
+/// [`Module::eval`] set it on every layer of a model: the derive passes the call to every field, as
+/// PyTorch's `model.train()` and `model.eval()` visit the sub-modules. Layers start in training
+/// mode, as in PyTorch. [`Tape::watch`](crate::Tape::watch) copies the flag, so the model on the
+/// tape behaves as the stored one.
+///
+/// Why a flag in the layer rather than a context argument to `forward` (`model.forward(x, &mut
+/// ctx)`, with the mode and the random generator in `ctx`): with an argument, every `forward` of
+/// every model, and every layer between the model and a dropout, takes and passes it on, including
+/// the models with no dropout at all, and the same model code cannot be written once for models with
+/// and without such layers; forgetting to switch the mode is no less possible (the argument is built
+/// somewhere too). The flag keeps `forward(x)` one argument everywhere and has no global state: two
+/// models in two modes, in two threads, do not see each other.
+///
+/// The random draws come from the layer's own seeded generator, so a run is reproducible from the
+/// seed. The generator is shared by the layer's clones (among them the copy that `tape.watch`
+/// makes, whose draws must advance the stored layer's stream); give a layer of another model its own
+/// seed.
 ///
 /// Derivative: `dx = dy mask`, the same mask of zeros and `1 / (1 - p)`.
 ///

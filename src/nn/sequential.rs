@@ -1,33 +1,6 @@
 //! Layers in sequence without a struct: a tuple of layers is a model, PyTorch's `nn.Sequential`.
 //!
-//! `(Linear<4, 8>, ReLU, Linear<8, 3>)` is a [`Module`] whose parameters are named by position as
-//! in `nn.Sequential` (`0.weight`, `0.bias`, `2.weight`, `2.bias`: an activation takes a position
-//! and has no parameters), whose gradients are the tuple of its layers' gradients
-//! (`(LinearGrads, NoParams, LinearGrads)`, typed as any model's), and whose [`Forward`] runs the
-//! layers in order. [`train`](Module::train) and [`eval`](Module::eval) reach every layer, and a
-//! tuple can be a field of a derived model or a layer of another tuple.
-//!
-//! ```
-//! use shaped::nn::{Dropout, Forward, LayerNorm, Linear, ReLU};
-//! use shaped::rand::{SeedableRng, rngs::StdRng};
-//! use shaped::{Module, NoTape, Rank2, Tape, Tensor, Trainable};
-//!
-//! let mut rng = StdRng::seed_from_u64(0);
-//! let mut mlp = (Linear::<4, 8>::new(&mut rng), ReLU, Dropout::new(0.1, 1), LayerNorm::<8>::new(), Linear::<8, 3>::new(&mut rng));
-//! let names: Vec<String> = mlp.params().into_iter().map(|p| p.name).collect();
-//! assert_eq!(names, ["0.weight", "0.bias", "3.weight", "3.bias", "4.weight", "4.bias"]);
-//!
-//! let x: Tensor<Rank2<2, 4>> = Tensor::ones();
-//! let (_, grads) = mlp.value_and_grad(|m| m.forward(x.clone()).sum());
-//! let _: &Tensor<Rank2<3, 8>> = &grads.4.weight; // typed: the last layer's weight gradient
-//! mlp.eval();
-//! let y: Tensor<Rank2<2, 3>> = mlp.forward(x);
-//! # let _ = y;
-//! ```
-//!
-//! The first element of a tuple is a layer with a [`Module`] impl (a layer with parameters,
-//! [`Dropout`](crate::nn::Dropout), a nested tuple): it fixes the element type; the activations
-//! [`ReLU`], [`Sigmoid`] and [`Tanh`] can stand anywhere after it. Tuples of 2 to 8 layers.
+//! See [`Forward`].
 
 use crate::module::{Visit, VisitBuffers, VisitBuffersMut, VisitMut, ZipMut, push_segment};
 use crate::nn::{
@@ -39,9 +12,39 @@ use crate::{
     Shape, Tape, Tensor, Tracking, Trainable,
 };
 
-/// A layer's forward pass as a trait, so that a [sequence](self) of layers can run them in order:
-/// `x` in, [`Output`](Forward::Output) out. Implemented by the layers of [`crate::nn`] (each also
-/// has the same `forward` as an inherent method), the activations, and tuples of them.
+/// A layer's forward pass as a trait, so that a sequence of layers can run them in order: `x` in,
+/// [`Output`](Forward::Output) out. Implemented by the layers of [`crate::nn`] (each also has the
+/// same `forward` as an inherent method), the activations, and tuples of them.
+///
+/// # Tuples of layers
+/// `(Linear<4, 8>, ReLU, Linear<8, 3>)` is a [`Module`] whose parameters are named by position as
+/// in `nn.Sequential` (`0.weight`, `0.bias`, `2.weight`, `2.bias`: an activation takes a position
+/// and has no parameters), whose gradients are the tuple of its layers' gradients
+/// (`(LinearGrads, NoParams, LinearGrads)`, typed as any model's), and whose [`Forward`] runs the
+/// layers in order. [`train`](Module::train) and [`eval`](Module::eval) reach every layer, and a
+/// tuple can be a field of a derived model or a layer of another tuple.
+///
+/// ```
+/// use shaped::nn::{Dropout, Forward, LayerNorm, Linear, ReLU};
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Module, NoTape, Rank2, Tape, Tensor, Trainable};
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let mut mlp = (Linear::<4, 8>::new(&mut rng), ReLU, Dropout::new(0.1, 1), LayerNorm::<8>::new(), Linear::<8, 3>::new(&mut rng));
+/// let names: Vec<String> = mlp.params().into_iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["0.weight", "0.bias", "3.weight", "3.bias", "4.weight", "4.bias"]);
+///
+/// let x: Tensor<Rank2<2, 4>> = Tensor::ones();
+/// let (_, grads) = mlp.value_and_grad(|m| m.forward(x.clone()).sum());
+/// let _: &Tensor<Rank2<3, 8>> = &grads.4.weight; // typed: the last layer's weight gradient
+/// mlp.eval();
+/// let y: Tensor<Rank2<2, 3>> = mlp.forward(x);
+/// # let _ = y;
+/// ```
+///
+/// The first element of a tuple is a layer with a [`Module`] impl (a layer with parameters,
+/// [`Dropout`](crate::nn::Dropout), a nested tuple): it fixes the element type; the activations
+/// [`ReLU`], [`Sigmoid`] and [`Tanh`] can stand anywhere after it. Tuples of 2 to 8 layers.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take a `{X}` as its input",
     label = "no `Forward` for this input",
