@@ -109,7 +109,7 @@ fn softmax_last<S: Shape, E: Element, T: Tracking<E>>(
 /// assert!((y.to_array()[0][0] - 1.0).abs() < 1e-12); // all weight on the first value
 /// assert_eq!(y.to_array()[1], [2.0, 3.0]); // equal scores: the mean of the values
 /// // Causal: the first query sees the first key only.
-/// let c = scaled_dot_product_attention(&Tensor::zeros(), &k, &v, true);
+/// let c = scaled_dot_product_attention(&Tensor::<Rank2<2, 2>, f64>::zeros(), &k, &v, true);
 /// assert_eq!(c.to_array(), [[1.0, 2.0], [2.0, 3.0]]);
 /// ```
 #[must_use]
