@@ -41,6 +41,9 @@ mod bilinear;
 mod inner;
 mod linear;
 mod matmul;
+// Convolution and pooling
+mod conv;
+mod pool;
 
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
 #[allow(unused_imports)]
@@ -49,6 +52,7 @@ pub use {
     logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
+pub use {conv::*, pool::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
