@@ -434,13 +434,25 @@ impl Geometry {
     }
 
     /// Walks the im2col matrix of the images `images` (`[C_in KH KW, images H_out W_out]`, row-major)
-    /// one run of output positions at a time: `run(col, Some(src), len)` for `len` columns from `col`
-    /// that read the input from `src` on, `stride` apart along the width; `run(col, None, len)` for
-    /// columns that read the padding.
-    fn walk_cols(&self, images: Range<usize>, mut run: impl FnMut(usize, Option<usize>, usize)) {
+    /// one run of columns at a time: `run(col, Some(src), len)` for `len` columns from `col` that read
+    /// the input from `src` on, `stride` apart along the width; `run(col, None, len)` for columns that
+    /// read the padding.
+    ///
+    /// With stride 1 and an output as wide as the input (a "same" convolution), the runs of one row of
+    /// the matrix and one image are merged into one run through all its output lines: its columns on
+    /// the padding then read input elements of the neighbouring line, and are also given as padding
+    /// runs, after the merged run when `padding_last` (im2col overwrites them with zeros) and before it
+    /// otherwise (col2im zeroes them first, so that they add nothing).
+    fn walk_cols(
+        &self,
+        images: Range<usize>,
+        padding_last: bool,
+        mut run: impl FnMut(usize, Option<usize>, usize),
+    ) {
         let [ay, ax] = self.axes;
         let (plane, positions) = (self.plane(), self.positions());
         let width = images.len() * positions;
+        let merged = ay.stride == 1 && ax.stride == 1 && ax.output == ax.input;
         let mut row = 0;
         for c in 0..self.c_in {
             for ky in 0..ay.kernel {
@@ -449,21 +461,51 @@ impl Geometry {
                     let cols_inside = ax.outputs_inside(kx);
                     for (b, n) in images.clone().enumerate() {
                         let image = (n * self.c_in + c) * plane;
-                        for oy in 0..ay.output {
-                            let col = row * width + b * positions + oy * ax.output;
-                            if !rows_inside.contains(&oy) || cols_inside.is_empty() {
-                                run(col, None, ax.output);
-                                continue;
+                        let base = row * width + b * positions;
+                        if rows_inside.is_empty() || cols_inside.is_empty() {
+                            run(base, None, positions);
+                            continue;
+                        }
+                        let first = image
+                            + ay.input_index(rows_inside.start, ky) * ax.input
+                            + ax.input_index(cols_inside.start, kx);
+                        if !merged {
+                            for oy in 0..ay.output {
+                                let col = base + oy * ax.output;
+                                if !rows_inside.contains(&oy) {
+                                    run(col, None, ax.output);
+                                    continue;
+                                }
+                                let src = first + (oy - rows_inside.start) * ay.stride * ax.input;
+                                if cols_inside.start > 0 {
+                                    run(col, None, cols_inside.start);
+                                }
+                                run(col + cols_inside.start, Some(src), cols_inside.len());
+                                if cols_inside.end < ax.output {
+                                    run(col + cols_inside.end, None, ax.output - cols_inside.end);
+                                }
                             }
-                            let line = image + ay.input_index(oy, ky) * ax.input;
-                            let first = line + ax.input_index(cols_inside.start, kx);
-                            if cols_inside.start > 0 {
-                                run(col, None, cols_inside.start);
+                            continue;
+                        }
+                        // One run from the first column inside to the last, and the padding around
+                        // and between its lines.
+                        let w = ax.output;
+                        let start = rows_inside.start * w + cols_inside.start;
+                        let end = (rows_inside.end - 1) * w + cols_inside.end;
+                        let padding = |run: &mut dyn FnMut(usize, Option<usize>, usize)| {
+                            run(base, None, start);
+                            for oy in rows_inside.start..rows_inside.end - 1 {
+                                let from = oy * w + cols_inside.end;
+                                run(base + from, None, (oy + 1) * w + cols_inside.start - from);
                             }
-                            run(col + cols_inside.start, Some(first), cols_inside.len());
-                            if cols_inside.end < ax.output {
-                                run(col + cols_inside.end, None, ax.output - cols_inside.end);
-                            }
+                            run(base + end, None, positions - end);
+                        };
+                        if !padding_last {
+                            padding(&mut run);
+                        }
+                        run(base + start, Some(first), end - start);
+                        if padding_last {
+                            padding(&mut run);
                         }
                     }
                     row += 1;
@@ -476,7 +518,7 @@ impl Geometry {
     /// the input patch under the kernel at output position `(oy, ox)` of image `b`, zeros in the padding.
     fn im2col<E: Element>(&self, x: &[E], images: Range<usize>, cols: &mut [E]) {
         let step = self.axes[1].stride;
-        self.walk_cols(images, |col, src, len| {
+        self.walk_cols(images, true, |col, src, len| {
             let dst = &mut cols[col..col + len];
             match src {
                 None => dst.fill(E::zero()),
@@ -491,14 +533,23 @@ impl Geometry {
     }
 
     /// Adds the im2col matrix `cols` of the images `images` back into their input gradient `dx`: the
-    /// adjoint of [`im2col`](Self::im2col).
-    fn col2im<E: Element>(&self, cols: &[E], images: Range<usize>, dx: &mut [E]) {
+    /// adjoint of [`im2col`](Self::im2col). The columns on the padding are zeroed on the way.
+    fn col2im<E: Element>(&self, cols: &mut [E], images: Range<usize>, dx: &mut [E]) {
         let step = self.axes[1].stride;
-        self.walk_cols(images, |col, src, len| {
-            let Some(s) = src else { return };
-            let from = &cols[col..col + len];
-            for (d, v) in dx[s..].iter_mut().step_by(step).zip(from) {
-                *d += *v;
+        self.walk_cols(images, false, |col, src, len| {
+            let from = &mut cols[col..col + len];
+            match src {
+                None => from.fill(E::zero()),
+                Some(s) if step == 1 => {
+                    for (d, v) in dx[s..s + len].iter_mut().zip(from) {
+                        *d += *v;
+                    }
+                }
+                Some(s) => {
+                    for (d, v) in dx[s..].iter_mut().step_by(step).zip(from) {
+                        *d += *v;
+                    }
+                }
             }
         });
     }
