@@ -52,7 +52,10 @@ impl ConstMsg {
             k = 1;
         }
         while n > 0 {
-            digits[k] = b'0' + (n % 10) as u8;
+            // A decimal digit: below 10, so the cast is exact.
+            #[allow(clippy::cast_possible_truncation)]
+            let digit = (n % 10) as u8;
+            digits[k] = b'0' + digit;
             n /= 10;
             k += 1;
         }

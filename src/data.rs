@@ -19,12 +19,15 @@
 //! # Ok::<(), shaped::Error>(())
 //! ```
 
+use std::io::Read as _;
+use std::path::Path;
+
 use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::error::{Error, ErrorKind};
 use crate::nn::{ClassScores, Labels};
-use crate::{Const, Dim, Element, Rank2, Tensor};
+use crate::{Const, Dim, Element, Rank2, Shape, Tensor};
 
 /// Rows of `F` features, each with a class id below `C`.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,45 +53,40 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     /// assert_eq!(err.to_string(), "line 1: expected 3 columns (2 features and a class), found 2");
     /// ```
     pub fn from_csv(text: &str, has_header: bool) -> Result<Self, Error> {
-        let mut features = Vec::new();
-        let mut labels = Vec::new();
-        for (i, line) in text.lines().enumerate().skip(usize::from(has_header)) {
-            let line_no = i + 1;
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-            if fields.len() != F + 1 {
-                return Err(Error::new(
-                    ErrorKind::Length,
-                    format!(
-                        "line {line_no}: expected {} columns ({F} features and a class), found {}",
-                        F + 1,
-                        fields.len()
-                    ),
-                ));
-            }
-            let mut row = [0.0; F];
-            for (j, (slot, field)) in row.iter_mut().zip(&fields).enumerate() {
-                *slot = parse_number(field, line_no, j + 1)?;
-            }
-            let class = parse_number(fields[F], line_no, F + 1)?;
+        let (features, labels) = read_rows(text, has_header, 1, "a class", |fields, line_no| {
+            let class = parse_number(fields[0], line_no, F + 1)?;
             if class.fract() != 0.0 || class < 0.0 || class >= C as f64 {
                 return Err(Error::new(
                     ErrorKind::OutOfRange,
                     format!(
                         "line {line_no}: class id {} is out of range: {}",
-                        fields[F],
+                        fields[0],
                         crate::nn::classes_str(C)
                     ),
                 ));
             }
-            features.push(row);
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            labels.push(class as usize);
-        }
+            Ok(class as usize)
+        })?;
         Ok(Self { features, labels })
+    }
+
+    /// Reads a CSV file (see [`from_csv`](Dataset::from_csv)); a name ending in `.gz` is gunzipped
+    /// first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the file cannot be read or decompressed, and every error of
+    /// `from_csv`.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits.csv.gz");
+    /// let digits = Dataset::<64, 10>::read(path, false)?;
+    /// assert_eq!(digits.len(), 1797);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn read(path: impl AsRef<Path>, has_header: bool) -> Result<Self, Error> {
+        Self::from_csv(&read_text(path.as_ref())?, has_header)
     }
 
     /// The number of rows.
@@ -125,21 +123,14 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     /// ```
     #[must_use]
     pub fn map_features(mut self, f: impl Fn(f64) -> f64) -> Self {
-        for row in &mut self.features {
-            for v in row.iter_mut() {
-                *v = f(*v);
-            }
-        }
+        map_rows(&mut self.features, f);
         self
     }
 
     /// The rows in a random order drawn from `rng`.
     #[must_use]
     pub fn shuffled<R: Rng + ?Sized>(mut self, rng: &mut R) -> Self {
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        order.shuffle(rng);
-        self.features = order.iter().map(|&i| self.features[i]).collect();
-        self.labels = order.iter().map(|&i| self.labels[i]).collect();
+        shuffle_rows(&mut self.features, &mut self.labels, rng);
         self
     }
 
@@ -154,9 +145,7 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     /// ```
     #[must_use]
     pub fn split(mut self, fraction: f64) -> (Self, Self) {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let tail = ((self.len() as f64) * fraction.clamp(0.0, 1.0)).round() as usize;
-        let at = self.len() - tail;
+        let at = split_point(self.len(), fraction);
         let rest = Self {
             features: self.features.split_off(at),
             labels: self.labels.split_off(at),
@@ -249,6 +238,256 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     }
 }
 
+/// A batch of features and targets whose number of rows is known at run time.
+pub type RunTimeBatch<const F: usize, const O: usize, E> =
+    (Tensor<(usize, Const<F>), E>, Tensor<(usize, Const<O>), E>);
+
+/// Rows of `F` features, each with `O` real-valued targets: a regression data set. Reading, shuffling,
+/// splitting and batching work as for [`Dataset`]; the targets come out as a tensor `[rows, O]`.
+///
+/// ```
+/// use shaped::data::Regression;
+/// use shaped::{Rank2, Tensor};
+/// let data = Regression::<2, 1>::from_csv("x1,x2,y\n1,2,0.5\n3,4,1.5\n", true)?;
+/// assert_eq!(data.targets(), &[[0.5], [1.5]]);
+/// let (x, y): (Tensor<Rank2<2, 2>>, Tensor<Rank2<2, 1>>) = data.batches::<2, f32>().next().unwrap();
+/// assert_eq!(x.to_array(), [[1.0, 2.0], [3.0, 4.0]]);
+/// assert_eq!(y.to_array(), [[0.5], [1.5]]);
+/// # Ok::<(), shaped::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Regression<const F: usize, const O: usize> {
+    features: Vec<[f64; F]>,
+    targets: Vec<[f64; O]>,
+}
+
+impl<const F: usize, const O: usize> Regression<F, O> {
+    /// Reads CSV text: each non-empty line holds `F` numbers and then `O` targets. With `has_header`,
+    /// the first line is skipped.
+    ///
+    /// # Errors
+    /// The first bad line, by number: a wrong number of columns ([`ErrorKind::Length`]) or a field that
+    /// is not a number ([`ErrorKind::Parse`]).
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let err = Regression::<2, 2>::from_csv("1,2,3\n", false).unwrap_err();
+    /// assert_eq!(err.to_string(), "line 1: expected 4 columns (2 features and 2 targets), found 3");
+    /// ```
+    pub fn from_csv(text: &str, has_header: bool) -> Result<Self, Error> {
+        let what = if O == 1 {
+            "1 target".to_owned()
+        } else {
+            format!("{O} targets")
+        };
+        let (features, targets) = read_rows(text, has_header, O, &what, |fields, line_no| {
+            let mut y = [0.0; O];
+            for (j, (slot, field)) in y.iter_mut().zip(fields).enumerate() {
+                *slot = parse_number(field, line_no, F + j + 1)?;
+            }
+            Ok(y)
+        })?;
+        Ok(Self { features, targets })
+    }
+
+    /// Reads a CSV file, gunzipped first when its name ends in `.gz`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when the file cannot be read, and every error of
+    /// [`from_csv`](Regression::from_csv).
+    pub fn read(path: impl AsRef<Path>, has_header: bool) -> Result<Self, Error> {
+        Self::from_csv(&read_text(path.as_ref())?, has_header)
+    }
+
+    /// The number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// The feature rows, in row order.
+    #[must_use]
+    pub fn features(&self) -> &[[f64; F]] {
+        &self.features
+    }
+
+    /// The target rows, in row order.
+    #[must_use]
+    pub fn targets(&self) -> &[[f64; O]] {
+        &self.targets
+    }
+
+    /// Applies `f` to every feature value.
+    #[must_use]
+    pub fn map_features(mut self, f: impl Fn(f64) -> f64) -> Self {
+        map_rows(&mut self.features, f);
+        self
+    }
+
+    /// Applies `f` to every target value (standardizing, say).
+    #[must_use]
+    pub fn map_targets(mut self, f: impl Fn(f64) -> f64) -> Self {
+        map_rows(&mut self.targets, f);
+        self
+    }
+
+    /// The rows in a random order drawn from `rng`.
+    #[must_use]
+    pub fn shuffled<R: Rng + ?Sized>(mut self, rng: &mut R) -> Self {
+        shuffle_rows(&mut self.features, &mut self.targets, rng);
+        self
+    }
+
+    /// Splits off the last `fraction` of the rows (rounded to the nearest row): `(first, last)`.
+    #[must_use]
+    pub fn split(mut self, fraction: f64) -> (Self, Self) {
+        let at = split_point(self.len(), fraction);
+        let rest = Self {
+            features: self.features.split_off(at),
+            targets: self.targets.split_off(at),
+        };
+        (self, rest)
+    }
+
+    /// The rows as consecutive static batches of `B`, features and targets; a last partial batch is
+    /// left out.
+    pub fn batches<const B: usize, E: Element>(
+        &self,
+    ) -> impl Iterator<Item = (Tensor<Rank2<B, F>, E>, Tensor<Rank2<B, O>, E>)> + '_ {
+        let count = self.len().checked_div(B).unwrap_or(0);
+        (0..count).map(move |k| self.rows(Rank2, Rank2, k * B))
+    }
+
+    /// The rows as consecutive batches of `size` rows whose count is known at run time, the last one
+    /// holding what is left.
+    ///
+    /// # Panics
+    /// If `size` is 0.
+    pub fn batches_of<E: Element>(
+        &self,
+        size: usize,
+    ) -> impl Iterator<Item = RunTimeBatch<F, O, E>> + '_ {
+        assert!(size > 0, "batches_of: a batch needs at least one row");
+        (0..self.len()).step_by(size).map(move |start| {
+            let n = size.min(self.len() - start);
+            self.rows((n, Const), (n, Const), start)
+        })
+    }
+
+    /// Every row in one batch whose number of rows is known at run time.
+    #[must_use]
+    pub fn all<E: Element>(&self) -> RunTimeBatch<F, O, E> {
+        self.rows((self.len(), Const), (self.len(), Const), 0)
+    }
+
+    fn rows<SX: Shape, SY: Shape, E: Element>(
+        &self,
+        x_shape: SX,
+        y_shape: SY,
+        start: usize,
+    ) -> (Tensor<SX, E>, Tensor<SY, E>) {
+        let n = x_shape.dims().as_ref()[0];
+        let flat = |rows: &[f64]| rows.iter().map(|&v| E::from_f64_lossy(v)).collect();
+        (
+            Tensor::from_data_with(
+                x_shape,
+                flat(self.features[start..start + n].as_flattened()),
+            ),
+            Tensor::from_data_with(y_shape, flat(self.targets[start..start + n].as_flattened())),
+        )
+    }
+}
+
+/// Applies `f` to every value of every row.
+fn map_rows<const N: usize>(rows: &mut [[f64; N]], f: impl Fn(f64) -> f64) {
+    for v in rows.as_flattened_mut() {
+        *v = f(*v);
+    }
+}
+
+/// Puts features and targets in one random order.
+fn shuffle_rows<X: Copy, Y: Copy, R: Rng + ?Sized>(x: &mut Vec<X>, y: &mut Vec<Y>, rng: &mut R) {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.shuffle(rng);
+    *x = order.iter().map(|&i| x[i]).collect();
+    *y = order.iter().map(|&i| y[i]).collect();
+}
+
+/// Where to split `len` rows to leave the last `fraction` of them (rounded to the nearest row).
+fn split_point(len: usize, fraction: f64) -> usize {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let tail = ((len as f64) * fraction.clamp(0.0, 1.0)).round() as usize;
+    len - tail
+}
+
+/// The text of a file, gunzipped when its name ends in `.gz`.
+fn read_text(path: &Path) -> Result<String, Error> {
+    let bytes = crate::io::read_file(path)?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_string(&mut text)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot decompress {}: {e}", path.display()),
+                )
+            })?;
+        Ok(text)
+    } else {
+        String::from_utf8(bytes).map_err(|e| {
+            Error::new(
+                ErrorKind::Parse,
+                format!("{} is not UTF-8 text: {e}", path.display()),
+            )
+        })
+    }
+}
+
+/// Reads CSV rows of `F` features followed by `extra` target columns, which `target` turns into a
+/// row's target (`what` names them in the message about a wrong column count).
+fn read_rows<const F: usize, Y>(
+    text: &str,
+    has_header: bool,
+    extra: usize,
+    what: &str,
+    mut target: impl FnMut(&[&str], usize) -> Result<Y, Error>,
+) -> Result<(Vec<[f64; F]>, Vec<Y>), Error> {
+    let mut features = Vec::new();
+    let mut targets = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(usize::from(has_header)) {
+        let line_no = i + 1;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if fields.len() != F + extra {
+            return Err(Error::new(
+                ErrorKind::Length,
+                format!(
+                    "line {line_no}: expected {} columns ({F} features and {what}), found {}",
+                    F + extra,
+                    fields.len()
+                ),
+            ));
+        }
+        let mut row = [0.0; F];
+        for (j, (slot, field)) in row.iter_mut().zip(&fields).enumerate() {
+            *slot = parse_number(field, line_no, j + 1)?;
+        }
+        targets.push(target(&fields[F..], line_no)?);
+        features.push(row);
+    }
+    Ok((features, targets))
+}
+
 fn parse_number(field: &str, line: usize, column: usize) -> Result<f64, Error> {
     field.parse::<f64>().map_err(|_| {
         Error::new(
@@ -302,6 +541,58 @@ mod tests {
             .map(|(_, l)| l.as_slice()[0])
             .collect();
         assert_eq!(labels, vec![0]);
+    }
+
+    #[test]
+    fn regression_rows_keep_their_targets_through_shuffles_splits_and_batches() {
+        // rows i, 2i, 10i for i in 0..9
+        let text = "0,0,0\n1,2,10\n2,4,20\n3,6,30\n4,8,40\n5,10,50\n6,12,60\n7,14,70\n8,16,80\n";
+        let d = Regression::<2, 1>::from_csv(text, false).unwrap();
+        let s = d.clone().shuffled(&mut crate::ops::testing::rng(5));
+        for (x, y) in s.features().iter().zip(s.targets()) {
+            assert_eq!(y[0], 10.0 * x[0]);
+        }
+        let (train, test) = s.map_targets(|v| v / 10.0).split(1.0 / 3.0);
+        assert_eq!((train.len(), test.len()), (6, 3));
+        let sizes: Vec<usize> = train
+            .batches_of::<f64>(4)
+            .map(|(x, y)| {
+                assert_eq!(
+                    y.to_vec(),
+                    x.to_vec().chunks(2).map(|r| r[0]).collect::<Vec<_>>()
+                );
+                x.shape()[0]
+            })
+            .collect();
+        assert_eq!(sizes, [4, 2]);
+        let (x, y) = test.all::<f32>();
+        assert_eq!((x.shape(), y.shape()), ([3, 2], [3, 1]));
+        assert_eq!(train.batches::<4, f32>().count(), 1);
+        let err = Regression::<1, 1>::from_csv("1,x\n", false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1, column 2: cannot read `x` as a number"
+        );
+    }
+
+    #[test]
+    fn gzipped_and_plain_files_read_the_same() {
+        let dir = std::env::temp_dir().join(format!("shaped-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "a,b,class\n1,2,0\n3,4,1\n";
+        let plain = dir.join("d.csv");
+        std::fs::write(&plain, text).unwrap();
+        let gz = dir.join("d.csv.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let a = Dataset::<2, 2>::read(&plain, true).unwrap();
+        let b = Dataset::<2, 2>::read(&gz, true).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b.labels(), &[0, 1]);
+        let err = Dataset::<2, 2>::read(dir.join("missing.csv"), true).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

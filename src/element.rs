@@ -24,6 +24,7 @@ mod sealed {
 /// ```
 pub trait Element:
     sealed::Sealed
+    + crate::kernels::Kernels
     + Float
     + FromPrimitive
     + NumAssign
@@ -45,6 +46,18 @@ pub trait Element:
 
     /// Converts an `f64` constant to this type (rounding to nearest for `f32`).
     fn from_f64_lossy(v: f64) -> Self;
+
+    /// The safetensors element type this type is stored as.
+    #[doc(hidden)]
+    const DTYPE: safetensors::Dtype;
+
+    /// Appends the little-endian bytes of `values` to `out`.
+    #[doc(hidden)]
+    fn extend_le_bytes(values: &[Self], out: &mut Vec<u8>);
+
+    /// Reads values from their little-endian bytes (a trailing partial element is ignored).
+    #[doc(hidden)]
+    fn from_le_slice(bytes: &[u8]) -> Vec<Self>;
 
     /// Runs `f` on this thread's pool of free buffers (`None` while the thread is being torn down).
     #[doc(hidden)]
@@ -80,7 +93,7 @@ pub trait Element:
 }
 
 macro_rules! element {
-    ($t:ty, $name:literal, $gemm:path, $pool:ident) => {
+    ($t:ty, $name:literal, $dtype:expr, $gemm:path, $pool:ident) => {
         thread_local! {
             static $pool: core::cell::RefCell<crate::buffer::Pool<$t>> =
                 core::cell::RefCell::new(crate::buffer::Pool::default());
@@ -88,6 +101,23 @@ macro_rules! element {
 
         impl Element for $t {
             const NAME: &'static str = $name;
+            const DTYPE: safetensors::Dtype = $dtype;
+
+            fn extend_le_bytes(values: &[Self], out: &mut Vec<u8>) {
+                out.reserve(size_of_val(values));
+                for v in values {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+
+            fn from_le_slice(bytes: &[u8]) -> Vec<Self> {
+                bytes
+                    .chunks_exact(size_of::<$t>())
+                    .map(|c| {
+                        <$t>::from_le_bytes(c.try_into().expect("chunks have the element's size"))
+                    })
+                    .collect()
+            }
 
             #[inline]
             fn with_pool<R>(f: impl FnOnce(&mut crate::buffer::Pool<Self>) -> R) -> Option<R> {
@@ -133,5 +163,17 @@ macro_rules! element {
     };
 }
 
-element!(f32, "f32", matrixmultiply::sgemm, POOL_F32);
-element!(f64, "f64", matrixmultiply::dgemm, POOL_F64);
+element!(
+    f32,
+    "f32",
+    safetensors::Dtype::F32,
+    matrixmultiply::sgemm,
+    POOL_F32
+);
+element!(
+    f64,
+    "f64",
+    safetensors::Dtype::F64,
+    matrixmultiply::dgemm,
+    POOL_F64
+);

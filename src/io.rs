@@ -36,49 +36,8 @@ impl View for &Out {
     }
 }
 
-fn dtype_of<E: Element>() -> Dtype {
-    if E::NAME == "f32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    }
-}
-
 fn dtype_name(d: Dtype) -> String {
     format!("{d:?}").to_lowercase()
-}
-
-fn to_le_bytes<E: Element>(values: &[E]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(size_of_val(values));
-    for v in values {
-        // Exact: an f32 converts to f64 and back without change.
-        let x = v.to_f64().unwrap_or(f64::NAN);
-        if E::NAME == "f32" {
-            #[allow(clippy::cast_possible_truncation)]
-            out.extend_from_slice(&(x as f32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    out
-}
-
-fn from_le_bytes<E: Element>(bytes: &[u8]) -> Vec<E> {
-    if E::NAME == "f32" {
-        bytes
-            .chunks_exact(4)
-            .map(|c| E::from_f64_lossy(f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))))
-            .collect()
-    } else {
-        bytes
-            .chunks_exact(8)
-            .map(|c| {
-                E::from_f64_lossy(f64::from_le_bytes([
-                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-                ]))
-            })
-            .collect()
-    }
 }
 
 pub(crate) fn to_safetensors<M: Module + ?Sized>(model: &M) -> Vec<u8> {
@@ -87,9 +46,13 @@ pub(crate) fn to_safetensors<M: Module + ?Sized>(model: &M) -> Vec<u8> {
         tensors.push((
             name.to_owned(),
             Out {
-                dtype: dtype_of::<M::Elem>(),
+                dtype: M::Elem::DTYPE,
                 shape: dims.to_vec(),
-                bytes: to_le_bytes(values),
+                bytes: {
+                    let mut bytes = Vec::new();
+                    M::Elem::extend_le_bytes(values, &mut bytes);
+                    bytes
+                },
             },
         ));
     });
@@ -98,43 +61,154 @@ pub(crate) fn to_safetensors<M: Module + ?Sized>(model: &M) -> Vec<u8> {
         .expect("parameter names are unique and every buffer matches its shape")
 }
 
+/// How [`Module::load_safetensors_with`](crate::Module::load_safetensors_with) reads a file: the
+/// key prefix of the part to load, and whether every parameter and every tensor must match.
+///
+/// ```
+/// use shaped::LoadOptions;
+/// let opts = LoadOptions::new().prefix("model.encoder.").strict(false);
+/// assert_eq!(opts, LoadOptions { prefix: "model.encoder.".into(), strict: false });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Only the file's tensors whose names start with this are read, with it stripped: a sub-model
+    /// loads from `model.encoder.`; other tensors are ignored (not unexpected). Empty by default.
+    pub prefix: String,
+    /// Strict (the default): a parameter missing from the file, or a tensor of the file that the
+    /// model does not have, is an error. Not strict: they are skipped and listed in the
+    /// [`LoadReport`], as PyTorch's `load_state_dict(strict=False)`. A shape or element type that
+    /// does not fit is an error either way.
+    pub strict: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            prefix: String::new(),
+            strict: true,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Strict, without a prefix.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads only the tensors under `prefix` (stripped of it).
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Whether a missing or unexpected tensor is an error (`true`) or skipped and reported.
+    #[must_use]
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+}
+
+/// What a load skipped (only a non-strict one skips anything): the model's parameters that the file
+/// does not have, and the file's tensors (under the prefix, without it) that the model does not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Parameters left as they were, by name.
+    pub missing: Vec<String>,
+    /// Tensors of the file that were not read, by name.
+    pub unexpected: Vec<String>,
+}
+
+/// A tensor's values in the file converted to `E`: from its own type, or from `f16`/`bf16`.
+fn decode<E: Element>(view: &safetensors::tensor::TensorView<'_>) -> Option<Vec<E>> {
+    let bytes = view.data();
+    if view.dtype() == E::DTYPE {
+        return Some(E::from_le_slice(bytes));
+    }
+    let halves = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    match view.dtype() {
+        Dtype::F16 => Some(
+            halves
+                .map(|h| E::from_f64_lossy(f64::from(f16_to_f32(h))))
+                .collect(),
+        ),
+        Dtype::BF16 => Some(
+            halves
+                .map(|h| E::from_f64_lossy(f64::from(f32::from_bits(u32::from(h) << 16))))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// An IEEE half-precision value, exactly, as an `f32`.
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let frac = u32::from(h & 0x3ff);
+    let bits = match exp {
+        // zero or subnormal: frac * 2^-24, exact in f32
+        0 => {
+            let v = frac as f32 * (-24_f32).exp2();
+            return if sign == 0 { v } else { -v };
+        }
+        // infinity or NaN (the payload kept)
+        0x1f => sign | 0x7f80_0000 | (frac << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// The size of one element of a tensor in the file.
+fn elem_size(dtype: Dtype) -> usize {
+    match dtype {
+        Dtype::F16 | Dtype::BF16 => 2,
+        Dtype::F64 => 8,
+        _ => 4,
+    }
+}
+
 pub(crate) fn load_safetensors<M: Module + ?Sized>(
     model: &mut M,
     bytes: &[u8],
-) -> Result<(), Error> {
+    options: &LoadOptions,
+) -> Result<LoadReport, Error> {
     let file = SafeTensors::deserialize(bytes).map_err(|e| format_error(bytes, &e))?;
-    let mut stored: HashMap<String, safetensors::tensor::TensorView<'_>> =
-        file.tensors().into_iter().collect();
-    // Check everything before changing anything.
-    let mut loaded: Vec<Vec<M::Elem>> = Vec::new();
-    let mut error: Option<Error> = None;
+    let mut stored: HashMap<String, safetensors::tensor::TensorView<'_>> = file
+        .tensors()
+        .into_iter()
+        .filter_map(|(name, view)| Some((name.strip_prefix(&options.prefix)?.to_owned(), view)))
+        .collect();
+    // Check everything before changing anything, and note every problem.
+    let mut loaded: Vec<Option<Vec<M::Elem>>> = Vec::new();
+    let mut problems: Vec<Error> = Vec::new();
+    let mut report = LoadReport::default();
+    let full = |name: &str| format!("{}{name}", options.prefix);
     model.visit(&mut String::new(), &mut |name, _, dims| {
-        if error.is_some() {
-            return;
-        }
         let Some(view) = stored.remove(name) else {
-            error = Some(Error::new(
-                ErrorKind::Missing,
-                format!("tensor `{name}` is missing from the file"),
-            ));
+            loaded.push(None);
+            if options.strict {
+                problems.push(Error::new(
+                    ErrorKind::Missing,
+                    format!("tensor `{}` is missing from the file", full(name)),
+                ));
+            } else {
+                report.missing.push(name.to_owned());
+            }
             return;
         };
-        if view.dtype() != dtype_of::<M::Elem>() {
-            error = Some(Error::new(
-                ErrorKind::Dtype,
-                format!(
-                    "tensor `{name}` is {} in the file, the model needs {}",
-                    dtype_name(view.dtype()),
-                    M::Elem::NAME
-                ),
-            ));
-            return;
-        }
+        loaded.push(None);
         if view.shape() != dims {
-            error = Some(Error::new(
+            problems.push(Error::new(
                 ErrorKind::Shape,
                 format!(
-                    "tensor `{name}` has shape {} in the file, the model needs {}",
+                    "tensor `{}` has shape {} in the file, the model needs {}",
+                    full(name),
                     dims_str(view.shape()),
                     dims_str(dims)
                 ),
@@ -142,37 +216,76 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
             return;
         }
         let numel: usize = dims.iter().product();
-        if view.data().len() != numel * size_of::<M::Elem>() {
-            error = Some(Error::new(
+        let Some(values) = decode::<M::Elem>(&view) else {
+            problems.push(Error::new(
+                ErrorKind::Dtype,
+                format!(
+                    "tensor `{}` is {} in the file, the model needs {}",
+                    full(name),
+                    dtype_name(view.dtype()),
+                    M::Elem::NAME
+                ),
+            ));
+            return;
+        };
+        if values.len() != numel {
+            problems.push(Error::new(
                 ErrorKind::Format,
                 format!(
-                    "tensor `{name}` holds {} bytes, its shape needs {}",
+                    "tensor `{}` holds {} bytes, its shape needs {}",
+                    full(name),
                     view.data().len(),
-                    numel * size_of::<M::Elem>()
+                    numel * elem_size(view.dtype())
                 ),
             ));
             return;
         }
-        loaded.push(from_le_bytes(view.data()));
+        *loaded.last_mut().expect("pushed above") = Some(values);
     });
-    if let Some(e) = error {
-        return Err(e);
-    }
-    if let Some(extra) = stored.keys().min() {
-        return Err(Error::new(
-            ErrorKind::Unexpected,
+    let mut unexpected: Vec<String> = stored.into_keys().collect();
+    unexpected.sort();
+    if options.strict && !unexpected.is_empty() {
+        let message = if let [one] = unexpected.as_slice() {
             format!(
-                "the file has a tensor `{extra}` that the model does not ({} unexpected in all)",
-                stored.len()
+                "the file has a tensor `{}` that the model does not (1 unexpected in all)",
+                full(one)
+            )
+        } else {
+            let names: Vec<String> = unexpected
+                .iter()
+                .map(|n| format!("`{}`", full(n)))
+                .collect();
+            format!(
+                "the file has {} tensors that the model does not: {}",
+                unexpected.len(),
+                names.join(", ")
+            )
+        };
+        problems.push(Error::new(ErrorKind::Unexpected, message));
+    } else {
+        report.unexpected = unexpected;
+    }
+    if let Some(first) = problems.first() {
+        if problems.len() == 1 {
+            return Err(first.clone());
+        }
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(Error::new(
+            first.kind(),
+            format!(
+                "cannot load the model: {} problems: {}",
+                problems.len(),
+                all.join("; ")
             ),
         ));
     }
     let mut next = loaded.into_iter();
     model.visit_mut(&mut String::new(), &mut |_, values, _| {
-        let data = next.next().expect("one loaded tensor per parameter");
-        values.copy_from_slice(&data);
+        if let Some(data) = next.next().expect("one entry per parameter") {
+            values.copy_from_slice(&data);
+        }
     });
-    Ok(())
+    Ok(report)
 }
 
 /// Why `bytes` are not safetensors, with the sizes found: the buffer is 8 bytes of header length,
@@ -230,7 +343,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     ///
     /// # Errors
     /// [`ErrorKind::Format`] when the buffer is not safetensors, [`ErrorKind::Missing`] when it has no
-    /// tensor `name`, [`ErrorKind::Dtype`] for another element type, [`ErrorKind::Shape`] when the
+    /// tensor `name`, [`ErrorKind::Dtype`] for an element type other than `E`, `f16` or `bf16`, [`ErrorKind::Shape`] when the
     /// sizes do not fit the shape type (naming both).
     ///
     /// ```
@@ -251,16 +364,16 @@ impl<S: Shape, E: Element> Tensor<S, E> {
                 format!("tensor `{name}` is missing from the file"),
             )
         })?;
-        if view.dtype() != dtype_of::<E>() {
-            return Err(Error::new(
+        let values = decode::<E>(&view).ok_or_else(|| {
+            Error::new(
                 ErrorKind::Dtype,
                 format!(
                     "tensor `{name}` is {} in the file, the tensor needs {}",
                     dtype_name(view.dtype()),
                     E::NAME
                 ),
-            ));
-        }
+            )
+        })?;
         let shape = S::from_dims(view.shape()).ok_or_else(|| {
             Error::new(
                 ErrorKind::Shape,
@@ -271,7 +384,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
                 ),
             )
         })?;
-        Tensor::from_vec_with(shape, from_le_bytes(view.data()))
+        Tensor::from_vec_with(shape, values)
     }
 
     /// Reads the tensor called `name` from a safetensors file; see

@@ -33,6 +33,7 @@
 
 use core::fmt;
 
+use crate::io::{LoadOptions, LoadReport};
 use crate::{Element, Error, Grads, NoTape, Rank0, Shape, Tape, Tensor};
 
 /// The visitor of [`Module::visit`]: `f(name, values, dims)`.
@@ -182,16 +183,50 @@ pub trait Module: Send + Sync + 'static {
     }
 
     /// Replaces the parameters with those in a safetensors buffer. All or nothing: on any error the
-    /// model is left exactly as it was.
+    /// model is left exactly as it was. Tensors stored as `f16` or `bf16` are converted to the model's
+    /// element type.
     ///
     /// # Errors
-    /// The buffer is not safetensors ([`ErrorKind::Format`](crate::ErrorKind::Format)); a parameter
-    /// is missing ([`Missing`](crate::ErrorKind::Missing)); the buffer has a tensor the model does not
+    /// The buffer is not safetensors ([`ErrorKind::Format`](crate::ErrorKind::Format)); otherwise
+    /// every problem at once, the first one's kind: a parameter is missing
+    /// ([`Missing`](crate::ErrorKind::Missing)); the buffer has a tensor the model does not
     /// ([`Unexpected`](crate::ErrorKind::Unexpected)); a tensor has another shape
     /// ([`Shape`](crate::ErrorKind::Shape)) or element type ([`Dtype`](crate::ErrorKind::Dtype)).
-    /// Each message names the tensor and both shapes or types.
+    /// Each message names the tensor and both shapes or types; several are joined in one message.
     fn load_safetensors(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        crate::io::load_safetensors(self, bytes)
+        crate::io::load_safetensors(self, bytes, &LoadOptions::new()).map(|_| ())
+    }
+
+    /// [`load_safetensors`](Module::load_safetensors) with options: a key prefix (a sub-model of a
+    /// larger checkpoint, `model.encoder.`), and a non-strict mode that skips missing and unexpected
+    /// tensors and returns their names. All or nothing as well.
+    ///
+    /// # Errors
+    /// As [`load_safetensors`](Module::load_safetensors); when not strict, only shapes, element
+    /// types and the format can fail.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{LoadOptions, Module, Rank1, Tensor};
+    ///
+    /// #[derive(Module)]
+    /// struct Net { encoder: Linear<2, 2, f64>, head: Linear<2, 1, f64> }
+    ///
+    /// let net = Net { encoder: Linear::from_weights(Tensor::ones(), None), head: Linear::zeros() };
+    /// let bytes = net.to_safetensors();
+    /// // The encoder alone, from the whole model's file.
+    /// let mut encoder: Linear<2, 2, f64> = Linear::zeros();
+    /// let report = encoder.load_safetensors_with(&bytes, &LoadOptions::new().prefix("encoder.").strict(false))?;
+    /// assert_eq!(report.missing, ["bias"]); // the saved encoder had no bias
+    /// assert_eq!(encoder.weight, Tensor::ones());
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    fn load_safetensors_with(
+        &mut self,
+        bytes: &[u8],
+        options: &LoadOptions,
+    ) -> Result<LoadReport, Error> {
+        crate::io::load_safetensors(self, bytes, options)
     }
 
     /// Writes the parameters to a safetensors file.
@@ -217,6 +252,24 @@ pub trait Module: Send + Sync + 'static {
     {
         let bytes = crate::io::read_file(path.as_ref())?;
         self.load_safetensors(&bytes)
+    }
+
+    /// [`load`](Module::load) with options (see
+    /// [`load_safetensors_with`](Module::load_safetensors_with)).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read, and every error of
+    /// `load_safetensors_with`.
+    fn load_with(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        options: &LoadOptions,
+    ) -> Result<LoadReport, Error>
+    where
+        Self: Sized,
+    {
+        let bytes = crate::io::read_file(path.as_ref())?;
+        self.load_safetensors_with(&bytes, options)
     }
 }
 

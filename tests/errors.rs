@@ -404,7 +404,8 @@ fn loading_a_file_that_does_not_fit_the_model() {
     load_fails(
         &half.to_safetensors(),
         ErrorKind::Missing,
-        "tensor `l2.weight` is missing from the file",
+        "cannot load the model: 3 problems: tensor `l2.weight` is missing from the file; tensor \
+         `l2.bias` is missing from the file; tensor `scale` is missing from the file",
     );
 
     // Unexpected: the model's tensors and one more.
@@ -460,9 +461,12 @@ fn loading_a_file_that_does_not_fit_the_model() {
     load_fails(
         &n64.to_safetensors(),
         ErrorKind::Dtype,
-        "tensor `l1.weight` is f64 in the file, the model needs f32",
+        "cannot load the model: 5 problems: tensor `l1.weight` is f64 in the file, the model needs \
+         f32; tensor `l1.bias` is f64 in the file, the model needs f32; tensor `l2.weight` is f64 in \
+         the file, the model needs f32; tensor `l2.bias` is f64 in the file, the model needs f32; \
+         tensor `scale` is f64 in the file, the model needs f32",
     );
-    // Types the crate has no element for, in hand-written files.
+    // Types the crate has no element for, in hand-written files (half precision converts).
     #[derive(Module)]
     struct Scale {
         scale: Tensor<Rank1<2>>,
@@ -472,14 +476,14 @@ fn loading_a_file_that_does_not_fit_the_model() {
     };
     let err = s
         .load_safetensors(&raw(
-            r#"{"scale":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}"#,
-            &[0; 4],
+            r#"{"scale":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#,
+            &[0; 2],
         ))
         .unwrap_err();
     assert_error(
         &err,
         ErrorKind::Dtype,
-        "tensor `scale` is bf16 in the file, the model needs f32",
+        "tensor `scale` is u8 in the file, the model needs f32",
     );
     let err = s
         .load_safetensors(&raw(

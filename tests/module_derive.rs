@@ -168,18 +168,30 @@ fn a_failed_load_changes_nothing_and_names_the_tensor() {
         )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Missing);
-    assert_eq!(err.to_string(), "tensor `first.w` is missing from the file");
+    // Every problem is named at once: the five parameters the file lacks and its two extra tensors.
+    assert_eq!(
+        err.to_string(),
+        "cannot load the model: 6 problems: tensor `first.w` is missing from the file; \
+         tensor `first.b` is missing from the file; tensor `scale` is missing from the file; \
+         tensor `second.w` is missing from the file; tensor `second.b` is missing from the file; \
+         the file has 2 tensors that the model does not: `b`, `w`"
+    );
     assert_eq!(wider.to_safetensors(), before);
 
     // Wrong dtype: an f32 file into an f64 model with the same names.
     #[derive(Module)]
-    struct Pair64(Tensor<Rank1<2>, f64>, Tensor<Rank2<2, 2>, f64>);
-    let mut p64 = Pair64(Tensor::zeros(), Tensor::zeros());
+    struct Pair64(
+        Tensor<Rank1<2>, f64>,
+        #[module(skip)] (),
+        Tensor<Rank2<2, 2>, f64>,
+    );
+    let mut p64 = Pair64(Tensor::zeros(), (), Tensor::zeros());
     let err = p64.load_safetensors(&bytes).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Dtype);
     assert_eq!(
         err.to_string(),
-        "tensor `0` is f32 in the file, the model needs f64"
+        "cannot load the model: 2 problems: tensor `0` is f32 in the file, the model needs f64; \
+         tensor `2` is f32 in the file, the model needs f64"
     );
 
     // Wrong shape.

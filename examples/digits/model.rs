@@ -2,7 +2,6 @@
 //! the data, training and evaluation.
 
 use std::error::Error;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use shaped::data::Dataset;
@@ -46,13 +45,8 @@ impl<T: Tracking<f32>> Mlp<T> {
 /// The 1797 images of `examples/data/digits.csv.gz` (64 pixel columns, then the digit), pixels scaled
 /// from 0..16 to 0..1, in file order.
 pub fn read_digits() -> Result<Dataset<64, 10>, Box<dyn Error>> {
-    let gz = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/data/digits.csv.gz"
-    ))?;
-    let mut csv = String::new();
-    flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut csv)?;
-    Ok(Dataset::<64, 10>::from_csv(&csv, false)?.map_features(|v| v / 16.0))
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits.csv.gz");
+    Ok(Dataset::<64, 10>::read(path, false)?.map_features(|v| v / 16.0))
 }
 
 /// Where the `digits` example saves the trained model by default.

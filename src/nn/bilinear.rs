@@ -51,6 +51,22 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<
         Self { weight, bias }
     }
 
+    /// A layer with the given weight `[OUT, IN1, IN2]` and bias `[OUT]` (or none), without drawing
+    /// random ones.
+    #[must_use]
+    pub fn from_weights(
+        weight: Tensor<Rank3<OUT, IN1, IN2>, E>,
+        bias: Option<Tensor<Rank1<OUT>, E>>,
+    ) -> Self {
+        Self { weight, bias }
+    }
+
+    /// A layer of zeros, with a bias: the cheapest start for loading a checkpoint into.
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self::from_weights(Tensor::zeros(), Some(Tensor::zeros()))
+    }
+
     /// A layer without bias (`nn.Bilinear(IN1, IN2, OUT, bias=False)`).
     #[must_use]
     pub fn without_bias<R: Rng + ?Sized>(rng: &mut R) -> Self {

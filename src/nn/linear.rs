@@ -76,6 +76,36 @@ impl<const IN: usize, const OUT: usize, E: Element> Linear<IN, OUT, E> {
         Self { weight, bias }
     }
 
+    /// A layer with the given weight `[OUT, IN]` and bias `[OUT]` (or none): to build a model whose
+    /// weights come from elsewhere (another initialization, a checkpoint), without drawing random ones.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::Tensor;
+    /// let layer = Linear::from_weights(Tensor::from([[1.0, 2.0]]), Some(Tensor::from([0.5])));
+    /// assert_eq!(layer.forward(Tensor::from([3.0, 4.0])).to_vec(), vec![11.5]);
+    /// ```
+    #[must_use]
+    pub fn from_weights(
+        weight: Tensor<Rank2<OUT, IN>, E>,
+        bias: Option<Tensor<Rank1<OUT>, E>>,
+    ) -> Self {
+        Self { weight, bias }
+    }
+
+    /// A layer of zeros, with a bias: the cheapest start for loading a checkpoint into.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::Module;
+    /// let layer: Linear<3, 2> = Linear::zeros();
+    /// assert_eq!(layer.param_count(), 8);
+    /// ```
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self::from_weights(Tensor::zeros(), Some(Tensor::zeros()))
+    }
+
     /// A layer without bias (`nn.Linear(IN, OUT, bias=False)`).
     ///
     /// ```

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
+use super::losses::mse_loss;
+use super::reduction::{Mean, pair_loss};
 use crate::error::{Error, ErrorKind};
 use crate::ops::Merged;
 use crate::ops::sigmoid::logistic;
-use crate::tape::internal::Record;
 use crate::{Const, Dim, Element, Merge, Rank0, Rank2, Shape, Tensor, Tracking};
 
 /// The class ids of a batch of samples, each checked to be below `C` when it is built, so that a bad id
@@ -192,7 +193,7 @@ impl<D: Dim, const C: usize> ClassScores<C> for (D, Const<C>) {
 
 /// Panics unless logits and labels have the same number of rows.
 #[track_caller]
-fn check_rows(op: &str, logits: usize, labels: usize) {
+pub(crate) fn check_rows(op: &str, logits: usize, labels: usize) {
     crate::shape::check_same(
         op,
         "the rows of the logits and the number of labels",
@@ -328,15 +329,7 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
-    let two = E::from_f64_lossy(2.0);
-    mean_over_pairs(
-        "mse",
-        pred,
-        target,
-        |p, t| (p - t) * (p - t),
-        move |p, t| two * (p - t),
-        move |p, t| two * (t - p),
-    )
+    mse_loss(pred, target, Mean)
 }
 
 /// Binary cross-entropy between `sigmoid(logits)` and `targets` (probabilities in `[0, 1]`), averaged
@@ -366,51 +359,15 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
-    mean_over_pairs(
+    pair_loss(
         "binary_cross_entropy_with_logits",
         logits,
         targets,
-        |x, t| x.max(E::zero()) - x * t + (-x.abs()).exp().ln_1p(),
-        |x, t| logistic(x) - t,
-        |x, _| -x,
+        Mean,
+        |_, x, t| x.max(E::zero()) - x * t + (-x.abs()).exp().ln_1p(),
+        |_, x, t| logistic(x) - t,
+        |_, x, _| -x,
     )
-}
-
-/// `mean(f(a, b))` over the elements of two tensors of one shape, recording `da = dy fa(a, b) / n` and
-/// `db = dy fb(a, b) / n` for the operands that need a gradient.
-#[track_caller]
-fn mean_over_pairs<S: Shape, E: Element, T1, T2>(
-    op: &str,
-    a: &Tensor<S, E, T1>,
-    b: &Tensor<S, E, T2>,
-    f: impl Fn(E, E) -> E,
-    fa: impl Fn(E, E) -> E + 'static,
-    fb: impl Fn(E, E) -> E + 'static,
-) -> Tensor<Rank0, E, Merged<E, T1, T2>>
-where
-    T1: Tracking<E> + Merge<E, T2>,
-    T2: Tracking<E>,
-{
-    crate::ops::same_shape(op, a.typed_shape(), b.typed_shape());
-    let (av, bv) = (a.data(), b.data());
-    let scale = E::one() / E::from_f64_lossy(av.len() as f64);
-    let total: E = av.iter().zip(bv.iter()).map(|(&x, &y)| f(x, y)).sum();
-    let out = Arc::new(Buffer::full(1, total * scale));
-    let tape = a.tape().merge(b.tape());
-    let tape = tape.record([a.input(), b.input()], 1, |[na, nb]| {
-        let (av, bv) = (Arc::clone(av), Arc::clone(bv));
-        Box::new(move |dy, grads| {
-            let g = dy[0] * scale;
-            let pairs = || av.iter().zip(bv.iter());
-            if let Some(na) = na {
-                grads.add_from(na, pairs().map(|(&x, &y)| g * fa(x, y)));
-            }
-            if let Some(nb) = nb {
-                grads.add_from(nb, pairs().map(|(&x, &y)| g * fb(x, y)));
-            }
-        })
-    });
-    Tensor::from_parts(out, Rank0, tape)
 }
 
 /// The fraction of rows of `logits` whose largest entry is at the row's label (the first largest on a

@@ -50,8 +50,11 @@
 
 mod activation;
 mod bilinear;
+pub mod init;
 mod linear;
 mod loss;
+mod losses;
+mod reduction;
 
 pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh};
 pub use bilinear::{Bilinear, BilinearGrads};
@@ -60,3 +63,7 @@ pub(crate) use loss::classes_str;
 pub use loss::{
     ClassScores, Labels, accuracy, binary_cross_entropy_with_logits, cross_entropy, mse, predict,
 };
+pub use losses::{
+    bce_with_logits, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss,
+};
+pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};

@@ -16,7 +16,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn exp(&self) -> Self {
-        self.unary(E::exp, |_, y| y)
+        self.unary_kernel(E::exp_into, E::exp_backward, true)
     }
 }
 

@@ -18,7 +18,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn ln(&self) -> Self {
-        self.unary(E::ln, |x, _| x.recip())
+        self.unary_kernel(E::ln_into, E::ln_backward, false)
     }
 }
 

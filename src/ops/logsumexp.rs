@@ -81,10 +81,46 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `out` (`outer * inner` elements).
     fn logsumexp_impl<S2: Shape>(&self, out: S2, dims: (usize, usize, usize)) -> Tensor<S2, E, T> {
         let (outer, len, inner) = dims;
+        let x = self.data();
+        let mut y = Buffer::uninit(outer * inner);
+        if inner == 1 {
+            // Row by row, the weights only in a scratch row; the backward takes them as e^(x - y).
+            let mut row = Buffer::uninit(len);
+            for (o, lse) in y.iter_mut().enumerate() {
+                let xs = &x[o * len..(o + 1) * len];
+                let m = E::max_of(xs);
+                *lse = if m.is_finite() {
+                    m + E::exp_sub_sum(xs, m, &mut row).ln()
+                } else {
+                    m
+                };
+            }
+            let y = Arc::new(y);
+            let tape = self.tape().record([self.input()], outer * inner, |[node]| {
+                let (x, y) = (Arc::clone(x), Arc::clone(&y));
+                Box::new(move |dy, grads| {
+                    // `record` builds this closure only when the one input needs a gradient.
+                    let Some(node) = node else { return };
+                    let (dx, fresh) = grads.acc_fresh(node);
+                    let mut row = Buffer::uninit(len);
+                    for (o, &g) in dy.iter().enumerate() {
+                        let at = o * len..(o + 1) * len;
+                        let (xs, ds) = (&x[at.clone()], &mut dx[at]);
+                        if y[o].is_finite() {
+                            E::exp_sub_scaled(xs, y[o], g, ds, !fresh);
+                        } else {
+                            // The limits of softmax_middle for a non-finite maximum.
+                            softmax_middle(xs, (1, len, 1), &mut row, &mut [E::zero()]);
+                            E::scaled_into(&row, g, ds, !fresh);
+                        }
+                    }
+                })
+            });
+            return Tensor::from_parts(y, out, tape);
+        }
         // The softmax weights are the derivative; the forward computes them on the way.
-        let mut w = Buffer::zeros(self.numel());
-        let mut y = Buffer::zeros(outer * inner);
-        softmax_middle(self.data(), dims, &mut w, &mut y);
+        let mut w = Buffer::uninit(self.numel());
+        softmax_middle(x, dims, &mut w, &mut y);
         let tape = self.tape().record([self.input()], outer * inner, |[node]| {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.

@@ -58,9 +58,35 @@ pub use {conv::*, pool::*};
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// Elementwise `y = kernel(x)` with slice kernels (the vectorized ones of `crate::kernels`),
+    /// recording `backward(v, dy, dx, add)`, which writes (or adds, when `add`) the gradient into `dx`
+    /// from `v`: the result `y` when `of_result`, else the input `x`.
+    #[inline]
+    pub(crate) fn unary_kernel(
+        &self,
+        kernel: fn(&[E], &mut [E]),
+        backward: fn(&[E], &[E], &mut [E], bool),
+        of_result: bool,
+    ) -> Self {
+        let x = self.data();
+        let n = x.len();
+        let mut y = Buffer::uninit(n);
+        kernel(x, &mut y);
+        let y = Arc::new(y);
+        let tape = self.tape().record([self.input()], n, |[node]| {
+            let v = Arc::clone(if of_result { &y } else { x });
+            Box::new(move |dy, grads| {
+                let Some(node) = node else { return };
+                let (dx, fresh) = grads.acc_fresh(node);
+                backward(&v, dy, dx, !fresh);
+            })
+        });
+        Tensor::from_parts(y, self.typed_shape(), tape)
+    }
+
     /// A differentiable elementwise op of your own: `y = f(x)` for every element, with the derivative
     /// `df(x, y) = dy/dx` given the input and the output. On a tape it records `dx += dy * df(x, y)`,
-    /// exactly as the crate's own elementwise ops do (they are written with it): one result buffer,
+    /// as the crate's own elementwise ops do (most are written with it): one result buffer,
     /// one closure, no copy. See [`CustomOp`](crate::CustomOp) for ops of several inputs.
     ///
     /// `f` and `df` are generic, so the loop is compiled with them inlined. `df` runs during
@@ -84,20 +110,45 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     pub fn unary(&self, f: impl Fn(E) -> E, df: impl Fn(E, E) -> E + 'static) -> Self {
         let x = self.data();
         let n = x.len();
-        let y = Arc::new(Buffer::collect(n, x.iter().map(|&v| f(v))));
+        let mut y = Buffer::uninit(n);
+        for (o, &v) in y.iter_mut().zip(x.iter()) {
+            *o = f(v);
+        }
+        let y = Arc::new(y);
         let tape = self.tape().record([self.input()], n, |[node]| {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
-                let grad = x
-                    .iter()
-                    .zip(y.iter())
-                    .zip(dy)
-                    .map(|((&xv, &yv), &g)| g * df(xv, yv));
-                grads.add_from(node, grad);
+                let (dx, fresh) = grads.acc_fresh(node);
+                accumulate(
+                    dx,
+                    fresh,
+                    x.iter().zip(y.iter()).zip(dy),
+                    |((&xv, &yv), &g)| g * df(xv, yv),
+                );
             })
         });
         Tensor::from_parts(y, self.typed_shape(), tape)
+    }
+}
+
+/// Writes (`fresh`: `dx` holds no gradient yet) or adds `f(item)` for each item into `dx`, one item per
+/// element, in one loop over slices that the compiler vectorizes.
+#[inline]
+fn accumulate<E: Element, I: Iterator>(
+    dx: &mut [E],
+    fresh: bool,
+    items: I,
+    f: impl Fn(I::Item) -> E,
+) {
+    if fresh {
+        for (d, item) in dx.iter_mut().zip(items) {
+            *d = f(item);
+        }
+    } else {
+        for (d, item) in dx.iter_mut().zip(items) {
+            *d += f(item);
+        }
     }
 }
 
@@ -138,20 +189,23 @@ where
     same_shape(op, a.typed_shape(), b.typed_shape());
     let (av, bv) = (a.data(), b.data());
     let n = av.len();
-    let y = Arc::new(Buffer::collect(
-        n,
-        av.iter().zip(bv.iter()).map(|(&x, &z)| f(x, z)),
-    ));
+    let mut y = Buffer::uninit(n);
+    for ((o, &x), &z) in y.iter_mut().zip(av.iter()).zip(bv.iter()) {
+        *o = f(x, z);
+    }
+    let y = Arc::new(y);
     let tape = a.tape().merge(b.tape());
     let tape = tape.record([a.input(), b.input()], n, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
             let inputs = || av.iter().zip(bv.iter()).zip(y.iter()).zip(dy);
             if let Some(na) = na {
-                grads.add_from(na, inputs().map(|(((&a, &b), &y), &g)| g * fa(a, b, y)));
+                let (da, fresh) = grads.acc_fresh(na);
+                accumulate(da, fresh, inputs(), |(((&a, &b), &y), &g)| g * fa(a, b, y));
             }
             if let Some(nb) = nb {
-                grads.add_from(nb, inputs().map(|(((&a, &b), &y), &g)| g * fb(a, b, y)));
+                let (db, fresh) = grads.acc_fresh(nb);
+                accumulate(db, fresh, inputs(), |(((&a, &b), &y), &g)| g * fb(a, b, y));
             }
         })
     });

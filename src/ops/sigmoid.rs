@@ -31,7 +31,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn sigmoid(&self) -> Self {
-        self.unary(logistic, |_, y| y * (E::one() - y))
+        self.unary_kernel(E::sigmoid_into, E::sigmoid_backward, true)
     }
 }
 

@@ -22,36 +22,29 @@ pub(crate) fn softmax_middle<E: Element>(
     w: &mut [E],
     lse: &mut [E],
 ) {
-    max_middle(x, outer, len, inner, lse);
     if inner == 1 {
-        // The last axis: each set is one contiguous run.
+        // The last axis: each set is one contiguous run, and goes through the row kernels.
         for (o, mi) in lse.iter_mut().enumerate() {
             let (src, dst) = (&x[o * len..(o + 1) * len], &mut w[o * len..(o + 1) * len]);
-            let m = *mi;
-            let mut s = E::zero();
-            if m.is_finite() {
-                for (e, &v) in dst.iter_mut().zip(src) {
-                    *e = (v - m).exp();
-                    s += *e;
-                }
+            let m = E::max_of(src);
+            let s = if m.is_finite() {
+                E::exp_sub_sum(src, m, dst)
             } else {
+                let mut s = E::zero();
                 for (e, &v) in dst.iter_mut().zip(src) {
                     *e = limit_weight(v, m);
                     s += *e;
                 }
-            }
+                s
+            };
             if s != E::zero() {
-                let r = s.recip();
-                for e in dst.iter_mut() {
-                    *e *= r;
-                }
+                E::scale(dst, s.recip());
             }
-            if m.is_finite() {
-                *mi = m + s.ln();
-            }
+            *mi = if m.is_finite() { m + s.ln() } else { m };
         }
         return;
     }
+    max_middle(x, outer, len, inner, lse);
     let mut total = Buffer::zeros(inner);
     for o in 0..outer {
         let m = &mut lse[o * inner..(o + 1) * inner];
@@ -154,8 +147,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     {
         let dims = ReduceAxis::<AX>::split(&self.typed_shape());
         let n = self.numel();
-        let mut w = Buffer::zeros(n);
-        let mut lse = Buffer::zeros(dims.0 * dims.2);
+        let mut w = Buffer::uninit(n);
+        let mut lse = Buffer::uninit(dims.0 * dims.2);
         softmax_middle(self.data(), dims, &mut w, &mut lse);
         let y = Arc::new(w);
         let tape = self.tape().record([self.input()], n, |[node]| {
@@ -164,6 +157,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
                 let (outer, len, inner) = dims;
+                if inner == 1 {
+                    let (dx, fresh) = grads.acc_fresh(node);
+                    for o in 0..outer {
+                        let at = o * len..(o + 1) * len;
+                        let (ys, gs) = (&y[at.clone()], &dy[at.clone()]);
+                        let t = E::dot(gs, ys);
+                        E::softmax_backward_row(ys, gs, t, &mut dx[at], !fresh);
+                    }
+                    return;
+                }
                 let mut t = Buffer::zeros(outer * inner);
                 dot_middle(dy, &y, dims, &mut t);
                 let dx = grads.acc(node);
@@ -209,26 +212,62 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     {
         let dims = ReduceAxis::<AX>::split(&self.typed_shape());
         let (outer, len, inner) = dims;
-        let n = self.numel();
-        let mut w = Buffer::zeros(n);
-        let mut lse = Buffer::zeros(outer * inner);
         let x = self.data();
-        softmax_middle(x, dims, &mut w, &mut lse);
-        let mut y = Buffer::zeros(n);
-        for o in 0..outer {
-            let ls = &lse[o * inner..(o + 1) * inner];
-            for l in 0..len {
-                let at = (o * len + l) * inner..(o * len + l + 1) * inner;
-                let (xs, ws) = (&x[at.clone()], &w[at.clone()]);
-                for (((out, &xv), &wv), &lv) in y[at].iter_mut().zip(xs).zip(ws).zip(ls) {
-                    *out = if lv.is_finite() { xv - lv } else { wv.ln() };
+        let n = self.numel();
+        let mut y = Buffer::uninit(n);
+        if inner == 1 {
+            // Row by row: y = x - lse, with the weights only in a scratch row for their sum.
+            let mut row = Buffer::uninit(len);
+            for o in 0..outer {
+                let at = o * len..(o + 1) * len;
+                let (xs, ys) = (&x[at.clone()], &mut y[at]);
+                let m = E::max_of(xs);
+                if m.is_finite() {
+                    let s = E::exp_sub_sum(xs, m, &mut row);
+                    E::sub_scalar(xs, m + s.ln(), ys);
+                } else {
+                    // The limits of softmax_middle; their logarithms.
+                    let mut lse = [m];
+                    softmax_middle(xs, (1, len, 1), &mut row, &mut lse);
+                    for (out, &wv) in ys.iter_mut().zip(row.iter()) {
+                        *out = wv.ln();
+                    }
+                }
+            }
+        } else {
+            let mut w = Buffer::uninit(n);
+            let mut lse = Buffer::uninit(outer * inner);
+            softmax_middle(x, dims, &mut w, &mut lse);
+            for o in 0..outer {
+                let ls = &lse[o * inner..(o + 1) * inner];
+                for l in 0..len {
+                    let at = (o * len + l) * inner..(o * len + l + 1) * inner;
+                    let (xs, ws) = (&x[at.clone()], &w[at.clone()]);
+                    for (((out, &xv), &wv), &lv) in y[at].iter_mut().zip(xs).zip(ws).zip(ls) {
+                        *out = if lv.is_finite() { xv - lv } else { wv.ln() };
+                    }
                 }
             }
         }
+        let y = Arc::new(y);
         let tape = self.tape().record([self.input()], n, |[node]| {
+            let y = Arc::clone(&y);
             Box::new(move |dy, grads| {
-                // `record` builds this closure only when the one input needs a gradient.
+                // `record` builds this closure only when the one input needs a gradient. The softmax
+                // weights are e^y.
                 let Some(node) = node else { return };
+                if inner == 1 {
+                    let (dx, fresh) = grads.acc_fresh(node);
+                    for o in 0..outer {
+                        let at = o * len..(o + 1) * len;
+                        let (ys, gs) = (&y[at.clone()], &dy[at.clone()]);
+                        let t = E::sum_of(gs);
+                        E::log_softmax_backward_row(ys, gs, t, &mut dx[at], !fresh);
+                    }
+                    return;
+                }
+                let mut w = Buffer::uninit(n);
+                E::exp_into(&y, &mut w);
                 let mut t = Buffer::zeros(outer * inner);
                 crate::ops::sum::sum_middle(dy, outer, len, inner, &mut t);
                 let dx = grads.acc(node);
@@ -244,7 +283,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 }
             })
         });
-        Tensor::from_parts(Arc::new(y), self.typed_shape(), tape)
+        Tensor::from_parts(y, self.typed_shape(), tape)
     }
 }
 

@@ -16,7 +16,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn tanh(&self) -> Self {
-        self.unary(E::tanh, |_, y| E::one() - y * y)
+        self.unary_kernel(E::tanh_into, E::tanh_backward, true)
     }
 }
 

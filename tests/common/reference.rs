@@ -23,7 +23,9 @@ fn parse_dims(s: &str) -> Vec<usize> {
     if s == "-" {
         return Vec::new();
     }
-    s.split(',').map(|d| d.parse().expect("a dimension")).collect()
+    s.split(',')
+        .map(|d| d.parse().expect("a dimension"))
+        .collect()
 }
 
 /// Every case of a group, by name.
@@ -35,7 +37,10 @@ pub fn load(group: &str) -> HashMap<String, Case> {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut cases = HashMap::new();
     let mut current: Option<Case> = None;
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         if let Some(name) = line.strip_prefix("case ") {
             if let Some(c) = current.take() {
                 cases.insert(c.name.clone(), c);
@@ -47,7 +52,9 @@ pub fn load(group: &str) -> HashMap<String, Case> {
             continue;
         }
         let c = current.as_mut().expect("a line inside a case");
-        let (head, vals) = line.split_once(" : ").unwrap_or((line.trim_end_matches(" :"), ""));
+        let (head, vals) = line
+            .split_once(" : ")
+            .unwrap_or((line.trim_end_matches(" :"), ""));
         let words: Vec<&str> = head.split(' ').collect();
         let floats = || -> Vec<f64> {
             vals.split_whitespace()
@@ -64,7 +71,8 @@ pub fn load(group: &str) -> HashMap<String, Case> {
                     .split_whitespace()
                     .map(|v| v.parse().expect("an integer"))
                     .collect();
-                c.ints.insert(words[1].to_owned(), (parse_dims(words[2]), v));
+                c.ints
+                    .insert(words[1].to_owned(), (parse_dims(words[2]), v));
             }
             "out" => c.out = (parse_dims(words[1]), floats()),
             "up" => c.up = Some((parse_dims(words[1]), floats())),
@@ -84,7 +92,13 @@ pub fn load(group: &str) -> HashMap<String, Case> {
 /// Whether `got` is within `1e-12 + rtol * |want|` of `want` everywhere (NaN matches NaN, an infinity
 /// only itself), with a message naming the first element that is not.
 pub fn assert_close(what: &str, got: &[f64], want: &[f64], rtol: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: {} values, want {}", got.len(), want.len());
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: {} values, want {}",
+        got.len(),
+        want.len()
+    );
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
         let ok = if w.is_nan() {
             g.is_nan()
@@ -128,9 +142,23 @@ impl Case {
     }
 
     /// Checks an output against PyTorch's: the same dimensions, values within `rtol`.
-    pub fn check_out<S: Shape, T: shaped::Tracking<f64>>(&self, got: &Tensor<S, f64, T>, rtol: f64) {
-        assert_eq!(got.shape().as_ref(), self.out.0.as_slice(), "{}: output shape", self.name);
-        assert_close(&format!("{}: output", self.name), got.as_slice(), &self.out.1, rtol);
+    pub fn check_out<S: Shape, T: shaped::Tracking<f64>>(
+        &self,
+        got: &Tensor<S, f64, T>,
+        rtol: f64,
+    ) {
+        assert_eq!(
+            got.shape().as_ref(),
+            self.out.0.as_slice(),
+            "{}: output shape",
+            self.name
+        );
+        assert_close(
+            &format!("{}: output", self.name),
+            got.as_slice(),
+            &self.out.1,
+            rtol,
+        );
     }
 
     /// Checks an integer output (indices) against PyTorch's.
@@ -153,7 +181,17 @@ impl Case {
             .get(label)
             .unwrap_or_else(|| panic!("{}: no gradient of `{label}`", self.name));
         let got = grads.get(watched);
-        assert_eq!(got.shape().as_ref(), dims.as_slice(), "{}: gradient shape of `{label}`", self.name);
-        assert_close(&format!("{}: gradient of `{label}`", self.name), got.as_slice(), want, rtol);
+        assert_eq!(
+            got.shape().as_ref(),
+            dims.as_slice(),
+            "{}: gradient shape of `{label}`",
+            self.name
+        );
+        assert_close(
+            &format!("{}: gradient of `{label}`", self.name),
+            got.as_slice(),
+            want,
+            rtol,
+        );
     }
 }
