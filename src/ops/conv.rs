@@ -601,35 +601,47 @@ where
     let bias_parts = bias.parts();
 
     // y[n, o, p] = sum_r W[o, r] cols_n[r, p] + b[o]: per group, one product [C_out, r] x [r, g p]
-    // into `prod` ([C_out, g, p]), whose two outer axes are then swapped into y ([g, C_out, p]).
+    // into `prod` ([C_out, g, p]), whose two outer axes are then swapped into y ([g, C_out, p]). A
+    // group of one image is already in y's layout: the product goes straight into y.
     let mut y = Buffer::uninit(out_numel);
     if out_numel > 0 {
         let mut cols = Buffer::uninit(patch * group * positions);
-        let mut prod = Buffer::uninit(c_out * group * positions);
+        let mut prod = Buffer::uninit(if group > 1 {
+            c_out * group * positions
+        } else {
+            0
+        });
         for start in (0..batch).step_by(group) {
             let images = start..(start + group).min(batch);
             let width = images.len() * positions;
             let cols = &mut cols[..patch * width];
-            let prod = &mut prod[..c_out * width];
             geo.im2col(xv, images.clone(), cols);
-            let beta = match bias_parts {
-                Some((b, _)) => {
-                    for (row, &v) in prod.chunks_exact_mut(width).zip(b.iter()) {
-                        row.fill(v);
+            let product = |dst: &mut [E]| {
+                let beta = match bias_parts {
+                    Some((b, _)) => {
+                        for (row, &v) in dst.chunks_exact_mut(width).zip(b.iter()) {
+                            row.fill(v);
+                        }
+                        E::one()
                     }
-                    E::one()
-                }
-                None => E::zero(),
+                    None => E::zero(),
+                };
+                gemm(
+                    E::one(),
+                    Mat::new(wv, c_out, patch),
+                    Mat::new(cols, patch, width),
+                    beta,
+                    MatMut::new(dst, c_out, width),
+                );
             };
-            gemm(
-                E::one(),
-                Mat::new(wv, c_out, patch),
-                Mat::new(cols, patch, width),
-                beta,
-                MatMut::new(prod, c_out, width),
-            );
             let out = &mut y[images.start * c_out * positions..images.end * c_out * positions];
-            swap_outer(prod, c_out, images.len(), positions, out);
+            if images.len() == 1 {
+                product(out);
+            } else {
+                let prod = &mut prod[..c_out * width];
+                product(prod);
+                swap_outer(prod, c_out, images.len(), positions, out);
+            }
         }
     }
 
@@ -659,16 +671,26 @@ where
             if nx.is_none() && nw.is_none() {
                 return;
             }
-            let mut gt = Buffer::uninit(c_out * group * positions);
+            let mut gt = Buffer::uninit(if group > 1 {
+                c_out * group * positions
+            } else {
+                0
+            });
             let mut cols = Buffer::uninit(patch * group * positions);
             let mut dw = nw.map(|_| Buffer::zeros(c_out * patch));
             for start in (0..batch).step_by(group) {
                 let images = start..(start + group).min(batch);
                 let width = images.len() * positions;
-                let (gt, cols) = (&mut gt[..c_out * width], &mut cols[..patch * width]);
-                // G of the group as [C_out, g p], the layout of the forward product.
+                let cols = &mut cols[..patch * width];
+                // G of the group as [C_out, g p], the layout of the forward product (G itself for
+                // one image).
                 let g = &dy[images.start * c_out * positions..images.end * c_out * positions];
-                swap_outer(g, images.len(), c_out, positions, gt);
+                let gt: &[E] = if images.len() == 1 {
+                    g
+                } else {
+                    swap_outer(g, images.len(), c_out, positions, &mut gt[..c_out * width]);
+                    &gt[..c_out * width]
+                };
                 if let (Some(dw), Some(x)) = (&mut dw, &x) {
                     // dW = sum over groups of G cols^T: [C_out, g p] x [g p, r]
                     geo.im2col(x, images.clone(), cols);
