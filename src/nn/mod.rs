@@ -50,14 +50,17 @@
 
 mod activation;
 mod bilinear;
+mod conv;
 pub mod init;
 mod linear;
 mod loss;
 mod losses;
+mod pool;
 mod reduction;
 
 pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh};
 pub use bilinear::{Bilinear, BilinearGrads};
+pub use conv::{Conv1d, Conv1dGrads, Conv2d, Conv2dGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
 pub use loss::{
@@ -66,4 +69,5 @@ pub use loss::{
 pub use losses::{
     bce_with_logits, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 };
+pub use pool::{AvgPool2d, Flatten, FlattenShape, MaxPool2d};
 pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};
