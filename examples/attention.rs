@@ -16,7 +16,7 @@
 
 #[path = "digits/model.rs"]
 #[allow(dead_code)]
-mod digits;
+mod model;
 #[path = "digits/plot.rs"]
 mod plot;
 
@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         PathBuf::from,
     );
     let mut rng = StdRng::seed_from_u64(SEED);
-    let (train, test) = digits::read_digits()?.shuffled(&mut rng).split(0.2);
+    let (train, test) = model::read_digits()?.shuffled(&mut rng).split(0.2);
     let mut model = RowAttention::new(&mut rng);
     println!(
         "digits as 8 rows of 8 pixels: {} training images, {} test images; {} parameters",
@@ -109,7 +109,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         model.param_count()
     );
     let mut opt = Adam::new(&model, LEARNING_RATE);
-    let mut history: [Vec<f64>; 4] = Default::default();
+    let mut history: Vec<model::Epoch> = Vec::with_capacity(EPOCHS);
     println!("epoch  train loss  train acc  test acc   time");
     for epoch in 1..=EPOCHS {
         let order = train.clone().shuffled(&mut rng);
@@ -131,14 +131,14 @@ fn main() -> Result<(), Box<dyn Error>> {
             100.0 * test_acc,
             start.elapsed().as_secs_f64()
         );
-        for (h, v) in history
-            .iter_mut()
-            .zip([loss_sum / steps, test_loss, train_acc, test_acc])
-        {
-            h.push(v);
-        }
+        history.push(model::Epoch {
+            train_loss: loss_sum / steps,
+            test_loss,
+            train_acc,
+            test_acc,
+        });
     }
-    let test_acc = history[3][EPOCHS - 1];
+    let test_acc = history[EPOCHS - 1].test_acc;
     assert!(
         test_acc >= 0.95,
         "test accuracy {:.2} % is below 95 %",
@@ -146,11 +146,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     std::fs::create_dir_all(&out_dir)?;
     let svg_path = out_dir.join("attention_curves.svg");
-    let [train_loss, test_loss, train_acc, test_acc_curve] = &history;
-    std::fs::write(
-        &svg_path,
-        plot::curves_svg(train_loss, test_loss, train_acc, test_acc_curve),
-    )?;
+    std::fs::write(&svg_path, plot::curves_svg(&history))?;
     println!(
         "test accuracy {:.2} % after {EPOCHS} epochs in {:.2} s",
         100.0 * test_acc,

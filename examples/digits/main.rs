@@ -22,7 +22,7 @@ use std::time::Instant;
 use shaped::Module;
 use shaped::rand::{SeedableRng, rngs::StdRng};
 
-use model::{BATCH, EPOCHS, Epoch, Mlp, SEED};
+use model::{BATCH, EPOCHS, Mlp, SEED};
 
 /// The logits of every row, in row order, from one forward call (to compare two models bit for bit).
 fn logits(model: &Mlp, data: &shaped::data::Dataset<64, 10>) -> Vec<f32> {
@@ -51,15 +51,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         "model: 64 -> 64 -> ReLU -> 10, {} parameters",
         Mlp::new(&mut StdRng::seed_from_u64(SEED)).param_count()
     );
-    println!("epoch  train loss  train acc  test acc   time");
+    println!("{}", model::LOG_HEADER);
     let (model, history) = model::train(rng, &train, &test, |epoch, e| {
-        println!(
-            "{epoch:>5}  {:>10.4}  {:>8.2} %  {:>6.2} %  {:>5.2} s",
-            e.train_loss,
-            100.0 * e.train_acc,
-            100.0 * e.test_acc,
-            start.elapsed().as_secs_f64()
-        );
+        println!("{}", e.log_line(epoch, start.elapsed().as_secs_f64()));
     });
     let last = history.last().expect("at least one epoch");
     assert!(
@@ -70,14 +64,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     std::fs::create_dir_all(&out_dir)?;
     let svg_path = out_dir.join("digits_curves.svg");
-    let col = |f: fn(&Epoch) -> f64| history.iter().map(f).collect::<Vec<f64>>();
-    let svg = plot::curves_svg(
-        &col(|e| e.train_loss),
-        &col(|e| e.test_loss),
-        &col(|e| e.train_acc),
-        &col(|e| e.test_acc),
-    );
-    std::fs::write(&svg_path, svg)?;
+    std::fs::write(&svg_path, plot::curves_svg(&history))?;
     model.save(&model_path)?;
 
     // A model with other weights, then the saved ones: the same logits on every row, bit for bit.

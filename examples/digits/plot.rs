@@ -1,28 +1,23 @@
-//! The training curves of the examples as an SVG (two panels: losses, accuracies), shared by the
-//! `digits` and `attention` examples.
+//! The training curves of the digits classifiers as an SVG (used by the `digits` and `cnn` examples).
 
 use std::fmt::Write as _;
 
-/// The training curves as an SVG: the losses on the left, the accuracies (given as fractions,
-/// drawn in %) on the right, one value per epoch.
-pub fn curves_svg(
-    train_loss: &[f64],
-    test_loss: &[f64],
-    train_acc: &[f64],
-    test_acc: &[f64],
-) -> String {
-    let percent = |v: &[f64]| v.iter().map(|a| 100.0 * a).collect::<Vec<f64>>();
+use crate::model::Epoch;
+
+/// The training curves as an SVG: the losses on the left, the accuracies (in %) on the right.
+pub fn curves_svg(history: &[Epoch]) -> String {
+    let col = |f: fn(&Epoch) -> f64| history.iter().map(f).collect::<Vec<f64>>();
     let losses = [
         (
             "train (mean over the epoch)",
             "#1f77b4",
-            train_loss.to_vec(),
+            col(|e| e.train_loss),
         ),
-        ("test (after the epoch)", "#ff7f0e", test_loss.to_vec()),
+        ("test (after the epoch)", "#ff7f0e", col(|e| e.test_loss)),
     ];
     let accuracies = [
-        ("train", "#1f77b4", percent(train_acc)),
-        ("test", "#ff7f0e", percent(test_acc)),
+        ("train", "#1f77b4", col(|e| 100.0 * e.train_acc)),
+        ("test", "#ff7f0e", col(|e| 100.0 * e.test_acc)),
     ];
     let mut svg = String::from(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"360\" \

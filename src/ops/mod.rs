@@ -50,6 +50,9 @@ mod bilinear;
 mod inner;
 mod linear;
 mod matmul;
+// Convolution and pooling
+mod conv;
+mod pool;
 
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
 #[allow(unused_imports)]
@@ -60,6 +63,7 @@ pub use {
     tanh::*, transpose::*,
 };
 pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
+pub use {conv::*, pool::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
