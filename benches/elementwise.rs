@@ -6,13 +6,15 @@
 //! alternates rounds of ours and rounds of PyTorch's, so that drift on a shared machine hits both. It
 //! prints the medians and the range of the per-round ratios.
 
+#[path = "common/pytorch.rs"]
+mod pytorch;
+
 use std::hint::black_box;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
+use pytorch::PyTorch;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use shaped::{Rank2, StaticShape, Tape, Tensor};
@@ -44,6 +46,10 @@ macro_rules! pytorch_ops {
         $m!($g, "relu", 512, SIGNED, |x, _b| x.relu());
         $m!($g, "sigmoid", 512, SIGNED, |x, _b| x.sigmoid());
         $m!($g, "tanh", 512, SIGNED, |x, _b| x.tanh());
+        $m!($g, "gelu", 512, SIGNED, |x, _b| x.gelu());
+        $m!($g, "gelu_tanh", 512, SIGNED, |x, _b| x.gelu_tanh());
+        $m!($g, "silu", 512, SIGNED, |x, _b| x.silu());
+        $m!($g, "softplus", 512, SIGNED, |x, _b| x.softplus());
         $m!($g, "softmax", 512, SIGNED, |x, b| x.softmax::<1>() * b);
         $m!($g, "log_softmax", 512, SIGNED, |x, b| x.log_softmax::<1>()
             * b);
@@ -103,79 +109,10 @@ fn reductions(c: &mut Criterion) {
 
 // ---- interleaved ratios to PyTorch ----
 
-/// The PyTorch side: the script in `--serve` mode, answering `<op> <mode> <iters>` with a median time.
-struct PyTorch {
-    child: std::process::Child,
-    answers: BufReader<std::process::ChildStdout>,
-}
-
-impl PyTorch {
-    fn start() -> Self {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/bench_pytorch_elementwise.py"
-        );
-        let mut child = Command::new("python3")
-            .args([script, "1", "--serve"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 with torch is needed for the comparison");
-        let answers = BufReader::new(child.stdout.take().expect("piped"));
-        Self { child, answers }
-    }
-
-    /// PyTorch's median time of `op` in `mode`, over five rounds of `iters` calls.
-    fn time(&mut self, op: &str, mode: &str, iters: u32) -> Duration {
-        let stdin = self.child.stdin.as_mut().expect("piped");
-        writeln!(stdin, "{op} {mode} {iters}").expect("the PyTorch script stopped");
-        let mut line = String::new();
-        self.answers
-            .read_line(&mut line)
-            .expect("the PyTorch script stopped");
-        let us: f64 = line.trim().parse().expect("a time in microseconds");
-        Duration::from_secs_f64(us * 1e-6)
-    }
-}
-
-/// Median time per call of `f` over five rounds of `iters` calls, after one round of warm-up.
-fn median_time(iters: u32, mut f: impl FnMut()) -> Duration {
-    let mut rounds = [Duration::ZERO; 6];
-    for r in &mut rounds {
-        let start = Instant::now();
-        for _ in 0..iters {
-            f();
-        }
-        *r = start.elapsed() / iters;
-    }
-    let rounds = &mut rounds[1..];
-    rounds.sort();
-    rounds[rounds.len() / 2]
-}
-
-/// Alternates seven rounds of ours (`f`) and PyTorch's, and prints both medians and the range of the
-/// per-round ratios.
-fn compare(torch: &mut PyTorch, op: &str, mode: &str, mut f: impl FnMut()) {
+/// Compares `f`, one call of `op` in `mode`, with PyTorch: more calls a round forward than backward.
+fn compare(torch: &mut PyTorch, op: &str, mode: &str, f: impl FnMut()) {
     let iters = if mode == "forward" { 40 } else { 15 };
-    let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..7 {
-        let a = median_time(iters, &mut f);
-        let b = torch.time(op, mode, iters);
-        ratios.push(a.as_secs_f64() / b.as_secs_f64());
-        ours.push(a);
-        theirs.push(b);
-    }
-    ours.sort();
-    theirs.sort();
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "{op:<16} {mode:<17} {:>9.1} {:>9.1} {:>6.2} {:>5.2}-{:.2}",
-        ours[3].as_secs_f64() * 1e6,
-        theirs[3].as_secs_f64() * 1e6,
-        ratios[3],
-        ratios[0],
-        ratios[6],
-    );
+    torch.compare(op, mode, iters, f);
 }
 
 /// Compares one op, forward and forward + backward, as in [`bench_op`].
@@ -199,15 +136,9 @@ macro_rules! compare_op {
 }
 
 fn pytorch_ratios() {
-    let mut torch = PyTorch::start();
-    println!("512 x 512 f32, one thread; times in us (medians of 7 interleaved rounds)");
-    println!(
-        "{:<16} {:<17} {:>9} {:>9} {:>6} {:>9}",
-        "op", "mode", "shaped", "pytorch", "ratio", "range"
-    );
+    let mut torch = PyTorch::start("bench_pytorch_elementwise.py");
+    PyTorch::header("512 x 512 f32, one thread");
     pytorch_ops!(compare_op, &mut torch);
-    drop(torch.child.stdin.take());
-    let _ = torch.child.wait();
 }
 
 fn main() {

@@ -3,29 +3,12 @@
 Same models, batch sizes, losses and plain SGD as the Rust benches; prints the median time per step.
 Run: python3 scripts/bench_pytorch.py [threads]
 """
-import statistics
-import sys
-import time
-
-import torch
 from torch import nn
 
-threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-torch.set_num_threads(threads)
+from bench_serve import median_us, threads, torch
+
+n_threads = threads()
 torch.manual_seed(0)
-
-
-def median_step_us(step, iters, rounds=15):
-    for _ in range(iters):
-        step()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(iters):
-            step()
-        times.append((time.perf_counter() - start) / iters)
-    return statistics.median(times) * 1e6
-
 
 mlp = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 mlp_opt = torch.optim.SGD(mlp.parameters(), lr=0.01)
@@ -53,6 +36,6 @@ def tiny_step():
     tiny_opt.step()
 
 
-print(f"torch {torch.__version__}, {threads} thread(s)")
-print(f"mlp 784-128-10, batch 64: {median_step_us(mlp_step, 50):.1f} us")
-print(f"tiny 2-16-16-1, batch 32: {median_step_us(tiny_step, 500):.1f} us")
+print(f"torch {torch.__version__}, {n_threads} thread(s)")
+print(f"mlp 784-128-10, batch 64: {median_us(mlp_step, 50, 15):.1f} us")
+print(f"tiny 2-16-16-1, batch 32: {median_us(tiny_step, 500, 15):.1f} us")

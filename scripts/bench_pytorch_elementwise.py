@@ -5,18 +5,11 @@ thread unless told otherwise. Prints the median time per call, forward alone and
 
 Run: python3 scripts/bench_pytorch_elementwise.py [threads]
 
-With --serve it reads lines `<op> <mode>` (mode `forward` or `forward_backward`) on standard input and
-answers each with the median time in microseconds, so that `cargo bench --bench elementwise -- pytorch`
-can time both sides interleaved, op by op.
+With --serve it reads lines `<op> <mode> <iters>` (mode `forward` or `forward_backward`) on standard
+input and answers each with the median time in microseconds (scripts/bench_serve.py), so that
+`cargo bench --bench elementwise -- pytorch` can time both sides interleaved, op by op.
 """
-import statistics
-import sys
-import time
-import warnings
-
-# torch warns when numpy is missing; nothing here uses numpy.
-warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
-import torch  # noqa: E402
+from bench_serve import median_us, serve, threads, torch
 
 N = 512
 
@@ -36,22 +29,14 @@ OPS = {
     "relu": (lambda x, b: torch.relu(x), (-1.0, 1.0)),
     "sigmoid": (lambda x, b: torch.sigmoid(x), (-1.0, 1.0)),
     "tanh": (lambda x, b: torch.tanh(x), (-1.0, 1.0)),
+    "gelu": (lambda x, b: torch.nn.functional.gelu(x), (-1.0, 1.0)),
+    "gelu_tanh": (lambda x, b: torch.nn.functional.gelu(x, approximate="tanh"), (-1.0, 1.0)),
+    "silu": (lambda x, b: torch.nn.functional.silu(x), (-1.0, 1.0)),
+    "softplus": (lambda x, b: torch.nn.functional.softplus(x), (-1.0, 1.0)),
     "softmax": (lambda x, b: torch.softmax(x, dim=1) * b, (-1.0, 1.0)),
     "log_softmax": (lambda x, b: torch.log_softmax(x, dim=1) * b, (-1.0, 1.0)),
     "logsumexp_axis1": (lambda x, b: torch.logsumexp(x, dim=1), (-1.0, 1.0)),
 }
-
-
-def median_us(f, iters, rounds):
-    for _ in range(iters):
-        f()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(iters):
-            f()
-        times.append((time.perf_counter() - start) / iters)
-    return statistics.median(times) * 1e6
 
 
 def timer(name, mode):
@@ -76,15 +61,10 @@ def timer(name, mode):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--serve"]
-    threads = int(args[0]) if args else 1
-    torch.set_num_threads(threads)
-    if "--serve" in sys.argv:
-        for line in sys.stdin:
-            name, mode, iters = line.split()
-            print(f"{median_us(timer(name, mode), int(iters), 5):.3f}", flush=True)
+    n = threads()
+    if serve(timer):
         return
-    print(f"torch {torch.__version__}, {threads} thread(s), {N} x {N} float32, median us per call")
+    print(f"torch {torch.__version__}, {n} thread(s), {N} x {N} float32, median us per call")
     print(f"{'op':<16} {'forward':>10} {'fwd+bwd':>10}")
     for name in OPS:
         fwd = median_us(timer(name, "forward"), 50, 15)

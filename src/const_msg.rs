@@ -43,6 +43,7 @@ impl ConstMsg {
     }
 
     /// The message with `n` appended in decimal.
+    #[allow(clippy::cast_possible_truncation)] // a digit, `n % 10`, fits a byte
     pub(crate) const fn num(mut self, mut n: usize) -> Self {
         let mut digits = [0_u8; 20];
         let mut k = 0;

@@ -12,6 +12,7 @@ use std::path::Path;
 use safetensors::{Dtype, SafeTensors, View};
 
 use crate::error::{Error, ErrorKind, dims_str};
+use crate::module::{BufferMut, BufferRef};
 use crate::{Element, Module, Shape, Tensor};
 
 /// One tensor on its way into a safetensors buffer.
@@ -53,6 +54,27 @@ pub(crate) fn to_safetensors<M: Module + ?Sized>(model: &M) -> Vec<u8> {
                     M::Elem::extend_le_bytes(values, &mut bytes);
                     bytes
                 },
+            },
+        ));
+    });
+    model.visit_buffers(&mut String::new(), &mut |name, buffer| {
+        let (dtype, shape, bytes) = match buffer {
+            BufferRef::Values { values, dims } => {
+                let mut bytes = Vec::new();
+                M::Elem::extend_le_bytes(values, &mut bytes);
+                (M::Elem::DTYPE, dims.to_vec(), bytes)
+            }
+            BufferRef::Count(n) => {
+                let n = i64::try_from(n).expect("a count fits in an i64");
+                (Dtype::I64, Vec::new(), n.to_le_bytes().to_vec())
+            }
+        };
+        tensors.push((
+            name.to_owned(),
+            Out {
+                dtype,
+                shape,
+                bytes,
             },
         ));
     });
@@ -189,7 +211,18 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
     let mut problems: Vec<Error> = Vec::new();
     let mut report = LoadReport::default();
     let full = |name: &str| format!("{}{name}", options.prefix);
+    // The parameters, then the buffers' values; counts apart.
+    let mut wanted: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut counts: Vec<String> = Vec::new();
     model.visit(&mut String::new(), &mut |name, _, dims| {
+        wanted.push((name.to_owned(), dims.to_vec()));
+    });
+    model.visit_buffers(&mut String::new(), &mut |name, b| match b {
+        BufferRef::Values { dims, .. } => wanted.push((name.to_owned(), dims.to_vec())),
+        BufferRef::Count(_) => counts.push(name.to_owned()),
+    });
+    for (name, dims) in &wanted {
+        let (name, dims) = (name.as_str(), dims.as_slice());
         let Some(view) = stored.remove(name) else {
             loaded.push(None);
             if options.strict {
@@ -200,7 +233,7 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
             } else {
                 report.missing.push(name.to_owned());
             }
-            return;
+            continue;
         };
         loaded.push(None);
         if view.shape() != dims {
@@ -213,7 +246,7 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
                     dims_str(dims)
                 ),
             ));
-            return;
+            continue;
         }
         let numel: usize = dims.iter().product();
         let Some(values) = decode::<M::Elem>(&view) else {
@@ -226,7 +259,7 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
                     M::Elem::NAME
                 ),
             ));
-            return;
+            continue;
         };
         if values.len() != numel {
             problems.push(Error::new(
@@ -238,10 +271,42 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
                     numel * elem_size(view.dtype())
                 ),
             ));
-            return;
+            continue;
         }
         *loaded.last_mut().expect("pushed above") = Some(values);
-    });
+    }
+    let mut loaded_counts: Vec<Option<u64>> = Vec::new();
+    for name in &counts {
+        loaded_counts.push(None);
+        let Some(view) = stored.remove(name.as_str()) else {
+            if options.strict {
+                problems.push(Error::new(
+                    ErrorKind::Missing,
+                    format!("tensor `{}` is missing from the file", full(name)),
+                ));
+            } else {
+                report.missing.push(name.clone());
+            }
+            continue;
+        };
+        let count = (view.dtype() == Dtype::I64 && view.shape().is_empty())
+            .then(|| <[u8; 8]>::try_from(view.data()).ok())
+            .flatten()
+            .and_then(|b| u64::try_from(i64::from_le_bytes(b)).ok());
+        match count {
+            Some(n) => *loaded_counts.last_mut().expect("pushed above") = Some(n),
+            None => problems.push(Error::new(
+                ErrorKind::Dtype,
+                format!(
+                    "tensor `{}` is {} of shape {} in the file, the model needs a count: a \
+                     non-negative i64 scalar",
+                    full(name),
+                    dtype_name(view.dtype()),
+                    dims_str(view.shape())
+                ),
+            )),
+        }
+    }
     let mut unexpected: Vec<String> = stored.into_keys().collect();
     unexpected.sort();
     if options.strict && !unexpected.is_empty() {
@@ -283,6 +348,19 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
     model.visit_mut(&mut String::new(), &mut |_, values, _| {
         if let Some(data) = next.next().expect("one entry per parameter") {
             values.copy_from_slice(&data);
+        }
+    });
+    let mut next_count = loaded_counts.into_iter();
+    model.visit_buffers_mut(&mut String::new(), &mut |_, b| match b {
+        BufferMut::Values { values, .. } => {
+            if let Some(data) = next.next().expect("one entry per buffer") {
+                values.copy_from_slice(&data);
+            }
+        }
+        BufferMut::Count(n) => {
+            if let Some(v) = next_count.next().expect("one entry per count") {
+                *n = v;
+            }
         }
     });
     Ok(report)

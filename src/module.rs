@@ -42,6 +42,40 @@ pub type Visit<'a, E> = dyn FnMut(&str, &[E], &[usize]) + 'a;
 pub type VisitMut<'a, E> = dyn FnMut(&str, &mut [E], &[usize]) + 'a;
 /// The visitor of [`Module::zip_mut`]: `f(mine, theirs)`.
 pub type ZipMut<'a, E> = dyn FnMut(&mut [E], &[E]) + 'a;
+/// The visitor of [`Module::visit_buffers`]: `f(name, buffer)`.
+pub type VisitBuffers<'a, E> = dyn FnMut(&str, BufferRef<'_, E>) + 'a;
+/// The visitor of [`Module::visit_buffers_mut`]: `f(name, buffer)`.
+pub type VisitBuffersMut<'a, E> = dyn FnMut(&str, BufferMut<'_, E>) + 'a;
+
+/// One buffer of a layer, as [`Module::visit_buffers`] shows it: state that is saved and loaded
+/// with the parameters but is not trained (PyTorch's `register_buffer`), such as the running
+/// statistics of [`BatchNorm1d`](crate::nn::BatchNorm1d).
+#[derive(Debug)]
+pub enum BufferRef<'a, E> {
+    /// Values of the element type with their dimensions (`running_mean`), stored as the parameters.
+    Values {
+        /// The values, row-major.
+        values: &'a [E],
+        /// The dimensions.
+        dims: &'a [usize],
+    },
+    /// A count (`num_batches_tracked`), stored as an `i64` scalar as in PyTorch.
+    Count(u64),
+}
+
+/// One buffer of a layer, mutable, as [`Module::visit_buffers_mut`] shows it (loading).
+#[derive(Debug)]
+pub enum BufferMut<'a, E> {
+    /// Values of the element type with their dimensions.
+    Values {
+        /// The values, row-major.
+        values: &'a mut [E],
+        /// The dimensions.
+        dims: &'a [usize],
+    },
+    /// A count, stored as an `i64` scalar.
+    Count(&'a mut u64),
+}
 
 /// The name and dimensions of one parameter tensor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,6 +189,73 @@ pub trait Module: Send + Sync + 'static {
     #[must_use]
     fn zeros_like(&self) -> Self::Grads;
 
+    /// Calls `f(name, buffer)` for every buffer (state that is saved and loaded but not trained:
+    /// [`BatchNorm1d`](crate::nn::BatchNorm1d)'s `running_mean`, `running_var` and
+    /// `num_batches_tracked`), in field order, named like the parameters. Optimizers never see
+    /// buffers and gradients do not carry them. None by default; the derive visits every field.
+    fn visit_buffers(&self, path: &mut String, f: &mut VisitBuffers<'_, Self::Elem>) {
+        let _ = (path, f);
+    }
+
+    /// Like [`visit_buffers`](Module::visit_buffers), with the buffers mutable (loading).
+    fn visit_buffers_mut(&mut self, path: &mut String, f: &mut VisitBuffersMut<'_, Self::Elem>) {
+        let _ = (path, f);
+    }
+
+    /// Sets the training flag of every layer of the model that behaves differently in training
+    /// and in evaluation ([`Dropout`](crate::nn::Dropout), [`BatchNorm1d`](crate::nn::BatchNorm1d));
+    /// the derive passes it to every field. Call it through [`train`](Module::train) and
+    /// [`eval`](Module::eval).
+    fn set_training(&mut self, training: bool) {
+        let _ = training;
+    }
+
+    /// Puts the model in training mode (PyTorch's `model.train()`, the mode layers start in):
+    /// dropout drops, batch normalization uses and updates the batch's statistics.
+    ///
+    /// ```
+    /// use shaped::nn::Dropout;
+    /// use shaped::{Module, Rank1, Tensor};
+    ///
+    /// #[derive(Module)]
+    /// struct Net { drop: Dropout<f64> }
+    ///
+    /// let mut net = Net { drop: Dropout::new(0.5, 7) };
+    /// let x: Tensor<Rank1<1000>, f64> = Tensor::ones();
+    /// net.eval();
+    /// assert_eq!(net.drop.forward(x.clone()), x); // evaluation: the identity
+    /// net.train();
+    /// assert_ne!(net.drop.forward(x.clone()), x); // training: about half are zeros
+    /// ```
+    fn train(&mut self) {
+        self.set_training(true);
+    }
+
+    /// Puts the model in evaluation mode (PyTorch's `model.eval()`): dropout is the identity, batch
+    /// normalization uses its running statistics and leaves them as they are. See
+    /// [`train`](Module::train).
+    fn eval(&mut self) {
+        self.set_training(false);
+    }
+
+    /// The buffers' names and dimensions (a count's are empty), in field order: what
+    /// [`visit_buffers`](Module::visit_buffers) visits.
+    #[must_use]
+    fn buffers(&self) -> Vec<ParamInfo> {
+        let mut out = Vec::new();
+        self.visit_buffers(&mut String::new(), &mut |name, b| {
+            let dims = match b {
+                BufferRef::Values { dims, .. } => dims.to_vec(),
+                BufferRef::Count(_) => Vec::new(),
+            };
+            out.push(ParamInfo {
+                name: name.to_owned(),
+                dims,
+            });
+        });
+        out
+    }
+
     /// The number of scalar parameters.
     #[must_use]
     fn param_count(&self) -> usize {
@@ -176,7 +277,8 @@ pub trait Module: Send + Sync + 'static {
         out
     }
 
-    /// The parameters in the safetensors format, each tensor named by its field path.
+    /// The parameters and the buffers in the safetensors format, each tensor named by its field
+    /// path (a PyTorch `state_dict`).
     #[must_use]
     fn to_safetensors(&self) -> Vec<u8> {
         crate::io::to_safetensors(self)
@@ -466,6 +568,24 @@ impl<M: Module> Module for Option<M> {
 
     fn zeros_like(&self) -> Self::Grads {
         self.as_ref().map(Module::zeros_like)
+    }
+
+    fn visit_buffers(&self, path: &mut String, f: &mut VisitBuffers<'_, M::Elem>) {
+        if let Some(m) = self {
+            m.visit_buffers(path, f);
+        }
+    }
+
+    fn visit_buffers_mut(&mut self, path: &mut String, f: &mut VisitBuffersMut<'_, M::Elem>) {
+        if let Some(m) = self {
+            m.visit_buffers_mut(path, f);
+        }
+    }
+
+    fn set_training(&mut self, training: bool) {
+        if let Some(m) = self {
+            m.set_training(training);
+        }
     }
 }
 

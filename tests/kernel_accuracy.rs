@@ -1,5 +1,5 @@
-//! Accuracy of the vectorized ops as users see them: `exp`, `ln`, `tanh`, `sigmoid` and the softmax
-//! family, in `f32` and `f64`. The worst error in ulp over dense sweeps of the inputs, against the
+//! Accuracy of the vectorized ops as users see them: `exp`, `ln`, `tanh`, `sigmoid`, `erf` and the
+//! softmax family, in `f32` and `f64`. The worst error in ulp over dense sweeps of the inputs, against the
 //! standard library's functions (in `f64` for `f32` inputs), must stay within the bounds the kernel
 //! docs state; and the edge values the ops' docs promise hold.
 //!
@@ -27,7 +27,7 @@ struct Op {
     bounds: (f64, f64),
 }
 
-const OPS: [Op; 4] = [
+const OPS: [Op; 5] = [
     Op {
         name: "exp",
         f32: Tensor::exp,
@@ -59,6 +59,15 @@ const OPS: [Op; 4] = [
         reference: sigmoid_ref,
         range: (-104.0, 20.0),
         bounds: (2.45, 2.0),
+    },
+    Op {
+        name: "erf",
+        f32: Tensor::erf,
+        f64: Tensor::erf,
+        // libm's erf (fdlibm's, within 1 ulp), in f64 for both types.
+        reference: libm::erf,
+        range: (-4.0, 4.0),
+        bounds: (1.05, 1.0),
     },
 ];
 

@@ -66,7 +66,7 @@ pub fn evaluate(model: &Mlp, data: &Dataset<64, 10>) -> (f64, f64) {
 }
 
 /// The learning rate of `epoch` (from 1): `peak (1 + cos(pi (epoch - 1) / epochs)) / 2`.
-fn cosine(peak: f32, epoch: usize, epochs: usize) -> f32 {
+pub fn cosine(peak: f32, epoch: usize, epochs: usize) -> f32 {
     let t = (epoch - 1) as f32 / epochs as f32;
     peak * 0.5 * (1.0 + (core::f32::consts::PI * t).cos())
 }
@@ -77,6 +77,21 @@ pub struct Epoch {
     pub test_loss: f64,
     pub train_acc: f64,
     pub test_acc: f64,
+}
+
+/// The header of the training log's lines.
+pub const LOG_HEADER: &str = "epoch  train loss  train acc  test acc   time";
+
+impl Epoch {
+    /// The training log's line for this epoch, `seconds` after the start.
+    pub fn log_line(&self, epoch: usize, seconds: f64) -> String {
+        format!(
+            "{epoch:>5}  {:>10.4}  {:>8.2} %  {:>6.2} %  {seconds:>5.2} s",
+            self.train_loss,
+            100.0 * self.train_acc,
+            100.0 * self.test_acc,
+        )
+    }
 }
 
 /// The images shuffled with a fixed seed and split 80/20 (training, test), and the random generator

@@ -10,6 +10,10 @@
 //!   struct with `T = Tape<E>`, every field that uses `T` put on the tape and every other field (a frozen
 //!   part, a skipped field) cloned. `Module` is implemented for the struct with `T = NoTape`.
 //!
+//! The model's `Module` impl also passes on the buffers (`Module::visit_buffers`) and the training
+//! flag (`Module::set_training`, called by `model.train()` and `model.eval()`) to every field that is
+//! not skipped.
+//!
 //! Parameter names are the field paths joined with `.` (`l1.weight`), and tuple-struct fields are named by
 //! their index (`0.weight`), as in a PyTorch `state_dict`. A field marked `#[module(skip)]` is not a
 //! parameter (an activation layer, a setting); it does not appear in the gradients.
@@ -388,6 +392,36 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             )*
         }
     };
+    // Buffers and the training flag belong to the model, not to its gradients.
+    let model_state = quote! {
+        fn visit_buffers(
+            &self,
+            path: &mut ::std::string::String,
+            f: &mut ::shaped::module::VisitBuffers<'_, Self::Elem>,
+        ) {
+            #(
+                let len = ::shaped::module::push_segment(path, #segments);
+                #m::visit_buffers(&self.#members, path, f);
+                path.truncate(len);
+            )*
+        }
+
+        fn visit_buffers_mut(
+            &mut self,
+            path: &mut ::std::string::String,
+            f: &mut ::shaped::module::VisitBuffersMut<'_, Self::Elem>,
+        ) {
+            #(
+                let len = ::shaped::module::push_segment(path, #segments);
+                #m::visit_buffers_mut(&mut self.#members, path, f);
+                path.truncate(len);
+            )*
+        }
+
+        fn set_training(&mut self, training: bool) {
+            #( #m::set_training(&mut self.#members, training); )*
+        }
+    };
     let grads_hidden = quote! {
         fn unused_into(
             &self,
@@ -447,6 +481,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
 
             #hidden
+
+            #model_state
         }
 
         impl #impl_generics #m for #grads_name #ty_generics #where_clause {

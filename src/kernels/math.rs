@@ -212,6 +212,32 @@ macro_rules! math {
                 let y = x.max(0.0) + log1p::<F>(e);
                 if x > 20.0 { x } else { y }
             }
+
+            /// Whether [`fast_erf`] applies to `x`: `|x|` below [`ERF_SMALL`](c::ERF_SMALL).
+            #[inline(always)]
+            pub(in crate::kernels) fn fast_erf_range(x: $t) -> bool {
+                x.abs() < c::ERF_SMALL
+            }
+
+            /// `erf x` for `x` in [`fast_erf_range`]: `x + x P(x^2)`.
+            #[inline(always)]
+            pub(in crate::kernels) fn fast_erf<const F: bool>(x: $t) -> $t {
+                c::erf_small::<F>(x)
+            }
+
+            /// The error function `erf x = 2/sqrt(pi) int_0^x e^(-t^2) dt`: ±1 far out and at ±inf,
+            /// `-0` stays `-0`, NaN stays NaN.
+            #[inline(always)]
+            pub(in crate::kernels) fn erf<const F: bool>(x: $t) -> $t {
+                let y = c::erf_large::<F>(x.abs(), fast_exp::<F>);
+                // The sign of `x` on the result of `|x|`; NaN stays NaN.
+                let y = $t::from_bits((y.to_bits() & !SIGN) | (x.to_bits() & SIGN));
+                if fast_erf_range(x) {
+                    c::erf_small::<F>(x)
+                } else {
+                    y
+                }
+            }
         }
     };
 }
@@ -269,6 +295,46 @@ mod c32 {
         let hfsq = 0.5 * f * f;
         let p = horner::<f32, F, { LN_P.len() }>(f, &LN_P);
         fma::<f32, F>(f * f * f, p, dk * LN2_LO_LN) - hfsq + f
+    }
+
+    /// Below this `|x|`, `erf x = x + x P(x^2)`; above it `erf x = 1 - e^(Q(|x|))`.
+    pub const ERF_SMALL: f32 = 0.921_875;
+    /// `P(s) = erf(sqrt s) / sqrt s - 1` on `[0, ERF_SMALL^2]`, from degree 0 up (minimax fit of the
+    /// error relative to `erf`).
+    pub const ERF_P: [f32; 7] = [
+        0.128_379_17,
+        -0.376_126_35,
+        0.112_837_02,
+        -0.026_859_703,
+        0.005_201_716_4,
+        -0.000_814_980_8,
+        8.397_804e-5,
+    ];
+    /// `Q(t) = ln(erfc t)` on `[ERF_SMALL, 4]`, from degree 0 up (minimax fit of the error it makes
+    /// in `erf t`; above 4, `erf` rounds to 1).
+    pub const ERF_Q: [f32; 8] = [
+        0.000_175_184_41,
+        -1.129_517_3,
+        -0.633_342_03,
+        -0.108_285_435,
+        0.025_122_887,
+        -0.004_172_376_4,
+        0.000_434_733_64,
+        -2.111_849e-5,
+    ];
+
+    /// `erf x` for `|x| < ERF_SMALL`.
+    #[inline(always)]
+    pub fn erf_small<const F: bool>(x: f32) -> f32 {
+        fma::<f32, F>(x, horner::<f32, F, { ERF_P.len() }>(x * x, &ERF_P), x)
+    }
+
+    /// `erf a` for `a = |x| >= ERF_SMALL` (and NaN), with `exp` for arguments in `[-18, -1]`.
+    #[inline(always)]
+    pub fn erf_large<const F: bool>(a: f32, exp: impl Fn(f32) -> f32) -> f32 {
+        // The comparison keeps NaN.
+        let t = if a > 4.0 { 4.0 } else { a };
+        1.0 - exp(horner::<f32, F, { ERF_Q.len() }>(t, &ERF_Q))
     }
 
     /// `k` as a float (`|k| < 2^24`).
@@ -335,6 +401,124 @@ mod c64 {
         );
         let hfsq = 0.5 * f * f;
         fma::<f64, F>(s, hfsq + r, dk * LN2_LO_LN) - hfsq + f
+    }
+
+    /// Below this `|x|`, `erf x = x + x P(x^2) / Q(x^2)` (fdlibm's `s_erf.c`, as every `ERF_*`
+    /// constant here).
+    pub const ERF_SMALL: f64 = 0.843_75;
+    pub const ERF_PP: [f64; 5] = [
+        1.283_791_670_955_125_585_61e-1,
+        -3.250_421_072_470_014_993_70e-1,
+        -2.848_174_957_559_851_047_66e-2,
+        -5.770_270_296_489_441_591_57e-3,
+        -2.376_301_665_665_016_260_84e-5,
+    ];
+    pub const ERF_QQ: [f64; 6] = [
+        1.0,
+        3.979_172_239_591_553_528_19e-1,
+        6.502_224_998_876_729_444_85e-2,
+        5.081_306_281_875_765_627_76e-3,
+        1.324_947_380_043_216_445_26e-4,
+        -3.960_228_278_775_368_123_20e-6,
+    ];
+    /// On `[0.84375, 1.25]`: `erf(1 + s) = ERX + PA(s) / QA(s)`.
+    pub const ERX: f64 = 8.450_629_115_104_675_292_97e-1;
+    pub const ERF_PA: [f64; 7] = [
+        -2.362_118_560_752_659_440_77e-3,
+        4.148_561_186_837_483_316_66e-1,
+        -3.722_078_760_357_013_238_47e-1,
+        3.183_466_199_011_617_536_74e-1,
+        -1.108_946_942_823_966_774_76e-1,
+        3.547_830_432_561_823_593_71e-2,
+        -2.166_375_594_868_790_843_00e-3,
+    ];
+    pub const ERF_QA: [f64; 7] = [
+        1.0,
+        1.064_208_804_008_442_282_86e-1,
+        5.403_979_177_021_710_489_37e-1,
+        7.182_865_441_419_626_628_68e-2,
+        1.261_712_198_087_616_421_12e-1,
+        1.363_708_391_202_905_073_62e-2,
+        1.198_449_984_679_910_741_70e-2,
+    ];
+    /// On `[1.25, 1/0.35]` (`RA`, `SA`) and `[1/0.35, 6]` (`RB`, `SB`): `erfc a = e^(-a^2 - 0.5625 +
+    /// R(z) / S(z)) / a` with `z = 1 / a^2`. `RB` and `SB` are padded with zeros to `RA`'s and `SA`'s
+    /// lengths.
+    pub const ERF_RA: [f64; 8] = [
+        -9.864_944_034_847_148_227_05e-3,
+        -6.938_585_727_071_817_643_72e-1,
+        -1.055_862_622_532_329_098_14e1,
+        -6.237_533_245_032_600_603_96e1,
+        -1.623_966_694_625_734_703_55e2,
+        -1.846_050_929_067_110_359_94e2,
+        -8.128_743_550_630_659_342_46e1,
+        -9.814_329_344_169_145_485_92,
+    ];
+    pub const ERF_SA: [f64; 9] = [
+        1.0,
+        1.965_127_166_743_925_712_92e1,
+        1.376_577_541_435_190_426_00e2,
+        4.345_658_774_752_292_288_21e2,
+        6.453_872_717_332_678_803_36e2,
+        4.290_081_400_275_678_333_86e2,
+        1.086_350_055_417_794_351_34e2,
+        6.570_249_770_319_281_701_35,
+        -6.042_441_521_485_809_874_38e-2,
+    ];
+    pub const ERF_RB: [f64; 8] = [
+        -9.864_942_924_700_099_285_97e-3,
+        -7.992_832_376_805_230_065_74e-1,
+        -1.775_795_491_775_475_198_89e1,
+        -1.606_363_848_558_219_160_62e2,
+        -6.375_664_433_683_896_277_22e2,
+        -1.025_095_131_611_077_249_54e3,
+        -4.835_191_916_086_513_970_19e2,
+        0.0,
+    ];
+    pub const ERF_SB: [f64; 9] = [
+        1.0,
+        3.033_806_074_348_245_829_24e1,
+        3.257_925_129_965_739_188_26e2,
+        1.536_729_586_084_436_959_94e3,
+        3.199_858_219_508_595_539_08e3,
+        2.553_050_406_433_164_425_83e3,
+        4.745_285_412_069_553_672_15e2,
+        -2.244_095_244_658_581_833_62e1,
+        0.0,
+    ];
+
+    /// `erf x` for `|x| < ERF_SMALL`.
+    #[inline(always)]
+    pub fn erf_small<const F: bool>(x: f64) -> f64 {
+        let z = x * x;
+        let p = horner::<f64, F, { ERF_PP.len() }>(z, &ERF_PP);
+        let q = horner::<f64, F, { ERF_QQ.len() }>(z, &ERF_QQ);
+        fma::<f64, F>(x, p / q, x)
+    }
+
+    /// `erf a` for `a = |x| >= ERF_SMALL` (and NaN), with `exp` for arguments in `[-37, -1]`.
+    #[inline(always)]
+    pub fn erf_large<const F: bool>(a: f64, exp: impl Fn(f64) -> f64) -> f64 {
+        let s = a - 1.0;
+        let mid = ERX
+            + horner::<f64, F, { ERF_PA.len() }>(s, &ERF_PA)
+                / horner::<f64, F, { ERF_QA.len() }>(s, &ERF_QA);
+        // The comparisons keep NaN.
+        let t = if a > 6.0 { 6.0 } else { a };
+        let z = 1.0 / (t * t);
+        let near = t < 1.0 / 0.35;
+        let mut r = [0.0; 8];
+        let mut q = [0.0; 9];
+        for k in 0..9 {
+            q[k] = if near { ERF_SA[k] } else { ERF_SB[k] };
+        }
+        for k in 0..8 {
+            r[k] = if near { ERF_RA[k] } else { ERF_RB[k] };
+        }
+        let r = horner::<f64, F, 8>(z, &r) / horner::<f64, F, 9>(z, &q);
+        let tail = 1.0 - exp(fma::<f64, F>(-t, t, r - 0.5625)) / t;
+        let y = if a >= 6.0 { 1.0 } else { tail };
+        if a < 1.25 { mid } else { y }
     }
 
     /// `k` as a float (`|k| < 2^51`), without a 64-bit integer conversion (which needs AVX-512):

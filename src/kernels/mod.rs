@@ -35,6 +35,7 @@
 //! | `tanh` | 2.5 | 3 | `tests/kernel_accuracy.rs` |
 //! | `sigmoid` | 2.4 | 2 | `tests/kernel_accuracy.rs` |
 //! | softmax weights, log-softmax, log-sum-exp (rows of 512) | 2.8, 1.5, 0.7 | | `tests/kernel_accuracy.rs` |
+//! | `erf` | 1.03 | 1 | `tests/kernel_accuracy.rs` (against `libm::erf`) |
 //! | `expm1` | 1.6 | 2 | the tests of this module |
 //! | `log1p` | 1.5 | 1 | the tests of this module |
 //! | `softplus` | 1.9 | 3 | the tests of this module |
@@ -45,6 +46,12 @@
 //! the element type: that rounding, not the kernel, sets its error, which grows with `|v|` (about 200
 //! ulp in `f32` at `x = -10`, where `v = -87`). PyTorch computes `v` the same way and loses more
 //! to the cancellation in `1 + tanh(v / 2)`.
+//!
+//! `erf` is, in `f32`, `x + x P(x^2)` below 0.921875 and `1 - e^(Q(|x|))` above (two minimax
+//! polynomials, no division), and in `f64` fdlibm's rational approximations on four intervals; all
+//! pieces are computed and one is selected, except in chunks whose lanes all take the first. GELU's
+//! erf form is `x (1 + erf(x / sqrt 2)) / 2` as PyTorch writes it: on top of `erf`'s error, `1 + erf`
+//! cancels for negative `x`, which costs relative precision in the left tail (not absolute).
 //!
 //! The `f32` figures of `exp`, `ln`, `tanh` and `sigmoid` are the worst over all 2^32 `f32` inputs
 //! (`cargo test --release --test kernel_accuracy -- --ignored`, about 8 minutes; the dense sweeps of
@@ -224,6 +231,20 @@ pub trait Kernels: Sized {
     fn sigmoid_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
     /// `y = e^x - 1`.
     fn expm1_into(x: &[Self], y: &mut [Self]);
+    /// `dx (+)= dy (y + 1)`: the backward of `expm1` from its result `y`; adds when `add`.
+    fn expm1_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `dx (+)= dy / (1 + x)`: the backward of `log1p`; adds when `add`.
+    fn log1p_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `y = erf x`, the error function.
+    fn erf_into(x: &[Self], y: &mut [Self]);
+    /// `dx (+)= dy * 2 e^(-x^2) / sqrt(pi)`: the backward of `erf`; adds when `add`.
+    fn erf_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `y = x (1 + erf(x / sqrt 2)) / 2`: GELU in its exact (erf) form.
+    fn gelu_into(x: &[Self], y: &mut [Self]);
+    /// `dx (+)= dy * (Φ(x) + x φ(x))`, with `Φ(x) = (1 + erf(x / sqrt 2)) / 2` and
+    /// `φ(x) = e^(-x^2/2) / sqrt(2 pi)`: the derivative of [`gelu_into`](Self::gelu_into); adds when
+    /// `add`.
+    fn gelu_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
     /// `y = ln x`.
     fn ln_into(x: &[Self], y: &mut [Self]);
     /// `y = ln(1 + x)`.
@@ -353,6 +374,30 @@ macro_rules! kernels {
                 s * (1.0 + x * (1.0 - s))
             }
 
+            /// `x / sqrt 2`, the argument of `erf` in GELU.
+            #[inline(always)]
+            fn gelu_arg(x: $t) -> $t {
+                x * core::$t::consts::FRAC_1_SQRT_2
+            }
+            /// GELU, erf form: `x (1 + erf(x / sqrt 2)) / 2`, as PyTorch computes it.
+            #[inline(always)]
+            fn gelu_one<const F: bool>(x: $t) -> $t {
+                x * 0.5 * (1.0 + m::erf::<F>(gelu_arg(x)))
+            }
+            /// [`gelu_one`] where `erf`'s argument is in its short path.
+            #[inline(always)]
+            fn fast_gelu<const F: bool>(x: $t) -> $t {
+                x * 0.5 * (1.0 + m::fast_erf::<F>(gelu_arg(x)))
+            }
+            /// The derivative of GELU's erf form: `Φ(x) + x φ(x)`.
+            #[inline(always)]
+            fn gelu_grad<const F: bool>(x: $t) -> $t {
+                // 1 / sqrt(2 pi), rounded to the type.
+                const K: $t = (0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2) as $t;
+                let cdf = 0.5 * (1.0 + m::erf::<F>(gelu_arg(x)));
+                cdf + x * (m::exp::<F>(-0.5 * x * x) * K)
+            }
+
             versions! {
                 fn exp(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, m::fast_exp_range, m::fast_exp::<F>, m::exp::<F>)
@@ -371,6 +416,26 @@ macro_rules! kernels {
                 }
                 fn expm1(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, |v| v != 0.0 && m::fast_expm1_range(v), m::fast_expm1::<F>, m::expm1::<F>)
+                }
+                fn expm1_backward(y: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(y, dy, dx, add, |v, g| g * (v + 1.0))
+                }
+                fn log1p_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(x, dy, dx, add, |v, g| g / (v + 1.0))
+                }
+                fn erf(x: &[$t], y: &mut [$t]) {
+                    map::<$t, L>(x, y, m::fast_erf_range, m::fast_erf::<F>, m::erf::<F>)
+                }
+                fn erf_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    // 2 / sqrt(pi), rounded to the type.
+                    const K: $t = core::f64::consts::FRAC_2_SQRT_PI as $t;
+                    combine::<$t>(x, dy, dx, add, |v, g| g * (K * m::exp::<F>(-(v * v))))
+                }
+                fn gelu(x: &[$t], y: &mut [$t]) {
+                    map::<$t, L>(x, y, |v| m::fast_erf_range(gelu_arg(v)), fast_gelu::<F>, gelu_one::<F>)
+                }
+                fn gelu_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(x, dy, dx, add, |v, g| g * gelu_grad::<F>(v))
                 }
                 fn ln(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, m::fast_ln_range, m::fast_ln::<F>, m::ln::<F>)
@@ -467,6 +532,24 @@ macro_rules! kernels {
                 }
                 fn expm1_into(x: &[Self], y: &mut [Self]) {
                     expm1(x, y);
+                }
+                fn expm1_backward(y: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    expm1_backward(y, dy, dx, add);
+                }
+                fn log1p_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    log1p_backward(x, dy, dx, add);
+                }
+                fn erf_into(x: &[Self], y: &mut [Self]) {
+                    erf(x, y);
+                }
+                fn erf_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    erf_backward(x, dy, dx, add);
+                }
+                fn gelu_into(x: &[Self], y: &mut [Self]) {
+                    gelu(x, y);
+                }
+                fn gelu_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    gelu_backward(x, dy, dx, add);
                 }
                 fn ln_into(x: &[Self], y: &mut [Self]) {
                     ln(x, y);

@@ -142,8 +142,10 @@ fn error_bounds_over_sweeps() {
 #[test]
 fn chunks_and_tails_agree() {
     type K = fn(&[f32], &mut [f32]);
-    let kernels: [(&str, K); 8] = [
+    let kernels: [(&str, K); 10] = [
         ("exp", f32::exp_into),
+        ("erf", f32::erf_into),
+        ("gelu", f32::gelu_into),
         ("expm1", f32::expm1_into),
         ("ln", f32::ln_into),
         ("log1p", f32::log1p_into),
@@ -178,8 +180,9 @@ fn chunks_and_tails_agree() {
 fn without_fma_within_bounds() {
     use super::math::f32 as m;
     type Case = (&'static str, fn(f32) -> f32, fn(f64) -> f64, f64);
-    let cases: [Case; 4] = [
+    let cases: [Case; 5] = [
         ("exp", m::exp::<false>, f64::exp, 1.0),
+        ("erf", m::erf::<false>, libm::erf, 1.5),
         ("ln", m::ln::<false>, f64::ln, 0.8),
         ("tanh", m::tanh::<false>, f64::tanh, 2.5),
         ("expm1", m::expm1::<false>, f64::exp_m1, 1.6),

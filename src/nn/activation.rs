@@ -12,7 +12,7 @@
 //! assert_eq!(relu(&x).to_vec(), vec![0.0, 2.0]);
 //! ```
 
-use crate::{Element, ReduceAxis, Shape, Tensor, Tracking};
+use crate::{Axis, Element, ReduceAxis, Shape, Tensor, Tracking};
 
 macro_rules! activation {
     ($(#[$doc:meta])* $layer:ident, $fun:ident) => {
@@ -75,17 +75,43 @@ impl<const AX: usize> Softmax<AX> {
     }
 }
 
-/// `x.softmax::<AX>()`, as a function.
+/// `x.softmax::<AX>()`, as a function whose axis is a value: `softmax(Axis::<1>, &x)`, as
+/// [`concat`](Tensor::concat) and [`stack`](Tensor::stack) take theirs. PyTorch:
+/// `torch.nn.functional.softmax(x, dim)`.
+///
+/// (A function written `softmax::<1>(&x)` would need its other type parameters, the tensor's
+/// shape, element and tracking, written as `_`: stable Rust has no partial turbofish. The
+/// [`Axis`] value carries the axis and leaves the rest to inference.)
 ///
 /// ```
-/// use shaped::nn::softmax;
-/// use shaped::Tensor;
-/// let p = softmax::<0, _, _, _>(&Tensor::from([2.0_f64.ln(), 0.0]));
-/// assert_eq!(p.to_vec(), vec![2.0 / 3.0, 1.0 / 3.0]);
+/// use shaped::nn::{log_softmax, softmax};
+/// use shaped::{Axis, Tensor};
+/// let x = Tensor::from([[2.0_f64.ln(), 0.0], [0.0, 0.0]]);
+/// assert_eq!(softmax(Axis::<1>, &x).to_array(), [[2.0 / 3.0, 1.0 / 3.0], [0.5, 0.5]]);
+/// assert_eq!(softmax(Axis::<0>, &x).to_array()[1], [1.0 / 3.0, 0.5]);
+/// assert_eq!(log_softmax(Axis::<1>, &x).to_array()[1], [-2.0_f64.ln(); 2]);
 /// ```
 #[must_use]
 pub fn softmax<const AX: usize, S: ReduceAxis<AX>, E: Element, T: Tracking<E>>(
+    _axis: Axis<AX>,
     x: &Tensor<S, E, T>,
 ) -> Tensor<S, E, T> {
     x.softmax::<AX>()
+}
+
+/// `x.log_softmax::<AX>()`, as a function whose axis is a value, like [`softmax`]. PyTorch:
+/// `torch.nn.functional.log_softmax(x, dim)`.
+///
+/// ```
+/// use shaped::nn::log_softmax;
+/// use shaped::{Axis, Tensor};
+/// let y = log_softmax(Axis::<0>, &Tensor::from([0.0, 0.0]));
+/// assert_eq!(y.to_vec(), vec![-2.0_f64.ln(); 2]);
+/// ```
+#[must_use]
+pub fn log_softmax<const AX: usize, S: ReduceAxis<AX>, E: Element, T: Tracking<E>>(
+    _axis: Axis<AX>,
+    x: &Tensor<S, E, T>,
+) -> Tensor<S, E, T> {
+    x.log_softmax::<AX>()
 }

@@ -49,15 +49,28 @@
 //! ```
 
 mod activation;
+mod attention;
 mod bilinear;
+mod conv;
+mod dropout;
+mod embedding;
 pub mod init;
 mod linear;
 mod loss;
 mod losses;
+mod norm;
+mod pool;
 mod reduction;
+mod sequential;
 
-pub use activation::{ReLU, Sigmoid, Softmax, Tanh, relu, sigmoid, softmax, tanh};
+pub use activation::{ReLU, Sigmoid, Softmax, Tanh, log_softmax, relu, sigmoid, softmax, tanh};
+pub use attention::{
+    MultiheadAttention, MultiheadAttentionGrads, Sequence, scaled_dot_product_attention,
+};
 pub use bilinear::{Bilinear, BilinearGrads};
+pub use conv::{Conv1d, Conv1dGrads, Conv2d, Conv2dGrads};
+pub use dropout::{Dropout, NoParams};
+pub use embedding::{Embedding, EmbeddingGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
 pub use loss::{
@@ -66,4 +79,9 @@ pub use loss::{
 pub use losses::{
     bce_with_logits, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 };
+pub use norm::{BatchNorm1d, BatchNorm1dGrads, LayerNorm, LayerNormGrads};
+pub use pool::{AvgPool2d, Flatten, FlattenShape, MaxPool2d};
 pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};
+pub use sequential::Forward;
+#[doc(hidden)]
+pub use sequential::{Layer, TrainLayer};

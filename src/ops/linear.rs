@@ -113,7 +113,8 @@ pub(crate) mod sealed {
 }
 use sealed::BiasInput;
 
-/// The optional bias of [`Tensor::linear`] and [`Tensor::bilinear`] whose weight has shape `W`:
+/// The optional bias of [`Tensor::linear`], [`Tensor::bilinear`], [`Tensor::conv1d`] and
+/// [`Tensor::conv2d`] whose weight has shape `W`:
 /// [`NoBias`], or a reference to a tensor `[OUT]` (`torch`'s layout) or `[1, OUT]` (lucid's), where `OUT` is the
 /// weight's first dimension. The bias's gradient has the bias's shape.
 ///
@@ -190,9 +191,11 @@ macro_rules! bias_impls {
     };
 }
 
-// The weights of `linear` (`[OUT, IN]`) and of `bilinear` (`[OUT, IN1, IN2]`).
+// The weights of `linear` (`[OUT, IN]`), of `bilinear` and `conv1d` (`[OUT, IN1, IN2]`, `[C_out,
+// C_in, K]`) and of `conv2d` (`[C_out, C_in, KH, KW]`).
 bias_impls!(Rank2[IN]);
 bias_impls!(Rank3[IN1, IN2]);
+bias_impls!(Rank4[IN, KH, KW]);
 
 /// Adds the column sums of `dy` (`[rows, width]`) to `db` (`[width]`).
 pub(crate) fn add_column_sums<E: Element>(dy: &[E], width: usize, db: &mut [E]) {

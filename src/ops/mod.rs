@@ -19,6 +19,8 @@ mod neg;
 mod sub;
 // Unary
 mod abs;
+mod activations;
+mod elementary;
 mod exp;
 mod ln;
 mod pow;
@@ -58,17 +60,22 @@ mod bilinear;
 mod inner;
 mod linear;
 mod matmul;
+// Convolution and pooling
+mod conv;
+mod pool;
 
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
 pub use sum_axes::*;
 #[allow(unused_imports)]
 pub use {
-    abs::*, add::*, bilinear::*, binary::*, broadcast::*, div::*, exp::*, inner::*, linear::*,
-    ln::*, logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
-    reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
+    abs::*, activations::*, add::*, bilinear::*, binary::*, broadcast::*, div::*, elementary::*,
+    exp::*, inner::*, linear::*, ln::*, logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*,
+    permute::*, pow::*, relu::*, reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*,
+    tanh::*, transpose::*,
 };
 pub use {argmax::*, compare::*, mask::*};
 pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
+pub use {conv::*, pool::*};
 pub(crate) use {lanes::Lanes, softmax::softmax_middle};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
@@ -379,7 +386,7 @@ pub(crate) mod testing {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    use crate::{StaticShape, Tensor};
+    use crate::{Const, Rank1, Rank2, StaticShape, Tape, Tensor};
 
     /// A seeded generator, so every test run sees the same "random" inputs.
     pub(crate) fn rng(seed: u64) -> StdRng {
@@ -389,5 +396,35 @@ pub(crate) mod testing {
     /// Uniform values in `[-2, 2)`, from `seed`.
     pub(crate) fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {
         Tensor::uniform(&mut rng(seed), -2.0, 2.0)
+    }
+
+    /// A tensor on a tape, as an op sees it.
+    pub(crate) type Taped<S> = Tensor<S, f64, Tape<f64>>;
+
+    /// The gradient of `sum(f(x))` at `x`.
+    pub(crate) fn grad_of<const N: usize>(
+        x: [f64; N],
+        f: impl Fn(&Taped<Rank1<N>>) -> Taped<Rank1<N>>,
+    ) -> Vec<f64> {
+        let tape = Tape::new();
+        let xt = tape.watch(&Tensor::from(x));
+        f(&xt).sum().backward().get(&xt).to_vec()
+    }
+
+    /// Asserts that `f` gives the same values and gradients, bit for bit, on `x` and on `x` with a
+    /// run-time first dimension (`f_static` and `f_runtime` are the same function at both shapes).
+    pub(crate) fn assert_runtime_matches_static(
+        x: &Tensor<Rank2<3, 4>, f64>,
+        f_static: impl Fn(&Taped<Rank2<3, 4>>) -> Taped<Rank2<3, 4>>,
+        f_runtime: impl Fn(&Taped<(usize, Const<4>)>) -> Taped<(usize, Const<4>)>,
+    ) {
+        let xd: Tensor<(usize, Const<4>), f64> =
+            Tensor::from_vec_with((3, Const), x.to_vec()).unwrap();
+        let tape = Tape::new();
+        let (xt, xdt) = (tape.watch(x), tape.watch(&xd));
+        let (y, yd) = (f_static(&xt), f_runtime(&xdt));
+        assert_eq!(yd.to_vec(), y.to_vec());
+        let g = (y.sum() + yd.sum()).backward();
+        assert_eq!(g.get(&xdt).to_vec(), g.get(&xt).to_vec());
     }
 }

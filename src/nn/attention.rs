@@ -1,0 +1,642 @@
+//! Attention: [`scaled_dot_product_attention`] and the layer [`MultiheadAttention`].
+
+use rand::Rng;
+use std::sync::Arc;
+
+use crate::buffer::Buffer;
+use crate::const_msg::ConstMsg;
+use crate::module::{Visit, VisitMut, ZipMut, push_segment};
+use crate::nn::{Linear, LinearGrads};
+use crate::ops::Merged;
+use crate::shape::check_same;
+use crate::{
+    Axes4, Const, Dim, Element, Grads, MatMulShape, Merge, Module, NoTape, Rank2, Rank3, Shape,
+    Tape, Tensor, Tracking, Trainable, Transposable,
+};
+
+/// `softmax` over the last axis of `x`, with the entries above the diagonal of the last two axes
+/// left out (weight exactly 0) when `causal`: `y[.., i, j] = exp(x[.., i, j]) / sum_k exp(x[.., i,
+/// k])` over the `j, k <= i`. Derivative: `dx = y (dy - sum_k dy y)` per row.
+fn softmax_last<S: Shape, E: Element, T: Tracking<E>>(
+    x: &Tensor<S, E, T>,
+    causal: bool,
+) -> Tensor<S, E, T> {
+    let dims = x.shape();
+    let dims = dims.as_ref();
+    let cols = dims[dims.len() - 1];
+    let rows_per = dims[dims.len() - 2];
+    let xv = x.data();
+    let n = xv.len();
+    let mut y = Buffer::uninit(n);
+    if cols > 0 {
+        for (r, (xr, yr)) in xv
+            .chunks_exact(cols)
+            .zip(y.chunks_exact_mut(cols))
+            .enumerate()
+        {
+            // Row i of its matrix keeps the columns j <= i.
+            let keep = if causal {
+                (r % rows_per + 1).min(cols)
+            } else {
+                cols
+            };
+            let max = xr[..keep].iter().fold(E::neg_infinity(), |m, &v| m.max(v));
+            let mut sum = E::zero();
+            for (o, &v) in yr[..keep].iter_mut().zip(&xr[..keep]) {
+                *o = (v - max).exp();
+                sum += *o;
+            }
+            for o in &mut yr[..keep] {
+                *o /= sum;
+            }
+            for o in &mut yr[keep..] {
+                *o = E::zero();
+            }
+        }
+    }
+    let y = Arc::new(y);
+    let tape = x.tape().record([x.input()], n, |[node]| {
+        let y = Arc::clone(&y);
+        Box::new(move |dy, grads| {
+            let Some(node) = node else { return };
+            if cols == 0 {
+                return;
+            }
+            let dx = grads.acc(node);
+            for ((dr, gr), yr) in dx
+                .chunks_exact_mut(cols)
+                .zip(dy.chunks_exact(cols))
+                .zip(y.chunks_exact(cols))
+            {
+                let dot = gr.iter().zip(yr).fold(E::zero(), |s, (&g, &v)| s + g * v);
+                for ((d, &g), &v) in dr.iter_mut().zip(gr).zip(yr) {
+                    *d += v * (g - dot);
+                }
+            }
+        })
+    });
+    Tensor::from_parts(y, x.typed_shape(), tape)
+}
+
+/// Scaled dot-product attention, PyTorch's `F.scaled_dot_product_attention(q, k, v,
+/// is_causal=causal)`: `softmax(q k^T / sqrt(D)) v` for queries `q: [.., L, D]`, keys
+/// `k: [.., S, D]` and values `v: [.., S, Dv]`, giving `[.., L, Dv]`. With `causal`, query `i`
+/// attends to the keys `j <= i` only (PyTorch's lower-triangular mask, aligned at the top left):
+/// the others get weight exactly 0, as PyTorch's additive mask of `-inf` gives them.
+///
+/// Derivative, with `P` the attention weights and `dP = dY v^T`: `dv = P^T dY`,
+/// `dscores = P (dP - rowsum(dP P))`, `dq = dscores k / sqrt(D)`, `dk = dscores^T q / sqrt(D)`.
+///
+/// The shapes follow [`matmul`](Tensor::matmul)'s rules (leading axes equal, `q`'s and `k`'s last
+/// axes equal, `k`'s and `v`'s key axes equal): a type error between static sizes, a check when
+/// the op runs otherwise.
+///
+/// Edge values: a NaN or an infinity in a query row makes that output row NaN; a row of equal
+/// scores averages the values.
+///
+/// # Panics
+/// When run-time dimensions differ (`matmul`'s message names both shapes).
+///
+/// ```
+/// use shaped::nn::scaled_dot_product_attention;
+/// use shaped::{Rank2, Tensor};
+///
+/// // Two queries, two keys of width 2: the first query matches the first key.
+/// let q = Tensor::from([[10.0, 0.0], [0.0, 0.0]]);
+/// let k = Tensor::from([[10.0, 0.0], [0.0, 10.0]]);
+/// let v = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+/// let y: Tensor<Rank2<2, 2>, f64> = scaled_dot_product_attention(&q, &k, &v, false);
+/// assert!((y.to_array()[0][0] - 1.0).abs() < 1e-12); // all weight on the first value
+/// assert_eq!(y.to_array()[1], [2.0, 3.0]); // equal scores: the mean of the values
+/// // Causal: the first query sees the first key only.
+/// let c = scaled_dot_product_attention(&Tensor::<Rank2<2, 2>, f64>::zeros(), &k, &v, true);
+/// assert_eq!(c.to_array(), [[1.0, 2.0], [2.0, 3.0]]);
+/// ```
+#[must_use]
+#[track_caller]
+pub fn scaled_dot_product_attention<Q, K, V, KT, SC, E, T>(
+    q: &Tensor<Q, E, T>,
+    k: &Tensor<K, E, T>,
+    v: &Tensor<V, E, T>,
+    causal: bool,
+) -> Tensor<<SC as MatMulShape<V>>::Output, E, T>
+where
+    Q: MatMulShape<KT, Output = SC>,
+    K: Transposable<Output = KT>,
+    KT: Shape,
+    SC: MatMulShape<V>,
+    V: Shape,
+    E: Element,
+    T: Tracking<E>,
+{
+    let dims = q.shape();
+    let d = dims.as_ref()[dims.as_ref().len() - 1];
+    let scale = E::one() / E::from_f64_lossy(d as f64).sqrt();
+    let scores = q.matmul(&k.transpose()) * scale;
+    softmax_last(&scores, causal).matmul(v)
+}
+
+/// Multi-head attention, PyTorch's `nn.MultiheadAttention(EMBED, HEADS, batch_first=True)`
+/// (with its biases, without dropout): the queries, keys and values `[B, L, EMBED]` are projected
+/// by the rows of `in_proj_weight` and `in_proj_bias` (queries, keys, values in that order), split
+/// into `HEADS` heads of `HEAD_DIM` features, attended by
+/// [`scaled_dot_product_attention`] in each head, joined and projected by `out_proj`.
+///
+/// `EMBED` must be `HEADS x HEAD_DIM`; the constructors check it when the program is built (`cargo
+/// build`, not `cargo check`), with an error whose first line names the three numbers:
+/// `MultiheadAttention: embed 10 is not heads 4 x head_dim 2 (= 8)`.
+///
+/// Parameters, PyTorch's names and shapes: `in_proj_weight` `[3 EMBED, EMBED]`, `in_proj_bias`
+/// `[3 EMBED]`, `out_proj.weight` `[EMBED, EMBED]`, `out_proj.bias` `[EMBED]`. The first two are
+/// typed `[3, EMBED, EMBED]` and `[3, EMBED]` (the same values in the same order: the query, key
+/// and value parts), since stable Rust cannot write `3 x EMBED` in a type; they are named, saved
+/// and loaded with PyTorch's shapes.
+///
+/// [`forward`](MultiheadAttention::forward) returns the attention output only (PyTorch's
+/// `need_weights=False`); `causal` is PyTorch's `is_causal=True` with the causal `attn_mask`.
+/// The batch and the sequence lengths are static or known at run time.
+///
+/// ```
+/// use shaped::nn::MultiheadAttention;
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Module, Rank3, Tensor};
+///
+/// // 8 features in 2 heads of 4.
+/// let mha: MultiheadAttention<8, 2, 4> = MultiheadAttention::new(&mut StdRng::seed_from_u64(0));
+/// let names: Vec<String> = mha.params().into_iter().map(|p| format!("{} {:?}", p.name, p.dims)).collect();
+/// assert_eq!(names, ["in_proj_weight [24, 8]", "in_proj_bias [24]", "out_proj.weight [8, 8]", "out_proj.bias [8]"]);
+/// let x: Tensor<Rank3<3, 5, 8>> = Tensor::ones();
+/// let y = mha.forward(&x, &x, &x, false);
+/// assert_eq!(y.shape(), [3, 5, 8]);
+/// ```
+///
+/// ```compile_fail
+/// use shaped::nn::MultiheadAttention;
+/// let _: MultiheadAttention<10, 4, 2> = MultiheadAttention::zeros(); // 10 is not 4 x 2
+/// ```
+#[derive(Clone, Debug)]
+pub struct MultiheadAttention<
+    const EMBED: usize,
+    const HEADS: usize,
+    const HEAD_DIM: usize,
+    E: Element = f32,
+    T: Tracking<E> = NoTape,
+> {
+    /// The query, key and value projections' weights, `[3, EMBED, EMBED]` (PyTorch's
+    /// `in_proj_weight` `[3 EMBED, EMBED]`).
+    pub in_proj_weight: Tensor<Rank3<3, EMBED, EMBED>, E, T>,
+    /// The query, key and value projections' biases, `[3, EMBED]` (PyTorch's `in_proj_bias`
+    /// `[3 EMBED]`).
+    pub in_proj_bias: Tensor<Rank2<3, EMBED>, E, T>,
+    /// The output projection (`out_proj.weight`, `out_proj.bias`).
+    pub out_proj: Linear<EMBED, EMBED, E, T>,
+}
+
+/// The gradients of a [`MultiheadAttention`]: the same fields, with the same types.
+#[derive(Clone, Debug)]
+pub struct MultiheadAttentionGrads<
+    const EMBED: usize,
+    const HEADS: usize,
+    const HEAD_DIM: usize,
+    E: Element = f32,
+> {
+    /// The gradient of `in_proj_weight`.
+    pub in_proj_weight: Tensor<Rank3<3, EMBED, EMBED>, E>,
+    /// The gradient of `in_proj_bias`.
+    pub in_proj_bias: Tensor<Rank2<3, EMBED>, E>,
+    /// The gradient of `out_proj`.
+    pub out_proj: LinearGrads<EMBED, EMBED, E>,
+}
+
+impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, T: Tracking<E>>
+    MultiheadAttention<EMBED, HEADS, HEAD_DIM, E, T>
+{
+    /// The build-time check of the head split.
+    const SPLIT: () = {
+        if EMBED != HEADS * HEAD_DIM {
+            let m = ConstMsg::new()
+                .str("MultiheadAttention: embed ")
+                .num(EMBED)
+                .str(" is not heads ")
+                .num(HEADS)
+                .str(" x head_dim ")
+                .num(HEAD_DIM)
+                .str(" (= ")
+                .num(HEADS * HEAD_DIM)
+                .str(")");
+            panic!("{}", m.as_str());
+        }
+    };
+}
+
+impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>
+    MultiheadAttention<EMBED, HEADS, HEAD_DIM, E>
+{
+    /// A layer with PyTorch's initialization: `in_proj_weight` Xavier-uniform over `[3 EMBED,
+    /// EMBED]` (bound `sqrt(6 / (4 EMBED))`), `in_proj_bias` and `out_proj.bias` zeros,
+    /// `out_proj.weight` as `nn.Linear`'s (`U(-1/sqrt(EMBED), 1/sqrt(EMBED))`).
+    ///
+    /// Fails to build when `EMBED != HEADS x HEAD_DIM` (see the type's docs).
+    #[must_use]
+    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        let bound = E::from_f64_lossy((6.0 / (4 * EMBED) as f64).sqrt());
+        let w = Tensor::uniform(rng, -bound, bound);
+        let mut out_proj = Linear::new(rng);
+        out_proj.bias = Some(Tensor::zeros());
+        Self::from_weights(w, Tensor::zeros(), out_proj)
+    }
+
+    /// A layer with the given weights: `in_proj_weight` `[3, EMBED, EMBED]` (PyTorch's
+    /// `[3 EMBED, EMBED]` read as three blocks), `in_proj_bias` `[3, EMBED]` and the output
+    /// projection.
+    ///
+    /// Fails to build when `EMBED != HEADS x HEAD_DIM`.
+    #[must_use]
+    pub fn from_weights(
+        in_proj_weight: Tensor<Rank3<3, EMBED, EMBED>, E>,
+        in_proj_bias: Tensor<Rank2<3, EMBED>, E>,
+        out_proj: Linear<EMBED, EMBED, E>,
+    ) -> Self {
+        let () = Self::SPLIT;
+        Self {
+            in_proj_weight,
+            in_proj_bias,
+            out_proj,
+        }
+    }
+
+    /// A layer of zeros (with biases), to load a checkpoint into.
+    ///
+    /// Fails to build when `EMBED != HEADS x HEAD_DIM`.
+    #[must_use]
+    pub fn zeros() -> Self {
+        Self::from_weights(Tensor::zeros(), Tensor::zeros(), Linear::zeros())
+    }
+}
+
+/// The query, key or value part `i` of the input projection: `x W_i^T + b_i`.
+fn project<const EMBED: usize, E: Element, X, T: Tracking<E>>(
+    x: &Tensor<(usize, usize, Const<EMBED>), E, X>,
+    w: &Tensor<Rank3<3, EMBED, EMBED>, E, T>,
+    b: &Tensor<Rank2<3, EMBED>, E, T>,
+    i: usize,
+) -> Tensor<(usize, usize, Const<EMBED>), E, Merged<E, X, T>>
+where
+    X: Tracking<E> + Merge<E, T>,
+    Merged<E, X, T>: Merge<E, T, Output = Merged<E, X, T>>,
+{
+    let pick = crate::Indices::<Const<1>, Const<3>>::new([i]).expect("0, 1 or 2");
+    let wi = w
+        .index_select(crate::Axis::<0>, &pick)
+        .reshape::<Rank2<EMBED, EMBED>>();
+    let bi = b
+        .index_select(crate::Axis::<0>, &pick)
+        .reshape::<crate::Rank1<EMBED>>();
+    x.linear(&wi, &bi)
+}
+
+impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, T: Tracking<E>>
+    MultiheadAttention<EMBED, HEADS, HEAD_DIM, E, T>
+{
+    /// The attention of `query` `[B, L, EMBED]` over `key` and `value` `[B, S, EMBED]`:
+    /// `[B, L, EMBED]`. The inputs are data or the output of other layers on the same tape (the
+    /// three have one tracking). Static shapes or tuples with a run-time batch or lengths (`(usize, usize,
+    /// Const<EMBED>)`); the result is a tuple shape.
+    ///
+    /// # Panics
+    /// When run-time sizes differ: the batch of the three inputs, or the lengths of `key` and
+    /// `value` (the message names both).
+    #[must_use]
+    #[track_caller]
+    #[allow(clippy::type_complexity)] // the output's shape and tracking, spelled out
+    pub fn forward<QS, KS, X>(
+        &self,
+        query: &Tensor<QS, E, X>,
+        key: &Tensor<KS, E, X>,
+        value: &Tensor<KS, E, X>,
+        causal: bool,
+    ) -> Tensor<(QS::B, QS::L, Const<EMBED>), E, Merged<E, X, T>>
+    where
+        QS: Sequence<EMBED>,
+        KS: Sequence<EMBED, B = QS::B>,
+        X: Tracking<E> + Merge<E, T>,
+        Merged<E, X, T>:
+            Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
+    {
+        let (qs, ks, vs) = (
+            query.typed_shape().sequence(),
+            key.typed_shape().sequence(),
+            value.typed_shape().sequence(),
+        );
+        let (b, l, s) = (qs.0.size(), qs.1.size(), ks.1.size());
+        let op = "MultiheadAttention";
+        check_same(
+            op,
+            "the batches of the queries and the keys",
+            b,
+            ks.0.size(),
+        );
+        check_same(
+            op,
+            "the batches of the queries and the values",
+            b,
+            vs.0.size(),
+        );
+        check_same(op, "the lengths of the keys and the values", s, vs.1.size());
+        // Inside, the batch and the lengths are run-time sizes: one compiled body for all of them.
+        let heads = |x: Tensor<(usize, usize, Const<EMBED>), E, Merged<E, X, T>>, len: usize| {
+            x.reshape_to((b, len, Const::<HEADS>, Const::<HEAD_DIM>))
+                .permute::<Axes4<0, 2, 1, 3>>()
+        };
+        let (w, bias) = (&self.in_proj_weight, &self.in_proj_bias);
+        let qh = heads(project(&query.reshape_to((b, l, Const)), w, bias, 0), l);
+        let kh = heads(project(&key.reshape_to((b, s, Const)), w, bias, 1), s);
+        let vh = heads(project(&value.reshape_to((b, s, Const)), w, bias, 2), s);
+        let y = scaled_dot_product_attention(&qh, &kh, &vh, causal)
+            .permute::<Axes4<0, 2, 1, 3>>()
+            .reshape_to((qs.0, qs.1, Const::<EMBED>));
+        self.out_proj.forward(y)
+    }
+}
+
+/// A batch of sequences of `EMBED` features, `[B, L, EMBED]`: a static `Rank3<B, L, EMBED>` or a
+/// tuple `(B, L, Const<EMBED>)` of static or run-time `B` and `L`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a batch of sequences of {EMBED} features `[B, L, {EMBED}]`",
+    label = "multi-head attention takes `[batch, length, embed]`"
+)]
+pub trait Sequence<const EMBED: usize>: Shape {
+    /// The batch dimension.
+    type B: Dim;
+    /// The length dimension.
+    type L: Dim;
+    /// The shape as a tuple.
+    #[doc(hidden)]
+    fn sequence(&self) -> (Self::B, Self::L, Const<EMBED>);
+}
+
+#[diagnostic::do_not_recommend]
+impl<const B: usize, const L: usize, const EMBED: usize> Sequence<EMBED> for Rank3<B, L, EMBED> {
+    type B = Const<B>;
+    type L = Const<L>;
+    fn sequence(&self) -> (Const<B>, Const<L>, Const<EMBED>) {
+        (Const, Const, Const)
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<B: Dim, L: Dim, const EMBED: usize> Sequence<EMBED> for (B, L, Const<EMBED>) {
+    type B = B;
+    type L = L;
+    fn sequence(&self) -> (B, L, Const<EMBED>) {
+        *self
+    }
+}
+
+impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> Module
+    for MultiheadAttention<EMBED, HEADS, HEAD_DIM, E>
+{
+    type Elem = E;
+    type Grads = MultiheadAttentionGrads<EMBED, HEADS, HEAD_DIM, E>;
+
+    fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
+        visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
+        visit_out_proj(path, |path| self.out_proj.visit(path, f));
+    }
+
+    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
+        visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
+        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
+    }
+
+    fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, E>) {
+        self.in_proj_weight.zip_mut(&other.in_proj_weight, f);
+        self.in_proj_bias.zip_mut(&other.in_proj_bias, f);
+        self.out_proj.zip_mut(&other.out_proj, f);
+    }
+
+    fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self::Grads {
+        MultiheadAttentionGrads {
+            in_proj_weight: self.in_proj_weight.read_grads(grads, trained),
+            in_proj_bias: self.in_proj_bias.read_grads(grads, trained),
+            out_proj: self.out_proj.read_grads(grads, trained),
+        }
+    }
+
+    fn unused_into(
+        &self,
+        grads: &Grads<E>,
+        trained: bool,
+        path: &mut String,
+        out: &mut Vec<String>,
+    ) {
+        let len = push_segment(path, "in_proj_weight");
+        self.in_proj_weight.unused_into(grads, trained, path, out);
+        path.truncate(len);
+        let len = push_segment(path, "in_proj_bias");
+        self.in_proj_bias.unused_into(grads, trained, path, out);
+        path.truncate(len);
+        let len = push_segment(path, "out_proj");
+        self.out_proj.unused_into(grads, trained, path, out);
+        path.truncate(len);
+    }
+
+    fn zeros_like(&self) -> Self::Grads {
+        MultiheadAttentionGrads {
+            in_proj_weight: Tensor::zeros(),
+            in_proj_bias: Tensor::zeros(),
+            out_proj: self.out_proj.zeros_like(),
+        }
+    }
+}
+
+impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> Trainable
+    for MultiheadAttention<EMBED, HEADS, HEAD_DIM, E>
+{
+    type Tracked = MultiheadAttention<EMBED, HEADS, HEAD_DIM, E, Tape<E>>;
+
+    fn track(&self, tape: &Tape<E>) -> Self::Tracked {
+        MultiheadAttention {
+            in_proj_weight: self.in_proj_weight.track(tape),
+            in_proj_bias: self.in_proj_bias.track(tape),
+            out_proj: self.out_proj.track(tape),
+        }
+    }
+}
+
+impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> Module
+    for MultiheadAttentionGrads<EMBED, HEADS, HEAD_DIM, E>
+{
+    type Elem = E;
+    type Grads = Self;
+
+    fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
+        visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
+        visit_out_proj(path, |path| self.out_proj.visit(path, f));
+    }
+
+    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
+        visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
+        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
+    }
+
+    fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
+        self.in_proj_weight.zip_mut(&other.in_proj_weight, f);
+        self.in_proj_bias.zip_mut(&other.in_proj_bias, f);
+        self.out_proj.zip_mut(&other.out_proj, f);
+    }
+
+    fn read_grads(&self, grads: &Grads<E>, _: bool) -> Self {
+        Self {
+            in_proj_weight: self.in_proj_weight.read_grads(grads, false),
+            in_proj_bias: self.in_proj_bias.read_grads(grads, false),
+            out_proj: self.out_proj.read_grads(grads, false),
+        }
+    }
+
+    fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
+
+    fn zeros_like(&self) -> Self {
+        Self {
+            in_proj_weight: Tensor::zeros(),
+            in_proj_bias: Tensor::zeros(),
+            out_proj: self.out_proj.zeros_like(),
+        }
+    }
+}
+
+/// Runs `f` with `out_proj` appended to the path.
+fn visit_out_proj(path: &mut String, f: impl FnOnce(&mut String)) {
+    let len = push_segment(path, "out_proj");
+    f(path);
+    path.truncate(len);
+}
+
+/// Visits the input projection under PyTorch's names and shapes (`[3 EMBED, EMBED]`, `[3 EMBED]`).
+fn visit_in_proj<const EMBED: usize, E: Element>(
+    w: &Tensor<Rank3<3, EMBED, EMBED>, E>,
+    b: &Tensor<Rank2<3, EMBED>, E>,
+    path: &mut String,
+    f: &mut Visit<'_, E>,
+) {
+    let len = push_segment(path, "in_proj_weight");
+    f(path, w.as_slice(), &[3 * EMBED, EMBED]);
+    path.truncate(len);
+    let len = push_segment(path, "in_proj_bias");
+    f(path, b.as_slice(), &[3 * EMBED]);
+    path.truncate(len);
+}
+
+/// [`visit_in_proj`], mutable.
+fn visit_in_proj_mut<const EMBED: usize, E: Element>(
+    w: &mut Tensor<Rank3<3, EMBED, EMBED>, E>,
+    b: &mut Tensor<Rank2<3, EMBED>, E>,
+    path: &mut String,
+    f: &mut VisitMut<'_, E>,
+) {
+    let len = push_segment(path, "in_proj_weight");
+    f(path, w.as_mut_slice(), &[3 * EMBED, EMBED]);
+    path.truncate(len);
+    let len = push_segment(path, "in_proj_bias");
+    f(path, b.as_mut_slice(), &[3 * EMBED]);
+    path.truncate(len);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::testing::random;
+    use crate::{Rank4, gradcheck};
+
+    #[test]
+    fn softmax_gradient_literal() {
+        // y = softmax([0, 0]) = [1/2, 1/2]; f = sum(y * [1, 3]) = 2:
+        // dx = y (v - sum(v y)) = [1/2 (1 - 2), 1/2 (3 - 2)] = [-1/2, 1/2].
+        // Causal, row 0 keeps column 0 only: y = [1, 0], and dx = [1 (1 - 1), 0] = [0, 0].
+        let x: Tensor<Rank2<2, 2>, f64> = Tensor::zeros();
+        let v = Tensor::from([[1.0, 3.0], [1.0, 3.0]]);
+        for (causal, want_y, want_dx) in [
+            (false, [[0.5, 0.5], [0.5, 0.5]], [[-0.5, 0.5], [-0.5, 0.5]]),
+            (true, [[1.0, 0.0], [0.5, 0.5]], [[0.0, 0.0], [-0.5, 0.5]]),
+        ] {
+            let tape = Tape::new();
+            let xt = tape.watch(&x);
+            let y = softmax_last(&xt, causal);
+            assert_eq!(y.to_array(), want_y);
+            assert_eq!((y * &v).sum().backward().get(&xt).to_array(), want_dx);
+        }
+    }
+
+    #[test]
+    fn attention_gradients_match_finite_differences() {
+        let (q, k, v): (
+            Tensor<Rank3<2, 3, 4>, f64>,
+            Tensor<Rank3<2, 5, 4>, f64>,
+            Tensor<Rank3<2, 5, 2>, f64>,
+        ) = (random(1), random(2), random(3));
+        let up: Tensor<Rank3<2, 3, 2>, f64> = random(4);
+        for causal in [false, true] {
+            gradcheck(
+                |(q, k, v)| (scaled_dot_product_attention(&q, &k, &v, causal) * &up).sum(),
+                (&q, &k, &v),
+            )
+            .unwrap();
+        }
+        // q, k and v one tensor: self-attention without projections.
+        gradcheck(
+            |x| (scaled_dot_product_attention(&x, &x, &x, true) * &q).sum(),
+            &random::<Rank3<2, 3, 4>>(5),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn multihead_attention_gradients_match_finite_differences() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(6);
+        let up: Tensor<Rank3<2, 3, 4>, f64> = random(7);
+        let w: Tensor<Rank3<3, 4, 4>, f64> = random(8);
+        let b: Tensor<Rank2<3, 4>, f64> = random(9);
+        let ow: Tensor<Rank2<4, 4>, f64> = random(10);
+        let ob: Tensor<crate::Rank1<4>, f64> = random(11);
+        gradcheck(
+            |(w, b, ow, ob)| {
+                let mha: MultiheadAttention<4, 2, 2, f64, Tape<f64>> = MultiheadAttention {
+                    in_proj_weight: w.clone(),
+                    in_proj_bias: b.clone(),
+                    out_proj: Linear {
+                        weight: ow.clone(),
+                        bias: Some(ob.clone()),
+                    },
+                };
+                (mha.forward(&x, &x, &x, true) * &up.clone().into_dims()).sum()
+            },
+            (&w, &b, &ow, &ob),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_run_time_batch_and_length_give_the_static_values() {
+        let mha: MultiheadAttention<4, 2, 2, f64> =
+            MultiheadAttention::new(&mut crate::ops::testing::rng(1));
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(12);
+        let fixed = mha.forward(&x, &x, &x, false);
+        let rows: Tensor<(usize, usize, Const<4>), f64> =
+            Tensor::from_vec_with((2, 3, Const), x.to_vec()).unwrap();
+        let dynamic = mha.forward(&rows, &rows, &rows, false);
+        assert_eq!(dynamic.shape(), [2, 3, 4]);
+        assert_eq!(fixed.as_slice(), dynamic.as_slice());
+        let _ = random::<Rank4<1, 1, 1, 1>>(0);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "MultiheadAttention: the lengths of the keys and the values differ: 3 and 2"
+    )]
+    fn keys_and_values_of_other_lengths_panic() {
+        let mha: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::zeros();
+        let q: Tensor<(usize, usize, Const<4>), f64> = Tensor::zeros_with((1, 3, Const));
+        let v: Tensor<(usize, usize, Const<4>), f64> = Tensor::zeros_with((1, 2, Const));
+        let _ = mha.forward(&q, &q, &v, false);
+    }
+}

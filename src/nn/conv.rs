@@ -1,0 +1,211 @@
+//! `Conv1d` and `Conv2d`: convolution layers, PyTorch's `nn.Conv1d` and `nn.Conv2d`.
+
+use rand::Rng;
+
+use super::init::{Fan, Nonlinearity, kaiming_uniform};
+use super::linear::init_uniform;
+use crate::ops::Merged;
+use crate::{
+    Conv, ConvShape, Element, Merge, Module, NoBias, NoTape, Rank1, Rank3, Rank4, Shape, Tensor,
+    Tracking,
+};
+
+/// The constructors and the forward of a convolution layer: `$op` on a weight `$Weight<OUT, IN,
+/// kernel..>`, whose kernel has `$k` taps along each of its spatial axes.
+macro_rules! conv_layer {
+    ($Layer:ident, $op:ident, $d:literal, $Weight:ident<$($k:ident),+>) => {
+        impl<
+            const IN: usize,
+            const OUT: usize,
+            const K: usize,
+            E: Element,
+            const STRIDE: usize,
+            const PADDING: usize,
+            const DILATION: usize,
+        > $Layer<IN, OUT, K, E, NoTape, STRIDE, PADDING, DILATION>
+        {
+            /// A layer with PyTorch's default initialization: the weight from
+            /// `kaiming_uniform(a = sqrt(5))`, which is `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, and the bias
+            /// from the same uniform, with `fan_in = IN` times the kernel's size.
+            #[must_use]
+            pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+                let weight = kaiming_uniform(rng, Fan::In, Nonlinearity::LeakyRelu(5.0_f64.sqrt()));
+                let bias = Some(init_uniform(rng, IN $(* $k)+));
+                Self { weight, bias }
+            }
+
+            /// A layer with the given weight and bias (or none), without drawing random ones.
+            #[must_use]
+            pub fn from_weights(
+                weight: Tensor<$Weight<OUT, IN, $($k),+>, E>,
+                bias: Option<Tensor<Rank1<OUT>, E>>,
+            ) -> Self {
+                Self { weight, bias }
+            }
+
+            /// A layer of zeros, with a bias: the cheapest start for loading a checkpoint into.
+            #[must_use]
+            pub fn zeros() -> Self {
+                Self::from_weights(Tensor::zeros(), Some(Tensor::zeros()))
+            }
+
+            /// A layer without bias (`bias=False`), its weight initialized as by [`new`](Self::new).
+            #[must_use]
+            pub fn without_bias<R: Rng + ?Sized>(rng: &mut R) -> Self {
+                let weight = kaiming_uniform(rng, Fan::In, Nonlinearity::LeakyRelu(5.0_f64.sqrt()));
+                Self { weight, bias: None }
+            }
+        }
+
+        impl<
+            const IN: usize,
+            const OUT: usize,
+            const K: usize,
+            E: Element,
+            T: Tracking<E>,
+            const STRIDE: usize,
+            const PADDING: usize,
+            const DILATION: usize,
+        > $Layer<IN, OUT, K, E, T, STRIDE, PADDING, DILATION>
+        {
+            #[doc = concat!("The convolution of `x` by the layer's filters, plus its bias: [`Tensor::", stringify!($op), "`]")]
+            /// with the layer's stride, padding and dilation. The output's type is written by the
+            /// caller (its spatial sizes are checked by a `const` assertion at `cargo build`); an input
+            /// whose channels are not `IN` does not compile. The result is on the layer's tape if it
+            /// was watched, and on the input's if the input is on one.
+            ///
+            /// # Panics
+            /// When the input's channels are a run-time size other than `IN`.
+            #[must_use]
+            #[track_caller]
+            #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
+            pub fn forward<S: Shape, O: Shape, X>(&self, x: Tensor<S, E, X>) -> Tensor<O, E, Merged<E, X, T>>
+            where
+                $Weight<OUT, IN, $($k),+>: ConvShape<S, O, $d>,
+                X: Tracking<E> + Merge<E, T>,
+                Merged<E, X, T>:
+                    Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
+            {
+                let spec = Conv::<STRIDE, PADDING, DILATION>;
+                match &self.bias {
+                    Some(b) => x.$op(&self.weight, b, spec),
+                    None => x.$op(&self.weight, NoBias, spec),
+                }
+            }
+        }
+    };
+}
+
+/// A two-dimensional convolution layer: `IN` input channels, `OUT` filters of `K x K`, PyTorch's
+/// `nn.Conv2d(IN, OUT, K, stride=STRIDE, padding=PADDING, dilation=DILATION)` with the same layout and
+/// parameter names: `weight: [OUT, IN, K, K]`, `bias: [OUT]`. The input is `[N, IN, H, W]` (or a tuple
+/// with a run-time batch), the output `[N, OUT, H_out, W_out]`, computed by [`Tensor::conv2d`].
+///
+/// The parameters after `E` and `T` are the spec, PyTorch's defaults when left out:
+/// `Conv2d<1, 16, 3>` is `nn.Conv2d(1, 16, 3)`, and in a model generic over its tracking,
+/// `Conv2d<1, 16, 3, f32, T, 1, 1>` is `nn.Conv2d(1, 16, 3, padding=1)`.
+///
+/// An image with other than `IN` channels, or an output with other than `OUT`, does not compile; a
+/// wrong output size is a `const` assertion, reported by `cargo build`.
+///
+/// ```
+/// use shaped::nn::Conv2d;
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Module, NoTape, Rank4, Tape, Tensor};
+///
+/// let layer: Conv2d<1, 4, 3, f32, NoTape, 1, 1> = Conv2d::new(&mut StdRng::seed_from_u64(0));
+/// assert_eq!(layer.param_count(), 4 * 9 + 4);
+/// // kaiming_uniform(a = sqrt(5)): |w| <= 1 / sqrt(fan_in) = 1/3
+/// assert!(layer.weight.as_slice().iter().all(|w| w.abs() <= 1.0 / 3.0));
+///
+/// let x: Tensor<Rank4<2, 1, 5, 5>> = Tensor::ones();
+/// let y: Tensor<Rank4<2, 4, 5, 5>> = layer.forward(x.clone()); // padding 1 keeps 5 x 5
+///
+/// // Gradients with the layer's own shape.
+/// let tape = Tape::new();
+/// let out: Tensor<Rank4<2, 4, 5, 5>, f32, Tape<f32>> = tape.watch(&layer).forward(x);
+/// let g = layer.grads(&out.sum().backward());
+/// assert_eq!(g.bias.unwrap().to_vec(), vec![50.0; 4]); // 2 images of 5 x 5 per filter
+/// # let _ = y;
+/// ```
+#[derive(Module, Clone, Debug)]
+pub struct Conv2d<
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    E: Element = f32,
+    T: Tracking<E> = NoTape,
+    const STRIDE: usize = 1,
+    const PADDING: usize = 0,
+    const DILATION: usize = 1,
+> {
+    /// `[OUT, IN, K, K]`, as `nn.Conv2d.weight`.
+    pub weight: Tensor<Rank4<OUT, IN, K, K>, E, T>,
+    /// `[OUT]`, or `None` for a layer without bias.
+    pub bias: Option<Tensor<Rank1<OUT>, E, T>>,
+}
+
+conv_layer!(Conv2d, conv2d, 2, Rank4<K, K>);
+
+/// A one-dimensional convolution layer: `IN` input channels, `OUT` filters of `K` taps, PyTorch's
+/// `nn.Conv1d(IN, OUT, K, stride=STRIDE, padding=PADDING, dilation=DILATION)` with the same layout and
+/// parameter names: `weight: [OUT, IN, K]`, `bias: [OUT]`. The input is `[N, IN, L]` (or a tuple with a
+/// run-time batch), the output `[N, OUT, L_out]`, computed by [`Tensor::conv1d`]. Spec, rules and
+/// initialization are those of [`Conv2d`].
+///
+/// ```
+/// use shaped::nn::Conv1d;
+/// use shaped::{Rank3, Tensor};
+///
+/// // A difference filter and a bias of 1.
+/// let layer: Conv1d<1, 1, 2> =
+///     Conv1d::from_weights(Tensor::from([[[-1.0, 1.0]]]), Some(Tensor::from([1.0])));
+/// let y: Tensor<Rank3<1, 1, 3>> = layer.forward(Tensor::from([[[1.0, 2.0, 4.0, 8.0]]]));
+/// assert_eq!(y.to_vec(), vec![2.0, 3.0, 5.0]);
+/// ```
+#[derive(Module, Clone, Debug)]
+pub struct Conv1d<
+    const IN: usize,
+    const OUT: usize,
+    const K: usize,
+    E: Element = f32,
+    T: Tracking<E> = NoTape,
+    const STRIDE: usize = 1,
+    const PADDING: usize = 0,
+    const DILATION: usize = 1,
+> {
+    /// `[OUT, IN, K]`, as `nn.Conv1d.weight`.
+    pub weight: Tensor<Rank3<OUT, IN, K>, E, T>,
+    /// `[OUT]`, or `None` for a layer without bias.
+    pub bias: Option<Tensor<Rank1<OUT>, E, T>>,
+}
+
+conv_layer!(Conv1d, conv1d, 1, Rank3<K>);
+
+#[cfg(test)]
+mod tests {
+    use super::{Conv1d, Conv2d};
+    use crate::ops::testing::rng;
+    use crate::{Module, NoTape};
+
+    /// Whether every value is within `bound` and some come within a tenth of it (PyTorch's uniform
+    /// on `[-bound, bound]`, not a narrower one).
+    fn spans(values: &[f32], bound: f32) -> bool {
+        values.iter().all(|v| v.abs() <= bound) && values.iter().any(|v| v.abs() > 0.9 * bound)
+    }
+
+    #[test]
+    fn default_init_is_pytorchs() {
+        // nn.Conv2d(16, 32, 3): fan_in = 16 * 3 * 3 = 144, weight and bias in U(-1/12, 1/12).
+        let layer: Conv2d<16, 32, 3> = Conv2d::new(&mut rng(1));
+        assert!(spans(layer.weight.as_slice(), 1.0 / 12.0));
+        assert!(spans(layer.bias.as_ref().unwrap().as_slice(), 1.0 / 12.0));
+        // nn.Conv1d(4, 64, 4): fan_in = 16, bound 1/4.
+        let layer: Conv1d<4, 64, 4> = Conv1d::new(&mut rng(2));
+        assert!(spans(layer.weight.as_slice(), 0.25));
+        assert!(spans(layer.bias.as_ref().unwrap().as_slice(), 0.25));
+        let layer: Conv1d<4, 64, 4, f32, NoTape, 2> = Conv1d::without_bias(&mut rng(3));
+        assert!(layer.bias.is_none());
+        assert_eq!(layer.param_count(), 64 * 4 * 4);
+    }
+}

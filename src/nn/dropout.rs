@@ -1,0 +1,270 @@
+//! `Dropout`: random zeros in training, the identity in evaluation; and [`NoParams`], the gradients
+//! of a layer without parameters.
+//!
+//!
+//! The training flag and the reasons for it are described on [`Dropout`].
+
+use core::marker::PhantomData;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::module::{Visit, VisitMut, ZipMut};
+use crate::{Element, Grads, Module, Shape, Tape, Tensor, Tracking, Trainable};
+
+/// The gradients of a layer without parameters ([`Dropout`], an activation in a tuple of
+/// layers): nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoParams<E>(PhantomData<E>);
+
+impl<E: Element> Module for NoParams<E> {
+    type Elem = E;
+    type Grads = Self;
+
+    fn visit(&self, _: &mut String, _: &mut Visit<'_, E>) {}
+
+    fn visit_mut(&mut self, _: &mut String, _: &mut VisitMut<'_, E>) {}
+
+    fn zip_mut(&mut self, _: &Self, _: &mut ZipMut<'_, E>) {}
+
+    fn read_grads(&self, _: &Grads<E>, _: bool) -> Self {
+        Self(PhantomData)
+    }
+
+    fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
+
+    fn zeros_like(&self) -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// Dropout, PyTorch's `nn.Dropout(p)`: in training each element is zeroed with probability `p` and
+/// the others are scaled by `1 / (1 - p)` (so the expected value is unchanged); in evaluation it is
+/// the identity.
+///
+/// # Training and evaluation
+/// A layer that behaves differently in training and in evaluation ([`Dropout`],
+/// [`BatchNorm1d`](crate::nn::BatchNorm1d)) keeps its own flag, and [`Module::train`] and
+/// [`Module::eval`] set it on every layer of a model: the derive passes the call to every field, as
+/// PyTorch's `model.train()` and `model.eval()` visit the sub-modules. Layers start in training
+/// mode, as in PyTorch. [`Tape::watch`](crate::Tape::watch) copies the flag, so the model on the
+/// tape behaves as the stored one.
+///
+/// Why a flag in the layer rather than a context argument to `forward` (`model.forward(x, &mut
+/// ctx)`, with the mode and the random generator in `ctx`): with an argument, every `forward` of
+/// every model, and every layer between the model and a dropout, takes and passes it on, including
+/// the models with no dropout at all, and the same model code cannot be written once for models with
+/// and without such layers; forgetting to switch the mode is no less possible (the argument is built
+/// somewhere too). The flag keeps `forward(x)` one argument everywhere and has no global state: two
+/// models in two modes, in two threads, do not see each other.
+///
+/// The random draws come from the layer's own seeded generator, so a run is reproducible from the
+/// seed. The generator is shared by the layer's clones (among them the copy that `tape.watch`
+/// makes, whose draws must advance the stored layer's stream); give a layer of another model its own
+/// seed.
+///
+/// Derivative: `dx = dy mask`, the same mask of zeros and `1 / (1 - p)`.
+///
+/// It has no parameters (its gradients are [`NoParams`]) and its element type is a type parameter,
+/// so that it can be a field of any model.
+///
+/// Edge values: `p = 1` zeroes everything (a NaN or an infinity times 0 gives NaN, as in PyTorch);
+/// `p = 0` and evaluation return the input itself.
+///
+/// ```
+/// use shaped::nn::Dropout;
+/// use shaped::{Module, Rank1, Tensor};
+///
+/// let mut drop: Dropout<f64> = Dropout::new(0.5, 42);
+/// let x: Tensor<Rank1<8>, f64> = Tensor::ones();
+/// let y = drop.forward(x.clone());
+/// assert!(y.as_slice().iter().all(|&v| v == 0.0 || v == 2.0)); // dropped, or scaled by 2
+/// // The same seed draws the same masks.
+/// assert_eq!(Dropout::new(0.5, 42).forward(x.clone()), y);
+/// drop.eval();
+/// assert_eq!(drop.forward(x.clone()), x);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Dropout<E: Element = f32> {
+    p: f64,
+    rng: Arc<Mutex<StdRng>>,
+    training: bool,
+    elem: PhantomData<E>,
+}
+
+impl<E: Element> Dropout<E> {
+    /// A dropout of probability `p`, its masks drawn from a generator seeded with `seed`, in training
+    /// mode.
+    ///
+    /// # Panics
+    /// If `p` is not in `[0, 1]` (the message is PyTorch's: `dropout probability has to be between
+    /// 0 and 1, but got 1.5`).
+    #[must_use]
+    #[track_caller]
+    pub fn new(p: f64, seed: u64) -> Self {
+        Self::with_rng(p, StdRng::seed_from_u64(seed))
+    }
+
+    /// A dropout of probability `p` that draws its masks from `rng`.
+    ///
+    /// # Panics
+    /// If `p` is not in `[0, 1]`.
+    ///
+    /// ```
+    /// use shaped::nn::Dropout;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let drop: Dropout = Dropout::with_rng(0.1, StdRng::seed_from_u64(0));
+    /// assert_eq!(drop.p(), 0.1);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn with_rng(p: f64, rng: StdRng) -> Self {
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "dropout probability has to be between 0 and 1, but got {p}"
+        );
+        Self {
+            p,
+            rng: Arc::new(Mutex::new(rng)),
+            training: true,
+            elem: PhantomData,
+        }
+    }
+
+    /// The probability of a zero.
+    #[must_use]
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Whether the layer is in training mode (see [`Module::train`]).
+    #[must_use]
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+
+    /// In training, `x` with each element zeroed with probability `p` and the others scaled by
+    /// `1 / (1 - p)`; in evaluation, `x`. Any shape, static or with run-time dimensions.
+    ///
+    /// # Panics
+    /// Never: the mask has the input's shape by construction.
+    #[must_use]
+    pub fn forward<S: Shape, T: Tracking<E>>(&self, x: Tensor<S, E, T>) -> Tensor<S, E, T> {
+        if !self.training || self.p == 0.0 {
+            return x;
+        }
+        let scale = if self.p < 1.0 {
+            E::one() / E::from_f64_lossy(1.0 - self.p)
+        } else {
+            E::zero()
+        };
+        let mask: Vec<E> = {
+            let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+            (0..x.numel())
+                .map(|_| {
+                    if rng.random::<f64>() < self.p {
+                        E::zero()
+                    } else {
+                        scale
+                    }
+                })
+                .collect()
+        };
+        let mask = Tensor::from_vec_with(x.typed_shape(), mask).expect("one value per element");
+        x * mask
+    }
+}
+
+impl<E: Element> Module for Dropout<E> {
+    type Elem = E;
+    type Grads = NoParams<E>;
+
+    fn visit(&self, _: &mut String, _: &mut Visit<'_, E>) {}
+
+    fn visit_mut(&mut self, _: &mut String, _: &mut VisitMut<'_, E>) {}
+
+    fn zip_mut(&mut self, _: &NoParams<E>, _: &mut ZipMut<'_, E>) {}
+
+    fn read_grads(&self, _: &Grads<E>, _: bool) -> NoParams<E> {
+        NoParams(PhantomData)
+    }
+
+    fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
+
+    fn zeros_like(&self) -> NoParams<E> {
+        NoParams(PhantomData)
+    }
+
+    fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+}
+
+impl<E: Element> Trainable for Dropout<E> {
+    type Tracked = Self;
+
+    /// The same layer (nothing goes on the tape), drawing from the same generator.
+    fn track(&self, _: &Tape<E>) -> Self {
+        self.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Const, Rank1, Rank2, gradcheck};
+
+    #[test]
+    fn the_gradient_is_the_mask() {
+        // y = x * mask: dy/dx = mask, the values 0 and 1 / (1 - p) = 4 of the forward.
+        let drop: Dropout<f64> = Dropout::new(0.75, 3);
+        let x: Tensor<Rank1<64>, f64> = Tensor::full(0.5);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let y = drop.forward(xt.clone());
+        let g = y.sum().backward().get(&xt);
+        assert!(y.as_slice().iter().all(|&v| v == 0.0 || v == 2.0));
+        let mask: Vec<f64> = y.as_slice().iter().map(|&v| v * 2.0).collect();
+        assert_eq!(g.to_vec(), mask);
+        assert!(mask.contains(&0.0) && mask.contains(&4.0));
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_for_a_fixed_mask() {
+        // Each call draws a new mask: the check reseeds the layer so that every evaluation of the
+        // function sees the same one.
+        let x: Tensor<Rank2<3, 4>, f64> = crate::ops::testing::random(1);
+        gradcheck(|x| (Dropout::new(0.3, 9).forward(x.clone()) * x).sum(), &x).unwrap();
+    }
+
+    #[test]
+    fn about_p_of_the_elements_are_dropped_and_the_mean_is_kept() {
+        let drop: Dropout<f64> = Dropout::new(0.2, 1);
+        let x: Tensor<(usize, Const<100>), f64> = Tensor::ones_with((200, Const));
+        let y = drop.forward(x);
+        let zeros = y.as_slice().iter().filter(|&&v| v == 0.0).count();
+        // 20000 draws of probability 0.2: 4000 expected, standard deviation 57.
+        assert!((3800..4200).contains(&zeros), "{zeros} zeros");
+        assert!((y.mean().item() - 1.0).abs() < 0.02);
+    }
+
+    #[test]
+    fn clones_share_the_stream_and_p_one_zeroes_everything() {
+        let drop: Dropout<f64> = Dropout::new(0.5, 5);
+        let x: Tensor<Rank1<32>, f64> = Tensor::ones();
+        let first = drop.clone().forward(x.clone());
+        let second = drop.forward(x.clone());
+        assert_ne!(first, second);
+        assert_eq!(
+            Dropout::<f64>::new(1.0, 0).forward(x).to_vec(),
+            vec![0.0; 32]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "dropout probability has to be between 0 and 1, but got 1.5")]
+    fn a_probability_above_one_panics() {
+        let _: Dropout = Dropout::new(1.5, 0);
+    }
+}

@@ -1,0 +1,231 @@
+//! The layers against PyTorch with the same weights: `Embedding`, `LayerNorm`, `BatchNorm1d` (in
+//! training, with its running statistics, and in evaluation), `scaled_dot_product_attention` and
+//! `MultiheadAttention`; the output and the gradients of `sum(out * up)` with respect to the input
+//! and every parameter, on static shapes and on run-time dimensions, with NaN and infinities among
+//! the inputs. The reference values are written by `scripts/reference_layers.py` (PyTorch, float64)
+//! to `tests/data/reference/layers.txt`.
+
+#[path = "common/reference.rs"]
+mod reference;
+
+use std::collections::HashMap;
+
+use reference::{Case, load};
+use shaped::nn::{
+    BatchNorm1d, Embedding, LayerNorm, Linear, MultiheadAttention, scaled_dot_product_attention,
+};
+use shaped::{Const, Indices, Module, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor};
+
+/// The layers reduce (means, variances, softmax sums) and PyTorch's kernels sum in another order:
+/// in float64 the results agree to a few units in the 14th digit; gradients of normalized values
+/// subtract means of similar size, which costs up to two more digits.
+const RTOL: f64 = 1e-10;
+
+fn cases() -> HashMap<String, Case> {
+    load("layers")
+}
+
+#[test]
+fn embedding() {
+    let c = &cases()["embedding_repeated_ids"];
+    let layer: Embedding<5, 3, f64> = Embedding::from_weights(c.input("weight"));
+    let ids: Vec<usize> = c.ints("ids").1.iter().map(|&i| i as usize).collect();
+    let ids = Indices::<usize, Const<5>>::from_slice(&ids).unwrap();
+    let tape = Tape::new();
+    let t = tape.watch(&layer);
+    let y = t.forward(&ids);
+    c.check_out(&y, RTOL);
+    let grads = (y * &c.up::<(usize, Const<3>)>()).sum().backward();
+    c.check_grad("weight", &grads, &t.weight, RTOL);
+    assert_eq!(layer.params()[0].name, "weight");
+}
+
+/// A LayerNorm of width 4 on the case's input of shape `S`.
+fn layer_norm<S: shaped::NonScalar<Last = Const<4>>>(c: &Case, eps: f64) {
+    let layer: LayerNorm<4, f64> =
+        LayerNorm::from_weights(c.input("weight"), c.input("bias")).with_eps(eps);
+    let x = c.input::<S>("x");
+    let tape = Tape::new();
+    let (t, xt) = (tape.watch(&layer), tape.watch(&x));
+    let y = t.forward(xt.clone());
+    c.check_out(&y, RTOL);
+    let grads = (y * &c.up::<S>()).sum().backward();
+    c.check_grad("x", &grads, &xt, RTOL);
+    c.check_grad("weight", &grads, &t.weight, RTOL);
+    c.check_grad("bias", &grads, &t.bias, RTOL);
+}
+
+#[test]
+fn layer_norm_on_static_and_run_time_shapes() {
+    let c = cases();
+    layer_norm::<Rank3<2, 3, 4>>(&c["layer_norm_rank3"], 1e-5);
+    layer_norm::<(usize, Const<4>)>(&c["layer_norm_runtime_rows"], 1e-5);
+    layer_norm::<Rank2<3, 4>>(&c["layer_norm_edge_values"], 1e-5);
+    layer_norm::<Rank2<2, 4>>(&c["layer_norm_eps_0_5"], 0.5);
+}
+
+fn batch_norm(c: &Case) -> BatchNorm1d<3, f64> {
+    BatchNorm1d::from_weights(c.input("weight"), c.input("bias")).with_running_stats(
+        &c.input("running_mean"),
+        &c.input("running_var"),
+        0,
+    )
+}
+
+#[test]
+fn batch_norm_in_training_and_in_evaluation() {
+    let c = cases();
+    for (name, training) in [("batch_norm_train", true), ("batch_norm_eval", false)] {
+        let case = &c[name];
+        let mut layer = batch_norm(case);
+        if !training {
+            layer.eval();
+        }
+        // A run-time batch of 5 rows.
+        let x = case.input::<(usize, Const<3>)>("x");
+        let tape = Tape::new();
+        let (t, xt) = (tape.watch(&layer), tape.watch(&x));
+        let y = t.forward(xt.clone());
+        case.check_out(&y, RTOL);
+        let grads = (y * &case.up::<(usize, Const<3>)>()).sum().backward();
+        case.check_grad("x", &grads, &xt, RTOL);
+        case.check_grad("weight", &grads, &t.weight, RTOL);
+        case.check_grad("bias", &grads, &t.bias, RTOL);
+        assert_eq!(layer.num_batches_tracked(), u64::from(training));
+    }
+    // The running statistics after one training batch (the stored layer's, updated by the forward
+    // of its copy on the tape above, and here by a forward without a tape).
+    let layer = batch_norm(&c["batch_norm_train_running_mean"]);
+    let _ = layer.forward(c["batch_norm_train_running_mean"].input::<Rank2<5, 3>>("x"));
+    c["batch_norm_train_running_mean"].check_out(&layer.running_mean(), RTOL);
+    c["batch_norm_train_running_var"].check_out(&layer.running_var(), RTOL);
+    let names: Vec<String> = layer.buffers().into_iter().map(|b| b.name).collect();
+    assert_eq!(
+        names,
+        ["running_mean", "running_var", "num_batches_tracked"]
+    );
+}
+
+/// `scaled_dot_product_attention` on the case's `q`, `k`, `v` of shapes `Q`, `K`, `V`.
+fn sdpa<Q, K, V, KT, SC, O>(c: &Case, causal: bool)
+where
+    Q: shaped::MatMulShape<KT, Output = SC>,
+    K: shaped::Transposable<Output = KT>,
+    KT: Shape,
+    SC: shaped::MatMulShape<V, Output = O>,
+    V: Shape,
+    O: Shape,
+{
+    let (q, k, v) = (c.input::<Q>("q"), c.input::<K>("k"), c.input::<V>("v"));
+    let tape = Tape::new();
+    let (qt, kt, vt) = (tape.watch(&q), tape.watch(&k), tape.watch(&v));
+    let y = scaled_dot_product_attention(&qt, &kt, &vt, causal);
+    c.check_out(&y, RTOL);
+    let grads = (y * &c.up::<O>()).sum().backward();
+    c.check_grad("q", &grads, &qt, RTOL);
+    c.check_grad("k", &grads, &kt, RTOL);
+    c.check_grad("v", &grads, &vt, RTOL);
+}
+
+#[test]
+fn scaled_dot_product_attention_full_and_causal() {
+    let c = cases();
+    for (tag, causal) in [("full", false), ("causal", true)] {
+        sdpa::<Rank3<2, 3, 4>, Rank3<2, 5, 4>, Rank3<2, 5, 2>, _, _, _>(
+            &c[&format!("sdpa_rank3_{tag}")],
+            causal,
+        );
+        sdpa::<Rank4<1, 2, 4, 3>, Rank4<1, 2, 4, 3>, Rank4<1, 2, 4, 3>, _, _, _>(
+            &c[&format!("sdpa_rank4_square_{tag}")],
+            causal,
+        );
+    }
+}
+
+/// A `MultiheadAttention<4, 2, 2>` on a tape with the case's parameters; `in_proj_weight` is
+/// watched as PyTorch's `[12, 4]` (its gradient read in that shape) and seen as `[3, 4, 4]`.
+struct Mha {
+    layer: MultiheadAttention<4, 2, 2, f64, Tape<f64>>,
+    in_w: Tensor<Rank2<12, 4>, f64, Tape<f64>>,
+    in_b: Tensor<Rank1<12>, f64, Tape<f64>>,
+    out: Linear<4, 4, f64, Tape<f64>>,
+}
+
+fn mha(c: &Case, tape: &Tape<f64>) -> Mha {
+    let in_w = tape.watch(&c.input::<Rank2<12, 4>>("in_proj_weight"));
+    let in_b = tape.watch(&c.input::<Rank1<12>>("in_proj_bias"));
+    let out = tape.watch(&Linear::<4, 4, f64>::from_weights(
+        c.input("out_proj.weight"),
+        Some(c.input("out_proj.bias")),
+    ));
+    let layer = MultiheadAttention {
+        in_proj_weight: in_w.reshape(),
+        in_proj_bias: in_b.reshape(),
+        out_proj: out.clone(),
+    };
+    Mha {
+        layer,
+        in_w,
+        in_b,
+        out,
+    }
+}
+
+fn check_mha_params(c: &Case, grads: &shaped::Grads<f64>, m: &Mha) {
+    c.check_grad("in_proj_weight", grads, &m.in_w, RTOL);
+    c.check_grad("in_proj_bias", grads, &m.in_b, RTOL);
+    c.check_grad("out_proj.weight", grads, &m.out.weight, RTOL);
+    c.check_grad("out_proj.bias", grads, m.out.bias.as_ref().unwrap(), RTOL);
+}
+
+#[test]
+fn multihead_attention_self_and_cross() {
+    let c = cases();
+    for (tag, causal) in [("full", false), ("causal", true)] {
+        let case = &c[&format!("mha_self_{tag}")];
+        let tape = Tape::new();
+        let m = mha(case, &tape);
+        let xt = tape.watch(&case.input::<Rank3<2, 3, 4>>("x"));
+        let y = m.layer.forward(&xt, &xt, &xt, causal);
+        case.check_out(&y, RTOL);
+        let grads = (y * &case.up::<(Const<2>, Const<3>, Const<4>)>())
+            .sum()
+            .backward();
+        case.check_grad("x", &grads, &xt, RTOL);
+        check_mha_params(case, &grads, &m);
+    }
+    // Queries of length 3 over keys and values of length 5, all lengths known at run time.
+    let case = &c["mha_cross_runtime_lengths"];
+    let tape = Tape::new();
+    let m = mha(case, &tape);
+    type Seq = (usize, usize, Const<4>);
+    let (q, k, v) = (
+        tape.watch(&case.input::<Seq>("query")),
+        tape.watch(&case.input::<Seq>("key")),
+        tape.watch(&case.input::<Seq>("value")),
+    );
+    let y = m.layer.forward(&q, &k, &v, false);
+    case.check_out(&y, RTOL);
+    let grads = (y * &case.up::<Seq>()).sum().backward();
+    case.check_grad("query", &grads, &q, RTOL);
+    case.check_grad("key", &grads, &k, RTOL);
+    case.check_grad("value", &grads, &v, RTOL);
+    check_mha_params(case, &grads, &m);
+}
+
+#[test]
+fn multihead_attention_loads_pytorch_names_and_shapes() {
+    // The parameters written under PyTorch's names and shapes load into the layer.
+    let c = &cases()["mha_self_full"];
+    let mut layer: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::zeros();
+    let bytes = {
+        let mut src: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::zeros();
+        src.in_proj_weight = c.input::<Rank2<12, 4>>("in_proj_weight").reshape();
+        src.to_safetensors()
+    };
+    layer.load_safetensors(&bytes).unwrap();
+    let w = c.input::<Rank2<12, 4>>("in_proj_weight");
+    assert_eq!(layer.in_proj_weight.as_slice(), w.as_slice());
+    let dims: Vec<Vec<usize>> = layer.params().into_iter().map(|p| p.dims).collect();
+    assert_eq!(dims, [vec![12, 4], vec![12], vec![4, 4], vec![4]]);
+}
