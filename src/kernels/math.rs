@@ -213,6 +213,16 @@ macro_rules! math {
                 if x > 20.0 { x } else { y }
             }
 
+            /// [`softplus`] where `e^-|x|` is a normal number ([`fast_exp_range`] of `-|x|`): then
+            /// `1 + e^-|x|` is in `(1, 2]` and `ln` of it takes [`fast_ln`].
+            #[inline(always)]
+            pub(in crate::kernels) fn fast_softplus<const F: bool>(x: $t) -> $t {
+                let e = fast_exp::<F>(-x.abs());
+                let u = 1.0 + e;
+                let y = x.max(0.0) + (fast_ln::<F>(u) + (e - (u - 1.0)) / u);
+                if x > 20.0 { x } else { y }
+            }
+
             /// Whether [`fast_erf`] applies to `x`: `|x|` below [`ERF_SMALL`](c::ERF_SMALL).
             #[inline(always)]
             pub(in crate::kernels) fn fast_erf_range(x: $t) -> bool {

@@ -115,6 +115,115 @@ fn map<E: Copy, const L: usize>(
     }
 }
 
+/// `y[i] = e` with `$v = x[i]`, for every `i`: the expression is written into the loop of the
+/// multiversioned function that expands this, so it is compiled with that version's features and
+/// vectorized. Passing a large element function to [`map`] as a function item instead leaves a call
+/// per element to a shim compiled for the baseline (where `mul_add` is a libm call).
+macro_rules! each {
+    ($x:expr, $y:expr, |$v:ident| $e:expr) => {{
+        let (x, y) = ($x, $y);
+        assert_eq!(
+            x.len(),
+            y.len(),
+            "a kernel's input and output differ in length"
+        );
+        for (o, &$v) in y.iter_mut().zip(x) {
+            *o = $e;
+        }
+    }};
+}
+
+/// `out[i] (+)= e` with `$v = a[i]`, `$g = b[i]`: [`combine`] with the expression written into the
+/// loop (see [`each`]).
+macro_rules! combine_each {
+    ($a:expr, $b:expr, $out:expr, $add:expr, |$v:ident, $g:ident| $e:expr) => {{
+        let (a, b, out) = ($a, $b, $out);
+        assert!(
+            a.len() == b.len() && a.len() == out.len(),
+            "a kernel's slices differ in length"
+        );
+        if $add {
+            for ((o, &$v), &$g) in out.iter_mut().zip(a).zip(b) {
+                *o += $e;
+            }
+        } else {
+            for ((o, &$v), &$g) in out.iter_mut().zip(a).zip(b) {
+                *o = $e;
+            }
+        }
+    }};
+}
+
+/// `out[i] (+)= e` with `$v = a[i]`, `$g = b[i]`, in chunks of `$l`: `$fast` on the chunks whose
+/// `a` lanes all pass `$ok`, `$full` elsewhere (as [`map`], written into the loop as [`each`]).
+macro_rules! combine_chunks {
+    ($l:expr, $a:expr, $b:expr, $out:expr, $add:expr, |$v:ident, $g:ident| $ok:expr, $fast:expr, $full:expr) => {{
+        let (a, b, out) = ($a, $b, $out);
+        assert!(
+            a.len() == b.len() && a.len() == out.len(),
+            "a kernel's slices differ in length"
+        );
+        let (ac, at) = a.as_chunks::<{ $l }>();
+        let (bc, bt) = b.as_chunks::<{ $l }>();
+        let (oc, ot) = out.as_chunks_mut::<{ $l }>();
+        for ((xs, gs), os) in ac.iter().zip(bc).zip(oc) {
+            let mut all = true;
+            for &$v in xs {
+                all &= $ok;
+            }
+            let mut r = [0.0; $l];
+            if all {
+                for ((o, &$v), &$g) in r.iter_mut().zip(xs).zip(gs) {
+                    *o = $fast;
+                }
+            } else {
+                for ((o, &$v), &$g) in r.iter_mut().zip(xs).zip(gs) {
+                    *o = $full;
+                }
+            }
+            if $add {
+                for (o, v) in os.iter_mut().zip(r) {
+                    *o += v;
+                }
+            } else {
+                *os = r;
+            }
+        }
+        combine_each!(at, bt, ot, $add, |$v, $g| $full);
+    }};
+}
+
+/// `y[i] = e` with `$v = x[i]`, in chunks of `$l`: `$fast` on the chunks whose lanes all pass `$ok`,
+/// `$full` elsewhere (as [`map`], written into the loop as [`each`]).
+macro_rules! map_chunks {
+    ($l:expr, $x:expr, $y:expr, |$v:ident| $ok:expr, $fast:expr, $full:expr) => {{
+        let (x, y) = ($x, $y);
+        assert_eq!(
+            x.len(),
+            y.len(),
+            "a kernel's input and output differ in length"
+        );
+        let (xc, xt) = x.as_chunks::<{ $l }>();
+        let (yc, yt) = y.as_chunks_mut::<{ $l }>();
+        for (xs, ys) in xc.iter().zip(yc) {
+            let mut all = true;
+            for &$v in xs {
+                all &= $ok;
+            }
+            if all {
+                for (o, &$v) in ys.iter_mut().zip(xs) {
+                    *o = $fast;
+                }
+            } else {
+                for (o, &$v) in ys.iter_mut().zip(xs) {
+                    *o = $full;
+                }
+            }
+        }
+        each!(xt, yt, |$v| $full);
+    }};
+}
+
 /// The sum of `f(a[i], b[i])` over `i`, in `L` running sums added in a fixed order at the end.
 #[inline(always)]
 fn sum_by<E: num_traits::Float, const L: usize>(a: &[E], b: &[E], f: impl Fn(E, E) -> E) -> E {
@@ -398,6 +507,15 @@ macro_rules! kernels {
                 cdf + x * (m::exp::<F>(-0.5 * x * x) * K)
             }
 
+            /// [`gelu_grad`] where `erf`'s argument is in its short path (so `-x^2 / 2` is in
+            /// `exp`'s).
+            #[inline(always)]
+            fn fast_gelu_grad<const F: bool>(x: $t) -> $t {
+                const K: $t = (0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2) as $t;
+                let cdf = 0.5 * (1.0 + m::fast_erf::<F>(gelu_arg(x)));
+                cdf + x * (m::fast_exp::<F>(-0.5 * x * x) * K)
+            }
+
             versions! {
                 fn exp(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, m::fast_exp_range, m::fast_exp::<F>, m::exp::<F>)
@@ -435,22 +553,22 @@ macro_rules! kernels {
                     map::<$t, L>(x, y, |v| m::fast_erf_range(gelu_arg(v)), fast_gelu::<F>, gelu_one::<F>)
                 }
                 fn gelu_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
-                    combine::<$t>(x, dy, dx, add, |v, g| g * gelu_grad::<F>(v))
+                    combine_chunks!(L, x, dy, dx, add, |v, g| m::fast_erf_range(gelu_arg(v)), g * fast_gelu_grad::<F>(v), g * gelu_grad::<F>(v))
                 }
                 fn ln(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, m::fast_ln_range, m::fast_ln::<F>, m::ln::<F>)
                 }
                 fn log1p(x: &[$t], y: &mut [$t]) {
-                    map::<$t, L>(x, y, |_| false, m::log1p::<F>, m::log1p::<F>)
+                    each!(x, y, |v| m::log1p::<F>(v))
                 }
                 fn tanh(x: &[$t], y: &mut [$t]) {
-                    map::<$t, L>(x, y, |_| false, m::tanh::<F>, m::tanh::<F>)
+                    each!(x, y, |v| m::tanh::<F>(v))
                 }
                 fn sigmoid_v(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, sigmoid_ok, fast_sigmoid::<F>, sigmoid::<F>)
                 }
                 fn softplus(x: &[$t], y: &mut [$t]) {
-                    map::<$t, L>(x, y, |_| false, m::softplus::<F>, m::softplus::<F>)
+                    map_chunks!(L, x, y, |v| sigmoid_ok(v), m::fast_softplus::<F>(v), m::softplus::<F>(v))
                 }
                 fn softplus_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
                     combine::<$t>(x, dy, dx, add, |v, g| g * if v > 20.0 { 1.0 } else { sigmoid::<F>(v) })
@@ -462,7 +580,7 @@ macro_rules! kernels {
                     combine::<$t>(x, dy, dx, add, |v, g| g * silu_grad::<F>(v))
                 }
                 fn gelu_tanh(x: &[$t], y: &mut [$t]) {
-                    map::<$t, L>(x, y, |_| false, gelu_tanh_one::<F>, gelu_tanh_one::<F>)
+                    each!(x, y, |v| gelu_tanh_one::<F>(v))
                 }
                 fn gelu_tanh_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
                     combine::<$t>(x, dy, dx, add, |v, g| g * gelu_tanh_grad::<F>(v))
