@@ -130,36 +130,16 @@ fn where_and_masked_fill() {
     check1::<Rank2<2, 3>, _>(case, "x", |x| x.masked_fill(&m, f64::NEG_INFINITY));
 }
 
-/// Checks `clamp(min, max)` against the case: the values, and the gradient, which is PyTorch's except
-/// on the bounds, where it is the upstream gradient (PyTorch's is 0 there).
+/// Checks `clamp(min, max)` against the case: the values, and the gradient, 0 on the bounds as
+/// PyTorch's (the case has elements on them).
 fn check_clamp(case: &Case, min: f64, max: f64) {
     let x: Tensor<(usize,), f64> = case.input("x");
-    let tape = Tape::new();
-    let xt = tape.watch(&x);
-    let y = xt.clamp(min, max);
-    case.check_out(&y, RTOL);
-    // An infinite bound stands for no bound (PyTorch's `clamp(min=)`).
-    let none = Mask::from_vec_with(x.typed_shape(), vec![false; x.numel()]).unwrap();
-    let bound = |b: f64| if b.is_finite() { x.eq(b) } else { none.clone() };
-    let on_bound = &bound(min) | &bound(max);
-    assert!(on_bound.any(), "{}: no element on a bound", case.name);
-    let up = case.up::<(usize,)>();
-    // PyTorch's gradient: this one with the elements on a bound cut off.
-    let grads = (y.masked_fill(&on_bound, 0.0) * &up).sum().backward();
-    case.check_grad("x", &grads, &xt, RTOL);
-    let tape = Tape::new();
-    let xt = tape.watch(&x);
-    let g = (xt.clamp(min, max) * &up).sum().backward().get(&xt);
-    for (i, &b) in on_bound.as_slice().iter().enumerate() {
-        if b {
-            assert_eq!(
-                g[[i]],
-                up[[i]],
-                "{}: gradient on the bound, element {i}",
-                case.name
-            );
-        }
-    }
+    assert!(
+        x.as_slice().iter().any(|&v| v == min || v == max),
+        "{}: no element on a bound",
+        case.name
+    );
+    check1::<(usize,), _>(case, "x", |x| x.clamp(min, max));
 }
 
 #[test]

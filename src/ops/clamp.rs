@@ -6,12 +6,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Every element limited to `[min, max]`: `min` below it, `max` above it, itself in between,
     /// exactly (the bounds are copied, not computed).
     ///
-    /// Derivative: 1 for `min <= x <= max`, the bounds included, and 0 outside: an element sitting
-    /// exactly on a bound still learns. For a one-sided limit, pass an infinity
-    /// (`x.clamp(0.0, f32::INFINITY)`). **PyTorch differs on the bounds**: it gives the gradient 0
-    /// to an element equal to a bound (of `clamp(min, max)`, `clamp(min=)` and `clamp(max=)` alike),
-    /// so an element clamped onto a bound and one exactly on it would learn the same; here the one on
-    /// the bound keeps its gradient, as the derivative from inside the interval.
+    /// Derivative, PyTorch's: 1 for `min < x < max`, and 0 outside and on the bounds themselves
+    /// (an element equal to a bound learns as one clamped onto it). For a one-sided limit, pass an
+    /// infinity (`x.clamp(0.0, f32::INFINITY)`): the other side then has no bound, as PyTorch's
+    /// `clamp(min=)`.
     ///
     /// PyTorch: `torch.clamp(x, min, max)` (numpy: `np.clip`).
     ///
@@ -26,7 +24,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let tape = Tape::new();
     /// let xt = tape.watch(&x);
     /// let g = xt.clamp(-0.5, 0.5).sum().backward();
-    /// assert_eq!(g.get(&xt).to_array(), [0.0, 1.0, 1.0, 1.0, 0.0]);
+    /// assert_eq!(g.get(&xt).to_array(), [0.0, 0.0, 1.0, 0.0, 0.0]); // 0 on the bounds
     /// // exact at the bound in f32 too
     /// assert_eq!(Tensor::from([0.7_f32]).clamp(0.0, 0.5).to_array(), [0.5]);
     /// ```
@@ -42,7 +40,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 if max.is_nan() || x > max { max } else { x }
             },
             move |x, _| {
-                if x >= min && x <= max {
+                // An infinite bound is no bound: `inf` clamped by `max = inf` is not on a bound.
+                let above = x > min || min == E::neg_infinity();
+                let below = x < max || max == E::infinity();
+                if above && below && !x.is_nan() {
                     E::one()
                 } else {
                     E::zero()
@@ -59,13 +60,13 @@ mod tests {
 
     #[test]
     fn gradient_literal() {
-        // f = sum(clamp(x, -1, 1) * w): df/dx = w for -1 <= x <= 1 (bounds included), 0 outside.
+        // f = sum(clamp(x, -1, 1) * w): df/dx = w for -1 < x < 1, 0 outside and on the bounds.
         let x = Tensor::from([-3.0, -1.0, 0.0, 1.0, 2.0]);
         let w = Tensor::from([1.0, 10.0, 100.0, 1000.0, 10000.0]);
         let tape = Tape::new();
         let xt = tape.watch(&x);
         let g = (xt.clamp(-1.0, 1.0) * &w).sum().backward();
-        assert_eq!(g.get(&xt).to_array(), [0.0, 10.0, 100.0, 1000.0, 0.0]);
+        assert_eq!(g.get(&xt).to_array(), [0.0, 0.0, 100.0, 0.0, 0.0]);
     }
 
     #[test]
