@@ -157,6 +157,15 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
     gemm_unchecked(alpha, a, b, beta, c);
 }
 
+/// `C <- A B` into a gradient buffer: overwritten when `fresh` (a buffer just made for this gradient,
+/// whose contents are not zeroed), added into otherwise (`C <- C + A B`, a gradient that other uses of
+/// the operand have begun). Every backward product of the crate lands in its gradient through this.
+#[inline]
+pub(crate) fn gemm_grad<E: Element>(a: Mat<'_, E>, b: Mat<'_, E>, c: MatMut<'_, E>, fresh: bool) {
+    let beta = if fresh { E::zero() } else { E::one() };
+    gemm(E::one(), a, b, beta, c);
+}
+
 /// Products of at least this many multiply-adds (`m k n`, a 256 x 256 x 256 product) are split in two
 /// and run on two threads. Below it, handing half to another thread costs more than it saves: a rayon
 /// worker that has gone to sleep between products takes tens of microseconds to wake, which is the

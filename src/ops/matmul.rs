@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::gemm::{Mat, MatMut, gemm};
+use crate::gemm::{Mat, MatMut, gemm, gemm_grad};
 use crate::ops::Merged;
 use crate::shape::check_same;
 use crate::tape::internal::Record;
@@ -275,15 +275,13 @@ impl Plan {
     /// holds zeros and may be overwritten.
     fn grad_lhs<E: Element>(self, dy: &[E], b: &[E], da: &mut [E], fresh: bool) {
         let Self { batch, m, k, n, .. } = self;
-        let beta = if fresh { E::zero() } else { E::one() };
         if !self.rhs_batched {
             let rows = if self.lhs_batched { batch * m } else { m };
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(dy, rows, n),
                 Mat::new(b, k, n).t(),
-                beta,
                 MatMut::new(da, rows, k),
+                fresh,
             );
             return;
         }
@@ -295,17 +293,11 @@ impl Plan {
         let (sa, sb) = (self.a_step(), self.b_step());
         for i in 0..batch {
             // A shared left operand sums the products: only the first one may overwrite.
-            let beta = if self.lhs_batched || i == 0 {
-                beta
-            } else {
-                E::one()
-            };
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&dy[i * m * n..], m, n),
                 Mat::new(&b[i * sb..], k, n).t(),
-                beta,
                 MatMut::new(&mut da[i * sa..], m, k),
+                fresh && (self.lhs_batched || i == 0),
             );
         }
     }
@@ -313,27 +305,24 @@ impl Plan {
     /// `db += a^T dy` for every product (summed over the batch when `b` is shared).
     fn grad_rhs<E: Element>(self, a: &[E], dy: &[E], db: &mut [E], fresh: bool) {
         let Self { batch, m, k, n, .. } = self;
-        let beta = if fresh { E::zero() } else { E::one() };
         if !self.rhs_batched {
             // `[k, batch * m] x [batch * m, n]`: the sum over the batch is part of the product.
             let rows = if self.lhs_batched { batch * m } else { m };
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(a, rows, k).t(),
                 Mat::new(dy, rows, n),
-                beta,
                 MatMut::new(db, k, n),
+                fresh,
             );
             return;
         }
         let (sa, sb) = (self.a_step(), self.b_step());
         for i in 0..batch {
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&a[i * sa..], m, k).t(),
                 Mat::new(&dy[i * m * n..], m, n),
-                beta,
                 MatMut::new(&mut db[i * sb..], k, n),
+                fresh,
             );
         }
     }
