@@ -5,6 +5,8 @@
 
 use crate::Element;
 
+mod small;
+
 /// A read-only strided matrix view into a slice.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Mat<'a, E> {
@@ -253,6 +255,17 @@ fn halves<'a, 'c, E: Element>(
 /// The product of views whose extents and strides `gemm` has checked.
 #[allow(clippy::needless_pass_by_value)] // `c` is a unique borrow handed over for the call
 fn gemm_unchecked<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c: MatMut<'_, E>) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if small::applies(m, k, n, alpha) {
+        small::gemm(a, b, beta, c);
+    } else {
+        matrixmultiply(alpha, a, b, beta, c);
+    }
+}
+
+/// The product of checked views by matrixmultiply.
+#[allow(clippy::needless_pass_by_value)] // `c` is a unique borrow handed over for the call
+fn matrixmultiply<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c: MatMut<'_, E>) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let stride = |s: usize| isize::try_from(s).expect("gemm: a stride fits isize");
     // SAFETY: A (m x k) and B (k x n) lie inside `a.data` and `b.data`, and C (m x n) inside `c.data`:
@@ -537,6 +550,56 @@ mod tests {
                 .collect();
             assert_eq!(c32_t, want, "f32, {m} x {k} x {n}");
         }
+    }
+
+    fn small_products_match_matrixmultiply_bit_for_bit<E: Element>() {
+        // Sizes around the register block (4 x 16), operands row-major and transposed, overwriting
+        // and accumulating; values with many significant bits, so any other order of the sums
+        // would show.
+        let val = |v: usize, mul: usize| E::from_f64_lossy(((v * mul) % 1013) as f64 / 997.0 - 0.5);
+        for (m, k, n) in [
+            (1, 1, 1),
+            (3, 2, 16),
+            (4, 16, 16),
+            (5, 17, 17),
+            (32, 16, 1),
+            (1, 32, 16),
+            (16, 32, 2),
+            (32, 16, 16),
+            (10, 32, 40),
+            (7, 256, 9),
+        ] {
+            assert!(small::applies(m, k, n, E::one()) || !small::fused());
+            let a: Vec<E> = (0..m * k).map(|v| val(v, 7919)).collect();
+            let b: Vec<E> = (0..k * n).map(|v| val(v, 104_729)).collect();
+            let c0: Vec<E> = (0..m * n).map(|v| val(v, 31)).collect();
+            let views = [
+                (Mat::new(&a, m, k), Mat::new(&b, k, n)),
+                (Mat::new(&a, k, m).t(), Mat::new(&b, n, k).t()),
+            ];
+            for (av, bv) in views {
+                for beta in [E::zero(), E::one()] {
+                    let mut want = c0.clone();
+                    matrixmultiply(E::one(), av, bv, beta, MatMut::new(&mut want, m, n));
+                    let mut got = c0.clone();
+                    gemm(E::one(), av, bv, beta, MatMut::new(&mut got, m, n));
+                    // Widening to f64 is exact, so equal f64 bits are equal bits.
+                    let bits = |v: &[E]| -> Vec<u64> {
+                        v.iter().map(|x| x.to_f64().unwrap().to_bits()).collect()
+                    };
+                    assert!(
+                        bits(&got) == bits(&want),
+                        "{m} x {k} x {n}, beta {beta}: {got:?} != {want:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_products_match_matrixmultiply_bit_for_bit_f32_and_f64() {
+        small_products_match_matrixmultiply_bit_for_bit::<f32>();
+        small_products_match_matrixmultiply_bit_for_bit::<f64>();
     }
 
     #[test]
