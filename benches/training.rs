@@ -83,6 +83,32 @@ fn report(name: &str, iters: u32, case: &mut impl Case) {
     );
 }
 
+/// The crate's step on two threads against the same step on one (`shaped::set_threads`), each on
+/// its own model from the same seed; the two compute the same losses to the last bit.
+#[cfg(feature = "threading")]
+fn threads<C: Case>(name: &str, iters: u32, make: impl Fn() -> C) {
+    let (mut two, mut one) = (make(), make());
+    shaped::set_threads(2);
+    let a: Vec<f32> = (0..3).map(|_| two.shaped()).collect();
+    shaped::set_threads(1);
+    let b: Vec<f32> = (0..3).map(|_| one.shaped()).collect();
+    assert_eq!(a, b, "{name}: two threads compute one thread's losses");
+    ratio(
+        &format!("{name}, 2 threads vs 1"),
+        ("2 threads", "1 thread"),
+        iters,
+        || {
+            shaped::set_threads(2);
+            black_box(two.shaped());
+        },
+        || {
+            shaped::set_threads(1);
+            black_box(one.shaped());
+        },
+    );
+    shaped::set_threads(2);
+}
+
 fn main() {
     let mut mlp = mlp_case();
     let a: Vec<f32> = (0..3).map(|_| mlp.shaped()).collect();
@@ -95,6 +121,11 @@ fn main() {
 
     report("mlp 784-128-10, batch 64", 20, &mut mlp);
     report("tiny 2-16-16-1, batch 32", 2000, &mut tiny);
+    #[cfg(feature = "threading")]
+    {
+        threads("mlp 784-128-10, batch 64", 20, mlp_case);
+        threads("tiny 2-16-16-1, batch 32", 2000, tiny_case);
+    }
 
     // The same step on a batch whose size is known only at run time, against the static one.
     let mut fixed = mlp_case();
