@@ -24,9 +24,9 @@ fn main() -> Result<(), shaped::Error> {
     let m = v.reshape::<Rank2<2, 2>>();
     println!("reshaped =\n{m}\ntransposed =\n{}", m.transpose());
 
-    // Broadcasting follows numpy: a row is repeated down the rows.
+    // Broadcasting follows numpy: a row is repeated down the rows (`[2, 3] + [3]`).
     let row = Tensor::from([10.0_f32, 20.0, 30.0]);
-    let shifted = &a + row.broadcast_to::<Rank2<2, 3>>();
+    let shifted = &a + &row;
     println!("a + row =\n{shifted}");
 
     // Reductions name the axis in the type; the result has the reduced shape.

@@ -15,10 +15,10 @@ use crate::error::{Error, ErrorKind, dims_str};
 use crate::{Element, Module, Shape, Tensor};
 
 /// One tensor on its way into a safetensors buffer.
-struct Out {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
+pub(crate) struct Out {
+    pub(crate) dtype: Dtype,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl View for &Out {
@@ -36,7 +36,7 @@ impl View for &Out {
     }
 }
 
-fn dtype_name(d: Dtype) -> String {
+pub(crate) fn dtype_name(d: Dtype) -> String {
     format!("{d:?}").to_lowercase()
 }
 
@@ -290,7 +290,7 @@ pub(crate) fn load_safetensors<M: Module + ?Sized>(
 
 /// Why `bytes` are not safetensors, with the sizes found: the buffer is 8 bytes of header length,
 /// the JSON header, then the data.
-fn format_error(bytes: &[u8], e: &safetensors::SafeTensorError) -> Error {
+pub(crate) fn format_error(bytes: &[u8], e: &safetensors::SafeTensorError) -> Error {
     let len = bytes.len();
     let message = match bytes.first_chunk::<8>().map(|n| u64::from_le_bytes(*n)) {
         None => format!(

@@ -159,7 +159,7 @@ fn a_sequence_axis_can_be_run_time_too() {
 }
 
 #[test]
-#[should_panic(expected = "add: the shapes differ: [3, 2] and [4, 2]")]
+#[should_panic(expected = "add: shapes [3, 2] and [4, 2] cannot be broadcast together")]
 fn adding_two_batches_of_different_sizes_panics_with_both() {
     let a: Tensor<(usize, Const<2>)> = Tensor::zeros_with((3, Const));
     let b: Tensor<(usize, Const<2>)> = Tensor::zeros_with((4, Const));

@@ -6,11 +6,12 @@ use crate::{Element, Shape, Tensor, Tracking};
 tensor_operator!(
     /// `a + b` elementwise. `d(a + b)/da = 1`, `d(a + b)/db = 1`. PyTorch: `torch.add`, numpy: `a + b`.
     ///
-    /// The shapes must be equal: adding a `Rank2<2, 3>` to a `Rank2<3, 2>` does not compile. To add a
-    /// bias row to every row of a matrix, [`broadcast_to`](Tensor::broadcast_to) it first.
-    ///
-    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
-    /// and both shapes (`add: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    /// The shapes broadcast as numpy's do, as far as types check it
+    /// ([`BroadcastShapes`](crate::BroadcastShapes)): equal shapes, or one equal to the last axes of
+    /// the other (`[B, N] + [N]` is `[B, N]`), or a scalar tensor. Aligned static dimensions must be
+    /// equal, or it does not compile; a static 1 stretches only through
+    /// [`broadcast_to`](Tensor::broadcast_to). The gradient of the shorter operand sums over the axes
+    /// it was repeated along.
     ///
     /// Edge values, IEEE as in PyTorch: `inf + -inf` is NaN, a NaN operand gives NaN, `-0 + -0` is `-0`
     /// and `0 + -0` is `0`. The derivatives are 1 whatever the values, NaN and infinities included.
@@ -21,8 +22,17 @@ tensor_operator!(
     /// let b = Tensor::from([[7.0, 8.0, 9.0], [10.0, 11.0, 12.0]]);
     /// assert_eq!((&a + &b).to_array(), [[8.0, 10.0, 12.0], [14.0, 16.0, 18.0]]);
     /// assert_eq!((a + 1.0).to_array(), [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]);
-    /// assert_eq!((10.0_f64 + b).to_vec()[0], 17.0);
+    /// assert_eq!((10.0_f64 + &b).to_vec()[0], 17.0);
+    ///
+    /// // A bias row added to every row: `[2, 3] + [3]` is `[2, 3]`.
+    /// let bias = Tensor::from([0.5, 0.25, 0.0]);
+    /// assert_eq!((&b + &bias).to_array(), [[7.5, 8.25, 9.0], [10.5, 11.25, 12.0]]);
     /// ```
+    ///
+    /// # Panics
+    /// With run-time dimensions the sizes are compared when the op runs: each aligned pair must be
+    /// equal or one of them 1 (which stretches). Otherwise it panics, naming the op and both shapes
+    /// (`add: shapes [3, 2] and [4, 2] cannot be broadcast together`).
     Add,
     add,
     |x, y| x + y,

@@ -256,7 +256,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     }
 
     /// The broadcast, once the sizes are known to fit.
-    fn broadcast_unchecked<Dst: Shape>(&self, dst: Dst) -> Tensor<Dst, E, T> {
+    pub(crate) fn broadcast_unchecked<Dst: Shape>(&self, dst: Dst) -> Tensor<Dst, E, T> {
         let (src_dims, dst_dims) = (self.shape(), dst.dims());
         let numel = dst.numel();
         let mut y = Buffer::uninit(numel);

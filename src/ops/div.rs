@@ -7,11 +7,15 @@ tensor_operator!(
     /// `a / b` elementwise. `d(a / b)/da = 1 / b`, `d(a / b)/db = -a / b^2` (computed as `-y / b`).
     /// PyTorch: `torch.div`, numpy: `a / b`.
     ///
-    /// The shapes must be equal. `a / s` divides every element by a scalar (derivative `1 / s`), `s / a`
-    /// divides a scalar by every element (derivative `-s / a^2`).
+    /// The shapes broadcast as numpy's do, as far as types check it
+    /// ([`BroadcastShapes`](crate::BroadcastShapes)): equal shapes, or one equal to the last axes of
+    /// the other (`[B, N] / [N]` is `[B, N]`), or a scalar tensor. Aligned static dimensions must be
+    /// equal, or it does not compile; a static 1 stretches only through
+    /// [`broadcast_to`](Tensor::broadcast_to). The gradient of the shorter operand sums over the axes
+    /// it was repeated along.
     ///
-    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
-    /// and both shapes (`div: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    /// `a / s` divides every element by a scalar (derivative `1 / s`), `s / a`
+    /// divides a scalar by every element (derivative `-s / a^2`).
     ///
     /// Edge values: division by zero follows IEEE, as in numpy and PyTorch: `x / 0` is `inf` or `-inf`
     /// by the signs of `x` and the zero, `0 / 0` is NaN. The gradients there are PyTorch's too:
@@ -30,6 +34,11 @@ tensor_operator!(
     /// assert_eq!(y.to_vec()[..2], [f64::INFINITY, f64::NEG_INFINITY]);
     /// assert!(y.to_vec()[2].is_nan());
     /// ```
+    ///
+    /// # Panics
+    /// With run-time dimensions the sizes are compared when the op runs: each aligned pair must be
+    /// equal or one of them 1 (which stretches). Otherwise it panics, naming the op and both shapes
+    /// (`div: shapes [3, 2] and [4, 2] cannot be broadcast together`).
     Div,
     div,
     |x, z| x / z,

@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use crate::buffer::Buffer;
+use crate::const_msg::ConstMsg;
 
 use crate::gemm::{Mat, MatMut, gemm, gemm_grad};
 use crate::ops::Merged;
 use crate::shape::check_same;
 use crate::tape::internal::Record;
 use crate::{
-    Dim, Element, Merge, Rank0, Rank1, Rank2, Rank3, Rank4, SameDim, Shape, Tensor, Tracking,
-    TupleShape,
+    BroadcastDim, Dim, Element, Merge, Rank0, Rank1, Rank2, Rank3, Rank4, SameDim, Shape,
+    StaticShape, Tensor, Tracking, TupleShape,
 };
 
 /// The shape rule of [`Tensor::matmul`]: `Self` (the left operand's shape) can be multiplied by `Rhs`,
@@ -28,11 +29,15 @@ use crate::{
 /// | `[B, C, M, K]` | `[B, C, K, N]` | `[B, C, M, N]` |
 /// | `[B, C, M, K]` | `[K, N]` or `[K]` | `[B, C, M, N]` or `[B, C, M]` |
 /// | `[M, K]` or `[K]` | `[B, C, K, N]` | `[B, C, M, N]` or `[B, C, N]` |
+/// | `[B, C, M, K]` | `[C, K, N]` | `[B, C, M, N]` |
+/// | `[C, M, K]` | `[B, C, K, N]` | `[B, C, M, N]` |
 ///
 /// A shape pair not in the table (inner dimensions that differ, batch axes that differ) has no
 /// implementation, so the call does not compile. Any dimension may be run-time (a tuple shape such as
 /// `(usize, Const<784>)`); a rule between a run-time dimension and another is checked when the op
-/// runs, and the result is a tuple.
+/// runs, and the result is a tuple. A run-time batch axis of size 1 repeats to match the other
+/// operand's, as in numpy; a static one repeats through [`Tensor::matmul_to`], where the caller
+/// writes the output shape.
 ///
 /// ```
 /// use shaped::{Const, MatMulShape, Rank2, Rank3, Shape};
@@ -46,7 +51,8 @@ use crate::{
     label = "the inner dimensions or the batch axes of these shapes differ",
     note = "matmul contracts the last axis of the left operand with the second-to-last axis of the \
             right one (the only axis of a vector): `[.., M, K] x [.., K, N] -> [.., M, N]`",
-    note = "batch axes (all but the last two) must be equal, or absent from one operand"
+    note = "batch axes (all but the last two) must be equal where they align, or absent from one \
+            operand; a static batch axis of 1 repeats with `matmul_to`"
 )]
 pub trait MatMulShape<Rhs: Shape>: Shape {
     /// The shape of the product.
@@ -69,7 +75,8 @@ pub trait MatMulShape<Rhs: Shape>: Shape {
     note = "matmul contracts the last axis of the left operand with the second-to-last axis of the \
             right one (the only axis of a vector): `[.., M, K] x [.., K, N] -> [.., M, N]`; a static \
             operand is shown as a tuple of `Const`s",
-    note = "batch axes (all but the last two) must be equal, or absent from one operand"
+    note = "batch axes (all but the last two) must be equal where they align, or absent from one \
+            operand; a static batch axis of 1 repeats with `matmul_to`"
 )]
 pub trait TupleMatMul<Rhs: Shape>: Shape {
     /// The shape of the product.
@@ -93,6 +100,7 @@ macro_rules! matmul_shapes {
                     n: $n,
                     lhs_batched: $lb,
                     rhs_batched: $rb,
+                    map: None,
                 };
                 (Default::default(), plan)
             }
@@ -148,6 +156,7 @@ macro_rules! tuple_matmul_shapes {
                     n: tuple_matmul_shapes!(@size $n),
                     lhs_batched: $lb,
                     rhs_batched: $rb,
+                    map: None,
                 };
                 (tuple_matmul_shapes!(@out_value $($o),*), plan)
             }
@@ -167,21 +176,85 @@ tuple_matmul_shapes! {
     <M, K, K2> (M, K), (K2) => (M); batch [], m M, k K = K2, n 1, false, false;
     <M, K, K2, N> (M, K), (K2, N) => (M, N); batch [], m M, k K = K2, n N, false, false;
 
-    <B, B2, M, K, K2, N> (B, M, K), (B2, K2, N) => (B, M, N);
-        batch [B = B2], m M, k K = K2, n N, true, true;
     <B, M, K, K2, N> (B, M, K), (K2, N) => (B, M, N); batch [], m M, k K = K2, n N, true, false;
     <B, M, K, K2> (B, M, K), (K2) => (B, M); batch [], m M, k K = K2, n 1, true, false;
     <B, M, K, K2, N> (M, K), (B, K2, N) => (B, M, N); batch [], m M, k K = K2, n N, false, true;
     <B, K, K2, N> (K), (B, K2, N) => (B, N); batch [], m 1, k K = K2, n N, false, true;
 
-    <B, B2, C, C2, M, K, K2, N> (B, C, M, K), (B2, C2, K2, N) => (B, C, M, N);
-        batch [B = B2, C = C2], m M, k K = K2, n N, true, true;
     <B, C, M, K, K2, N> (B, C, M, K), (K2, N) => (B, C, M, N);
         batch [], m M, k K = K2, n N, true, false;
     <B, C, M, K, K2> (B, C, M, K), (K2) => (B, C, M); batch [], m M, k K = K2, n 1, true, false;
     <B, C, M, K, K2, N> (M, K), (B, C, K2, N) => (B, C, M, N);
         batch [], m M, k K = K2, n N, false, true;
     <B, C, K, K2, N> (K), (B, C, K2, N) => (B, C, N); batch [], m 1, k K = K2, n N, false, true;
+}
+
+/// Tuples whose batch axes broadcast (`lb` and `rb` are the operands' batch dimensions): the output
+/// has the longer side's `lead`ing batch dimensions, then each aligned pair `x ~ y` broadcast; a
+/// run-time size of 1 repeats, any other mismatch panics when the op runs.
+macro_rules! tuple_matmul_broadcast {
+    ($( <$($p:ident),*> ($($l:ident),*), ($($r:ident),*) => [$($lead:ident),*] [$($x:ident ~ $y:ident),*];
+        lb [$($lb:ident),*], rb [$($rb:ident),*], $m:ident $k:ident = $k2:ident $n:ident; )*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<$($p: Dim),*> TupleMatMul<($($r,)*)> for ($($l,)*)
+        where
+            $k: SameDim<$k2>,
+            $($x: BroadcastDim<$y>,)*
+        {
+            type Output = ($($lead,)* $(<$x as BroadcastDim<$y>>::Output,)* $m, $n);
+            #[inline]
+            #[allow(non_snake_case)]
+            fn tuple_matmul(&self, rhs: &($($r,)*)) -> (Self::Output, Plan) {
+                let ($($l,)*) = *self;
+                let ($($r,)*) = *rhs;
+                check_same("matmul", "the inner dimensions", $k.size(), $k2.size());
+                let plan = Plan::broadcast(
+                    &[$($lb.size()),*],
+                    &[$($rb.size()),*],
+                    $m.size(),
+                    $k.size(),
+                    $n.size(),
+                );
+                let out = (
+                    $($lead,)*
+                    $($x.broadcast_dim($y).expect("the plan checked the batch axes"),)*
+                    $m,
+                    $n,
+                );
+                (out, plan)
+            }
+        }
+    )*};
+}
+
+tuple_matmul_broadcast! {
+    <B, B2, M, K, K2, N> (B, M, K), (B2, K2, N) => [] [B ~ B2]; lb [B], rb [B2], M K = K2 N;
+    <B, B2, C, C2, M, K, K2, N> (B, C, M, K), (B2, C2, K2, N) => [] [B ~ B2, C ~ C2];
+        lb [B, C], rb [B2, C2], M K = K2 N;
+    <B, C, C2, M, K, K2, N> (B, C, M, K), (C2, K2, N) => [B] [C ~ C2];
+        lb [B, C], rb [C2], M K = K2 N;
+    <B, C, C2, M, K, K2, N> (C, M, K), (B, C2, K2, N) => [B] [C ~ C2];
+        lb [C], rb [B, C2], M K = K2 N;
+}
+
+/// Static operands of ranks 3 and 4 whose batch axes are equal where they align: the shorter
+/// side's matrices repeat along the leading batch axis.
+macro_rules! static_matmul_broadcast {
+    ($( <$($p:ident),*> $lhs:ty, $rhs:ty => $out:ty; lb [$($lb:ident),*], rb [$($rb:ident),*]; )*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<$(const $p: usize),*> MatMulShape<$rhs> for $lhs {
+            type Output = $out;
+            #[inline]
+            fn matmul_shape(&self, _: &$rhs) -> (Self::Output, Plan) {
+                (Default::default(), Plan::broadcast(&[$($lb),*], &[$($rb),*], M, K, N))
+            }
+        }
+    )*};
+}
+
+static_matmul_broadcast! {
+    <B, C, M, K, N> Rank4<B, C, M, K>, Rank3<C, K, N> => Rank4<B, C, M, N>; lb [B, C], rb [C];
+    <B, C, M, K, N> Rank3<C, M, K>, Rank4<B, C, K, N> => Rank4<B, C, M, N>; lb [C], rb [B, C];
 }
 
 #[diagnostic::do_not_recommend]
@@ -231,6 +304,9 @@ pub struct Plan {
     n: usize,
     lhs_batched: bool,
     rhs_batched: bool,
+    /// Batch axes that broadcast (a size of 1 or a missing axis on one side): which matrices of
+    /// each operand every product reads.
+    map: Option<BatchMap>,
 }
 
 impl Plan {
@@ -246,6 +322,9 @@ impl Plan {
 
     /// `c = a b` for every product of the batch.
     fn forward<E: Element>(self, a: &[E], b: &[E], c: &mut [E]) {
+        if let Some(map) = self.map {
+            return map.forward(self, a, b, c);
+        }
         let Self { batch, m, k, n, .. } = self;
         if !self.rhs_batched {
             // One right matrix: the left matrices stacked are one `[batch * m, k]` matrix.
@@ -274,6 +353,9 @@ impl Plan {
     /// `da += dy b^T` for every product (summed over the batch when `a` is shared). `fresh`: `da`
     /// holds zeros and may be overwritten.
     fn grad_lhs<E: Element>(self, dy: &[E], b: &[E], da: &mut [E], fresh: bool) {
+        if let Some(map) = self.map {
+            return map.grad_lhs(self, dy, b, da, fresh);
+        }
         let Self { batch, m, k, n, .. } = self;
         if !self.rhs_batched {
             let rows = if self.lhs_batched { batch * m } else { m };
@@ -304,6 +386,9 @@ impl Plan {
 
     /// `db += a^T dy` for every product (summed over the batch when `b` is shared).
     fn grad_rhs<E: Element>(self, a: &[E], dy: &[E], db: &mut [E], fresh: bool) {
+        if let Some(map) = self.map {
+            return map.grad_rhs(self, a, dy, db, fresh);
+        }
         let Self { batch, m, k, n, .. } = self;
         if !self.rhs_batched {
             // `[k, batch * m] x [batch * m, n]`: the sum over the batch is part of the product.
@@ -328,6 +413,233 @@ impl Plan {
     }
 }
 
+/// The most batch axes a product can have (rank 6 operands).
+const MAX_BATCH: usize = 4;
+
+/// Which matrix of each operand every product of a broadcast batch reads: numpy's batch rule, where
+/// the batch axes are aligned on their last axis, a missing axis or a size of 1 repeats.
+#[derive(Clone, Copy, Debug)]
+struct BatchMap {
+    /// The output's batch dimensions (the first `rank` entries).
+    dims: [usize; MAX_BATCH],
+    /// Per output batch axis, the step between the left operand's matrices (0 where it repeats).
+    a: [usize; MAX_BATCH],
+    /// The same for the right operand.
+    b: [usize; MAX_BATCH],
+    rank: usize,
+}
+
+impl BatchMap {
+    /// The map of two operands' batch dimensions, or `None` when an aligned pair is neither equal
+    /// nor has a 1.
+    fn new(a: &[usize], b: &[usize]) -> Option<Self> {
+        let rank = a.len().max(b.len());
+        assert!(rank <= MAX_BATCH, "matmul: at most {MAX_BATCH} batch axes");
+        let mut map = Self {
+            dims: [1; MAX_BATCH],
+            a: [0; MAX_BATCH],
+            b: [0; MAX_BATCH],
+            rank,
+        };
+        let (mut step_a, mut step_b) = (1, 1);
+        for axis in (0..rank).rev() {
+            // The operands' sizes on this output axis (1 where an operand has no such axis).
+            let da = (axis + a.len()).checked_sub(rank).map_or(1, |i| a[i]);
+            let db = (axis + b.len()).checked_sub(rank).map_or(1, |i| b[i]);
+            map.dims[axis] = match (da, db) {
+                _ if da == db => da,
+                (1, d) | (d, 1) => d,
+                _ => return None,
+            };
+            if da != 1 || map.dims[axis] == 1 {
+                map.a[axis] = step_a;
+            }
+            if db != 1 || map.dims[axis] == 1 {
+                map.b[axis] = step_b;
+            }
+            step_a *= da;
+            step_b *= db;
+        }
+        Some(map)
+    }
+
+    /// The output's batch dimensions.
+    fn dims(&self) -> &[usize] {
+        &self.dims[..self.rank]
+    }
+
+    /// For every product in order, the index of its left and right matrices.
+    fn pairs(self) -> impl Iterator<Item = (usize, usize)> {
+        let count: usize = self.dims().iter().product();
+        let mut index = [0; MAX_BATCH];
+        (0..count).map(move |i| {
+            if i > 0 {
+                // Step the multi-index like an odometer, last axis fastest.
+                for axis in (0..self.rank).rev() {
+                    index[axis] += 1;
+                    if index[axis] < self.dims[axis] {
+                        break;
+                    }
+                    index[axis] = 0;
+                }
+            }
+            let offset = |steps: &[usize; MAX_BATCH]| -> usize {
+                (0..self.rank).map(|axis| index[axis] * steps[axis]).sum()
+            };
+            (offset(&self.a), offset(&self.b))
+        })
+    }
+
+    /// `c = a b` for every product.
+    fn forward<E: Element>(self, plan: Plan, a: &[E], b: &[E], c: &mut [E]) {
+        let Plan { m, k, n, .. } = plan;
+        for (i, (ia, ib)) in self.pairs().enumerate() {
+            gemm(
+                E::one(),
+                Mat::new(&a[ia * m * k..], m, k),
+                Mat::new(&b[ib * k * n..], k, n),
+                E::zero(),
+                MatMut::new(&mut c[i * m * n..], m, n),
+            );
+        }
+    }
+
+    /// `da += dy b^T` for every product, summed into a left matrix read by several products.
+    fn grad_lhs<E: Element>(self, plan: Plan, dy: &[E], b: &[E], da: &mut [E], fresh: bool) {
+        let Plan { m, k, n, .. } = plan;
+        if fresh {
+            da.fill(E::zero());
+        }
+        for (i, (ia, ib)) in self.pairs().enumerate() {
+            gemm(
+                E::one(),
+                Mat::new(&dy[i * m * n..], m, n),
+                Mat::new(&b[ib * k * n..], k, n).t(),
+                E::one(),
+                MatMut::new(&mut da[ia * m * k..], m, k),
+            );
+        }
+    }
+
+    /// `db += a^T dy` for every product, summed into a right matrix read by several products.
+    fn grad_rhs<E: Element>(self, plan: Plan, a: &[E], dy: &[E], db: &mut [E], fresh: bool) {
+        let Plan { m, k, n, .. } = plan;
+        if fresh {
+            db.fill(E::zero());
+        }
+        for (i, (ia, ib)) in self.pairs().enumerate() {
+            gemm(
+                E::one(),
+                Mat::new(&a[ia * m * k..], m, k).t(),
+                Mat::new(&dy[i * m * n..], m, n),
+                E::one(),
+                MatMut::new(&mut db[ib * k * n..], k, n),
+            );
+        }
+    }
+}
+
+impl Plan {
+    /// The plan of `[.., m, k] x [.., k, n]` whose batch axes (`a` and `b`) broadcast as numpy's.
+    /// Equal batch axes, or axes on one side only, keep the plans without a map.
+    ///
+    /// # Panics
+    /// When the batch axes do not broadcast; the message names both.
+    #[track_caller]
+    fn broadcast(a: &[usize], b: &[usize], m: usize, k: usize, n: usize) -> Self {
+        let Some(map) = BatchMap::new(a, b) else {
+            batch_mismatch(a, b)
+        };
+        let batch = map.dims().iter().product();
+        let (lhs_batched, rhs_batched) = (!a.is_empty(), !b.is_empty());
+        let simple = a == b || a.is_empty() || b.is_empty();
+        Self {
+            batch,
+            m,
+            k,
+            n,
+            lhs_batched,
+            rhs_batched,
+            map: (!simple).then_some(map),
+        }
+    }
+}
+
+/// The build-time rule of [`Tensor::matmul_to`]: both operands are rank 2 to 6, their inner
+/// dimensions agree, their batch axes broadcast, and `out` is the result.
+const fn check_matmul_to(a: &[usize], b: &[usize], out: &[usize]) {
+    let (ra, rb) = (a.len(), b.len());
+    assert!(
+        ra >= 2 && rb >= 2,
+        "matmul_to: both operands must be matrices or batches of matrices; use matmul for vectors"
+    );
+    if a[ra - 1] != b[rb - 2] {
+        let m = ConstMsg::new()
+            .str("matmul_to: the inner dimensions differ: ")
+            .dims(a)
+            .str(" x ")
+            .dims(b);
+        panic!("{}", m.as_str());
+    }
+    let rank = if ra > rb { ra } else { rb };
+    let mut want = [0; MAX_BATCH + 2];
+    let mut fits = rank <= MAX_BATCH + 2 && out.len() == rank;
+    let mut axis = 0;
+    while axis + 2 < rank && rank <= MAX_BATCH + 2 {
+        // The operands' sizes on this batch axis, 1 where an operand has no such axis.
+        let da = if axis + ra >= rank {
+            a[axis + ra - rank]
+        } else {
+            1
+        };
+        let db = if axis + rb >= rank {
+            b[axis + rb - rank]
+        } else {
+            1
+        };
+        if da != db && da != 1 && db != 1 {
+            let m = ConstMsg::new()
+                .str("matmul_to: the batch axes of ")
+                .dims(a)
+                .str(" and ")
+                .dims(b)
+                .str(" cannot be broadcast together");
+            panic!("{}", m.as_str());
+        }
+        want[axis] = if da == 1 { db } else { da };
+        axis += 1;
+    }
+    if rank <= MAX_BATCH + 2 {
+        want[rank - 2] = a[ra - 2];
+        want[rank - 1] = b[rb - 1];
+    }
+    let mut i = 0;
+    while fits && i < rank {
+        fits = want[i] == out[i];
+        i += 1;
+    }
+    if !fits {
+        let (want, _) = want.split_at(rank);
+        let m = ConstMsg::new()
+            .str("matmul_to: ")
+            .dims(a)
+            .str(" x ")
+            .dims(b)
+            .str(" gives ")
+            .dims(want)
+            .str(", but the output type is ")
+            .dims(out);
+        panic!("{}", m.as_str());
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn batch_mismatch(a: &[usize], b: &[usize]) -> ! {
+    panic!("matmul: the batch axes {a:?} and {b:?} cannot be broadcast together")
+}
+
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The matrix product, with numpy's rules for vectors and batches: `C[.., i, j] = sum_k
     /// A[.., i, k] B[.., k, j]`.
@@ -342,8 +654,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// - a vector on the left is a row, on the right a column, and that axis is dropped from the
     ///   result: `[K] x [K, N] -> [N]`, `[M, K] x [K] -> [M]`, `[K] x [K] -> []` (a dot product, never
     ///   an outer product);
-    /// - batch axes (up to two) in front: equal on both sides, or present on one side only, in which
-    ///   case the other operand is shared by every product of the batch.
+    /// - batch axes (up to two) in front, aligned on their last axis: equal where they align, or
+    ///   present on one side only, in which case the other operand's matrices repeat along them
+    ///   (`[B, C, M, K] x [C, K, N] -> [B, C, M, N]`). A run-time batch axis of size 1 repeats to
+    ///   match the other's, as in numpy; for a static one, use [`matmul_to`](Tensor::matmul_to).
     ///
     /// Anything else (inner dimensions that differ, batch axes that differ) does not compile, and
     /// the error's first line names both shapes. `*` is the elementwise product, not this one; for
@@ -351,8 +665,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// # Panics
     /// With run-time dimensions (tuple shapes such as `(usize, Const<784>)`), when the inner
-    /// dimensions or the batch axes differ at run time; the message names both sizes
-    /// (`matmul: the inner dimensions differ: 3 and 4`). Between static dimensions the same rule is a
+    /// dimensions differ or the batch axes do not broadcast at run time; the message names both
+    /// sizes (`matmul: the inner dimensions differ: 3 and 4`, `matmul: the batch axes [2] and [3]
+    /// cannot be broadcast together`). Between static dimensions the same rule is a
     /// compile error.
     ///
     /// Edge values, IEEE as in PyTorch: a NaN or infinity in an operand spreads to every result it is
@@ -401,6 +716,70 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T2: Tracking<E>,
     {
         let (out_shape, plan) = self.typed_shape().matmul_shape(&rhs.typed_shape());
+        self.planned_product(rhs, out_shape, plan)
+    }
+
+    /// The matrix product with numpy's whole batch rule, for static shapes where a batch axis of
+    /// size 1 repeats to match the other operand: `[2, 1, 3, 4] x [3, 4, 2] -> [2, 3, 3, 2]`. The
+    /// output shape `O` is written by the caller (usually by the binding's type), since stable Rust
+    /// cannot compute it in a trait: a `const` assertion checks it, reported by `cargo build`, not
+    /// `cargo check`, with a first line that names the expected and the written shapes.
+    ///
+    /// Both operands are matrices or batches of them (rank 2 to 6). The batch axes (all but the last
+    /// two) are aligned on their last axis; each aligned pair must be equal or one of them 1, and a
+    /// missing axis counts as 1. PyTorch: `torch.matmul` (`a @ b`), which broadcasts this way.
+    /// Derivatives as [`matmul`](Tensor::matmul): `dA = G B^T`, `dB = A^T G`, each summed over the
+    /// products that read the same matrix, so every gradient has its operand's shape.
+    ///
+    /// Edge values as [`matmul`](Tensor::matmul).
+    ///
+    /// ```
+    /// use shaped::{Rank3, Rank4, Tape, Tensor};
+    /// let a: Tensor<Rank4<2, 1, 3, 4>> = Tensor::from_fn(|[i, _, r, c]| (i * 12 + r * 4 + c) as f32);
+    /// let b: Tensor<Rank3<3, 4, 2>> = Tensor::ones();
+    /// let y: Tensor<Rank4<2, 3, 3, 2>> = a.matmul_to(&b);
+    /// // every product of batch row `i` reads a[i, 0]: row 1 of a[1, 0] is 16 + 17 + 18 + 19 = 70
+    /// assert_eq!(y[[1, 2, 1, 0]], 70.0);
+    ///
+    /// // The left matrix, read by three products, gets the sum of their gradients.
+    /// let tape = Tape::new();
+    /// let at = tape.watch(&a);
+    /// let g = at.matmul_to::<Rank4<2, 3, 3, 2>, _, _>(&b).sum().backward();
+    /// assert_eq!(g.get(&at).to_vec(), vec![6.0; 24]); // 3 products x 2 columns of ones
+    /// ```
+    ///
+    /// A written shape that is not the broadcast one fails to build:
+    /// `matmul_to: [2, 1, 3, 4] x [3, 4, 2] gives [2, 3, 3, 2], but the output type is [2, 3, 3, 3]`.
+    #[must_use]
+    #[track_caller]
+    pub fn matmul_to<O: StaticShape, R: StaticShape, T2>(
+        &self,
+        rhs: &Tensor<R, E, T2>,
+    ) -> Tensor<O, E, Merged<E, T, T2>>
+    where
+        S: StaticShape,
+        T: Merge<E, T2>,
+        T2: Tracking<E>,
+    {
+        const { check_matmul_to(S::DIMS, R::DIMS, O::DIMS) };
+        let (a, b) = (S::DIMS, R::DIMS);
+        let (ra, rb) = (a.len(), b.len());
+        let plan = Plan::broadcast(&a[..ra - 2], &b[..rb - 2], a[ra - 2], a[ra - 1], b[rb - 1]);
+        self.planned_product(rhs, O::default(), plan)
+    }
+
+    /// The product of [`matmul`](Tensor::matmul) and [`matmul_to`](Tensor::matmul_to) once the
+    /// output shape and the plan are known.
+    fn planned_product<O: Shape, R: Shape, T2>(
+        &self,
+        rhs: &Tensor<R, E, T2>,
+        out_shape: O,
+        plan: Plan,
+    ) -> Tensor<O, E, Merged<E, T, T2>>
+    where
+        T: Merge<E, T2>,
+        T2: Tracking<E>,
+    {
         let (a, b) = (self.data(), rhs.data());
         let out_numel = plan.batch * plan.m * plan.n;
         let mut c = Buffer::uninit(out_numel);
@@ -584,5 +963,126 @@ mod tests {
         assert_eq!(e.matmul(&f).to_array(), [[0.0; 3]; 2]);
         let z: Tensor<Rank3<0, 2, 2>, f64> = Tensor::zeros();
         assert_eq!(z.matmul(&b).numel(), 0);
+    }
+
+    /// The product of batch index `(i, j)` computed matrix by matrix, for checking.
+    fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for r in 0..m {
+            for col in 0..n {
+                c[r * n + col] = (0..k).map(|t| a[r * k + t] * b[t * n + col]).sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn batch_axes_of_one_repeat_as_in_numpy() {
+        // (2, 1, 3, 4) @ (3, 4, 2) -> (2, 3, 3, 2): product (i, j) reads a[i, 0] and b[j].
+        let a: Tensor<Rank4<2, 1, 3, 4>, f64> = random(1);
+        let b: Tensor<Rank3<3, 4, 2>, f64> = random(2);
+        let y: Tensor<Rank4<2, 3, 3, 2>, f64> = a.matmul_to(&b);
+        let (av, bv, yv) = (a.to_vec(), b.to_vec(), y.to_vec());
+        for i in 0..2 {
+            for j in 0..3 {
+                let want = naive(&av[i * 12..][..12], &bv[j * 8..][..8], 3, 4, 2);
+                let got = &yv[(i * 3 + j) * 6..][..6];
+                for (g, w) in got.iter().zip(&want) {
+                    approx::assert_relative_eq!(g, w, epsilon = 1e-12);
+                }
+            }
+        }
+        let w: Tensor<Rank4<2, 3, 3, 2>, f64> = random(3);
+        gradcheck(
+            |(a, b)| (a.matmul_to::<Rank4<2, 3, 3, 2>, _, _>(&b) * &w).sum(),
+            (&a, &b),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_repeated_matrix_gets_the_sum_of_its_gradients() {
+        // f = sum(A @ B) with A: (2, 1, 1, 2) of ones and B: (3, 2, 1) of ones, output (2, 3, 1, 1).
+        // df/dA[i, 0, 0, t] = sum over the 3 products j of B[j, t, 0] = 3;
+        // df/dB[j, t, 0] = sum over the 2 products i of A[i, 0, 0, t] = 2.
+        let a: Tensor<Rank4<2, 1, 1, 2>, f64> = Tensor::ones();
+        let b: Tensor<Rank3<3, 2, 1>, f64> = Tensor::ones();
+        let tape = Tape::new();
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let y = at.matmul_to::<Rank4<2, 3, 1, 1>, _, _>(&bt);
+        assert_eq!(y.to_vec(), vec![2.0; 6]);
+        let g = y.sum().backward();
+        assert_eq!(g.get(&at).to_vec(), vec![3.0; 4]);
+        assert_eq!(g.get(&bt).to_vec(), vec![2.0; 6]);
+    }
+
+    #[test]
+    fn batch_axes_of_different_ranks_align_on_the_last() {
+        // (2, 3, 2, 4) @ (3, 4, 5): product (i, j) reads a[i, j] and b[j].
+        let a: Tensor<Rank4<2, 3, 2, 4>, f64> = random(4);
+        let b: Tensor<Rank3<3, 4, 5>, f64> = random(5);
+        let y = a.matmul(&b);
+        assert_eq!(y.shape(), [2, 3, 2, 5]);
+        let (av, bv, yv) = (a.to_vec(), b.to_vec(), y.to_vec());
+        for i in 0..2 {
+            for j in 0..3 {
+                let want = naive(&av[(i * 3 + j) * 8..][..8], &bv[j * 20..][..20], 2, 4, 5);
+                for (g, w) in yv[(i * 3 + j) * 10..][..10].iter().zip(&want) {
+                    approx::assert_relative_eq!(g, w, epsilon = 1e-12);
+                }
+            }
+        }
+        let w: Tensor<Rank4<2, 3, 2, 5>, f64> = random(6);
+        gradcheck(|(a, b)| (a.matmul(&b) * &w).sum(), (&a, &b)).unwrap();
+        // the other way round: (3, 2, 4) @ (2, 3, 4, 5)
+        let c: Tensor<Rank3<3, 2, 4>, f64> = random(7);
+        let d: Tensor<Rank4<2, 3, 4, 5>, f64> = random(8);
+        let w: Tensor<Rank4<2, 3, 2, 5>, f64> = random(9);
+        gradcheck(|(c, d)| (c.matmul(&d) * &w).sum(), (&c, &d)).unwrap();
+    }
+
+    #[test]
+    fn a_run_time_batch_of_one_repeats() {
+        use crate::Const;
+        // (1, 2, 2) @ (3, 2, 2) with run-time batches: the left matrix serves the 3 products.
+        let a = Tensor::from_vec_with((1_usize, Const::<2>, Const::<2>), vec![1.0, 2.0, 3.0, 4.0])
+            .unwrap();
+        let b = Tensor::from_vec_with(
+            (3_usize, Const::<2>, Const::<2>),
+            [1.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 2.0, 0.0, 1.0, 1.0, 0.0].to_vec(),
+        )
+        .unwrap();
+        let y = a.matmul(&b);
+        assert_eq!(y.shape(), [3, 2, 2]);
+        // a, 2a, and a with its columns swapped
+        assert_eq!(
+            y.to_vec(),
+            vec![1.0, 2.0, 3.0, 4.0, 2.0, 4.0, 6.0, 8.0, 2.0, 1.0, 4.0, 3.0]
+        );
+        // f = sum(a @ b): df/da[r, t] = sum over products j and columns c of b[j, t, c]:
+        // row sums of b summed over j: t = 0: 1 + 2 + 1 = 4, t = 1: 1 + 2 + 1 = 4.
+        let tape = Tape::new();
+        let at = tape.watch(&a);
+        let g = at.matmul(&b).sum().backward();
+        assert_eq!(g.get(&at).to_vec(), vec![4.0; 4]);
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul: the batch axes [2] and [3] cannot be broadcast together")]
+    fn run_time_batch_axes_that_do_not_broadcast_name_both() {
+        use crate::Const;
+        let a = Tensor::<(usize, Const<2>, Const<2>)>::zeros_with((2, Const, Const));
+        let b = Tensor::<(usize, Const<2>, Const<2>)>::zeros_with((3, Const, Const));
+        let _ = a.matmul(&b);
+    }
+
+    #[test]
+    fn the_batch_map_steps() {
+        // a: (2, 1), b: (3,) -> output (2, 3); a's matrix index is i, b's is j.
+        let map = super::BatchMap::new(&[2, 1], &[3]).unwrap();
+        assert_eq!(map.dims(), [2, 3]);
+        let pairs: Vec<_> = map.pairs().collect();
+        assert_eq!(pairs, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
+        assert!(super::BatchMap::new(&[2], &[3]).is_none());
     }
 }

@@ -12,6 +12,7 @@ use crate::{Element, Merge, Shape, Tensor, Tracking};
 
 // Arithmetic
 mod add;
+pub(crate) mod binary;
 mod div;
 mod mul;
 mod neg;
@@ -27,8 +28,11 @@ mod sqrt;
 mod tanh;
 // Layout
 mod broadcast;
+mod concat;
+mod narrow;
 mod permute;
 mod reshape;
+mod stack;
 mod transpose;
 // Reductions
 mod logsumexp;
@@ -36,6 +40,9 @@ mod max;
 mod mean;
 mod softmax;
 mod sum;
+// Indexing
+mod embedding;
+mod index_select;
 // Contractions
 mod bilinear;
 mod inner;
@@ -45,10 +52,11 @@ mod matmul;
 // Each op file's public items (its shape-rule traits) are re-exported at the crate root.
 #[allow(unused_imports)]
 pub use {
-    abs::*, add::*, bilinear::*, broadcast::*, div::*, exp::*, inner::*, linear::*, ln::*,
-    logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
+    abs::*, add::*, bilinear::*, binary::*, broadcast::*, div::*, exp::*, inner::*, linear::*,
+    ln::*, logsumexp::*, matmul::*, max::*, mean::*, mul::*, neg::*, permute::*, pow::*, relu::*,
     reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*, tanh::*, transpose::*,
 };
+pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
@@ -167,7 +175,9 @@ fn shapes_differ(op: &str, a: &[usize], b: &[usize]) -> ! {
 
 /// Elementwise `y = f(a, b)` of two tensors of the same shape, recording `da += dy * fa(a, b, y)` and
 /// `db += dy * fb(a, b, y)` for the operands that need a gradient. Panics, naming `op` and both
-/// shapes, when run-time dimensions differ.
+/// shapes, when run-time dimensions differ. (The arithmetic operators broadcast, through
+/// [`binary::zip_broadcast`]; ops that need equal shapes use this.)
+#[allow(dead_code)]
 #[inline]
 #[track_caller]
 pub(crate) fn zip_with<S: Shape, E: Element, T1, T2>(
@@ -183,15 +193,39 @@ where
     T2: Tracking<E>,
 {
     same_shape(op, a.typed_shape(), b.typed_shape());
-    let (av, bv) = (a.data(), b.data());
+    zip_parts(
+        (a.data(), a.tape()),
+        (b.data(), b.tape()),
+        a.typed_shape(),
+        f,
+        fa,
+        fb,
+    )
+}
+
+/// The loop of [`zip_with`] on two operands' values and trackings, of `out`'s number of elements.
+#[inline]
+pub(crate) fn zip_parts<O: Shape, E: Element, T1, T2>(
+    (av, ta): (&Arc<Buffer<E>>, &T1),
+    (bv, tb): (&Arc<Buffer<E>>, &T2),
+    out: O,
+    f: impl Fn(E, E) -> E,
+    fa: impl Fn(E, E, E) -> E + 'static,
+    fb: impl Fn(E, E, E) -> E + 'static,
+) -> Tensor<O, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + Merge<E, T2>,
+    T2: Tracking<E>,
+{
     let n = av.len();
+    debug_assert!(bv.len() == n && out.numel() == n);
     let mut y = Buffer::uninit(n);
     for ((o, &x), &z) in y.iter_mut().zip(av.iter()).zip(bv.iter()) {
         *o = f(x, z);
     }
     let y = Arc::new(y);
-    let tape = a.tape().merge(b.tape());
-    let tape = tape.record([a.input(), b.input()], n, |[na, nb]| {
+    let tape = ta.merge(tb);
+    let tape = tape.record([ta.input(), tb.input()], n, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
             let inputs = || av.iter().zip(bv.iter()).zip(y.iter()).zip(dy);
@@ -205,72 +239,77 @@ where
             }
         })
     });
-    Tensor::from_parts(y, a.typed_shape(), tape)
+    Tensor::from_parts(y, out, tape)
 }
 
-/// Implements a `core::ops` operator between tensors of the same shape, for every combination of
-/// owned and borrowed operands, as [`zip_with`] with the value `$f(a, b)` and the partial derivatives
+/// Implements a `core::ops` operator between tensors whose shapes broadcast together
+/// ([`BroadcastShapes`](crate::BroadcastShapes)), for every combination of owned and borrowed
+/// operands, as [`zip_broadcast`](crate::ops::binary::zip_broadcast) with the value `$f(a, b)` and the partial derivatives
 /// `$fa(a, b, y)` and `$fb(a, b, y)`. The doc attributes go on the owned-owned impl.
 macro_rules! tensor_operator {
     ($(#[$doc:meta])* $Trait:ident, $method:ident, $f:expr, $fa:expr, $fb:expr) => {
         $(#[$doc])*
-        impl<S, E, T1, T2> core::ops::$Trait<Tensor<S, E, T2>> for Tensor<S, E, T1>
+        impl<S1, S2, E, T1, T2> core::ops::$Trait<Tensor<S2, E, T2>> for Tensor<S1, E, T1>
         where
-            S: Shape,
+            S1: crate::BroadcastShapes<S2>,
+            S2: Shape,
             E: Element,
             T1: Tracking<E> + crate::Merge<E, T2>,
             T2: Tracking<E>,
         {
-            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            type Output = Tensor<S1::Output, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             #[track_caller]
-            fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(stringify!($method), &self, &rhs, $f, $fa, $fb)
+            fn $method(self, rhs: Tensor<S2, E, T2>) -> Self::Output {
+                crate::ops::binary::zip_broadcast(stringify!($method), &self, &rhs, $f, $fa, $fb)
             }
         }
 
-        impl<S, E, T1, T2> core::ops::$Trait<&Tensor<S, E, T2>> for Tensor<S, E, T1>
+        impl<S1, S2, E, T1, T2> core::ops::$Trait<&Tensor<S2, E, T2>> for Tensor<S1, E, T1>
         where
-            S: Shape,
+            S1: crate::BroadcastShapes<S2>,
+            S2: Shape,
             E: Element,
             T1: Tracking<E> + crate::Merge<E, T2>,
             T2: Tracking<E>,
         {
-            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            type Output = Tensor<S1::Output, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             #[track_caller]
-            fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(stringify!($method), &self, rhs, $f, $fa, $fb)
+            fn $method(self, rhs: &Tensor<S2, E, T2>) -> Self::Output {
+                crate::ops::binary::zip_broadcast(stringify!($method), &self, rhs, $f, $fa, $fb)
             }
         }
 
-        impl<S, E, T1, T2> core::ops::$Trait<Tensor<S, E, T2>> for &Tensor<S, E, T1>
+        impl<S1, S2, E, T1, T2> core::ops::$Trait<Tensor<S2, E, T2>> for &Tensor<S1, E, T1>
         where
-            S: Shape,
+            S1: crate::BroadcastShapes<S2>,
+            S2: Shape,
             E: Element,
             T1: Tracking<E> + crate::Merge<E, T2>,
             T2: Tracking<E>,
         {
-            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            type Output = Tensor<S1::Output, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             #[track_caller]
-            fn $method(self, rhs: Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(stringify!($method), self, &rhs, $f, $fa, $fb)
+            fn $method(self, rhs: Tensor<S2, E, T2>) -> Self::Output {
+                crate::ops::binary::zip_broadcast(stringify!($method), self, &rhs, $f, $fa, $fb)
             }
         }
 
-        impl<S, E, T1, T2> core::ops::$Trait<&Tensor<S, E, T2>> for &Tensor<S, E, T1>
+        impl<S1, S2, E, T1, T2> core::ops::$Trait<&Tensor<S2, E, T2>> for &Tensor<S1, E, T1>
         where
-            S: Shape,
+            S1: crate::BroadcastShapes<S2>,
+            S2: Shape,
             E: Element,
             T1: Tracking<E> + crate::Merge<E, T2>,
             T2: Tracking<E>,
         {
-            type Output = Tensor<S, E, crate::ops::Merged<E, T1, T2>>;
+            type Output = Tensor<S1::Output, E, crate::ops::Merged<E, T1, T2>>;
             #[inline]
             #[track_caller]
-            fn $method(self, rhs: &Tensor<S, E, T2>) -> Self::Output {
-                crate::ops::zip_with(stringify!($method), self, rhs, $f, $fa, $fb)
+            fn $method(self, rhs: &Tensor<S2, E, T2>) -> Self::Output {
+                crate::ops::binary::zip_broadcast(stringify!($method), self, rhs, $f, $fa, $fb)
             }
         }
     };

@@ -8,8 +8,12 @@ use crate::{Element, Shape, Tensor, Tracking};
 tensor_operator!(
     /// `a * b` elementwise. `d(ab)/da = b`, `d(ab)/db = a`. PyTorch: `torch.mul`, numpy: `a * b`.
     ///
-    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
-    /// and both shapes (`mul: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    /// The shapes broadcast as numpy's do, as far as types check it
+    /// ([`BroadcastShapes`](crate::BroadcastShapes)): equal shapes, or one equal to the last axes of
+    /// the other (`[B, N] * [N]` is `[B, N]`), or a scalar tensor. Aligned static dimensions must be
+    /// equal, or it does not compile; a static 1 stretches only through
+    /// [`broadcast_to`](Tensor::broadcast_to). The gradient of the shorter operand sums over the axes
+    /// it was repeated along.
     ///
     /// Edge values, IEEE as in PyTorch: `0 * inf` is NaN, a NaN operand gives NaN. The derivatives are
     /// the other operand as it is: at `a = inf`, `b = 0` the result is NaN, `d/da = 0` and `d/db = inf`.
@@ -22,6 +26,11 @@ tensor_operator!(
     /// assert_eq!((&a * 5.0).to_vec(), vec![5.0, 10.0, 15.0]);
     /// assert_eq!((2.0_f64 * a).to_vec(), vec![2.0, 4.0, 6.0]);
     /// ```
+    ///
+    /// # Panics
+    /// With run-time dimensions the sizes are compared when the op runs: each aligned pair must be
+    /// equal or one of them 1 (which stretches). Otherwise it panics, naming the op and both shapes
+    /// (`mul: shapes [3, 2] and [4, 2] cannot be broadcast together`).
     Mul,
     mul,
     |x, y| x * y,

@@ -6,11 +6,15 @@ use crate::{Element, Shape, Tensor, Tracking};
 tensor_operator!(
     /// `a - b` elementwise. `d(a - b)/da = 1`, `d(a - b)/db = -1`. PyTorch: `torch.sub`, numpy: `a - b`.
     ///
-    /// The shapes must be equal. `a - s` subtracts a scalar from every element (derivative 1), `s - a`
-    /// subtracts every element from a scalar (derivative -1).
+    /// The shapes broadcast as numpy's do, as far as types check it
+    /// ([`BroadcastShapes`](crate::BroadcastShapes)): equal shapes, or one equal to the last axes of
+    /// the other (`[B, N] - [N]` is `[B, N]`), or a scalar tensor. Aligned static dimensions must be
+    /// equal, or it does not compile; a static 1 stretches only through
+    /// [`broadcast_to`](Tensor::broadcast_to). The gradient of the shorter operand sums over the axes
+    /// it was repeated along.
     ///
-    /// With run-time dimensions the two shapes are compared when the op runs: it panics, naming the op
-    /// and both shapes (`sub: the shapes differ: [3, 2] and [4, 2]`), when they differ.
+    /// `a - s` subtracts a scalar from every element (derivative 1), `s - a`
+    /// subtracts every element from a scalar (derivative -1).
     ///
     /// Edge values, IEEE as in PyTorch: `inf - inf` is NaN, a NaN operand gives NaN, `0 - 0` is `0`. The
     /// derivatives are 1 and -1 whatever the values, NaN and infinities included.
@@ -23,6 +27,11 @@ tensor_operator!(
     /// assert_eq!((&a - 1.0).to_array(), [[4.0, 6.0, 8.0], [0.0, 1.0, 2.0]]);
     /// assert_eq!((10.0_f64 - b).to_array(), [[6.0, 5.0, 4.0], [9.0, 9.0, 9.0]]);
     /// ```
+    ///
+    /// # Panics
+    /// With run-time dimensions the sizes are compared when the op runs: each aligned pair must be
+    /// equal or one of them 1 (which stretches). Otherwise it panics, naming the op and both shapes
+    /// (`sub: shapes [3, 2] and [4, 2] cannot be broadcast together`).
     Sub,
     sub,
     |x, y| x - y,

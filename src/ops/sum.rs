@@ -166,7 +166,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
 #[cfg(test)]
 mod tests {
     use crate::ops::testing::random;
-    use crate::{Rank1, Rank3, Rank4, Tape, Tensor, gradcheck};
+    use crate::{Rank1, Rank2, Rank3, Rank4, Tape, Tensor, gradcheck};
 
     #[test]
     fn the_minima_examples() {
@@ -215,9 +215,9 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let x: Tensor<Rank3<2, 3, 4>, f64> = random(11);
-        let w0: Tensor<_, f64> = random(12);
-        let w1: Tensor<_, f64> = random(13);
-        let w2: Tensor<_, f64> = random(14);
+        let w0: Tensor<Rank2<3, 4>, f64> = random(12);
+        let w1: Tensor<Rank2<2, 4>, f64> = random(13);
+        let w2: Tensor<Rank3<2, 3, 1>, f64> = random(14);
         gradcheck(|x| (x.sum_axis::<0>() * &w0).sum(), &x).unwrap();
         gradcheck(|x| (x.sum_axis::<1>() * &w1).sum(), &x).unwrap();
         gradcheck(|x| (x.sum_axis_keepdim::<2>() * &w2).sum(), &x).unwrap();

@@ -2,58 +2,64 @@
 
 use core::marker::PhantomData;
 
-use num_traits::{Float, One, Zero};
+use num_traits::Zero;
 
-use super::sgd::check;
-use super::{FlatState, Optimizer};
+use super::Optimizer;
+use super::params::{Params, Slot, check, lerp, non_negative, unit, valid_lr};
 use crate::{Element, Module};
 
-/// The state and settings Adam and AdamW share.
+/// The state and settings Adam and AdamW share; `DECOUPLED` selects AdamW's weight decay (shrink
+/// `p`) over Adam's (add to `g`).
 #[derive(Clone, Debug)]
-struct Moments<E: Element> {
+pub(crate) struct Moments<E: Element, const DECOUPLED: bool> {
     lr: E,
     beta1: E,
     beta2: E,
     eps: E,
     weight_decay: E,
-    step: i32,
-    m: FlatState<E>,
-    v: FlatState<E>,
+    params: Params,
+    /// `exp_avg` and `exp_avg_sq`.
+    slots: [Slot<E>; 2],
 }
 
-impl<E: Element> Moments<E> {
+impl<E: Element, const DECOUPLED: bool> Moments<E, DECOUPLED> {
     fn new<M: Module<Elem = E>>(model: &M, lr: E, weight_decay: E) -> Self {
-        check("learning rate", lr, lr >= E::zero() && lr.is_finite());
+        check("learning rate", lr, valid_lr(lr));
+        let params = Params::of(model);
+        let slots = [
+            Slot::new("exp_avg", &params),
+            Slot::new("exp_avg_sq", &params),
+        ];
         Self {
             lr,
             beta1: E::from_f64_lossy(0.9),
             beta2: E::from_f64_lossy(0.999),
             eps: E::from_f64_lossy(1e-8),
             weight_decay,
-            step: 0,
-            m: FlatState::zeros(model),
-            v: FlatState::zeros(model),
+            params,
+            slots,
         }
     }
 
-    /// One step; `decoupled` selects AdamW's weight decay (shrink `p`) over Adam's (add to `g`).
-    fn step<M: Module<Elem = E>>(&mut self, model: &mut M, grads: &M::Grads, decoupled: bool) {
-        self.step += 1;
+    fn step<M: Module<Elem = E>>(&mut self, model: &mut M, grads: &M::Grads) {
         let (lr, b1, b2, eps, wd) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay);
-        let one = E::one();
-        let bias1 = one - b1.powi(self.step);
-        let bias2_sqrt = (one - b2.powi(self.step)).sqrt();
-        let step_size = lr / bias1;
+        let (zero, one) = (E::zero(), E::one());
         let shrink = one - lr * wd;
-        FlatState::zip2(&mut self.m, &mut self.v, model, grads, |p, g, m, v| {
+        let [m, v] = &mut self.slots;
+        self.params.update(model, grads, |i, step, p, g| {
+            let t = i32::try_from(step).unwrap_or(i32::MAX);
+            let bias1 = one - b1.powi(t);
+            let bias2_sqrt = (one - b2.powi(t)).sqrt();
+            let step_size = lr / bias1;
+            let (m, v) = (m.get(i, p.len(), zero), v.get(i, p.len(), zero));
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                let g = if decoupled {
+                let g = if DECOUPLED {
                     *p *= shrink;
                     g
                 } else {
                     g + wd * *p
                 };
-                *m = *m + (g - *m) * (one - b1);
+                *m = lerp(*m, g, one - b1);
                 *v = b2 * *v + (one - b2) * g * g;
                 let denom = v.sqrt() / bias2_sqrt + eps;
                 *p -= step_size * *m / denom;
@@ -62,51 +68,37 @@ impl<E: Element> Moments<E> {
     }
 }
 
+super::stateful!(Moments<E, const DECOUPLED: bool>, if DECOUPLED { "AdamW" } else { "Adam" }, {
+    lr: float(valid_lr),
+    beta1: float(unit),
+    beta2: float(unit),
+    eps: float(non_negative),
+    weight_decay: float(non_negative),
+});
+
 macro_rules! adam_settings {
     () => {
         /// The exponential decay rates of the first and second moment estimates (default 0.9, 0.999).
         /// Panics unless both are in `[0, 1)`.
         #[must_use]
         pub fn betas(mut self, beta1: M::Elem, beta2: M::Elem) -> Self {
-            let (zero, one) = (M::Elem::zero(), M::Elem::one());
-            check("beta1", beta1, beta1 >= zero && beta1 < one);
-            check("beta2", beta2, beta2 >= zero && beta2 < one);
+            check("beta1", beta1, unit(beta1));
+            check("beta2", beta2, unit(beta2));
             self.0.beta1 = beta1;
             self.0.beta2 = beta2;
             self
         }
 
-        /// The term added to the denominator for numerical stability (default 1e-8).
-        #[must_use]
-        pub fn eps(mut self, eps: M::Elem) -> Self {
-            check("eps", eps, eps >= M::Elem::zero());
-            self.0.eps = eps;
-            self
-        }
+        super::setter!(
+            /// The term added to the denominator for numerical stability (default 1e-8). Panics
+            /// if negative.
+            eps, "eps", non_negative
+        );
 
-        /// The weight decay. Panics if negative.
-        #[must_use]
-        pub fn weight_decay(mut self, weight_decay: M::Elem) -> Self {
-            check(
-                "weight decay",
-                weight_decay,
-                weight_decay >= M::Elem::zero(),
-            );
-            self.0.weight_decay = weight_decay;
-            self
-        }
-
-        /// The learning rate.
-        #[must_use]
-        pub fn lr(&self) -> M::Elem {
-            self.0.lr
-        }
-
-        /// Changes the learning rate (for a schedule).
-        pub fn set_lr(&mut self, lr: M::Elem) {
-            check("learning rate", lr, lr >= M::Elem::zero() && lr.is_finite());
-            self.0.lr = lr;
-        }
+        super::setter!(
+            /// The weight decay. Panics if negative.
+            weight_decay, "weight decay", non_negative
+        );
     };
 }
 
@@ -129,7 +121,7 @@ macro_rules! adam_settings {
 /// approx::assert_relative_eq!(p, Tensor::from([0.9, -0.9]), epsilon = 1e-6);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Adam<M: Module>(Moments<M::Elem>, PhantomData<fn() -> M>);
+pub struct Adam<M: Module>(Moments<M::Elem, false>, PhantomData<fn() -> M>);
 
 impl<M: Module> Adam<M> {
     /// Adam with learning rate `lr` (PyTorch's default is 1e-3) for models of `model`'s type.
@@ -145,8 +137,16 @@ impl<M: Module> Adam<M> {
 
 impl<M: Module> Optimizer<M> for Adam<M> {
     fn step(&mut self, model: &mut M, grads: &M::Grads) {
-        self.0.step(model, grads, false);
+        self.0.step(model, grads);
     }
+
+    /// Sets `beta1`.
+    fn set_momentum(&mut self, beta1: M::Elem) {
+        check("beta1", beta1, unit(beta1));
+        self.0.beta1 = beta1;
+    }
+
+    super::common_methods!();
 }
 
 /// AdamW: Adam with decoupled weight decay (`p = p (1 - lr weight_decay)` before the Adam step), the
@@ -163,7 +163,7 @@ impl<M: Module> Optimizer<M> for Adam<M> {
 /// assert_eq!(p.to_vec(), vec![1.9]);
 /// ```
 #[derive(Clone, Debug)]
-pub struct AdamW<M: Module>(Moments<M::Elem>, PhantomData<fn() -> M>);
+pub struct AdamW<M: Module>(Moments<M::Elem, true>, PhantomData<fn() -> M>);
 
 impl<M: Module> AdamW<M> {
     /// AdamW with learning rate `lr` and weight decay 0.01 for models of `model`'s type.
@@ -182,6 +182,14 @@ impl<M: Module> AdamW<M> {
 
 impl<M: Module> Optimizer<M> for AdamW<M> {
     fn step(&mut self, model: &mut M, grads: &M::Grads) {
-        self.0.step(model, grads, true);
+        self.0.step(model, grads);
     }
+
+    /// Sets `beta1`.
+    fn set_momentum(&mut self, beta1: M::Elem) {
+        check("beta1", beta1, unit(beta1));
+        self.0.beta1 = beta1;
+    }
+
+    super::common_methods!();
 }

@@ -2,9 +2,10 @@
 
 use core::marker::PhantomData;
 
-use num_traits::{Float, One, Zero};
+use num_traits::{One, Zero};
 
-use super::{FlatState, Optimizer};
+use super::Optimizer;
+use super::params::{Params, Slot, check, finite, non_negative, valid_lr};
 use crate::{Element, Module};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay; the
@@ -32,14 +33,18 @@ use crate::{Element, Module};
 /// approx::assert_relative_eq!(p, Tensor::from([0.855, -2.145]), epsilon = 1e-12);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Sgd<M: Module> {
-    lr: M::Elem,
-    momentum: M::Elem,
-    dampening: M::Elem,
+pub struct Sgd<M: Module>(SgdState<M::Elem>, PhantomData<fn() -> M>);
+
+#[derive(Clone, Debug)]
+pub(crate) struct SgdState<E: Element> {
+    lr: E,
+    momentum: E,
+    dampening: E,
     nesterov: bool,
-    weight_decay: M::Elem,
-    buf: Option<FlatState<M::Elem>>,
-    model: PhantomData<fn() -> M>,
+    weight_decay: E,
+    params: Params,
+    /// `momentum_buffer`, made at a parameter's first step with momentum.
+    slots: [Slot<E>; 1],
 }
 
 impl<M: Module> Sgd<M> {
@@ -48,32 +53,33 @@ impl<M: Module> Sgd<M> {
     /// Panics if `lr` is negative or not finite.
     #[must_use]
     pub fn new(model: &M, lr: M::Elem) -> Self {
-        let _ = model;
-        check("learning rate", lr, lr >= M::Elem::zero() && lr.is_finite());
+        check("learning rate", lr, valid_lr(lr));
         let zero = M::Elem::zero();
-        Self {
-            lr,
-            momentum: zero,
-            dampening: zero,
-            nesterov: false,
-            weight_decay: zero,
-            buf: None,
-            model: PhantomData,
-        }
+        let params = Params::of(model);
+        let slots = [Slot::new("momentum_buffer", &params)];
+        Self(
+            SgdState {
+                lr,
+                momentum: zero,
+                dampening: zero,
+                nesterov: false,
+                weight_decay: zero,
+                params,
+                slots,
+            },
+            PhantomData,
+        )
     }
 
-    /// Momentum factor (default 0). Panics if negative.
-    #[must_use]
-    pub fn momentum(mut self, momentum: M::Elem) -> Self {
-        check("momentum", momentum, momentum >= M::Elem::zero());
-        self.momentum = momentum;
-        self
-    }
+    super::setter!(
+        /// Momentum factor (default 0). Panics if negative.
+        momentum, "momentum", non_negative
+    );
 
     /// Dampening of the momentum (default 0).
     #[must_use]
     pub fn dampening(mut self, dampening: M::Elem) -> Self {
-        self.dampening = dampening;
+        self.0.dampening = dampening;
         self
     }
 
@@ -81,49 +87,27 @@ impl<M: Module> Sgd<M> {
     /// checked at the first [`step`](Optimizer::step).
     #[must_use]
     pub fn nesterov(mut self, nesterov: bool) -> Self {
-        self.nesterov = nesterov;
+        self.0.nesterov = nesterov;
         self
     }
 
-    /// L2 penalty added to the gradient (default 0). Panics if negative.
-    #[must_use]
-    pub fn weight_decay(mut self, weight_decay: M::Elem) -> Self {
-        check(
-            "weight decay",
-            weight_decay,
-            weight_decay >= M::Elem::zero(),
-        );
-        self.weight_decay = weight_decay;
-        self
-    }
-
-    /// The learning rate.
-    #[must_use]
-    pub fn lr(&self) -> M::Elem {
-        self.lr
-    }
-
-    /// Changes the learning rate (for a schedule).
-    pub fn set_lr(&mut self, lr: M::Elem) {
-        check("learning rate", lr, lr >= M::Elem::zero() && lr.is_finite());
-        self.lr = lr;
-    }
-}
-
-pub(super) fn check<E: Element>(what: &str, value: E, ok: bool) {
-    assert!(ok, "invalid {what}: {value}");
+    super::setter!(
+        /// L2 penalty added to the gradient (default 0). Panics if negative.
+        weight_decay, "weight decay", non_negative
+    );
 }
 
 impl<M: Module> Optimizer<M> for Sgd<M> {
     fn step(&mut self, model: &mut M, grads: &M::Grads) {
-        let (lr, momentum, wd) = (self.lr, self.momentum, self.weight_decay);
+        let s = &mut self.0;
+        let (lr, momentum, wd) = (s.lr, s.momentum, s.weight_decay);
         let zero = M::Elem::zero();
         assert!(
-            !self.nesterov || (momentum > zero && self.dampening == zero),
+            !s.nesterov || (momentum > zero && s.dampening == zero),
             "nesterov momentum requires a momentum and zero dampening"
         );
         if momentum == zero {
-            model.zip_mut(grads, &mut |p, g| {
+            s.params.update(model, grads, |_, _, p, g| {
                 for (p, &g) in p.iter_mut().zip(g) {
                     let g = g + wd * *p;
                     *p -= lr * g;
@@ -131,11 +115,12 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
             });
             return;
         }
-        let (nesterov, keep) = (self.nesterov, M::Elem::one() - self.dampening);
-        let first = self.buf.is_none();
-        let buf = self.buf.get_or_insert_with(|| FlatState::zeros(model));
-        buf.zip(model, grads, |p, g, b| {
-            for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+        let (nesterov, keep) = (s.nesterov, M::Elem::one() - s.dampening);
+        let [bufs] = &mut s.slots;
+        s.params.update(model, grads, |i, _, p, g| {
+            let first = bufs.bufs[i].is_none();
+            let buf = bufs.get(i, p.len(), zero);
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
                 let g = g + wd * *p;
                 *b = if first { g } else { momentum * *b + keep * g };
                 let d = if nesterov { g + momentum * *b } else { *b };
@@ -143,4 +128,19 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
             }
         });
     }
+
+    fn set_momentum(&mut self, momentum: M::Elem) {
+        check("momentum", momentum, non_negative(momentum));
+        self.0.momentum = momentum;
+    }
+
+    super::common_methods!();
 }
+
+super::stateful!(SgdState<E>, "Sgd", {
+    lr: float(valid_lr),
+    momentum: float(non_negative),
+    dampening: float(finite),
+    nesterov: flag,
+    weight_decay: float(non_negative),
+});

@@ -26,6 +26,12 @@ fn matmul_forms() {
     let _: Tensor<Rank4<6, 5, 2, 4>> = m.matmul(&r4);
     let c: Tensor<Rank3<6, 5, 4>> = v.matmul(&r4);
     assert_eq!(c.to_vec(), vec![3.0; 120]);
+    // batch axes of different ranks align on the last one; a static 1 repeats with matmul_to
+    let _: Tensor<Rank4<6, 5, 2, 4>> = b4.matmul(&r3);
+    let _: Tensor<Rank4<6, 5, 2, 4>> = b3.matmul(&r4);
+    let one: Tensor<Rank4<6, 1, 2, 3>> = Tensor::ones();
+    let d: Tensor<Rank4<6, 5, 2, 4>> = one.matmul_to(&r3);
+    assert_eq!(d.to_vec(), vec![3.0; 240]);
 
     let a64: Tensor<Rank2<2, 2>, f64> = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     assert_eq!(a64.matmul(&a64).to_array(), [[7.0, 10.0], [15.0, 22.0]]);

@@ -1,6 +1,6 @@
 // Every elementwise arithmetic op and activation builds and runs on f32 and f64, owned and borrowed,
 // off and on a tape, and in code generic over the element type.
-use shaped::{Element, Rank1, Rank2, Shape, Tape, Tensor, Tracking};
+use shaped::{Const, Element, Rank1, Rank2, Shape, Tape, Tensor, Tracking};
 
 fn all_ops<S: Shape, E: Element, T: Tracking<E>>(
     a: &Tensor<S, E, T>,
@@ -52,4 +52,15 @@ fn main() {
     let g = all_ops(&at, &bt).sum().backward();
     assert!(g.get(&at).to_vec().iter().all(|v| v.is_finite()));
     assert!(g.get(&bt).to_vec().iter().all(|v| v.is_finite()));
+
+    // Broadcasting: a row added to every row of a matrix, either side, static or run-time batch.
+    let m: Tensor<Rank2<2, 3>> = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    let row: Tensor<Rank1<3>> = Tensor::from([1.0, 1.0, 1.0]);
+    let y: Tensor<Rank2<2, 3>> = &m - &row;
+    assert_eq!(y.to_array(), [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]);
+    let y: Tensor<Rank2<2, 3>> = &row * &m;
+    assert_eq!(y.to_array()[1], [4.0, 5.0, 6.0]);
+    let batch: Tensor<(usize, Const<3>)> = Tensor::full_with((4, Const), 2.0);
+    let y: Tensor<(usize, Const<3>)> = &batch / &row;
+    assert_eq!(y.shape(), [4, 3]);
 }

@@ -1,0 +1,425 @@
+//! `index_select`: slices of a tensor along one axis picked by run-time [`Indices`].
+
+use std::sync::Arc;
+
+use crate::buffer::Buffer;
+
+use crate::error::{Error, ErrorKind};
+use crate::ops::narrow::split_at_axis;
+use crate::ops::{Axis, DimEq, ReplaceAxis};
+use crate::shape::check_same;
+use crate::{Const, Dim, Element, Shape, Tensor, Tracking};
+
+/// Indices into an axis of size `V`, each checked to be below it when the indices are built, so that
+/// a bad index in the data is an error where the data is read, never a panic (or a wrong value) in
+/// the middle of a forward pass.
+///
+/// `N` is the number of indices and `V` the size of the axis they index: `Const<..>` when known to
+/// the compiler, `usize` when known at run time (then the value holds it). An op that takes indices
+/// needs `V` to be the size of the axis it indexes: a type error between static sizes, a check when
+/// the op runs otherwise. What [`index_select`](Tensor::index_select) and
+/// [`embedding`](Tensor::embedding) take.
+///
+/// ```
+/// use shaped::{Const, Indices};
+/// // Three rows of a table of 10.
+/// let ids = Indices::<Const<3>, Const<10>>::new([4, 0, 4])?;
+/// assert_eq!(ids.as_slice(), &[4, 0, 4]);
+/// let err = Indices::<Const<3>, Const<10>>::new([4, 10, 4]).unwrap_err();
+/// assert_eq!(err.to_string(), "index 10 at position 1 is out of range: the axis has 10 elements (0 to 9)");
+/// // A run-time number of token ids read from data, for a vocabulary of 10.
+/// let tokens = vec![1, 1, 9, 2, 0];
+/// let ids = Indices::<usize, Const<10>>::from_slice(&tokens)?;
+/// assert_eq!(ids.len(), 5);
+/// // Rows of a batch whose size is known at run time only.
+/// let rows = 4;
+/// let pick = Indices::<Const<2>, usize>::from_slice_with(rows, &[3, 1])?;
+/// assert_eq!(pick.bound(), 4);
+/// # Ok::<(), shaped::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Indices<N: Dim, V: Dim> {
+    ids: Arc<[usize]>,
+    count: N,
+    bound: V,
+}
+
+impl<const K: usize, const V: usize> Indices<Const<K>, Const<V>> {
+    /// Indices from an array of `K` indices, each below `V`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::OutOfRange`] naming the first index that is not below `V`, its position and `V`.
+    pub fn new(ids: [usize; K]) -> Result<Self, Error> {
+        Self::from_slice_with(Const, &ids)
+    }
+}
+
+impl<N: Dim, const V: usize> Indices<N, Const<V>> {
+    /// Indices from a slice, each below `V`: exactly `N` of them for a static count, any number for
+    /// a run-time one (`N = usize`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when a static count gets another number of indices;
+    /// [`ErrorKind::OutOfRange`] naming the first index that is not below `V`.
+    ///
+    /// ```
+    /// use shaped::{Const, Indices};
+    /// let err = Indices::<Const<4>, Const<3>>::from_slice(&[0, 1]).unwrap_err();
+    /// assert_eq!(err.to_string(), "expected 4 indices, got 2");
+    /// ```
+    pub fn from_slice(ids: &[usize]) -> Result<Self, Error> {
+        Self::from_slice_with(Const, ids)
+    }
+}
+
+impl<N: Dim, V: Dim> Indices<N, V> {
+    /// Indices from a slice, each below `bound`, the size of the axis they will index (for a static
+    /// `V` the value is `Const`; for `V = usize` the run-time size).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when a static count `N` gets another number of indices;
+    /// [`ErrorKind::OutOfRange`] naming the first index that is not below `bound`, its position and
+    /// `bound`.
+    ///
+    /// ```
+    /// use shaped::Indices;
+    /// let ids = Indices::<usize, usize>::from_slice_with(3, &[2, 2, 0, 1])?;
+    /// assert_eq!((ids.len(), ids.bound()), (4, 3));
+    /// let err = Indices::<usize, usize>::from_slice_with(0, &[0]).unwrap_err();
+    /// assert_eq!(err.to_string(), "index 0 at position 0 is out of range: the axis has no elements");
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn from_slice_with(bound: V, ids: &[usize]) -> Result<Self, Error> {
+        let Some(count) = N::from_size(ids.len()) else {
+            return Err(Error::new(
+                ErrorKind::Length,
+                format!(
+                    "expected {} indices, got {}",
+                    N::STATIC.unwrap_or_default(),
+                    ids.len()
+                ),
+            ));
+        };
+        let size = bound.size();
+        if let Some((i, &id)) = ids.iter().enumerate().find(|&(_, &id)| id >= size) {
+            let axis = match size {
+                0 => "the axis has no elements".to_owned(),
+                1 => "the axis has 1 element (0)".to_owned(),
+                n => format!("the axis has {n} elements (0 to {})", n - 1),
+            };
+            return Err(Error::new(
+                ErrorKind::OutOfRange,
+                format!("index {id} at position {i} is out of range: {axis}"),
+            ));
+        }
+        Ok(Self {
+            ids: ids.into(),
+            count,
+            bound,
+        })
+    }
+
+    /// The indices.
+    #[must_use]
+    pub fn as_slice(&self) -> &[usize] {
+        &self.ids
+    }
+
+    /// The number of indices.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether there are no indices.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The number of indices, as the dimension `N` it gives an op's result.
+    #[must_use]
+    pub fn count(&self) -> N {
+        self.count
+    }
+
+    /// The size of the axis the indices are below.
+    #[must_use]
+    pub fn bound(&self) -> V {
+        self.bound
+    }
+}
+
+/// The shape rule of [`Tensor::index_select`]: [`Indices`] below `V`, `N` of them, pick slices of
+/// axis `AX` of `Self`, giving `Output`.
+///
+/// Axis `AX` must exist and have the size `V` the indices were checked against: a type error between
+/// static sizes, a check when the op runs otherwise. `Output` is `Self` written as a tuple with axis
+/// `AX` set to `N`.
+///
+/// ```
+/// use shaped::{Const, Rank2, SelectAxis};
+/// let _: <Rank2<5, 3> as SelectAxis<0, usize, Const<5>>>::Output = (7_usize, Const::<3>);
+/// let _: <Rank2<5, 3> as SelectAxis<1, Const<2>, Const<3>>>::Output = (Const::<5>, Const::<2>);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "cannot index axis {AX} of `{Self}` with indices below `{V}`",
+    label = "axis {AX} must exist and have the size the indices were checked against",
+    note = "`Indices<N, V>` are checked to be below `V` when they are built; `V` must be the size of \
+            the axis they index"
+)]
+pub trait SelectAxis<const AX: usize, N: Dim, V: Dim>: Shape {
+    /// The result's shape: `Self` as a tuple, with axis `AX` of size `N`.
+    type Output: Shape;
+    /// The result's shape.
+    #[doc(hidden)]
+    fn select_shape(&self, count: N) -> Self::Output;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const AX: usize, S: Shape, N: Dim, V: Dim> SelectAxis<AX, N, V> for S
+where
+    S::Tuple: ReplaceAxis<AX, N>,
+    <S::Tuple as ReplaceAxis<AX, N>>::AxisDim: DimEq<V>,
+{
+    type Output = <S::Tuple as ReplaceAxis<AX, N>>::Output;
+    #[inline]
+    fn select_shape(&self, count: N) -> Self::Output {
+        self.to_tuple().replace_axis(count)
+    }
+}
+
+/// Calls `visit(at_y, at_x)` for every picked slice, with `x` seen as `[outer, len, inner]` and the
+/// result `y` as `[outer, ids.len(), inner]`: the offsets of `y[o, j, :]` and of `x[o, ids[j], :]`.
+fn for_each_pick(
+    ids: &[usize],
+    (outer, len, inner): (usize, usize, usize),
+    mut visit: impl FnMut(usize, usize),
+) {
+    let k = ids.len();
+    for o in 0..outer {
+        for (j, &i) in ids.iter().enumerate() {
+            visit((o * k + j) * inner, (o * len + i) * inner);
+        }
+    }
+}
+
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
+    /// The slices of `self` along axis `AX` at the given indices, in their order:
+    /// `y[.., j, ..] = x[.., indices[j], ..]`, the `j` at position `AX`. The result has the
+    /// indices' count `N` on that axis, and is written as a tuple of dimensions (`(N, Const<4>)` for
+    /// rows of a `Rank2<10, 4>`), so that code written for any count `N: Dim` compiles once for all.
+    ///
+    /// Derivative: scatter-add. The gradient of output slice `j` is added to input slice
+    /// `indices[j]`; an index that appears twice gets both gradients, one that does not appear gets
+    /// 0.
+    ///
+    /// PyTorch: `torch.index_select(x, AX, indices)`. [`Indices`] are checked against the axis size
+    /// when they are built, so the op itself cannot meet a bad index; the indices' bound `V` must be
+    /// the size of axis `AX`: a type error between static sizes, a run-time check otherwise. Naming
+    /// an axis the shape does not have is a type error.
+    ///
+    /// # Panics
+    /// When axis `AX` or the indices' bound is a run-time dimension and they differ; the message
+    /// names both (`index_select: the axis size and the indices' bound differ: 5 and 4`).
+    ///
+    /// Cost: the forward copies the picked slices. The backward adds each output slice into its
+    /// source slice and touches nothing else; the input's gradient buffer is zeroed once by the tape
+    /// when it is first used.
+    ///
+    /// Edge values: elements are copied bit for bit (NaN, infinities, the sign of zero), and
+    /// gradients are summed in index order (`inf` and `-inf` into one slice give NaN, as PyTorch).
+    /// No indices give an empty result and a gradient of zeros.
+    ///
+    /// ```
+    /// use shaped::{Axis, Const, Indices, Tape, Tensor};
+    /// let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let cols = Indices::<Const<3>, Const<3>>::new([2, 0, 2])?;
+    /// let y = x.index_select(Axis::<1>, &cols);
+    /// assert_eq!(y.shape(), [2, 3]);
+    /// assert_eq!(y.to_vec(), vec![3.0, 1.0, 3.0, 6.0, 4.0, 6.0]);
+    ///
+    /// // Column 2 is picked twice, so its gradient is 2; column 1 is not picked.
+    /// let tape = Tape::new();
+    /// let xt = tape.watch(&x);
+    /// let g = xt.index_select(Axis::<1>, &cols).sum().backward().get(&xt);
+    /// assert_eq!(g.to_array(), [[1.0, 0.0, 2.0], [1.0, 0.0, 2.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use shaped::{Axis, Const, Indices, Tensor};
+    /// let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let rows = Indices::<Const<1>, Const<3>>::new([2]).unwrap(); // indices into 3 rows, not 2
+    /// let _ = x.index_select(Axis::<0>, &rows);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn index_select<const AX: usize, N: Dim, V: Dim>(
+        &self,
+        _axis: Axis<AX>,
+        indices: &Indices<N, V>,
+    ) -> Tensor<S::Output, E, T>
+    where
+        S: SelectAxis<AX, N, V>,
+    {
+        self.select(
+            AX,
+            indices,
+            self.typed_shape().select_shape(indices.count()),
+        )
+    }
+
+    /// The slices of axis `ax` at `indices`, with shape `out`: the op of `index_select` and
+    /// `embedding`. Panics unless the axis has the size the indices were checked against.
+    #[track_caller]
+    pub(crate) fn select<N: Dim, V: Dim, S2: Shape>(
+        &self,
+        ax: usize,
+        indices: &Indices<N, V>,
+        out: S2,
+    ) -> Tensor<S2, E, T> {
+        let sizes = split_at_axis(self.shape().as_ref(), ax);
+        let (outer, len, inner) = sizes;
+        check_same(
+            "index_select",
+            "the axis size and the indices' bound",
+            len,
+            indices.bound().size(),
+        );
+        let numel = outer * indices.len() * inner;
+        let (x, mut y) = (self.data(), Buffer::uninit(numel));
+        for_each_pick(indices.as_slice(), sizes, |at_y, at_x| {
+            y[at_y..at_y + inner].copy_from_slice(&x[at_x..at_x + inner]);
+        });
+        let tape = self.tape().record([self.input()], numel, |[node]| {
+            let ids = Arc::clone(&indices.ids);
+            Box::new(move |dy, grads| {
+                // `record` builds this closure only when the one input needs a gradient.
+                let Some(node) = node else { return };
+                // Only the picked slices are touched (one picked twice gets both gradients).
+                let dx = grads.acc(node);
+                for_each_pick(&ids, sizes, |at_y, at_x| {
+                    let from = &dy[at_y..at_y + inner];
+                    for (d, &g) in dx[at_x..at_x + inner].iter_mut().zip(from) {
+                        *d += g;
+                    }
+                });
+            })
+        });
+        Tensor::from_parts(Arc::new(y), out, tape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Indices;
+    use crate::ops::testing::random;
+    use crate::{Axis, Const, ErrorKind, Rank1, Rank2, Rank3, Tape, Tensor, gradcheck};
+
+    #[test]
+    fn indices_are_checked_when_built() {
+        let err = Indices::<usize, Const<1>>::from_slice(&[0, 0, 1]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutOfRange);
+        assert_eq!(
+            err.to_string(),
+            "index 1 at position 2 is out of range: the axis has 1 element (0)"
+        );
+        let err = Indices::<Const<2>, usize>::from_slice_with(5, &[1]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Length);
+        let ok = Indices::<usize, Const<4>>::from_slice(&[]).unwrap();
+        assert!(ok.is_empty());
+        assert_eq!(ok.count(), 0);
+    }
+
+    #[test]
+    fn picks_along_every_axis() {
+        let x = Tensor::<Rank3<2, 3, 4>, f64>::from_fn(|[a, b, c]| (100 * a + 10 * b + c) as f64);
+        let i0 = Indices::<Const<3>, Const<2>>::new([1, 1, 0]).unwrap();
+        let y0 = x.index_select(Axis::<0>, &i0);
+        assert_eq!(y0.shape(), [3, 3, 4]);
+        let want = Tensor::<Rank3<3, 3, 4>, f64>::from_fn(|[j, b, c]| x[[[1, 1, 0][j], b, c]]);
+        assert_eq!(y0.as_slice(), want.as_slice());
+        let i1 = Indices::<usize, Const<3>>::from_slice(&[2, 0]).unwrap();
+        let y1 = x.index_select(Axis::<1>, &i1);
+        let _: &Tensor<(Const<2>, usize, Const<4>), f64> = &y1;
+        let want = Tensor::<Rank3<2, 2, 4>, f64>::from_fn(|[a, j, c]| x[[a, [2, 0][j], c]]);
+        assert_eq!(y1.as_slice(), want.as_slice());
+        let i2 = Indices::<Const<1>, Const<4>>::new([3]).unwrap();
+        let y2 = x.index_select(Axis::<2>, &i2);
+        let want = Tensor::<Rank3<2, 3, 1>, f64>::from_fn(|[a, b, _]| x[[a, b, 3]]);
+        assert_eq!(y2.as_slice(), want.as_slice());
+    }
+
+    #[test]
+    fn gradient_literal() {
+        // f = sum(index_select(x, axis 0, [2, 0, 2]) * w) with w = [[1, 2], [3, 4], [5, 6]]:
+        // df/dx[0] = w[1], df/dx[1] = 0, df/dx[2] = w[0] + w[2].
+        let x = Tensor::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+        let w = Tensor::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]).into_dims();
+        let ids = Indices::<Const<3>, Const<3>>::new([2, 0, 2]).unwrap();
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let g = (xt.index_select(Axis::<0>, &ids) * &w)
+            .sum()
+            .backward()
+            .get(&xt);
+        assert_eq!(g.to_array(), [[3.0, 4.0], [0.0, 0.0], [6.0, 8.0]]);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let x: Tensor<Rank3<3, 4, 2>, f64> = random(1);
+        let ids = Indices::<Const<5>, Const<4>>::new([3, 0, 3, 1, 3]).unwrap();
+        let w: Tensor<Rank3<3, 5, 2>, f64> = random(2);
+        let w = w.into_dims();
+        gradcheck(|x| (x.index_select(Axis::<1>, &ids) * &w).sum(), &x).unwrap();
+        // used twice: picked rows times the whole tensor's rows
+        let m: Tensor<Rank2<3, 3>, f64> = random(3);
+        let rows = Indices::<Const<3>, Const<3>>::new([1, 2, 1]).unwrap();
+        gradcheck(
+            |m| (m.index_select(Axis::<0>, &rows) * m.reshape::<(Const<3>, Const<3>)>()).sum(),
+            &m,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn no_indices_give_an_empty_result_and_zero_gradients() {
+        let x = Tensor::from([1.0, 2.0, 3.0]);
+        let none = Indices::<usize, Const<3>>::from_slice(&[]).unwrap();
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let y = xt.index_select(Axis::<0>, &none);
+        assert_eq!(y.shape(), [0]);
+        let g = (y.sum() + xt.sum() * 0.0).backward().get(&xt);
+        assert_eq!(g.to_array(), [0.0; 3]);
+        let _: Tensor<Rank1<3>, f64> = x;
+    }
+
+    #[test]
+    fn run_time_axes() {
+        let x = Tensor::from_vec_with((3_usize, Const::<2>), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+            .unwrap();
+        let rows = Indices::<Const<2>, usize>::from_slice_with(3, &[2, 0]).unwrap();
+        let y = x.index_select(Axis::<0>, &rows);
+        let _: &Tensor<(Const<2>, Const<2>), f64> = &y;
+        assert_eq!(y.to_vec(), vec![5.0, 6.0, 1.0, 2.0]);
+        let w = Tensor::from([[1.0, -1.0], [0.5, 2.0]]).into_dims();
+        gradcheck(|x| (x.index_select(Axis::<0>, &rows) * &w).sum(), &x).unwrap();
+        // Static indices into a run-time axis: checked when the op runs.
+        let cols = Indices::<usize, Const<2>>::from_slice(&[1, 1, 1]).unwrap();
+        assert_eq!(
+            x.index_select(Axis::<1>, &cols).to_vec(),
+            vec![2.0, 2.0, 2.0, 4.0, 4.0, 4.0, 6.0, 6.0, 6.0]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "index_select: the axis size and the indices' bound differ: 3 and 4")]
+    fn a_run_time_bound_that_differs_panics() {
+        let x: Tensor<(usize, Const<2>)> = Tensor::zeros_with((3, Const));
+        let rows = Indices::<Const<1>, usize>::from_slice_with(4, &[3]).unwrap();
+        let _ = x.index_select(Axis::<0>, &rows);
+    }
+}
