@@ -511,12 +511,11 @@ impl BatchMap {
             da.fill(E::zero());
         }
         for (i, (ia, ib)) in self.pairs().enumerate() {
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&dy[i * m * n..], m, n),
                 Mat::new(&b[ib * k * n..], k, n).t(),
-                E::one(),
                 MatMut::new(&mut da[ia * m * k..], m, k),
+                false,
             );
         }
     }
@@ -528,12 +527,11 @@ impl BatchMap {
             db.fill(E::zero());
         }
         for (i, (ia, ib)) in self.pairs().enumerate() {
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&a[ia * m * k..], m, k).t(),
                 Mat::new(&dy[i * m * n..], m, n),
-                E::one(),
                 MatMut::new(&mut db[ib * k * n..], k, n),
+                false,
             );
         }
     }
