@@ -9,8 +9,9 @@
 //! Before criterion runs, the binary checks that both versions compute the same losses, then times them
 //! interleaved in this process and prints `shaped / hand-written` for each model; then the MLP step on a
 //! batch of 64 whose size is known only at run time against the same step on a static batch of 64,
-//! and one row scored through a run-time batch against the same row as a static `[1, 784]` batch.
-//! Run: `cargo bench --bench training`. The heap allocations of one step are counted by
+//! and one row scored through a run-time batch against the same row as a static `[1, 784]` batch;
+//! with the `threading` feature, each model's step on two threads against the same step on one
+//! (`shaped::set_threads`). Run: `cargo bench --bench training`. The heap allocations of one step are counted by
 //! `tests/allocations.rs` (`cargo test --release --test allocations -- --nocapture`).
 
 #[path = "common/mod.rs"]
