@@ -223,7 +223,7 @@ fn matmul_ratio<const N: usize>(iters: u32) {
     t.sort();
     r.sort();
     let (t, r) = (t[t.len() / 2], r[r.len() / 2]);
-    let threads = if cfg!(feature = "threading") && N * N * N >= 1 << 24 {
+    let threads = if cfg!(feature = "threading") && N * N * N >= 1 << 20 {
         "two threads"
     } else {
         "one thread"
@@ -253,7 +253,7 @@ fn matmul_time<const N: usize>() {
 
 fn main() {
     // A summary before criterion: `cargo bench --bench contractions -- summary` prints only this (no
-    // criterion benchmark is named `summary`). With the default features, products of 2^24
+    // criterion benchmark is named `summary`). With the default features, products of 2^20
     // multiply-adds and more run on two threads; `--no-default-features` keeps every product on one.
     matmul_ratio::<256>(20);
     matmul_ratio::<512>(4);

@@ -9,8 +9,9 @@
 //! Before criterion runs, the binary checks that both versions compute the same losses, then times them
 //! interleaved in this process and prints `shaped / hand-written` for each model; then the MLP step on a
 //! batch of 64 whose size is known only at run time against the same step on a static batch of 64,
-//! and one row scored through a run-time batch against the same row as a static `[1, 784]` batch.
-//! Run: `cargo bench --bench training`. The heap allocations of one step are counted by
+//! and one row scored through a run-time batch against the same row as a static `[1, 784]` batch;
+//! with the `threading` feature, each model's step on two threads against the same step on one
+//! (`shaped::set_threads`). Run: `cargo bench --bench training`. The heap allocations of one step are counted by
 //! `tests/allocations.rs` (`cargo test --release --test allocations -- --nocapture`).
 
 #[path = "common/mod.rs"]
@@ -83,6 +84,32 @@ fn report(name: &str, iters: u32, case: &mut impl Case) {
     );
 }
 
+/// The crate's step on two threads against the same step on one (`shaped::set_threads`), each on
+/// its own model from the same seed; the two compute the same losses to the last bit.
+#[cfg(feature = "threading")]
+fn threads<C: Case>(name: &str, iters: u32, make: impl Fn() -> C) {
+    let (mut two, mut one) = (make(), make());
+    shaped::set_threads(2);
+    let a: Vec<f32> = (0..3).map(|_| two.shaped()).collect();
+    shaped::set_threads(1);
+    let b: Vec<f32> = (0..3).map(|_| one.shaped()).collect();
+    assert_eq!(a, b, "{name}: two threads compute one thread's losses");
+    ratio(
+        &format!("{name}, 2 threads vs 1"),
+        ("2 threads", "1 thread"),
+        iters,
+        || {
+            shaped::set_threads(2);
+            black_box(two.shaped());
+        },
+        || {
+            shaped::set_threads(1);
+            black_box(one.shaped());
+        },
+    );
+    shaped::set_threads(2);
+}
+
 fn main() {
     let mut mlp = mlp_case();
     let a: Vec<f32> = (0..3).map(|_| mlp.shaped()).collect();
@@ -95,6 +122,11 @@ fn main() {
 
     report("mlp 784-128-10, batch 64", 20, &mut mlp);
     report("tiny 2-16-16-1, batch 32", 2000, &mut tiny);
+    #[cfg(feature = "threading")]
+    {
+        threads("mlp 784-128-10, batch 64", 20, mlp_case);
+        threads("tiny 2-16-16-1, batch 32", 2000, tiny_case);
+    }
 
     // The same step on a batch whose size is known only at run time, against the static one.
     let mut fixed = mlp_case();

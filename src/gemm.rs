@@ -5,6 +5,12 @@
 
 use crate::Element;
 
+#[cfg(feature = "threading")]
+mod pool;
+#[cfg(feature = "threading")]
+pub use pool::set_threads;
+mod small;
+
 /// A read-only strided matrix view into a slice.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Mat<'a, E> {
@@ -141,116 +147,155 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
     };
     assert!(distinct, "gemm: C's strides alias");
     #[cfg(feature = "threading")]
-    if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_WORK {
-        match halves(a, b, c) {
-            Ok([(a1, b1, c1), (a2, b2, c2)]) => {
-                // The two halves of C are disjoint slices; A and B are only read.
-                rayon::join(
-                    move || gemm_unchecked(alpha, a1, b1, beta, c1),
-                    move || gemm_unchecked(alpha, a2, b2, beta, c2),
-                );
+    if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_WORK
+        && pool::available()
+        && let Some([(a1, b1, at1), (a2, b2, at2)]) = halves(a, b, (c.rs, c.cs))
+    {
+        let c = RawC {
+            ptr: c.data.as_mut_ptr(),
+            rs: c.rs,
+            cs: c.cs,
+        };
+        let half = |a, b, at: usize| {
+            move || {
+                // SAFETY: each half is the product of a block of A's rows (or B's columns)
+                // into the same block of C, starting at element `at`: inside C, which `gemm`
+                // checked to lie inside `c.data` with strides that do not alias, so the two
+                // halves write disjoint elements. `c.data` stays borrowed until `join` has
+                // returned, after both halves.
+                unsafe { matrixmultiply_raw(alpha, a, b, beta, c.add(at)) }
             }
-            Err(c) => gemm_unchecked(alpha, a, b, beta, c),
-        }
+        };
+        pool::join(half(a1, b1, at1), half(a2, b2, at2));
         return;
     }
     gemm_unchecked(alpha, a, b, beta, c);
 }
 
-/// Products of at least this many multiply-adds (`m k n`, a 256 x 256 x 256 product) are split in two
-/// and run on two threads. Below it, handing half to another thread costs more than it saves: a rayon
-/// worker that has gone to sleep between products takes tens of microseconds to wake, which is the
-/// whole time of a product of the size a small model's training step makes. BENCHMARKS.md has the
-/// measurements.
-#[cfg(feature = "threading")]
-const PARALLEL_WORK: usize = 1 << 24;
+/// `C <- A B` into a gradient buffer: overwritten when `fresh` (a buffer just made for this gradient,
+/// whose contents are not zeroed), added into otherwise (`C <- C + A B`, a gradient that other uses of
+/// the operand have begun). Every backward product of the crate lands in its gradient through this.
+#[inline]
+pub(crate) fn gemm_grad<E: Element>(a: Mat<'_, E>, b: Mat<'_, E>, c: MatMut<'_, E>, fresh: bool) {
+    let beta = if fresh { E::zero() } else { E::one() };
+    gemm(E::one(), a, b, beta, c);
+}
 
-/// The two halves of a product: `C` cut in two along whichever of its axes is laid out in disjoint
-/// runs (rows for a row-major `C`, columns for a column-major one) and has at least 128 entries, with
-/// the matching parts of `A` (rows) or `B` (columns). `C` comes back unchanged when neither axis can be
-/// cut.
+/// Products of at least this many multiply-adds (`m k n`, a 128 x 64 x 128 product) are split in
+/// two, one half on the calling thread and one on the helper thread of [`pool`], which spins between
+/// the products of a training step instead of sleeping. BENCHMARKS.md has the measurements.
+#[cfg(feature = "threading")]
+const PARALLEL_WORK: usize = 1 << 20;
+
+/// The two halves of a product, each with the element of `C` (strides `rsc`, `csc`) at which its
+/// block starts: `C` cut
+/// across its longer axis (rows with the matching rows of `A`, or columns with the matching columns
+/// of `B`), so that the operand both halves read whole, and pack twice, is the smaller one. `None`
+/// when neither axis has 128 entries.
 #[cfg(feature = "threading")]
 #[allow(clippy::type_complexity)]
-fn halves<'a, 'c, E: Element>(
+fn halves<'a, E: Element>(
     a: Mat<'a, E>,
     b: Mat<'a, E>,
-    c: MatMut<'c, E>,
-) -> Result<[(Mat<'a, E>, Mat<'a, E>, MatMut<'c, E>); 2], MatMut<'c, E>> {
-    let (m, n) = (c.rows, c.cols);
+    (rsc, csc): (usize, usize),
+) -> Option<[(Mat<'a, E>, Mat<'a, E>, usize); 2]> {
+    let (m, n) = (a.rows, b.cols);
     // Cut at a multiple of 64, a multiple of every kernel tile of matrixmultiply, so that each half is
     // tiled as the whole is and the result is the same to the last bit.
     let cut = |len: usize| (len / 2 + 32) / 64 * 64;
-    if m >= 128 && (n - 1) * c.cs < c.rs {
-        let top = cut(m);
-        let (c1, c2) = c.data.split_at_mut(top * c.rs);
-        let a2 = Mat {
-            data: &a.data[top * a.rs..],
-            rows: m - top,
-            ..a
-        };
-        return Ok([
-            (
-                Mat { rows: top, ..a },
-                b,
-                MatMut {
-                    data: c1,
-                    rows: top,
-                    ..c
-                },
-            ),
-            (
-                a2,
-                b,
-                MatMut {
-                    data: c2,
-                    rows: m - top,
-                    ..c
-                },
-            ),
-        ]);
-    }
-    if n >= 128 && (m - 1) * c.rs < c.cs {
+    if n >= 128 && (n > m || m < 128) {
         let left = cut(n);
-        let (c1, c2) = c.data.split_at_mut(left * c.cs);
         let b2 = Mat {
             data: &b.data[left * b.cs..],
             cols: n - left,
             ..b
         };
-        return Ok([
-            (
-                a,
-                Mat { cols: left, ..b },
-                MatMut {
-                    data: c1,
-                    cols: left,
-                    ..c
-                },
-            ),
-            (
-                a,
-                b2,
-                MatMut {
-                    data: c2,
-                    cols: n - left,
-                    ..c
-                },
-            ),
-        ]);
+        return Some([(a, Mat { cols: left, ..b }, 0), (a, b2, left * csc)]);
     }
-    Err(c)
+    if m >= 128 {
+        let top = cut(m);
+        let a2 = Mat {
+            data: &a.data[top * a.rs..],
+            rows: m - top,
+            ..a
+        };
+        return Some([(Mat { rows: top, ..a }, b, 0), (a2, b, top * rsc)]);
+    }
+    None
 }
 
 /// The product of views whose extents and strides `gemm` has checked.
 #[allow(clippy::needless_pass_by_value)] // `c` is a unique borrow handed over for the call
 fn gemm_unchecked<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c: MatMut<'_, E>) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
+    if small::applies(m, k, n, alpha) {
+        small::gemm(a, b, beta, c);
+    } else {
+        matrixmultiply(alpha, a, b, beta, c);
+    }
+}
+
+/// The product of checked views by matrixmultiply.
+#[allow(clippy::needless_pass_by_value)] // `c` is a unique borrow handed over for the call
+fn matrixmultiply<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c: MatMut<'_, E>) {
+    let c = RawC {
+        ptr: c.data.as_mut_ptr(),
+        rs: c.rs,
+        cs: c.cs,
+    };
+    // SAFETY: `gemm` checked that C lies inside `c.data`, which is a unique borrow for the call, and
+    // that its strides do not alias.
+    unsafe { matrixmultiply_raw(alpha, a, b, beta, c) }
+}
+
+/// Where a product writes `C`: its first element and strides. Raw, because the two halves of a
+/// product cut along the columns of a row-major `C` interleave in memory.
+#[derive(Clone, Copy)]
+struct RawC<E> {
+    ptr: *mut E,
+    rs: usize,
+    cs: usize,
+}
+
+// SAFETY: a `RawC` crosses to the helper thread only inside `gemm`, which keeps the borrow of C's
+// slice until both halves have run, and gives the two halves disjoint elements.
+#[cfg(feature = "threading")]
+unsafe impl<E: Send> Send for RawC<E> {}
+// SAFETY: as for `Send`; the helper only calls the half's closure, which writes through it once.
+#[cfg(feature = "threading")]
+unsafe impl<E: Send> Sync for RawC<E> {}
+
+#[cfg(feature = "threading")]
+impl<E> RawC<E> {
+    /// The same strides from element `at` on.
+    fn add(self, at: usize) -> Self {
+        Self {
+            ptr: self.ptr.wrapping_add(at),
+            ..self
+        }
+    }
+}
+
+/// `C <- alpha A B + beta C` by matrixmultiply.
+///
+/// # Safety
+/// The `m x n` matrix `C` (`m` rows of `a`, `n` columns of `b`) with `c`'s strides lies inside one
+/// live allocation that nothing else reads or writes during the call, and no two of its elements
+/// alias. `A` and `B` are views that `gemm` checked.
+unsafe fn matrixmultiply_raw<E: Element>(
+    alpha: E,
+    a: Mat<'_, E>,
+    b: Mat<'_, E>,
+    beta: E,
+    c: RawC<E>,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
     let stride = |s: usize| isize::try_from(s).expect("gemm: a stride fits isize");
-    // SAFETY: A (m x k) and B (k x n) lie inside `a.data` and `b.data`, and C (m x n) inside `c.data`:
-    // `gemm` checked the largest offset each view reaches against its slice's length (A and B are not
-    // read when k == 0), and a half from `halves` keeps its rows or columns inside its part of the
-    // slice. The strides are non-negative and were converted to `isize` with a check. C's strides were
-    // checked not to alias, and `c.data` is a unique borrow, so C overlaps neither A nor B.
+    // SAFETY: A (m x k) and B (k x n) lie inside `a.data` and `b.data`: `gemm` checked the largest
+    // offset each view reaches against its slice's length (A and B are not read when k == 0), and a
+    // half from `halves` keeps its rows or columns inside the whole. The strides are non-negative and
+    // were converted to `isize` with a check. C is this function's contract, and it overlaps neither
+    // A nor B, which are shared borrows.
     unsafe {
         E::gemm_raw(
             m,
@@ -264,7 +309,7 @@ fn gemm_unchecked<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c
             stride(b.rs),
             stride(b.cs),
             beta,
-            c.data.as_mut_ptr(),
+            c.ptr,
             stride(c.rs),
             stride(c.cs),
         );
@@ -528,6 +573,56 @@ mod tests {
                 .collect();
             assert_eq!(c32_t, want, "f32, {m} x {k} x {n}");
         }
+    }
+
+    fn small_products_match_matrixmultiply_bit_for_bit<E: Element>() {
+        // Sizes around the register block (4 x 16), operands row-major and transposed, overwriting
+        // and accumulating; values with many significant bits, so any other order of the sums
+        // would show.
+        let val = |v: usize, mul: usize| E::from_f64_lossy(((v * mul) % 1013) as f64 / 997.0 - 0.5);
+        for (m, k, n) in [
+            (1, 1, 1),
+            (3, 2, 16),
+            (4, 16, 16),
+            (5, 17, 17),
+            (32, 16, 1),
+            (1, 32, 16),
+            (16, 32, 2),
+            (32, 16, 16),
+            (10, 32, 40),
+            (7, 256, 9),
+        ] {
+            assert!(small::applies(m, k, n, E::one()) || !small::fused());
+            let a: Vec<E> = (0..m * k).map(|v| val(v, 7919)).collect();
+            let b: Vec<E> = (0..k * n).map(|v| val(v, 104_729)).collect();
+            let c0: Vec<E> = (0..m * n).map(|v| val(v, 31)).collect();
+            let views = [
+                (Mat::new(&a, m, k), Mat::new(&b, k, n)),
+                (Mat::new(&a, k, m).t(), Mat::new(&b, n, k).t()),
+            ];
+            for (av, bv) in views {
+                for beta in [E::zero(), E::one()] {
+                    let mut want = c0.clone();
+                    matrixmultiply(E::one(), av, bv, beta, MatMut::new(&mut want, m, n));
+                    let mut got = c0.clone();
+                    gemm(E::one(), av, bv, beta, MatMut::new(&mut got, m, n));
+                    // Widening to f64 is exact, so equal f64 bits are equal bits.
+                    let bits = |v: &[E]| -> Vec<u64> {
+                        v.iter().map(|x| x.to_f64().unwrap().to_bits()).collect()
+                    };
+                    assert!(
+                        bits(&got) == bits(&want),
+                        "{m} x {k} x {n}, beta {beta}: {got:?} != {want:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_products_match_matrixmultiply_bit_for_bit_f32_and_f64() {
+        small_products_match_matrixmultiply_bit_for_bit::<f32>();
+        small_products_match_matrixmultiply_bit_for_bit::<f64>();
     }
 
     #[test]

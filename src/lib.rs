@@ -110,6 +110,8 @@ mod tensor;
 pub use custom::{CustomOp, OpGrads};
 pub use element::Element;
 pub use error::{Error, ErrorKind};
+#[cfg(feature = "threading")]
+pub use gemm::set_threads;
 pub use gradcheck::{GradCheck, GradCheckError, GradInputs, gradcheck};
 pub use io::{LoadOptions, LoadReport};
 pub use module::{Module, ParamInfo, Trainable};

@@ -34,10 +34,14 @@ fn steady_state_allocations_per_training_step() {
     println!("  mlp 784-128-10, batch 64: shaped {mlp_shaped}, hand-written {mlp_hand}");
     println!("  tiny 2-16-16-1, batch 32: shaped {tiny_shaped}, hand-written {tiny_hand}");
     // What remains per step: each op's result is a new Arc and its backward a boxed closure; the
-    // tape's gradients are returned in Arcs; matrixmultiply allocates a packing buffer per product.
+    // tape's gradients are returned in Arcs; matrixmultiply allocates a packing buffer per product it
+    // computes. The tiny model's eight products (at most 32 x 16 x 16) are below the size that goes to
+    // matrixmultiply: they run on the crate's small-product loop, whose scratch comes from the buffer
+    // pool, so they allocate nothing (27 allocations per step before, 19 since). The MLP's products
+    // all go to matrixmultiply (18).
     assert!(mlp_shaped <= 18, "mlp: {mlp_shaped} allocations per step");
     assert!(
-        tiny_shaped <= 27,
+        tiny_shaped <= 19,
         "tiny: {tiny_shaped} allocations per step"
     );
 }

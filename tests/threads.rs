@@ -282,3 +282,27 @@ fn tensors_made_in_one_thread_are_used_and_dropped_in_another() {
     // Dropped in yet another thread.
     thread::spawn(move || drop(made)).join().unwrap();
 }
+
+/// A product large enough to be cut in two (`m k n >= 2^20`): one thread and two give the same bits,
+/// run after run, forward and backward.
+#[cfg(feature = "threading")]
+#[test]
+fn one_thread_and_two_give_the_same_bits() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let x: Tensor<Rank2<64, 784>> = Tensor::uniform(&mut rng, 0.0, 1.0);
+    let w: Tensor<Rank2<128, 784>> = Tensor::uniform(&mut rng, -0.1, 0.1);
+    let run = |threads: usize| {
+        shaped::set_threads(threads);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let y = x.linear(&wt, shaped::NoBias);
+        let grads = y.tanh().sum().backward();
+        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        (bits(y.to_vec()), bits(grads.get(&wt).to_vec()))
+    };
+    let one = run(1);
+    for _ in 0..3 {
+        assert_eq!(run(2), one);
+    }
+    shaped::set_threads(2);
+}

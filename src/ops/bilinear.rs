@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::gemm::{Mat, MatMut, gemm};
+use crate::gemm::{Mat, MatMut, gemm, gemm_grad};
 use crate::ops::Merged;
 use crate::ops::linear::add_column_sums;
 use crate::shape::check_same;
@@ -246,14 +246,12 @@ impl Sizes {
     /// `dx1[n, i] (+)= sum_k dy[n, k] zt[n, (k, i)]`: per row, `[out] x [out, in1]`.
     fn grad_x1<E: Element>(self, dy: &[E], zt: &[E], dx1: &mut [E], fresh: bool) {
         let Self { rows, out, in1, .. } = self;
-        let beta = if fresh { E::zero() } else { E::one() };
         for n in 0..rows {
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&dy[n * out..], 1, out),
                 Mat::new(&zt[n * out * in1..], out, in1),
-                beta,
                 MatMut::new(&mut dx1[n * in1..], 1, in1),
+                fresh,
             );
         }
     }
@@ -409,25 +407,21 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                     if let (Some(n2), Some(w)) = (n2, &w) {
                         // dx2 = P W: [N, OUT * IN1] x [OUT * IN1, IN2]
                         let (dx2, fresh) = grads.acc_fresh(n2);
-                        let beta = if fresh { E::zero() } else { E::one() };
-                        gemm(
-                            E::one(),
+                        gemm_grad(
                             Mat::new(&p, rows, out * in1),
                             Mat::new(w, out * in1, in2),
-                            beta,
                             MatMut::new(dx2, rows, in2),
+                            fresh,
                         );
                     }
                     if let (Some(nw), Some(x2)) = (nw, &x2) {
                         // dW = P^T x2: [OUT * IN1, N] x [N, IN2], summed over the rows.
                         let (dw, fresh) = grads.acc_fresh(nw);
-                        let beta = if fresh { E::zero() } else { E::one() };
-                        gemm(
-                            E::one(),
+                        gemm_grad(
                             Mat::new(&p, rows, out * in1).t(),
                             Mat::new(x2, rows, in2),
-                            beta,
                             MatMut::new(dw, out * in1, in2),
+                            fresh,
                         );
                     }
                 }

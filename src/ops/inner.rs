@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::gemm::{Mat, MatMut, gemm};
+use crate::gemm::{Mat, MatMut, gemm, gemm_grad};
 use crate::ops::Merged;
 use crate::shape::check_same;
 use crate::tape::internal::Record;
@@ -260,25 +260,21 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 if let (Some(na), Some(b)) = (na, &b) {
                     // da = G b: [M, N] x [N, K]
                     let (da, fresh) = grads.acc_fresh(na);
-                    let beta = if fresh { E::zero() } else { E::one() };
-                    gemm(
-                        E::one(),
+                    gemm_grad(
                         Mat::new(dy, m, n),
                         Mat::new(b, n, k),
-                        beta,
                         MatMut::new(da, m, k),
+                        fresh,
                     );
                 }
                 if let (Some(nb), Some(a)) = (nb, &a) {
                     // db = G^T a: [N, M] x [M, K]
                     let (db, fresh) = grads.acc_fresh(nb);
-                    let beta = if fresh { E::zero() } else { E::one() };
-                    gemm(
-                        E::one(),
+                    gemm_grad(
                         Mat::new(dy, m, n).t(),
                         Mat::new(a, m, k),
-                        beta,
                         MatMut::new(db, n, k),
+                        fresh,
                     );
                 }
             })

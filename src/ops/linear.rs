@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::gemm::{Mat, MatMut, gemm};
+use crate::gemm::{Mat, MatMut, gemm, gemm_grad};
 use crate::ops::Merged;
 use crate::shape::check_same;
 use crate::tape::internal::{BackwardFn, Input, NodeId, Record};
@@ -304,25 +304,21 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
                 if let (Some(nx), Some(w)) = (nx, &w) {
                     // dx = G W: [N, OUT] x [OUT, IN]
                     let (dx, fresh) = grads.acc_fresh(nx);
-                    let beta = if fresh { E::zero() } else { E::one() };
-                    gemm(
-                        E::one(),
+                    gemm_grad(
                         Mat::new(dy, rows, n_out),
                         Mat::new(w, n_out, n_in),
-                        beta,
                         MatMut::new(dx, rows, n_in),
+                        fresh,
                     );
                 }
                 if let (Some(nw), Some(x)) = (nw, &x) {
                     // dW = G^T x: [OUT, N] x [N, IN]; the sum over the rows is the product's.
                     let (dw, fresh) = grads.acc_fresh(nw);
-                    let beta = if fresh { E::zero() } else { E::one() };
-                    gemm(
-                        E::one(),
+                    gemm_grad(
                         Mat::new(dy, rows, n_out).t(),
                         Mat::new(x, rows, n_in),
-                        beta,
                         MatMut::new(dw, n_out, n_in),
+                        fresh,
                     );
                 }
                 if let Some(nb) = nb {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 use crate::const_msg::ConstMsg;
 
-use crate::gemm::{Mat, MatMut, gemm};
+use crate::gemm::{Mat, MatMut, gemm, gemm_grad};
 use crate::ops::Merged;
 use crate::shape::check_same;
 use crate::tape::internal::Record;
@@ -357,15 +357,13 @@ impl Plan {
             return map.grad_lhs(self, dy, b, da, fresh);
         }
         let Self { batch, m, k, n, .. } = self;
-        let beta = if fresh { E::zero() } else { E::one() };
         if !self.rhs_batched {
             let rows = if self.lhs_batched { batch * m } else { m };
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(dy, rows, n),
                 Mat::new(b, k, n).t(),
-                beta,
                 MatMut::new(da, rows, k),
+                fresh,
             );
             return;
         }
@@ -377,17 +375,11 @@ impl Plan {
         let (sa, sb) = (self.a_step(), self.b_step());
         for i in 0..batch {
             // A shared left operand sums the products: only the first one may overwrite.
-            let beta = if self.lhs_batched || i == 0 {
-                beta
-            } else {
-                E::one()
-            };
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&dy[i * m * n..], m, n),
                 Mat::new(&b[i * sb..], k, n).t(),
-                beta,
                 MatMut::new(&mut da[i * sa..], m, k),
+                fresh && (self.lhs_batched || i == 0),
             );
         }
     }
@@ -398,27 +390,24 @@ impl Plan {
             return map.grad_rhs(self, a, dy, db, fresh);
         }
         let Self { batch, m, k, n, .. } = self;
-        let beta = if fresh { E::zero() } else { E::one() };
         if !self.rhs_batched {
             // `[k, batch * m] x [batch * m, n]`: the sum over the batch is part of the product.
             let rows = if self.lhs_batched { batch * m } else { m };
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(a, rows, k).t(),
                 Mat::new(dy, rows, n),
-                beta,
                 MatMut::new(db, k, n),
+                fresh,
             );
             return;
         }
         let (sa, sb) = (self.a_step(), self.b_step());
         for i in 0..batch {
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&a[i * sa..], m, k).t(),
                 Mat::new(&dy[i * m * n..], m, n),
-                beta,
                 MatMut::new(&mut db[i * sb..], k, n),
+                fresh,
             );
         }
     }
@@ -522,12 +511,11 @@ impl BatchMap {
             da.fill(E::zero());
         }
         for (i, (ia, ib)) in self.pairs().enumerate() {
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&dy[i * m * n..], m, n),
                 Mat::new(&b[ib * k * n..], k, n).t(),
-                E::one(),
                 MatMut::new(&mut da[ia * m * k..], m, k),
+                false,
             );
         }
     }
@@ -539,12 +527,11 @@ impl BatchMap {
             db.fill(E::zero());
         }
         for (i, (ia, ib)) in self.pairs().enumerate() {
-            gemm(
-                E::one(),
+            gemm_grad(
                 Mat::new(&a[ia * m * k..], m, k).t(),
                 Mat::new(&dy[i * m * n..], m, n),
-                E::one(),
                 MatMut::new(&mut db[ib * k * n..], k, n),
+                false,
             );
         }
     }
