@@ -271,12 +271,20 @@ where
     let x = logits.as_slice();
     let rows = logits.typed_shape().batch().size();
     check_rows("cross_entropy", rows, labels.len());
+    // Row by row, so that each row's log-sum-exp needs no buffer of its own.
     let lanes = Lanes::at(&[rows, C], 1);
-    let (mut probs, mut lse) = (Buffer::uninit(rows * C), Buffer::uninit(rows));
-    softmax_middle(x, lanes, &mut probs, &mut lse);
+    let row = Lanes::at(&[1, C], 1);
+    let mut probs = Buffer::uninit(rows * C);
     let mut total = E::zero();
-    for ((&l, run), &id) in lse.iter().zip(lanes.runs()).zip(labels.ids.iter()) {
-        total += l - x[run][id];
+    for (run, &id) in lanes.runs().zip(labels.ids.iter()) {
+        let mut lse = E::zero();
+        softmax_middle(
+            &x[run.clone()],
+            row,
+            &mut probs[run.clone()],
+            core::slice::from_mut(&mut lse),
+        );
+        total += lse - x[run][id];
     }
     let scale = E::one() / E::from_f64_lossy(rows as f64);
     let out = Arc::new(Buffer::full(1, total * scale));
