@@ -196,8 +196,7 @@ fn shapes_differ(op: &str, a: &[usize], b: &[usize]) -> ! {
 /// Elementwise `y = f(a, b)` of two tensors of the same shape, recording `da += dy * fa(a, b, y)` and
 /// `db += dy * fb(a, b, y)` for the operands that need a gradient. Panics, naming `op` and both
 /// shapes, when run-time dimensions differ. (The arithmetic operators broadcast, through
-/// [`binary::zip_broadcast`]; ops that need equal shapes use this.)
-#[allow(dead_code)]
+/// [`binary::zip_broadcast`]; `maximum` and `minimum` use this.)
 #[inline]
 #[track_caller]
 pub(crate) fn zip_with<S: Shape, E: Element, T1, T2>(
