@@ -1,6 +1,6 @@
 """Reference values of the comparison, masking and reduction ops (permute of rank 5 and 6,
 transpose_axes, eq/ne/lt/le/gt/ge, where, masked_fill, maximum/minimum, clamp, amin, argmax/argmin,
-var/std, sums and means over several axes) and their gradients, computed by PyTorch in float64.
+var/std, gather, sums and means over several axes) and their gradients, computed by PyTorch in float64.
 
 Run: python3 scripts/reference_masking.py  (writes tests/data/reference/masking.txt, read by
 tests/reference_masking.rs). Each case is named after the op and what it exercises: ties, NaN,
@@ -114,6 +114,27 @@ fx.case("var_nan_and_inf", lambda x: torch.var(x, 1, correction=1),
         {"x": t([[1.0, math.nan, 2.0], [1.0, math.inf, 2.0], [1.0, 2.0, 4.0]])}, seed=81)
 fx.case("var_runtime_rows_axis0", lambda x: torch.var(x, 0, correction=1), {"x": rand(5, 3, seed=82)},
         seed=82)
+
+# --- gather: repeated indices add their gradients; the index may be smaller than the input off the
+# axis -----------------------------------------------------------------------------------------------
+def index(*shape, bound, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, bound, shape, generator=g)
+
+
+fx.case("gather_axis0_rank2", lambda x, index: torch.gather(x, 0, index),
+        {"x": rand(3, 4, seed=100), "index": index(2, 4, bound=3, seed=100)}, seed=100)
+fx.case("gather_axis1_rank3_smaller_index", lambda x, index: torch.gather(x, 1, index),
+        {"x": rand(2, 3, 4, seed=101), "index": index(2, 5, 3, bound=3, seed=101)}, seed=101)
+fx.case("gather_axis2_rank3", lambda x, index: torch.gather(x, 2, index),
+        {"x": rand(2, 3, 4, seed=102), "index": index(1, 2, 6, bound=4, seed=102)}, seed=102)
+fx.case("gather_axis1_rank4", lambda x, index: torch.gather(x, 1, index),
+        {"x": rand(2, 3, 2, 2, seed=103), "index": index(2, 4, 2, 1, bound=3, seed=103)}, seed=103)
+fx.case("gather_edge_values", lambda x, index: torch.gather(x, 1, index),
+        {"x": t([[math.nan, math.inf, -0.0], [-math.inf, 1.0, 0.0]]),
+         "index": torch.tensor([[1, 0, 2, 2], [0, 0, 1, 2]])}, seed=104)
+fx.case("gather_runtime_rows_axis1", lambda x, index: torch.gather(x, 1, index),
+        {"x": rand(5, 3, seed=105), "index": index(4, 2, bound=3, seed=105)}, seed=105)
 
 # --- sums and means over several axes, and full reductions kept in the shape -------------------------
 fx.case("sum_axes_0_2", lambda x: x.sum((0, 2)), {"x": rand(2, 3, 4, seed=90)}, seed=90)

@@ -1,6 +1,6 @@
 //! The comparison, masking and reduction ops against PyTorch: `permute` of rank 5 and 6,
 //! `transpose_axes`, the comparisons, `where`, `masked_fill`, `maximum`/`minimum`, `clamp`, `min`,
-//! `argmax`/`argmin`, `var`/`std` and the reductions over several axes; their values and the
+//! `argmax`/`argmin`, `var`/`std`, `gather` and the reductions over several axes; their values and the
 //! gradients of `sum(out * up)`, with ties, NaN, infinities, the bounds of `clamp`, corrections 0 and
 //! 1 and axes of size 1 among the cases, on static shapes and on run-time dimensions. The reference
 //! values are written by `scripts/reference_masking.py` (PyTorch, float64) to
@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use reference::{Case, load};
 use shaped::{
-    Axes2, Axes3, Axes5, Axes6, Const, Dim, Indices, Mask, Rank0, Rank1, Rank2, Rank3, Rank4,
-    Rank5, Rank6, Shape, Tape, Tensor,
+    Axes2, Axes3, Axes5, Axes6, Axis, Const, Dim, IndexTensor, Indices, Mask, Rank0, Rank1, Rank2,
+    Rank3, Rank4, Rank5, Rank6, Shape, Tape, Tensor,
 };
 
 /// Moves, comparisons and selections are exact; sums and variances agree with PyTorch to rounding.
@@ -190,6 +190,37 @@ fn argmax_and_argmin() {
     let rows = case.input::<(usize, Const<3>)>("x");
     let ids: Indices<usize, Const<3>> = rows.argmax_axis::<1>();
     check_indices(case, &[5], &ids);
+}
+
+/// The integer input `label` as indices of shape `S` below `bound`.
+fn index<S: Shape, V: Dim>(case: &Case, label: &str, bound: V) -> IndexTensor<S, V> {
+    let (dims, v) = case.ints(label);
+    let shape = S::from_dims(dims).expect("the index's shape");
+    let ids: Vec<usize> = v.iter().map(|&i| usize::try_from(i).unwrap()).collect();
+    IndexTensor::from_slice_with(shape, bound, &ids).unwrap()
+}
+
+#[test]
+fn gather() {
+    let c = cases();
+    let case = &c["gather_axis0_rank2"];
+    let ix = index::<Rank2<2, 4>, _>(case, "index", Const::<3>);
+    check1::<Rank2<3, 4>, _>(case, "x", |x| x.gather(Axis::<0>, &ix));
+    let case = &c["gather_axis1_rank3_smaller_index"];
+    let ix = index::<Rank3<2, 5, 3>, _>(case, "index", Const::<3>);
+    check1::<Rank3<2, 3, 4>, _>(case, "x", |x| x.gather(Axis::<1>, &ix));
+    let case = &c["gather_axis2_rank3"];
+    let ix = index::<Rank3<1, 2, 6>, _>(case, "index", Const::<4>);
+    check1::<Rank3<2, 3, 4>, _>(case, "x", |x| x.gather(Axis::<2>, &ix));
+    let case = &c["gather_axis1_rank4"];
+    let ix = index::<Rank4<2, 4, 2, 1>, _>(case, "index", Const::<3>);
+    check1::<Rank4<2, 3, 2, 2>, _>(case, "x", |x| x.gather(Axis::<1>, &ix));
+    let case = &c["gather_edge_values"];
+    let ix = index::<Rank2<2, 4>, _>(case, "index", Const::<3>);
+    check1::<Rank2<2, 3>, _>(case, "x", |x| x.gather(Axis::<1>, &ix));
+    let case = &c["gather_runtime_rows_axis1"];
+    let ix = index::<(usize, Const<2>), _>(case, "index", 3_usize);
+    check1::<(usize, usize), _>(case, "x", |x| x.gather(Axis::<1>, &ix));
 }
 
 #[test]

@@ -4,11 +4,42 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, dims_str};
 use crate::ops::narrow::split_at_axis;
 use crate::ops::{Axis, DimEq, ReplaceAxis};
-use crate::shape::check_same;
-use crate::{Const, Dim, Element, Shape, Tensor, Tracking};
+use crate::shape::{check_same, strides_of};
+use crate::{Const, Dim, Element, Shape, StaticShape, Tensor, Tracking};
+
+/// The first id that is not below `bound`, with its position.
+pub(crate) fn first_out_of_range(ids: &[usize], bound: usize) -> Option<(usize, usize)> {
+    ids.iter()
+        .enumerate()
+        .find(|&(_, &id)| id >= bound)
+        .map(|(i, &id)| (i, id))
+}
+
+/// The error for `what` (`index`, `class id`) `id` at `position`, out of `range` (`the axis has 3
+/// elements (0 to 2)`).
+pub(crate) fn out_of_range(
+    what: &str,
+    id: usize,
+    position: impl core::fmt::Display,
+    range: &str,
+) -> Error {
+    Error::new(
+        ErrorKind::OutOfRange,
+        format!("{what} {id} at position {position} is out of range: {range}"),
+    )
+}
+
+/// `the axis has 3 elements (0 to 2)`, for the messages about indices.
+fn axis_str(size: usize) -> String {
+    match size {
+        0 => "the axis has no elements".to_owned(),
+        1 => "the axis has 1 element (0)".to_owned(),
+        n => format!("the axis has {n} elements (0 to {})", n - 1),
+    }
+}
 
 /// Indices into an axis of size `V`, each checked to be below it when the indices are built, so that
 /// a bad index in the data is an error where the data is read, never a panic (or a wrong value) in
@@ -100,17 +131,8 @@ impl<N: Dim, V: Dim> Indices<N, V> {
                 ),
             ));
         };
-        let size = bound.size();
-        if let Some((i, &id)) = ids.iter().enumerate().find(|&(_, &id)| id >= size) {
-            let axis = match size {
-                0 => "the axis has no elements".to_owned(),
-                1 => "the axis has 1 element (0)".to_owned(),
-                n => format!("the axis has {n} elements (0 to {})", n - 1),
-            };
-            return Err(Error::new(
-                ErrorKind::OutOfRange,
-                format!("index {id} at position {i} is out of range: {axis}"),
-            ));
+        if let Some((i, id)) = first_out_of_range(ids, bound.size()) {
+            return Err(out_of_range("index", id, i, &axis_str(bound.size())));
         }
         Ok(Self {
             ids: ids.into(),
@@ -147,6 +169,164 @@ impl<N: Dim, V: Dim> Indices<N, V> {
     #[must_use]
     pub fn bound(&self) -> V {
         self.bound
+    }
+}
+
+/// Indices with a shape: a tensor of positions along one axis of size `V`, each checked to be below
+/// it when the indices are built, as [`Indices`] are. What [`gather`](Tensor::gather) takes, and
+/// what [`argmax_axis`](Tensor::argmax_axis) gives for a tensor of rank 3 or more (PyTorch: an
+/// `int64` tensor).
+///
+/// `S` is the shape, static (`Rank2<2, 3>`) or with run-time dimensions (`(usize, Const<3>)`); `V`
+/// the size of the axis the indices point into: `Const<..>` when known to the compiler, `usize` when
+/// known at run time.
+///
+/// ```
+/// use shaped::{Const, IndexTensor, Rank2};
+/// let ids = IndexTensor::<Rank2<2, 2>, Const<3>>::from_slice(&[0, 2, 1, 1])?;
+/// assert_eq!(ids.shape(), [2, 2]);
+/// assert_eq!(ids[[0, 1]], 2);
+/// let err = IndexTensor::<Rank2<2, 2>, Const<3>>::from_slice(&[0, 2, 3, 1]).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "index 3 at position [1, 0] is out of range: the axis has 3 elements (0 to 2)"
+/// );
+/// // Rows read at run time, into an axis of 4.
+/// let rows = IndexTensor::<(usize, Const<2>), usize>::from_slice_with((3, Const), 4, &[0, 3, 1, 1, 2, 0])?;
+/// assert_eq!((rows.shape(), rows.bound()), ([3, 2], 4));
+/// # Ok::<(), shaped::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexTensor<S: Shape, V: Dim> {
+    ids: Arc<[usize]>,
+    shape: S,
+    bound: V,
+}
+
+impl<S: StaticShape, const V: usize> IndexTensor<S, Const<V>> {
+    /// Indices of the static shape `S` from their values in row-major order, each below `V`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when there are not `S::NUMEL` values; [`ErrorKind::OutOfRange`] naming
+    /// the first index that is not below `V`, its position (a multi-index) and `V`.
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor, Rank2};
+    /// let err = IndexTensor::<Rank2<2, 3>, Const<4>>::from_slice(&[0, 1]).unwrap_err();
+    /// assert_eq!(err.to_string(), "cannot build indices of shape [2, 3] from 2 values: it needs 6");
+    /// ```
+    pub fn from_slice(ids: &[usize]) -> Result<Self, Error> {
+        Self::from_slice_with(S::default(), Const, ids)
+    }
+}
+
+impl<S: Shape, V: Dim> IndexTensor<S, V> {
+    /// Indices of the given shape from their values in row-major order, each below `bound`, the size
+    /// of the axis they will index (`Const` for a static `V`, the run-time size for `V = usize`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Length`] when there are not `shape.numel()` values; [`ErrorKind::OutOfRange`]
+    /// naming the first index that is not below `bound`, its position and `bound`.
+    ///
+    /// ```
+    /// use shaped::IndexTensor;
+    /// let err = IndexTensor::<(usize, usize), usize>::from_slice_with((1, 2), 2, &[1, 5]).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "index 5 at position [0, 1] is out of range: the axis has 2 elements (0 to 1)"
+    /// );
+    /// ```
+    pub fn from_slice_with(shape: S, bound: V, ids: &[usize]) -> Result<Self, Error> {
+        let numel = shape.numel();
+        if ids.len() != numel {
+            return Err(Error::new(
+                ErrorKind::Length,
+                format!(
+                    "cannot build indices of shape {} from {} values: it needs {numel}",
+                    dims_str(shape.dims().as_ref()),
+                    ids.len()
+                ),
+            ));
+        }
+        if let Some((i, id)) = first_out_of_range(ids, bound.size()) {
+            let dims = shape.dims();
+            let strides = strides_of(dims.as_ref());
+            let at: Vec<usize> = dims
+                .as_ref()
+                .iter()
+                .zip(&strides)
+                .map(|(&d, &s)| i / s % d)
+                .collect();
+            return Err(out_of_range(
+                "index",
+                id,
+                dims_str(&at),
+                &axis_str(bound.size()),
+            ));
+        }
+        Ok(Self::from_checked(ids.into(), shape, bound))
+    }
+
+    /// Indices known to be `shape.numel()` and below `bound`.
+    pub(crate) fn from_checked(ids: Arc<[usize]>, shape: S, bound: V) -> Self {
+        debug_assert!(ids.len() == shape.numel() && ids.iter().all(|&i| i < bound.size()));
+        Self { ids, shape, bound }
+    }
+
+    /// The indices in row-major order.
+    #[must_use]
+    pub fn as_slice(&self) -> &[usize] {
+        &self.ids
+    }
+
+    /// The dimensions, outermost first.
+    #[must_use]
+    pub fn shape(&self) -> S::Dims {
+        self.shape.dims()
+    }
+
+    /// The shape as a value of its type (the run-time sizes for a tuple).
+    #[must_use]
+    pub fn typed_shape(&self) -> S {
+        self.shape
+    }
+
+    /// The number of indices.
+    #[must_use]
+    pub fn numel(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The size of the axis the indices are below.
+    #[must_use]
+    pub fn bound(&self) -> V {
+        self.bound
+    }
+}
+
+impl<N: Dim, V: Dim> From<Indices<N, V>> for IndexTensor<(N,), V> {
+    /// The indices as a vector of `N` (sharing them, no copy), for [`gather`](Tensor::gather) along
+    /// a vector.
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor, Indices};
+    /// let ids = Indices::<Const<2>, Const<5>>::new([4, 0])?;
+    /// let shaped: IndexTensor<(Const<2>,), Const<5>> = ids.into();
+    /// assert_eq!(shaped.as_slice(), &[4, 0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    fn from(ids: Indices<N, V>) -> Self {
+        Self::from_checked(ids.ids, (ids.count,), ids.bound)
+    }
+}
+
+impl<S: Shape, V: Dim> core::ops::Index<S::Dims> for IndexTensor<S, V> {
+    type Output = usize;
+
+    /// The index at a multi-index, `ids[[i, j]]`. Panics when it is out of bounds.
+    #[track_caller]
+    fn index(&self, at: S::Dims) -> &usize {
+        &self.ids[crate::ops::mask::flat_index(at.as_ref(), self.shape.dims().as_ref())]
     }
 }
 

@@ -54,6 +54,7 @@ mod minmax;
 mod where_;
 // Indexing
 mod embedding;
+mod gather;
 mod index_select;
 // Contractions
 mod bilinear;
@@ -74,7 +75,7 @@ pub use {
     tanh::*, transpose::*,
 };
 pub use {argmax::*, compare::*, mask::*};
-pub use {concat::*, embedding::*, index_select::*, narrow::*, stack::*};
+pub use {concat::*, embedding::*, gather::*, index_select::*, narrow::*, stack::*};
 pub use {conv::*, pool::*};
 pub(crate) use {lanes::Lanes, softmax::softmax_middle};
 
