@@ -91,6 +91,9 @@ fx.case("argmax_all", lambda x: torch.argmax(x), {"x": t(ARG, grad=False)})
 fx.case("argmin_all", lambda x: torch.argmin(x), {"x": t(ARG, grad=False)})
 fx.case("argmax_axis2_rank3", lambda x: torch.argmax(x, 2), {"x": rand(2, 3, 4, seed=50, grad=False)})
 fx.case("argmin_axis1_rank3", lambda x: torch.argmin(x, 1), {"x": rand(2, 3, 4, seed=51, grad=False)})
+fx.case("argmax_axis1_rank3_keepdim", lambda x: torch.argmax(x, 1, keepdim=True),
+        {"x": rand(2, 3, 4, seed=53, grad=False)})
+fx.case("argmin_axis0_rank4", lambda x: torch.argmin(x, 0), {"x": rand(3, 2, 2, 2, seed=54, grad=False)})
 fx.case("argmax_runtime_rows_axis1", lambda x: torch.argmax(x, 1), {"x": rand(5, 3, seed=52, grad=False)})
 
 # --- var and std: corrections 0 and 1, axes of size 1 ------------------------------------------------

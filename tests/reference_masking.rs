@@ -73,6 +73,11 @@ fn check_indices<N: Dim, V: Dim>(case: &Case, dims: &[usize], got: &Indices<N, V
     case.check_out_ints(dims, got.as_slice());
 }
 
+/// Checks shaped indices against PyTorch's `int64` output.
+fn check_index_tensor<S: Shape, V: Dim>(case: &Case, got: &IndexTensor<S, V>) {
+    case.check_out_ints(got.shape().as_ref(), got.as_slice());
+}
+
 #[test]
 fn permute_and_transpose_axes() {
     let c = cases();
@@ -182,10 +187,17 @@ fn argmax_and_argmin() {
     c["argmin_all"].check_out_ints(&[], &[x.argmin()]);
     let case = &c["argmax_axis2_rank3"];
     let x3 = case.input::<Rank3<2, 3, 4>>("x");
-    check_indices(case, &[2, 3], &x3.argmax_axis::<2>());
+    check_index_tensor(case, &x3.argmax_axis::<2>());
     let case = &c["argmin_axis1_rank3"];
     let x3 = case.input::<Rank3<2, 3, 4>>("x");
-    check_indices(case, &[2, 4], &x3.argmin_axis::<1>());
+    check_index_tensor(case, &x3.argmin_axis::<1>());
+    let case = &c["argmax_axis1_rank3_keepdim"];
+    let x3 = case.input::<Rank3<2, 3, 4>>("x");
+    let at: IndexTensor<Rank3<2, 1, 4>, Const<3>> = x3.argmax_axis_keepdim::<1>();
+    check_index_tensor(case, &at);
+    let case = &c["argmin_axis0_rank4"];
+    let x4 = case.input::<(usize, Const<2>, Const<2>, usize)>("x");
+    check_index_tensor(case, &x4.argmin_axis::<0>());
     let case = &c["argmax_runtime_rows_axis1"];
     let rows = case.input::<(usize, Const<3>)>("x");
     let ids: Indices<usize, Const<3>> = rows.argmax_axis::<1>();

@@ -1,27 +1,31 @@
 //! `argmax` and `argmin`: where the largest and the smallest elements are, of all elements or along
-//! one axis, as [`Indices`] into that axis.
+//! one axis, as [`Indices`] or an [`IndexTensor`] into that axis.
+
+use std::sync::Arc;
 
 use crate::ops::lanes::Lanes;
 use crate::{
-    Const, Dim, Element, Indices, Rank0, Rank1, ReduceAxis, ReplaceAxis, Shape, Tensor, Tracking,
+    Const, Dim, Element, IndexTensor, Indices, Rank0, Rank1, ReduceAxis, ReplaceAxis, Shape,
+    Tensor, Tracking,
 };
 
 /// The shape rule of [`Tensor::argmax_axis`] and [`Tensor::argmin_axis`]: axis `AX` of `Self` is
-/// reduced to one position per set, given as [`Indices`]`<Count, Bound>`.
+/// reduced to one position per set, each below `Bound`, the dimension of axis `AX`.
 ///
-/// `Bound` is the dimension of axis `AX` (every position is below it), so the result indexes that
-/// axis directly ([`index_select`](Tensor::index_select), [`embedding`](Tensor::embedding)).
-/// `Count` is the number of positions: the one dimension left when `Self` is a matrix (`Const<B>`
-/// for `Rank2<B, C>` along axis 1, `usize` for a run-time batch), `Const<1>` for a vector, and
-/// `usize` when two or more dimensions are left (the positions are then in row-major order of the
-/// reduced shape; stable Rust cannot name the product of static dimensions).
+/// `Positions` is what the reduction gives: for a vector or a matrix, [`Indices`]`<Count, Bound>`
+/// with `Count` the one dimension left (`Indices<Const<B>, Const<C>>` for `Rank2<B, C>` along axis
+/// 1, `Indices<usize, _>` for a run-time batch, `Indices<Const<1>, _>` for a vector), which pick
+/// from that axis directly ([`index_select`](Tensor::index_select),
+/// [`embedding`](Tensor::embedding)); for rank 3 or more, an [`IndexTensor`] of the reduced shape
+/// (`IndexTensor<Rank2<2, 4>, Const<3>>` for `Rank3<2, 3, 4>` along axis 1).
 ///
 /// ```
-/// use shaped::{ArgAxis, Const, Rank2, Rank3};
-/// let _: <Rank2<4, 10> as ArgAxis<1>>::Count = Const::<4>;
+/// use shaped::{ArgAxis, Const, IndexTensor, Indices, Rank2, Rank3};
+/// let _: Option<<Rank2<4, 10> as ArgAxis<1>>::Positions> = None::<Indices<Const<4>, Const<10>>>;
 /// let _: <Rank2<4, 10> as ArgAxis<1>>::Bound = Const::<10>;
-/// let _: <(usize, Const<10>) as ArgAxis<1>>::Count = 7_usize;
-/// let _: <Rank3<2, 3, 4> as ArgAxis<2>>::Count = 6_usize;
+/// let _: Option<<(usize, Const<10>) as ArgAxis<1>>::Positions> = None::<Indices<usize, Const<10>>>;
+/// let _: Option<<Rank3<2, 3, 4> as ArgAxis<1>>::Positions> =
+///     None::<IndexTensor<Rank2<2, 4>, Const<3>>>;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "axis {AX} is out of range for a tensor of shape `{Self}`",
@@ -29,77 +33,85 @@ use crate::{
     note = "axes count from 0, outermost first: a rank-N tensor has axes 0 to N - 1"
 )]
 pub trait ArgAxis<const AX: usize>: ReduceAxis<AX> {
-    /// The number of positions.
-    type Count: Dim;
+    /// The positions: [`Indices`] for a vector or a matrix, an [`IndexTensor`] of the reduced shape
+    /// for rank 3 or more.
+    type Positions;
     /// The size of axis `AX`: every position is below it.
     type Bound: Dim;
-    /// The number of positions and the size of axis `AX`.
+    /// The size of axis `AX`.
     #[doc(hidden)]
-    fn count_and_bound(&self) -> (Self::Count, Self::Bound);
+    fn bound(&self) -> Self::Bound;
+    /// The positions from their values, known to be one per set and below the bound.
+    #[doc(hidden)]
+    fn positions(&self, ids: Arc<[usize]>) -> Self::Positions;
 }
 
 #[diagnostic::do_not_recommend]
 impl<const AX: usize, S> ArgAxis<AX> for S
 where
     S: ReduceAxis<AX> + ReplaceAxis<AX, Const<1>>,
-    S::Reduced: PositionCount,
+    S::Reduced: ArgPositions<<S as ReplaceAxis<AX, Const<1>>>::AxisDim>,
 {
-    type Count = <S::Reduced as PositionCount>::Count;
+    type Positions = <S::Reduced as ArgPositions<Self::Bound>>::Positions;
     type Bound = <S as ReplaceAxis<AX, Const<1>>>::AxisDim;
     #[inline]
-    fn count_and_bound(&self) -> (Self::Count, Self::Bound) {
-        (self.reduced().count(), self.axis_dim())
+    fn bound(&self) -> Self::Bound {
+        self.axis_dim()
+    }
+    #[inline]
+    fn positions(&self, ids: Arc<[usize]>) -> Self::Positions {
+        self.reduced().positions(self.axis_dim(), ids)
     }
 }
 
-/// The number of elements of a reduced shape as one [`Dim`]: static for rank 0 and 1, run-time
-/// otherwise.
+/// The positions of a reduction with this reduced shape, below `V`: [`Indices`] for rank 0 and 1,
+/// an [`IndexTensor`] of this shape otherwise.
 #[doc(hidden)]
-pub trait PositionCount: Shape {
-    /// The number of elements.
-    type Count: Dim;
-    /// The number of elements.
-    fn count(&self) -> Self::Count;
+pub trait ArgPositions<V: Dim>: Shape {
+    /// [`Indices`] or an [`IndexTensor`].
+    type Positions;
+    /// The positions from their values, known to be `numel()` and below `bound`.
+    fn positions(self, bound: V, ids: Arc<[usize]>) -> Self::Positions;
 }
 
-impl PositionCount for Rank0 {
-    type Count = Const<1>;
+impl<V: Dim> ArgPositions<V> for Rank0 {
+    type Positions = Indices<Const<1>, V>;
     #[inline]
-    fn count(&self) -> Const<1> {
-        Const
+    fn positions(self, bound: V, ids: Arc<[usize]>) -> Self::Positions {
+        Indices::from_checked(ids, Const, bound)
     }
 }
 
-impl<const N: usize> PositionCount for Rank1<N> {
-    type Count = Const<N>;
+impl<const N: usize, V: Dim> ArgPositions<V> for Rank1<N> {
+    type Positions = Indices<Const<N>, V>;
     #[inline]
-    fn count(&self) -> Const<N> {
-        Const
+    fn positions(self, bound: V, ids: Arc<[usize]>) -> Self::Positions {
+        Indices::from_checked(ids, Const, bound)
     }
 }
 
-impl<A: Dim> PositionCount for (A,) {
-    type Count = A;
+impl<A: Dim, V: Dim> ArgPositions<V> for (A,) {
+    type Positions = Indices<A, V>;
     #[inline]
-    fn count(&self) -> A {
-        self.0
+    fn positions(self, bound: V, ids: Arc<[usize]>) -> Self::Positions {
+        Indices::from_checked(ids, self.0, bound)
     }
 }
 
-/// `PositionCount` for shapes of rank 2 or more: a run-time count.
-macro_rules! run_time_count {
+/// `ArgPositions` for shapes of rank 2 or more: an [`IndexTensor`] of the shape.
+macro_rules! shaped_positions {
     ($($s:ty [$($g:tt)*];)*) => {$(
-        impl<$($g)*> PositionCount for $s {
-            type Count = usize;
+        impl<$($g)*, V: Dim> ArgPositions<V> for $s {
+            type Positions = IndexTensor<Self, V>;
             #[inline]
-            fn count(&self) -> usize {
-                self.numel()
+            fn positions(self, bound: V, ids: Arc<[usize]>) -> Self::Positions {
+                IndexTensor::from_checked(ids, self, bound)
             }
         }
     )*};
 }
 
-run_time_count! {
+shaped_positions! {
     crate::Rank2<A, B> [const A: usize, const B: usize];
     crate::Rank3<A, B, C> [const A: usize, const B: usize, const C: usize];
     crate::Rank4<A, B, C, D> [const A: usize, const B: usize, const C: usize, const D: usize];
@@ -148,38 +160,32 @@ fn arg_best<E: Element>(x: &[E], lanes: Lanes, beats: impl Fn(E, E) -> bool) -> 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The positions along axis `AX` of the `outer * inner` sets' best elements, for `op`.
     #[track_caller]
-    fn arg_impl<const AX: usize>(
-        &self,
-        op: &str,
-        beats: impl Fn(E, E) -> bool,
-    ) -> Indices<S::Count, S::Bound>
+    fn arg_impl<const AX: usize>(&self, op: &str, beats: impl Fn(E, E) -> bool) -> Arc<[usize]>
     where
         S: ArgAxis<AX>,
     {
-        let shape = self.typed_shape();
-        let lanes = Lanes::of::<AX, _>(&shape);
-        let (_, bound) = shape.count_and_bound();
-        let data = if lanes.sets() == 0 {
-            Vec::new()
-        } else {
-            assert!(
-                lanes.len > 0,
-                "{op}: axis {AX} of shape {:?} has size 0, so it has no element to point at",
-                self.shape().as_ref()
-            );
-            arg_best(self.as_slice(), lanes, beats)
-        };
-        Indices::from_slice_with(bound, &data)
-            .expect("a position along an axis is below its size, and there is one per set")
+        let lanes = Lanes::of::<AX, _>(&self.typed_shape());
+        if lanes.sets() == 0 {
+            return Arc::new([]);
+        }
+        assert!(
+            lanes.len > 0,
+            "{op}: axis {AX} of shape {:?} has size 0, so it has no element to point at",
+            self.shape().as_ref()
+        );
+        arg_best(self.as_slice(), lanes, beats).into()
     }
 
     /// The position of the largest element along axis `AX`, which disappears from the shape: for a
     /// batch of scores `[B, C]`, `argmax_axis::<1>()` is the predicted class of each row.
     ///
-    /// The result is [`Indices`] below the size of axis `AX`, one per set, in row-major order of the
-    /// shape without axis `AX`; their count and bound are given by [`ArgAxis`] (`Indices<Const<B>,
-    /// Const<C>>` for `Rank2<B, C>` along axis 1), so they can pick from that axis directly, as
-    /// [`embedding`](Tensor::embedding) rows or [`index_select`](Tensor::index_select) slices.
+    /// The positions are below the size of axis `AX`, one per set, in row-major order of the shape
+    /// without axis `AX`. [`ArgAxis`] gives their type: for a matrix, [`Indices`] (`Indices<Const<B>,
+    /// Const<C>>` for `Rank2<B, C>` along axis 1), which pick from that axis directly, as
+    /// [`embedding`](Tensor::embedding) rows or [`index_select`](Tensor::index_select) slices; for
+    /// a vector, `Indices<Const<1>, _>`; for rank 3 or more, an [`IndexTensor`] of the reduced shape.
+    /// [`argmax_axis_keepdim`](Tensor::argmax_axis_keepdim) keeps the axis, with size 1, for
+    /// [`gather`](Tensor::gather).
     ///
     /// Not differentiable: the indices are on no tape. PyTorch: `torch.argmax(x, dim=AX)` (numpy:
     /// `x.argmax(axis=AX)`). Naming an axis the shape does not have is a compile error.
@@ -192,7 +198,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// (PyTorch raises an error).
     ///
     /// ```
-    /// use shaped::Tensor;
+    /// use shaped::{Const, IndexTensor, Rank2, Tensor};
     /// let x = Tensor::from([[1.0, 7.0, 7.0], [4.0, f64::NAN, 0.0]]);
     /// assert_eq!(x.argmax_axis::<1>().as_slice(), &[1, 1]);
     /// assert_eq!(x.argmax_axis::<0>().as_slice(), &[1, 1, 0]);
@@ -203,21 +209,31 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let tokens = logits.argmax_axis::<1>();
     /// assert_eq!(tokens.as_slice(), &[1, 0]);
     /// assert_eq!(table.embedding(&tokens).to_vec(), vec![1.0, 1.5, 0.0, 0.5]);
+    ///
+    /// // Rank 3: the positions have the reduced shape.
+    /// let t = Tensor::from_vec_with((Const::<2>, Const::<2>, Const::<3>), vec![
+    ///     0.0, 5.0, 1.0, /**/ 2.0, 2.0, 9.0, //
+    ///     7.0, 0.0, 0.0, /**/ 1.0, 3.0, 2.0,
+    /// ])?;
+    /// let at: IndexTensor<(Const<2>, Const<2>), Const<3>> = t.argmax_axis::<2>();
+    /// assert_eq!((at.shape(), at.as_slice()), ([2, 2], &[1, 2, 0, 1][..]));
+    /// # Ok::<(), shaped::Error>(())
     /// ```
     #[must_use]
     #[track_caller]
-    pub fn argmax_axis<const AX: usize>(&self) -> Indices<S::Count, S::Bound>
+    pub fn argmax_axis<const AX: usize>(&self) -> S::Positions
     where
         S: ArgAxis<AX>,
     {
-        self.arg_impl::<AX>("argmax_axis", beats_max)
+        let ids = self.arg_impl::<AX>("argmax_axis", beats_max);
+        self.typed_shape().positions(ids)
     }
 
     /// The position of the smallest element along axis `AX`, which disappears from the shape.
     ///
-    /// Not differentiable. PyTorch: `torch.argmin(x, dim=AX)`. Edge values as for
-    /// [`argmax_axis`](Tensor::argmax_axis): the first of tied elements, and a NaN counts as smaller
-    /// than every number (the first NaN wins, as in PyTorch).
+    /// Not differentiable. PyTorch: `torch.argmin(x, dim=AX)`. The positions' type and the edge
+    /// values as for [`argmax_axis`](Tensor::argmax_axis): the first of tied elements, and a NaN
+    /// counts as smaller than every number (the first NaN wins, as in PyTorch).
     ///
     /// # Panics
     /// When axis `AX` has size 0 and the result is not empty.
@@ -229,11 +245,66 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     #[track_caller]
-    pub fn argmin_axis<const AX: usize>(&self) -> Indices<S::Count, S::Bound>
+    pub fn argmin_axis<const AX: usize>(&self) -> S::Positions
     where
         S: ArgAxis<AX>,
     {
-        self.arg_impl::<AX>("argmin_axis", beats_min)
+        let ids = self.arg_impl::<AX>("argmin_axis", beats_min);
+        self.typed_shape().positions(ids)
+    }
+
+    /// The position of the largest element along axis `AX`, which stays in the shape with size 1:
+    /// an [`IndexTensor`] of the input's rank, ready for [`gather`](Tensor::gather) along the same
+    /// axis (which then gives the largest elements, as
+    /// [`max_axis_keepdim`](Tensor::max_axis_keepdim)).
+    ///
+    /// Not differentiable. PyTorch: `torch.argmax(x, dim=AX, keepdim=True)`. Edge values as for
+    /// [`argmax_axis`](Tensor::argmax_axis).
+    ///
+    /// # Panics
+    /// When axis `AX` has size 0 and the result is not empty.
+    ///
+    /// ```
+    /// use shaped::{Axis, Tensor};
+    /// let x = Tensor::from([[1.0, 7.0, 3.0], [4.0, 0.0, 6.0]]);
+    /// let at = x.argmax_axis_keepdim::<1>();
+    /// assert_eq!((at.shape(), at.as_slice()), ([2, 1], &[1, 2][..]));
+    /// assert_eq!(x.gather(Axis::<1>, &at).to_array(), [[7.0], [6.0]]);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn argmax_axis_keepdim<const AX: usize>(&self) -> IndexTensor<S::KeepDim, S::Bound>
+    where
+        S: ArgAxis<AX>,
+    {
+        let ids = self.arg_impl::<AX>("argmax_axis_keepdim", beats_max);
+        let shape = self.typed_shape();
+        IndexTensor::from_checked(ids, shape.kept(), shape.bound())
+    }
+
+    /// The position of the smallest element along axis `AX`, which stays in the shape with size 1,
+    /// as an [`IndexTensor`] for [`gather`](Tensor::gather).
+    ///
+    /// Not differentiable. PyTorch: `torch.argmin(x, dim=AX, keepdim=True)`. Edge values as for
+    /// [`argmin_axis`](Tensor::argmin_axis).
+    ///
+    /// # Panics
+    /// When axis `AX` has size 0 and the result is not empty.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let x = Tensor::from([[1.0, 7.0, 3.0], [4.0, 0.0, 6.0]]);
+    /// assert_eq!(x.argmin_axis_keepdim::<0>().as_slice(), &[0, 1, 0]);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn argmin_axis_keepdim<const AX: usize>(&self) -> IndexTensor<S::KeepDim, S::Bound>
+    where
+        S: ArgAxis<AX>,
+    {
+        let ids = self.arg_impl::<AX>("argmin_axis_keepdim", beats_min);
+        let shape = self.typed_shape();
+        IndexTensor::from_checked(ids, shape.kept(), shape.bound())
     }
 
     /// The row-major position of the largest element (of the tensor seen as a flat list).
@@ -290,36 +361,60 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
 #[cfg(test)]
 mod tests {
     use crate::ops::testing::random;
-    use crate::{Axis, Const, Indices, Rank2, Rank3, Tape, Tensor};
+    use crate::{Axis, Const, IndexTensor, Indices, Rank2, Rank3, Tape, Tensor};
 
     #[test]
     fn every_axis_matches_the_definition() {
         let x: Tensor<Rank3<3, 4, 5>, f64> = random(100);
         let best =
             |vals: Vec<f64>| (0..vals.len()).fold(0, |b, i| if vals[i] > vals[b] { i } else { b });
-        let a1 = x.argmax_axis::<1>();
-        assert_eq!((a1.count(), a1.bound()), (15, Const::<4>));
+        let a1: IndexTensor<Rank2<3, 5>, Const<4>> = x.argmax_axis::<1>();
         for a in 0..3 {
             for c in 0..5 {
-                let want = best((0..4).map(|b| x[[a, b, c]]).collect());
-                assert_eq!(a1.as_slice()[a * 5 + c], want);
+                assert_eq!(a1[[a, c]], best((0..4).map(|b| x[[a, b, c]]).collect()));
             }
         }
         let a0 = x.argmin_axis::<0>();
         let neg = -&x;
         for b in 0..4 {
             for c in 0..5 {
-                let want = best((0..3).map(|a| neg[[a, b, c]]).collect());
-                assert_eq!(a0.as_slice()[b * 5 + c], want);
+                assert_eq!(a0[[b, c]], best((0..3).map(|a| neg[[a, b, c]]).collect()));
             }
         }
         let a2 = x.argmax_axis::<2>();
-        assert_eq!(
-            a2.as_slice()[2 * 4 + 3],
-            best((0..5).map(|c| x[[2, 3, c]]).collect())
-        );
+        assert_eq!(a2.shape(), [3, 4]);
+        assert_eq!(a2[[2, 3]], best((0..5).map(|c| x[[2, 3, c]]).collect()));
         assert_eq!(x.argmax(), best(x.to_vec()));
         assert_eq!(x.argmin(), best(neg.to_vec()));
+    }
+
+    #[test]
+    fn keepdim_positions_gather_the_extremes() {
+        let x: Tensor<Rank3<3, 4, 5>, f64> = random(101);
+        let at: IndexTensor<Rank3<3, 1, 5>, Const<4>> = x.argmax_axis_keepdim::<1>();
+        assert_eq!(at.as_slice(), x.argmax_axis::<1>().as_slice());
+        assert_eq!(
+            x.gather(Axis::<1>, &at).as_slice(),
+            x.max_axis_keepdim::<1>().as_slice()
+        );
+        let at = x.argmin_axis_keepdim::<2>();
+        assert_eq!(at.shape(), [3, 4, 1]);
+        assert_eq!(
+            x.gather(Axis::<2>, &at).as_slice(),
+            x.min_axis_keepdim::<2>().as_slice()
+        );
+        // Run-time dimensions stay run-time.
+        let rows: Tensor<(usize, Const<3>), f64> =
+            Tensor::from_vec_with((2, Const), vec![1.0, 3.0, 2.0, 6.0, 5.0, 4.0]).unwrap();
+        let at: IndexTensor<(usize, Const<1>), Const<3>> = rows.argmax_axis_keepdim::<1>();
+        assert_eq!(rows.gather(Axis::<1>, &at).to_vec(), vec![3.0, 6.0]);
+        let cube: Tensor<(Const<2>, usize, Const<2>), f64> = Tensor::from_vec_with(
+            (Const, 2, Const),
+            vec![1.0, 0.0, 0.0, 2.0, 5.0, 5.0, 6.0, 4.0],
+        )
+        .unwrap();
+        let at: IndexTensor<(Const<2>, Const<2>), usize> = cube.argmax_axis::<1>();
+        assert_eq!((at.bound(), at.as_slice()), (2, &[0, 1, 1, 0][..]));
     }
 
     #[test]

@@ -134,11 +134,13 @@ impl<N: Dim, V: Dim> Indices<N, V> {
         if let Some((i, id)) = first_out_of_range(ids, bound.size()) {
             return Err(out_of_range("index", id, i, &axis_str(bound.size())));
         }
-        Ok(Self {
-            ids: ids.into(),
-            count,
-            bound,
-        })
+        Ok(Self::from_checked(ids.into(), count, bound))
+    }
+
+    /// Indices known to be `count` and below `bound`.
+    pub(crate) fn from_checked(ids: Arc<[usize]>, count: N, bound: V) -> Self {
+        debug_assert!(ids.len() == count.size() && ids.iter().all(|&i| i < bound.size()));
+        Self { ids, count, bound }
     }
 
     /// The indices.

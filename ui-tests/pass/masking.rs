@@ -1,5 +1,5 @@
 // Comparisons, masks and the reductions that name axes, on static and run-time shapes.
-use shaped::{Axes2, Axes3, Const, Indices, Rank1, Rank2, Rank3, Tensor};
+use shaped::{Axes2, Axes3, Const, IndexTensor, Indices, Rank1, Rank2, Rank3, Tensor};
 
 fn main() {
     let x = Tensor::from([[1.0, 5.0, 2.0], [4.0, 0.0, 4.0]]);
@@ -16,6 +16,10 @@ fn main() {
         Tensor::from_vec_with((2, Const), x.to_vec()).unwrap();
     let ids: Indices<usize, Const<3>> = rows.argmin_axis::<1>();
     assert_eq!(ids.as_slice(), &[0, 1]);
+    // From rank 3 on, the positions have the reduced shape.
+    let cube = Tensor::<Rank3<2, 3, 4>, f64>::from_fn(|[a, b, c]| ((a + 2 * b + 3 * c) % 5) as f64);
+    let at: IndexTensor<Rank2<2, 4>, Const<3>> = cube.argmax_axis::<1>();
+    assert_eq!(at.as_slice(), &[2, 0, 1, 0, 1, 0, 1, 2]);
 
     // Several axes at once, and the full reductions kept in the shape.
     let t = Tensor::<Rank3<2, 3, 4>, f64>::ones();
