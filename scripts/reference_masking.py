@@ -4,7 +4,7 @@ var/std, gather, sums and means over several axes) and their gradients, computed
 
 Run: python3 scripts/reference_masking.py  (writes tests/data/reference/masking.txt, read by
 tests/reference_masking.rs). Each case is named after the op and what it exercises: ties, NaN,
-infinities, the bounds of clamp, corrections 0 and 1, axes of size 1; cases named `runtime_` are
+infinities, the bounds of clamp, corrections 0, 1 and fractions, axes of size 1; cases named `runtime_` are
 built with run-time dimensions in the Rust test.
 """
 import math
@@ -117,6 +117,17 @@ fx.case("var_nan_and_inf", lambda x: torch.var(x, 1, correction=1),
         {"x": t([[1.0, math.nan, 2.0], [1.0, math.inf, 2.0], [1.0, 2.0, 4.0]])}, seed=81)
 fx.case("var_runtime_rows_axis0", lambda x: torch.var(x, 0, correction=1), {"x": rand(5, 3, seed=82)},
         seed=82)
+fx.case("var_axis1_keepdim_c0.5", lambda x: torch.var(x, 1, keepdim=True, correction=0.5),
+        {"x": rand(2, 3, 4, seed=83)}, seed=83)
+fx.case("std_axis2_keepdim_c1.5", lambda x: torch.std(x, 2, keepdim=True, correction=1.5),
+        {"x": rand(2, 3, 4, seed=84)}, seed=84)
+fx.case("var_axis0_keepdim_c1", lambda x: torch.var(x, 0, keepdim=True, correction=1),
+        {"x": rand(3, 4, seed=85)}, seed=85)
+fx.case("var_all_c2.5", lambda x: torch.var(x, correction=2.5), {"x": rand(3, 4, seed=86)}, seed=86)
+fx.case("var_correction_beyond_count", lambda x: torch.var(x, 1, correction=3.5),
+        {"x": t([[1.0, 2.0], [3.0, 3.0]], grad=False)})
+fx.case("std_runtime_rows_axis1_keepdim_c0.5",
+        lambda x: torch.std(x, 1, keepdim=True, correction=0.5), {"x": rand(5, 3, seed=87)}, seed=87)
 
 # --- gather: repeated indices add their gradients; the index may be smaller than the input off the
 # axis -----------------------------------------------------------------------------------------------

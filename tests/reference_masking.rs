@@ -1,10 +1,10 @@
 //! The comparison, masking and reduction ops against PyTorch: `permute` of rank 5 and 6,
 //! `transpose_axes`, the comparisons, `where`, `masked_fill`, `maximum`/`minimum`, `clamp`, `min`,
-//! `argmax`/`argmin`, `var`/`std`, `gather` and the reductions over several axes; their values and the
-//! gradients of `sum(out * up)`, with ties, NaN, infinities, the bounds of `clamp`, corrections 0 and
-//! 1 and axes of size 1 among the cases, on static shapes and on run-time dimensions. The reference
-//! values are written by `scripts/reference_masking.py` (PyTorch, float64) to
-//! `tests/data/reference/masking.txt`.
+//! `argmax`/`argmin`, `var`/`std`, `gather` and the reductions over several axes; their values and
+//! the gradients of `sum(out * up)`, with ties, NaN, infinities, the bounds of `clamp`, corrections
+//! 0, 1 and fractions and axes of size 1 among the cases, on static shapes and on run-time
+//! dimensions. The reference values are written by `scripts/reference_masking.py` (PyTorch,
+//! float64) to `tests/data/reference/masking.txt`.
 
 #[path = "common/reference.rs"]
 mod reference;
@@ -256,6 +256,27 @@ fn var_and_std() {
     check1::<Rank2<2, 3>, _>(&c["std_equal_elements"], "x", |x| x.std_axis::<1>(1));
     check1::<Rank2<3, 3>, _>(&c["var_nan_and_inf"], "x", |x| x.var_axis::<1>(1));
     check1::<(usize, Const<3>), _>(&c["var_runtime_rows_axis0"], "x", |x| x.var_axis::<0>(1));
+}
+
+#[test]
+fn var_and_std_keepdim_and_fractional_corrections() {
+    let c = cases();
+    type S = Rank3<2, 3, 4>;
+    check1::<S, _>(&c["var_axis1_keepdim_c0.5"], "x", |x| {
+        x.var_axis_keepdim::<1>(0.5)
+    });
+    check1::<S, _>(&c["std_axis2_keepdim_c1.5"], "x", |x| {
+        x.std_axis_keepdim::<2>(1.5)
+    });
+    check1::<Rank2<3, 4>, _>(&c["var_axis0_keepdim_c1"], "x", |x| {
+        x.var_axis_keepdim::<0>(1)
+    });
+    check1::<Rank2<3, 4>, Rank0>(&c["var_all_c2.5"], "x", |x| x.var(2.5));
+    let case = &c["var_correction_beyond_count"];
+    case.check_out(&case.input::<Rank2<2, 2>>("x").var_axis::<1>(3.5), RTOL);
+    check1::<(usize, Const<3>), _>(&c["std_runtime_rows_axis1_keepdim_c0.5"], "x", |x| {
+        x.std_axis_keepdim::<1>(0.5)
+    });
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub use {
     permute::*, pow::*, relu::*, reshape::*, sigmoid::*, softmax::*, sqrt::*, sub::*, sum::*,
     tanh::*, transpose::*,
 };
-pub use {argmax::*, compare::*, mask::*};
+pub use {argmax::*, compare::*, mask::*, var::*};
 pub use {concat::*, embedding::*, gather::*, index_select::*, narrow::*, stack::*};
 pub use {conv::*, pool::*};
 pub(crate) use {lanes::Lanes, softmax::softmax_middle};

@@ -1,5 +1,6 @@
 //! `var` and `std`: the variance and the standard deviation, of all elements or along one axis,
-//! with a `correction` to the divisor (PyTorch's `torch.var(x, dim, correction=)`).
+//! with a `correction` to the divisor, integer or fractional (PyTorch's `torch.var(x, dim,
+//! correction=)`), and with the reduced axis kept (`keepdim=True`).
 
 use std::sync::Arc;
 
@@ -10,8 +11,8 @@ use crate::ops::sum::sum_middle;
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
 /// For each set of `lanes`: its mean into `mean`, and the sum of the squared deviations from it
-/// divided by `max(len - correction, 0)` into `var` (both reduced buffers).
-fn var_middle<E: Element>(x: &[E], lanes: Lanes, correction: usize, mean: &mut [E], var: &mut [E]) {
+/// divided by `divisor` into `var` (both reduced buffers).
+fn var_middle<E: Element>(x: &[E], lanes: Lanes, divisor: E, mean: &mut [E], var: &mut [E]) {
     let n = E::from_f64_lossy(lanes.len as f64);
     sum_middle(x, lanes, mean);
     for m in &mut *mean {
@@ -32,7 +33,6 @@ fn var_middle<E: Element>(x: &[E], lanes: Lanes, correction: usize, mean: &mut [
             }
         }
     }
-    let divisor = E::from_f64_lossy(lanes.len.saturating_sub(correction) as f64);
     for v in &mut *var {
         *v /= divisor;
     }
@@ -59,16 +59,53 @@ fn var_backward_middle<E: Element>(x: &[E], mean: &[E], c: &[E], lanes: Lanes, d
     }
 }
 
+/// The correction to the divisor of [`var`](Tensor::var) and [`std`](Tensor::std): the divisor is
+/// `max(n - correction, 0)` for `n` elements. An integer (`0`, `1`: an integer literal is an `i32`)
+/// or a fraction (`0.5_f64`), as numpy's `ddof` and PyTorch's `correction` accept.
+///
+/// ```
+/// use shaped::{Correction, Tensor};
+/// assert_eq!((1_i32.correction(), 2_usize.correction(), 0.5_f64.correction()), (1.0, 2.0, 0.5));
+/// let x = Tensor::from([1.0, 2.0, 3.0, 4.0]);
+/// assert_eq!(x.var(0.5).item(), 5.0 / 3.5);
+/// ```
+pub trait Correction: Copy {
+    /// The correction as a number.
+    fn correction(self) -> f64;
+}
+
+impl Correction for i32 {
+    #[inline]
+    fn correction(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Correction for usize {
+    #[inline]
+    fn correction(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Correction for f64 {
+    #[inline]
+    fn correction(self) -> f64 {
+        self
+    }
+}
+
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The variance of all elements, a scalar: `sum((x - mean)^2) / (n - correction)` for `n`
     /// elements. `correction = 1` is the unbiased sample variance (PyTorch's default), `0` the
-    /// population variance.
+    /// population variance; a fraction is allowed ([`Correction`]).
     ///
     /// Derivative: `2 (x - mean) / (n - correction)`. PyTorch: `torch.var(x, correction=c)` (numpy:
     /// `x.var(ddof=c)`).
     ///
     /// Edge values, as PyTorch: the divisor is `max(n - correction, 0)`, so a single element with
-    /// `correction = 1` gives `0 / 0 = NaN` (and a NaN gradient), and no elements give NaN. NaN and
+    /// `correction = 1` gives `0 / 0 = NaN` (and a NaN gradient), no elements give NaN, and a
+    /// correction of `n` or more gives `inf` (or NaN where the elements are all equal). NaN and
     /// infinities in `x` give NaN.
     ///
     /// ```
@@ -76,10 +113,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let x = Tensor::from([1.0, 2.0, 3.0, 4.0]);
     /// assert_eq!(x.var(0).item(), 1.25);
     /// assert_eq!(x.var(1).item(), 5.0 / 3.0);
+    /// assert_eq!(x.var(1.5).item(), 5.0 / 2.5);
     /// assert!(Tensor::from([7.0_f64]).var(1).item().is_nan());
     /// ```
     #[must_use]
-    pub fn var(&self, correction: usize) -> Tensor<Rank0, E, T> {
+    pub fn var(&self, correction: impl Correction) -> Tensor<Rank0, E, T> {
         self.var_impl(Rank0, Lanes::all(self.numel()), correction, false)
     }
 
@@ -99,17 +137,34 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x.var_axis::<0>(1).to_array(), [0.5, 4.5]);
     /// ```
     #[must_use]
-    pub fn var_axis<const AX: usize>(&self, correction: usize) -> Tensor<S::Reduced, E, T>
+    pub fn var_axis<const AX: usize>(&self, correction: impl Correction) -> Tensor<S::Reduced, E, T>
     where
         S: ReduceAxis<AX>,
     {
-        let shape = self.typed_shape();
-        self.var_impl(
-            shape.reduced(),
-            Lanes::of::<AX, _>(&shape),
-            correction,
-            false,
-        )
+        self.var_along::<AX, _>(S::reduced, correction, false)
+    }
+
+    /// The variance along axis `AX`, which stays in the shape with size 1: as
+    /// [`var_axis`](Tensor::var_axis), shaped for broadcasting against `self` (to standardize).
+    ///
+    /// Derivative: `2 (x - mean_AX) / (n - correction)`. PyTorch: `torch.var(x, dim=AX,
+    /// keepdim=True, correction=c)`. Edge values as for [`var_axis`](Tensor::var_axis).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let x = Tensor::from([[1.0, 3.0], [2.0, 6.0]]);
+    /// assert_eq!(x.var_axis_keepdim::<1>(0).to_array(), [[1.0], [4.0]]);
+    /// assert_eq!(x.var_axis_keepdim::<0>(0.5).to_array(), [[0.5 / 1.5, 4.5 / 1.5]]);
+    /// ```
+    #[must_use]
+    pub fn var_axis_keepdim<const AX: usize>(
+        &self,
+        correction: impl Correction,
+    ) -> Tensor<S::KeepDim, E, T>
+    where
+        S: ReduceAxis<AX>,
+    {
+        self.var_along::<AX, _>(S::kept, correction, false)
     }
 
     /// The standard deviation of all elements, a scalar: `sqrt(var(correction))`.
@@ -127,7 +182,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x.std(1).item(), 2.0);
     /// ```
     #[must_use]
-    pub fn std(&self, correction: usize) -> Tensor<Rank0, E, T> {
+    pub fn std(&self, correction: impl Correction) -> Tensor<Rank0, E, T> {
         self.var_impl(Rank0, Lanes::all(self.numel()), correction, true)
     }
 
@@ -143,17 +198,48 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// assert_eq!(x.std_axis::<1>(0).to_array(), [1.0, 2.0]);
     /// ```
     #[must_use]
-    pub fn std_axis<const AX: usize>(&self, correction: usize) -> Tensor<S::Reduced, E, T>
+    pub fn std_axis<const AX: usize>(&self, correction: impl Correction) -> Tensor<S::Reduced, E, T>
+    where
+        S: ReduceAxis<AX>,
+    {
+        self.var_along::<AX, _>(S::reduced, correction, true)
+    }
+
+    /// The standard deviation along axis `AX`, which stays in the shape with size 1:
+    /// `sqrt(var_axis_keepdim::<AX>(correction))`.
+    ///
+    /// Derivative: `(x - mean_AX) / ((n - correction) std_AX)`. PyTorch: `torch.std(x, dim=AX,
+    /// keepdim=True, correction=c)`. Edge values as for [`std`](Tensor::std), per set along `AX`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let x = Tensor::from([[1.0, 3.0], [2.0, 6.0]]);
+    /// assert_eq!(x.std_axis_keepdim::<1>(0).to_array(), [[1.0], [2.0]]);
+    /// ```
+    #[must_use]
+    pub fn std_axis_keepdim<const AX: usize>(
+        &self,
+        correction: impl Correction,
+    ) -> Tensor<S::KeepDim, E, T>
+    where
+        S: ReduceAxis<AX>,
+    {
+        self.var_along::<AX, _>(S::kept, correction, true)
+    }
+
+    /// The variance (or with `sqrt`, the standard deviation) along axis `AX`, with the shape
+    /// `out(shape)`.
+    fn var_along<const AX: usize, S2: Shape>(
+        &self,
+        out: impl FnOnce(&S) -> S2,
+        correction: impl Correction,
+        sqrt: bool,
+    ) -> Tensor<S2, E, T>
     where
         S: ReduceAxis<AX>,
     {
         let shape = self.typed_shape();
-        self.var_impl(
-            shape.reduced(),
-            Lanes::of::<AX, _>(&shape),
-            correction,
-            true,
-        )
+        self.var_impl(out(&shape), Lanes::of::<AX, _>(&shape), correction, sqrt)
     }
 
     /// The variance (or with `sqrt`, the standard deviation) over the middle axis of `lanes`, with
@@ -162,12 +248,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         &self,
         out: S2,
         lanes: Lanes,
-        correction: usize,
+        correction: impl Correction,
         sqrt: bool,
     ) -> Tensor<S2, E, T> {
+        let divisor = E::from_f64_lossy((lanes.len as f64 - correction.correction()).max(0.0));
         let mut mean = Buffer::zeros(lanes.sets());
         let mut y = Buffer::zeros(lanes.sets());
-        var_middle(self.data(), lanes, correction, &mut mean, &mut y);
+        var_middle(self.data(), lanes, divisor, &mut mean, &mut y);
         if sqrt {
             for v in &mut y {
                 *v = v.sqrt();
@@ -179,7 +266,6 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             Box::new(move |dy, grads| {
                 // `record` builds this closure only when the one input needs a gradient.
                 let Some(node) = node else { return };
-                let divisor = E::from_f64_lossy(lanes.len.saturating_sub(correction) as f64);
                 let two = E::from_f64_lossy(2.0);
                 // d var = 2 (x - mean) / divisor; d std = d var / (2 std), taken as 0 where the
                 // standard deviation is 0, as PyTorch does.
@@ -302,6 +388,63 @@ mod tests {
     }
 
     #[test]
+    fn keepdim_and_fractional_corrections() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(94);
+        for correction in [0.0, 0.5, 1.0, 2.5] {
+            let k = x.var_axis_keepdim::<1>(correction);
+            let _: &Tensor<Rank3<2, 1, 4>, f64> = &k;
+            let m1 = x.mean_axis_keepdim::<1>();
+            let want = Tensor::<Rank3<2, 1, 4>, f64>::from_fn(|[a, _, c]| {
+                (0..3)
+                    .map(|b| (x[[a, b, c]] - m1[[a, 0, c]]).powi(2))
+                    .sum::<f64>()
+                    / (3.0 - correction)
+            });
+            approx::assert_relative_eq!(k, want, epsilon = 1e-13);
+            approx::assert_relative_eq!(
+                x.std_axis_keepdim::<1>(correction),
+                want.map(f64::sqrt),
+                epsilon = 1e-13
+            );
+        }
+        // One integer correction, three spellings.
+        assert_eq!(x.var(1).item(), x.var(1_usize).item());
+        assert_eq!(x.var(1).item(), x.var(1.0).item());
+        // A correction beyond the count: the divisor is max(n - correction, 0) = 0.
+        let y = Tensor::from([1.0, 2.0]);
+        assert_eq!(y.var(3.5).item(), f64::INFINITY);
+    }
+
+    #[test]
+    fn fractional_gradient_literal() {
+        // var(x, correction 0.5) of [1, 2, 6]: mean 3, divisor 2.5,
+        // d/dx = 2 (x - 3) / 2.5 = [-1.6, -0.8, 2.4].
+        let x = Tensor::from([[1.0, 2.0, 6.0]]);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let v = xt.var_axis_keepdim::<1>(0.5);
+        assert_eq!(v.to_array(), [[14.0 / 2.5]]);
+        let g = v.sum().backward().get(&xt).to_array();
+        approx::assert_relative_eq!(&g[0][..], &[-1.6, -0.8, 2.4][..], epsilon = 1e-15);
+    }
+
+    #[test]
+    fn keepdim_gradients_match_finite_differences() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(95);
+        let w: Tensor<Rank3<2, 1, 4>, f64> = random(96);
+        let w2: Tensor<Rank3<2, 3, 1>, f64> = random(97);
+        gradcheck(|x| (x.var_axis_keepdim::<1>(0.5) * &w).sum(), &x).unwrap();
+        gradcheck(|x| (x.std_axis_keepdim::<2>(1.5) * &w2).sum(), &x).unwrap();
+        gradcheck(|x| x.var(2.5) + x.std(0.25), &x).unwrap();
+        // used twice: standardized by its own deviation
+        gradcheck(
+            |x| (x.std_axis_keepdim::<2>(1) * x.mean_axis_keepdim::<2>()).sum(),
+            &x,
+        )
+        .unwrap();
+    }
+
+    #[test]
     fn run_time_shapes() {
         let x: Tensor<(usize, Const<2>), f64> =
             Tensor::from_vec_with((3, Const), vec![1.0, 2.0, 3.0, 6.0, 5.0, 10.0]).unwrap();
@@ -310,5 +453,9 @@ mod tests {
         assert_eq!(v.to_vec(), [4.0, 16.0]);
         assert_eq!(x.std_axis::<1>(0).typed_shape(), (3,));
         gradcheck(|x| x.std_axis::<0>(1).sum(), &x).unwrap();
+        let k = x.var_axis_keepdim::<1>(0.5);
+        let _: &Tensor<(usize, Const<1>), f64> = &k;
+        assert_eq!(k.to_vec(), [0.5 / 1.5, 4.5 / 1.5, 12.5 / 1.5]);
+        gradcheck(|x| x.std_axis_keepdim::<0>(0.5).sum(), &x).unwrap();
     }
 }

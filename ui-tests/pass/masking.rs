@@ -37,4 +37,6 @@ fn main() {
     assert!((v.to_vec()[0] - 13.0 / 3.0).abs() < 1e-12);
     let _: Tensor<Rank2<2, 3>, f64> = x;
     assert!(rows.std(0).item() > 0.0);
+    let k: Tensor<(usize, Const<1>), f64> = rows.var_axis_keepdim::<1>(0.5);
+    assert_eq!(k.shape(), [2, 1]);
 }
