@@ -437,27 +437,8 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// assert_eq!(t.to_vec(), vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0]);
     /// ```
     #[must_use]
-    pub fn from_fn_with(shape: S, mut f: impl FnMut(S::Dims) -> E) -> Self {
-        let dims = shape.dims();
-        let dims = dims.as_ref();
-        let numel = shape.numel();
-        let mut index = S::Dims::default();
-        let mut data = Vec::with_capacity(numel);
-        for n in 0..numel {
-            if n > 0 {
-                // Odometer step: the last axis runs fastest.
-                let idx = index.as_mut();
-                for axis in (0..dims.len()).rev() {
-                    idx[axis] += 1;
-                    if idx[axis] < dims[axis] {
-                        break;
-                    }
-                    idx[axis] = 0;
-                }
-            }
-            data.push(f(index));
-        }
-        Self::from_data_with(shape, data)
+    pub fn from_fn_with(shape: S, f: impl FnMut(S::Dims) -> E) -> Self {
+        Self::from_data_with(shape, by_index(shape, f))
     }
 
     /// A tensor of the given shape from a row-major buffer, which must hold exactly `shape.numel()`
@@ -477,7 +458,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// # Ok::<(), shaped::Error>(())
     /// ```
     pub fn from_vec_with(shape: S, data: Vec<E>) -> Result<Self, Error> {
-        check_len(shape, data.len())?;
+        check_len("a tensor", shape, data.len(), "elements")?;
         Ok(Self::from_data_with(shape, data))
     }
 
@@ -494,7 +475,7 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// # Ok::<(), shaped::Error>(())
     /// ```
     pub fn from_slice_with(shape: S, data: &[E]) -> Result<Self, Error> {
-        check_len(shape, data.len())?;
+        check_len("a tensor", shape, data.len(), "elements")?;
         Ok(Self::from_data_with(shape, data.to_vec()))
     }
 
@@ -637,7 +618,39 @@ pub(crate) fn shape_type_name<S: Shape>() -> String {
     out
 }
 
-fn check_len<S: Shape>(shape: S, len: usize) -> Result<(), Error> {
+/// `f(index)` at each multi-index of `shape`, in row-major order: the values of the `from_fn`
+/// constructors.
+pub(crate) fn by_index<S: Shape, V>(shape: S, mut f: impl FnMut(S::Dims) -> V) -> Vec<V> {
+    let dims = shape.dims();
+    let dims = dims.as_ref();
+    let numel = shape.numel();
+    let mut index = S::Dims::default();
+    let mut data = Vec::with_capacity(numel);
+    for n in 0..numel {
+        if n > 0 {
+            // Odometer step: the last axis runs fastest.
+            let idx = index.as_mut();
+            for axis in (0..dims.len()).rev() {
+                idx[axis] += 1;
+                if idx[axis] < dims[axis] {
+                    break;
+                }
+                idx[axis] = 0;
+            }
+        }
+        data.push(f(index));
+    }
+    data
+}
+
+/// `Ok` when `len` values make `what` (`a tensor`, `a mask`) of `shape`; the error names the
+/// shape and both counts of `unit`s (`elements`, `values`).
+pub(crate) fn check_len<S: Shape>(
+    what: &str,
+    shape: S,
+    len: usize,
+    unit: &str,
+) -> Result<(), Error> {
     let numel = shape.numel();
     if len == numel {
         Ok(())
@@ -645,7 +658,7 @@ fn check_len<S: Shape>(shape: S, len: usize) -> Result<(), Error> {
         Err(Error::new(
             ErrorKind::Length,
             format!(
-                "cannot build a tensor of shape {} from {len} elements: it needs {numel}",
+                "cannot build {what} of shape {} from {len} {unit}: it needs {numel}",
                 dims_str(shape.dims().as_ref()),
             ),
         ))
@@ -653,7 +666,8 @@ fn check_len<S: Shape>(shape: S, len: usize) -> Result<(), Error> {
 }
 
 /// Row-major offset of a multi-index; panics (like slice indexing) when it is out of bounds.
-fn offset(index: &[usize], dims: &[usize]) -> usize {
+#[track_caller]
+pub(crate) fn offset(index: &[usize], dims: &[usize]) -> usize {
     let in_bounds = index.iter().zip(dims).all(|(i, d)| i < d);
     assert!(
         in_bounds,

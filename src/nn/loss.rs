@@ -8,9 +8,9 @@ use crate::buffer::Buffer;
 
 use super::losses::mse_loss;
 use super::reduction::{Mean, pair_loss};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::ops::sigmoid::logistic;
-use crate::ops::{Lanes, Merged, softmax_middle};
+use crate::ops::{Lanes, Merged, checked_ids, softmax_middle};
 use crate::{Const, Dim, Element, Merge, Rank0, Rank2, Shape, Tensor, Tracking};
 
 /// The class ids of a batch of samples, each checked to be below `C` when it is built, so that a bad id
@@ -44,6 +44,8 @@ impl<const B: usize, const C: usize> Labels<Const<B>, C> {
     ///
     /// # Errors
     /// [`ErrorKind::OutOfRange`] naming the first id that is not below `C`, its position and `C`.
+    ///
+    /// [`ErrorKind::OutOfRange`]: crate::ErrorKind::OutOfRange
     pub fn new(ids: [usize; B]) -> Result<Self, Error> {
         Self::from_slice(&ids)
     }
@@ -87,6 +89,9 @@ impl<B: Dim, const C: usize> Labels<B, C> {
     /// [`ErrorKind::Length`] when a static batch gets another count; [`ErrorKind::OutOfRange`] naming
     /// the first id that is not below `C`.
     ///
+    /// [`ErrorKind::Length`]: crate::ErrorKind::Length
+    /// [`ErrorKind::OutOfRange`]: crate::ErrorKind::OutOfRange
+    ///
     /// ```
     /// use shaped::nn::Labels;
     /// use shaped::Const;
@@ -94,25 +99,7 @@ impl<B: Dim, const C: usize> Labels<B, C> {
     /// assert_eq!(err.to_string(), "expected 4 class ids, got 2");
     /// ```
     pub fn from_slice(ids: &[usize]) -> Result<Self, Error> {
-        let Some(batch) = B::from_size(ids.len()) else {
-            return Err(Error::new(
-                ErrorKind::Length,
-                format!(
-                    "expected {} class ids, got {}",
-                    B::STATIC.unwrap_or_default(),
-                    ids.len()
-                ),
-            ));
-        };
-        if let Some((i, &id)) = ids.iter().enumerate().find(|&(_, &id)| id >= C) {
-            return Err(Error::new(
-                ErrorKind::OutOfRange,
-                format!(
-                    "class id {id} at position {i} is out of range: {}",
-                    classes_str(C)
-                ),
-            ));
-        }
+        let batch = checked_ids(ids, "class ids", "class id", C, classes_str)?;
         Ok(Self {
             ids: ids.into(),
             batch,

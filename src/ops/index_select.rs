@@ -8,10 +8,41 @@ use crate::error::{Error, ErrorKind, dims_str};
 use crate::ops::narrow::split_at_axis;
 use crate::ops::{Axis, DimEq, ReplaceAxis};
 use crate::shape::{check_same, strides_of};
+use crate::tensor::check_len;
 use crate::{Const, Dim, Element, Shape, StaticShape, Tensor, Tracking};
 
+/// The count of `ids` as a dimension `N`, when each is below `bound`: the check of [`Indices`] and
+/// of [`Labels`](crate::nn::Labels).
+///
+/// # Errors
+/// [`ErrorKind::Length`] when a static `N` gets another count (`expected 4 {plural}, got 2`);
+/// [`ErrorKind::OutOfRange`] naming the first id not below `bound` (`{one} 5 at position 1 is out of
+/// range: ` and `range(bound)`).
+pub(crate) fn checked_ids<N: Dim>(
+    ids: &[usize],
+    plural: &str,
+    one: &str,
+    bound: usize,
+    range: impl FnOnce(usize) -> String,
+) -> Result<N, Error> {
+    let Some(count) = N::from_size(ids.len()) else {
+        return Err(Error::new(
+            ErrorKind::Length,
+            format!(
+                "expected {} {plural}, got {}",
+                N::STATIC.unwrap_or_default(),
+                ids.len()
+            ),
+        ));
+    };
+    match first_out_of_range(ids, bound) {
+        Some((i, id)) => Err(out_of_range(one, id, i, &range(bound))),
+        None => Ok(count),
+    }
+}
+
 /// The first id that is not below `bound`, with its position.
-pub(crate) fn first_out_of_range(ids: &[usize], bound: usize) -> Option<(usize, usize)> {
+fn first_out_of_range(ids: &[usize], bound: usize) -> Option<(usize, usize)> {
     ids.iter()
         .enumerate()
         .find(|&(_, &id)| id >= bound)
@@ -20,12 +51,7 @@ pub(crate) fn first_out_of_range(ids: &[usize], bound: usize) -> Option<(usize, 
 
 /// The error for `what` (`index`, `class id`) `id` at `position`, out of `range` (`the axis has 3
 /// elements (0 to 2)`).
-pub(crate) fn out_of_range(
-    what: &str,
-    id: usize,
-    position: impl core::fmt::Display,
-    range: &str,
-) -> Error {
+fn out_of_range(what: &str, id: usize, position: impl core::fmt::Display, range: &str) -> Error {
     Error::new(
         ErrorKind::OutOfRange,
         format!("{what} {id} at position {position} is out of range: {range}"),
@@ -121,19 +147,7 @@ impl<N: Dim, V: Dim> Indices<N, V> {
     /// # Ok::<(), shaped::Error>(())
     /// ```
     pub fn from_slice_with(bound: V, ids: &[usize]) -> Result<Self, Error> {
-        let Some(count) = N::from_size(ids.len()) else {
-            return Err(Error::new(
-                ErrorKind::Length,
-                format!(
-                    "expected {} indices, got {}",
-                    N::STATIC.unwrap_or_default(),
-                    ids.len()
-                ),
-            ));
-        };
-        if let Some((i, id)) = first_out_of_range(ids, bound.size()) {
-            return Err(out_of_range("index", id, i, &axis_str(bound.size())));
-        }
+        let count = checked_ids(ids, "indices", "index", bound.size(), axis_str)?;
         Ok(Self::from_checked(ids.into(), count, bound))
     }
 
@@ -239,17 +253,7 @@ impl<S: Shape, V: Dim> IndexTensor<S, V> {
     /// );
     /// ```
     pub fn from_slice_with(shape: S, bound: V, ids: &[usize]) -> Result<Self, Error> {
-        let numel = shape.numel();
-        if ids.len() != numel {
-            return Err(Error::new(
-                ErrorKind::Length,
-                format!(
-                    "cannot build indices of shape {} from {} values: it needs {numel}",
-                    dims_str(shape.dims().as_ref()),
-                    ids.len()
-                ),
-            ));
-        }
+        check_len("indices", shape, ids.len(), "values")?;
         if let Some((i, id)) = first_out_of_range(ids, bound.size()) {
             let dims = shape.dims();
             let strides = strides_of(dims.as_ref());
@@ -328,7 +332,7 @@ impl<S: Shape, V: Dim> core::ops::Index<S::Dims> for IndexTensor<S, V> {
     /// The index at a multi-index, `ids[[i, j]]`. Panics when it is out of bounds.
     #[track_caller]
     fn index(&self, at: S::Dims) -> &usize {
-        &self.ids[crate::ops::mask::flat_index(at.as_ref(), self.shape.dims().as_ref())]
+        &self.ids[crate::tensor::offset(at.as_ref(), self.shape.dims().as_ref())]
     }
 }
 

@@ -5,8 +5,9 @@ use core::fmt;
 use core::ops::{BitAnd, BitOr, BitXor, Index, Not};
 use std::sync::Arc;
 
-use crate::error::{Error, ErrorKind, dims_str};
+use crate::error::Error;
 use crate::ops::same_shape;
+use crate::tensor::{by_index, check_len, offset};
 use crate::{Element, Shape, StaticShape, Tensor};
 
 /// A tensor of booleans of shape `S`: the result of a comparison such as [`Tensor::lt`], and the
@@ -67,6 +68,8 @@ impl<S: Shape> Mask<S> {
     /// [`ErrorKind::Length`] when the length is not `shape.numel()`; the message names the shape and
     /// both counts.
     ///
+    /// [`ErrorKind::Length`]: crate::ErrorKind::Length
+    ///
     /// ```
     /// use shaped::{Const, Mask};
     /// let m: Mask<(usize, Const<2>)> = Mask::from_vec_with((2, Const), vec![true, false, false, true])?;
@@ -76,17 +79,7 @@ impl<S: Shape> Mask<S> {
     /// # Ok::<(), shaped::Error>(())
     /// ```
     pub fn from_vec_with(shape: S, data: Vec<bool>) -> Result<Self, Error> {
-        let numel = shape.numel();
-        if data.len() != numel {
-            return Err(Error::new(
-                ErrorKind::Length,
-                format!(
-                    "cannot build a mask of shape {} from {} values: it needs {numel}",
-                    dims_str(shape.dims().as_ref()),
-                    data.len()
-                ),
-            ));
-        }
+        check_len("a mask", shape, data.len(), "values")?;
         Ok(Self::from_parts(data.into(), shape))
     }
 
@@ -99,20 +92,8 @@ impl<S: Shape> Mask<S> {
     /// assert_eq!(upper.count(), 3);
     /// ```
     #[must_use]
-    pub fn from_fn_with(shape: S, mut f: impl FnMut(S::Dims) -> bool) -> Self {
-        let dims = shape.dims();
-        let dims = dims.as_ref();
-        let strides = crate::shape::strides_of(dims);
-        let data = (0..shape.numel())
-            .map(|n| {
-                let mut index = S::Dims::default();
-                for ((i, &d), &s) in index.as_mut().iter_mut().zip(dims).zip(&strides) {
-                    *i = n / s % d;
-                }
-                f(index)
-            })
-            .collect();
-        Self::from_parts(data, shape)
+    pub fn from_fn_with(shape: S, f: impl FnMut(S::Dims) -> bool) -> Self {
+        Self::from_parts(by_index(shape, f).into(), shape)
     }
 
     /// The dimensions, outermost first.
@@ -225,6 +206,8 @@ impl<S: StaticShape> Mask<S> {
     /// # Errors
     /// [`ErrorKind::Length`] when the length is not `S::NUMEL`.
     ///
+    /// [`ErrorKind::Length`]: crate::ErrorKind::Length
+    ///
     /// ```
     /// use shaped::{Mask, Rank2};
     /// let m = Mask::<Rank2<1, 2>>::from_vec(vec![false, true])?;
@@ -250,24 +233,13 @@ impl<const A: usize, const B: usize> From<[[bool; B]; A]> for Mask<crate::Rank2<
     }
 }
 
-/// The row-major offset of a multi-index; panics (like slice indexing) when it is out of bounds.
-#[track_caller]
-pub(crate) fn flat_index(index: &[usize], dims: &[usize]) -> usize {
-    let in_bounds = index.iter().zip(dims).all(|(i, d)| i < d);
-    assert!(
-        in_bounds,
-        "index {index:?} is out of bounds for shape {dims:?}"
-    );
-    index.iter().zip(dims).fold(0, |acc, (i, d)| acc * d + i)
-}
-
 impl<S: Shape> Index<S::Dims> for Mask<S> {
     type Output = bool;
 
     /// The value at a multi-index, `m[[i, j]]`. Panics when an index is out of bounds.
     #[inline]
     fn index(&self, index: S::Dims) -> &bool {
-        &self.data[flat_index(index.as_ref(), self.shape.dims().as_ref())]
+        &self.data[offset(index.as_ref(), self.shape.dims().as_ref())]
     }
 }
 

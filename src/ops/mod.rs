@@ -77,7 +77,7 @@ pub use {
 pub use {argmax::*, compare::*, mask::*, var::*};
 pub use {concat::*, embedding::*, gather::*, index_select::*, narrow::*, stack::*};
 pub use {conv::*, pool::*};
-pub(crate) use {lanes::Lanes, softmax::softmax_middle};
+pub(crate) use {index_select::checked_ids, lanes::Lanes, softmax::softmax_middle};
 
 /// The tracking of the result of an op on operands tracked by `T1` and `T2`.
 pub(crate) type Merged<E, T1, T2> = <T1 as Merge<E, T2>>::Output;
