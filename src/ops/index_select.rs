@@ -337,7 +337,8 @@ impl<S: Shape, V: Dim> core::ops::Index<S::Dims> for IndexTensor<S, V> {
 }
 
 /// The shape rule of [`Tensor::index_select`]: [`Indices`] below `V`, `N` of them, pick slices of
-/// axis `AX` of `Self`, giving `Output`.
+/// axis `AX` of `Self`, giving `Output`. [`Tensor::gather`] uses it (with `N = Const<1>`) for the
+/// bound of its [`IndexTensor`].
 ///
 /// Axis `AX` must exist and have the size `V` the indices were checked against: a type error between
 /// static sizes, a check when the op runs otherwise. `Output` is `Self` written as a tuple with axis
@@ -351,8 +352,8 @@ impl<S: Shape, V: Dim> core::ops::Index<S::Dims> for IndexTensor<S, V> {
 #[diagnostic::on_unimplemented(
     message = "cannot index axis {AX} of `{Self}` with indices below `{V}`",
     label = "axis {AX} must exist and have the size the indices were checked against",
-    note = "`Indices<N, V>` are checked to be below `V` when they are built; `V` must be the size of \
-            the axis they index"
+    note = "indices (`Indices<N, V>`, `IndexTensor<S, V>`) are checked to be below `V` when they are \
+            built; `V` must be the size of the axis they index"
 )]
 pub trait SelectAxis<const AX: usize, N: Dim, V: Dim>: Shape {
     /// The result's shape: `Self` as a tuple, with axis `AX` of size `N`.
@@ -499,7 +500,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
 
 #[cfg(test)]
 mod tests {
-    use super::Indices;
+    use super::{IndexTensor, Indices};
     use crate::ops::testing::random;
     use crate::{Axis, Const, ErrorKind, Rank1, Rank2, Rank3, Tape, Tensor, gradcheck};
 
@@ -516,6 +517,32 @@ mod tests {
         let ok = Indices::<usize, Const<4>>::from_slice(&[]).unwrap();
         assert!(ok.is_empty());
         assert_eq!(ok.count(), 0);
+    }
+
+    #[test]
+    fn index_tensors_are_checked_when_built() {
+        let ok = IndexTensor::<Rank2<2, 3>, Const<4>>::from_slice(&[0, 1, 2, 3, 3, 0]).unwrap();
+        assert_eq!((ok.shape(), ok[[1, 0]], ok.numel()), ([2, 3], 3, 6));
+        let err =
+            IndexTensor::<Rank2<2, 3>, Const<4>>::from_slice(&[0, 1, 2, 3, 4, 0]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutOfRange);
+        assert_eq!(
+            err.to_string(),
+            "index 4 at position [1, 1] is out of range: the axis has 4 elements (0 to 3)"
+        );
+        let err = IndexTensor::<(usize, Const<2>), usize>::from_slice_with((2, Const), 1, &[0; 3])
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Length);
+        assert_eq!(
+            err.to_string(),
+            "cannot build indices of shape [2, 2] from 3 values: it needs 4"
+        );
+        let none = IndexTensor::<(usize, Const<2>), usize>::from_slice_with((0, Const), 0, &[]);
+        assert_eq!(none.unwrap().numel(), 0);
+        let from: IndexTensor<(usize,), Const<3>> = Indices::<usize, Const<3>>::from_slice(&[2, 0])
+            .unwrap()
+            .into();
+        assert_eq!((from.shape(), from.as_slice()), ([2], &[2, 0][..]));
     }
 
     #[test]
