@@ -630,12 +630,12 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit(path, f));
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
         visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit_mut(path, f));
     }
 
     fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, E>) {
@@ -645,11 +645,8 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
     }
 
     fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self::Grads {
-        MultiheadAttentionGrads {
-            in_proj_weight: self.in_proj_weight.read_grads(grads, trained),
-            in_proj_bias: self.in_proj_bias.read_grads(grads, trained),
-            out_proj: self.out_proj.read_grads(grads, trained),
-        }
+        let (w, b) = (&self.in_proj_weight, &self.in_proj_bias);
+        read_fields(w, b, &self.out_proj, grads, trained)
     }
 
     fn unused_into(
@@ -659,23 +656,19 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
         path: &mut String,
         out: &mut Vec<String>,
     ) {
-        let len = push_segment(path, "in_proj_weight");
-        self.in_proj_weight.unused_into(grads, trained, path, out);
-        path.truncate(len);
-        let len = push_segment(path, "in_proj_bias");
-        self.in_proj_bias.unused_into(grads, trained, path, out);
-        path.truncate(len);
-        let len = push_segment(path, "out_proj");
-        self.out_proj.unused_into(grads, trained, path, out);
-        path.truncate(len);
+        in_field(path, "in_proj_weight", |path| {
+            self.in_proj_weight.unused_into(grads, trained, path, out);
+        });
+        in_field(path, "in_proj_bias", |path| {
+            self.in_proj_bias.unused_into(grads, trained, path, out);
+        });
+        in_field(path, "out_proj", |path| {
+            self.out_proj.unused_into(grads, trained, path, out);
+        });
     }
 
     fn zeros_like(&self) -> Self::Grads {
-        MultiheadAttentionGrads {
-            in_proj_weight: Tensor::zeros(),
-            in_proj_bias: Tensor::zeros(),
-            out_proj: self.out_proj.zeros_like(),
-        }
+        zeros_fields(&self.out_proj)
     }
 }
 
@@ -701,12 +694,12 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit(path, f));
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
         visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit_mut(path, f));
     }
 
     fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
@@ -716,29 +709,48 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
     }
 
     fn read_grads(&self, grads: &Grads<E>, _: bool) -> Self {
-        Self {
-            in_proj_weight: self.in_proj_weight.read_grads(grads, false),
-            in_proj_bias: self.in_proj_bias.read_grads(grads, false),
-            out_proj: self.out_proj.read_grads(grads, false),
-        }
+        let (w, b) = (&self.in_proj_weight, &self.in_proj_bias);
+        read_fields(w, b, &self.out_proj, grads, false)
     }
 
     fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
 
     fn zeros_like(&self) -> Self {
-        Self {
-            in_proj_weight: Tensor::zeros(),
-            in_proj_bias: Tensor::zeros(),
-            out_proj: self.out_proj.zeros_like(),
-        }
+        zeros_fields(&self.out_proj)
     }
 }
 
-/// Runs `f` with `out_proj` appended to the path.
-fn visit_out_proj(path: &mut String, f: impl FnOnce(&mut String)) {
-    let len = push_segment(path, "out_proj");
+/// Runs `f` with the field `name` appended to the path.
+fn in_field(path: &mut String, name: &str, f: impl FnOnce(&mut String)) {
+    let len = push_segment(path, name);
     f(path);
     path.truncate(len);
+}
+
+/// The gradients of a layer's fields (or of its gradients', of the same types), read from `grads`.
+fn read_fields<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>(
+    w: &Tensor<Rank3<3, EMBED, EMBED>, E>,
+    b: &Tensor<Rank2<3, EMBED>, E>,
+    out_proj: &impl Module<Elem = E, Grads = LinearGrads<EMBED, EMBED, E>>,
+    grads: &Grads<E>,
+    trained: bool,
+) -> MultiheadAttentionGrads<EMBED, HEADS, HEAD_DIM, E> {
+    MultiheadAttentionGrads {
+        in_proj_weight: w.read_grads(grads, trained),
+        in_proj_bias: b.read_grads(grads, trained),
+        out_proj: out_proj.read_grads(grads, trained),
+    }
+}
+
+/// Gradients of zeros for a layer whose output projection is `out_proj` (or its gradients).
+fn zeros_fields<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>(
+    out_proj: &impl Module<Elem = E, Grads = LinearGrads<EMBED, EMBED, E>>,
+) -> MultiheadAttentionGrads<EMBED, HEADS, HEAD_DIM, E> {
+    MultiheadAttentionGrads {
+        in_proj_weight: Tensor::zeros(),
+        in_proj_bias: Tensor::zeros(),
+        out_proj: out_proj.zeros_like(),
+    }
 }
 
 /// Visits the input projection under PyTorch's names and shapes (`[3 EMBED, EMBED]`, `[3 EMBED]`).
@@ -748,12 +760,10 @@ fn visit_in_proj<const EMBED: usize, E: Element>(
     path: &mut String,
     f: &mut Visit<'_, E>,
 ) {
-    let len = push_segment(path, "in_proj_weight");
-    f(path, w.as_slice(), &[3 * EMBED, EMBED]);
-    path.truncate(len);
-    let len = push_segment(path, "in_proj_bias");
-    f(path, b.as_slice(), &[3 * EMBED]);
-    path.truncate(len);
+    in_field(path, "in_proj_weight", |p| {
+        f(p, w.as_slice(), &[3 * EMBED, EMBED]);
+    });
+    in_field(path, "in_proj_bias", |p| f(p, b.as_slice(), &[3 * EMBED]));
 }
 
 /// [`visit_in_proj`], mutable.
@@ -763,12 +773,12 @@ fn visit_in_proj_mut<const EMBED: usize, E: Element>(
     path: &mut String,
     f: &mut VisitMut<'_, E>,
 ) {
-    let len = push_segment(path, "in_proj_weight");
-    f(path, w.as_mut_slice(), &[3 * EMBED, EMBED]);
-    path.truncate(len);
-    let len = push_segment(path, "in_proj_bias");
-    f(path, b.as_mut_slice(), &[3 * EMBED]);
-    path.truncate(len);
+    in_field(path, "in_proj_weight", |p| {
+        f(p, w.as_mut_slice(), &[3 * EMBED, EMBED]);
+    });
+    in_field(path, "in_proj_bias", |p| {
+        f(p, b.as_mut_slice(), &[3 * EMBED]);
+    });
 }
 
 #[cfg(test)]
