@@ -25,8 +25,9 @@ def params(seed):
 
 def run(what, causal=False):
     """The attention of `query` over `key` and `value` with `key_padding_mask`, giving the output
-    (`what = "out"`, through PyTorch's `need_weights=False` path unless `weights_path`), the weights
-    averaged over the heads (`"avg"`) or the weights of each head (`"heads"`)."""
+    (`what = "out"` through PyTorch's `need_weights=False` path, `"out_weights_path"` through its
+    `need_weights=True` path), the weights averaged over the heads (`"avg"`) or the weights of each
+    head (`"heads"`)."""
     def f(query, key, value, key_padding_mask, in_proj_weight, in_proj_bias, **out_proj):
         state = {"in_proj_weight": in_proj_weight.reshape(12, 4),
                  "in_proj_bias": in_proj_bias.reshape(12), **out_proj}
