@@ -433,7 +433,8 @@ impl Geometry {
         (COLS_PER_GROUP / per_image).clamp(1, self.batch.max(1))
     }
 
-    /// The images of each matrix product, in order: the batch cut into groups of [`group`](Self::group).
+    /// The images of each matrix product, in order: the batch cut into groups of
+    /// [`group`](Self::group) images (the last one may be smaller).
     fn groups(&self) -> impl Iterator<Item = Range<usize>> + use<> {
         let (batch, group) = (self.batch, self.group());
         (0..batch)
