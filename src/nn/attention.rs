@@ -6,20 +6,30 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 use crate::const_msg::ConstMsg;
 use crate::module::{Visit, VisitMut, ZipMut, push_segment};
-use crate::nn::{Linear, LinearGrads};
+use crate::nn::{Dropout, Linear, LinearGrads};
 use crate::ops::Merged;
 use crate::shape::check_same;
 use crate::{
-    Axes4, Const, Dim, Element, Grads, MatMulShape, Merge, Module, NoTape, Rank2, Rank3, Shape,
-    Tape, Tensor, Tracking, Trainable, Transposable,
+    Axes4, Const, Dim, Element, Grads, Mask, MatMulShape, Merge, Module, NoTape, Rank2, Rank3,
+    Shape, Tape, Tensor, Tracking, Trainable, Transposable,
 };
 
-/// `softmax` over the last axis of `x`, with the entries above the diagonal of the last two axes
-/// left out (weight exactly 0) when `causal`: `y[.., i, j] = exp(x[.., i, j]) / sum_k exp(x[.., i,
-/// k])` over the `j, k <= i`. Derivative: `dx = y (dy - sum_k dy y)` per row.
+/// The scores that a softmax row leaves out (weight exactly 0): with `causal`, the entries above the
+/// diagonal of the last two axes; with `padding = (mask, rows)`, the keys that a `[B, S]` key padding
+/// mask marks, for rows taken `rows` to a batch.
+#[derive(Clone, Copy, Debug, Default)]
+struct Masking<'a> {
+    causal: bool,
+    padding: Option<(&'a [bool], usize)>,
+}
+
+/// `softmax` over the last axis of `x`, with the entries that `masking` leaves out at weight exactly
+/// 0: `y[.., i, j] = exp(x[.., i, j]) / sum_k exp(x[.., i, k])` over the kept `j` and `k`, and NaN
+/// in a row that keeps nothing (PyTorch's softmax over scores that are all `-inf`). Derivative:
+/// `dx = y (dy - sum_k dy y)` per row.
 fn softmax_last<S: Shape, E: Element, T: Tracking<E>>(
     x: &Tensor<S, E, T>,
-    causal: bool,
+    masking: Masking<'_>,
 ) -> Tensor<S, E, T> {
     let dims = x.shape();
     let dims = dims.as_ref();
@@ -34,16 +44,26 @@ fn softmax_last<S: Shape, E: Element, T: Tracking<E>>(
             .zip(y.chunks_exact_mut(cols))
             .enumerate()
         {
-            // Row i of its matrix keeps the columns j <= i.
-            let keep = if causal {
+            // Row i of its matrix keeps the columns j <= i, and of those the keys not padded.
+            let keep = if masking.causal {
                 (r % rows_per + 1).min(cols)
             } else {
                 cols
             };
-            let max = xr[..keep].iter().fold(E::neg_infinity(), |m, &v| m.max(v));
+            let padded = masking
+                .padding
+                .map(|(mask, rows)| &mask[r / rows * cols..][..cols]);
+            let kept = |j: usize| padded.is_none_or(|p| !p[j]);
+            if !(0..keep).any(kept) {
+                yr.fill(E::nan());
+                continue;
+            }
+            let max = (0..keep)
+                .filter(|&j| kept(j))
+                .fold(E::neg_infinity(), |m, j| m.max(xr[j]));
             let mut sum = E::zero();
-            for (o, &v) in yr[..keep].iter_mut().zip(&xr[..keep]) {
-                *o = (v - max).exp();
+            for (j, (o, &v)) in yr[..keep].iter_mut().zip(&xr[..keep]).enumerate() {
+                *o = if kept(j) { (v - max).exp() } else { E::zero() };
                 sum += *o;
             }
             for o in &mut yr[..keep] {
@@ -129,15 +149,37 @@ where
     E: Element,
     T: Tracking<E>,
 {
+    let masking = Masking {
+        causal,
+        padding: None,
+    };
+    attention_weights(q, k, masking).matmul(v)
+}
+
+/// The attention weights `softmax(q k^T / sqrt(D))` of queries `q: [.., L, D]` over keys `k: [.., S,
+/// D]`, `[.., L, S]`, with the scores that `masking` leaves out at weight 0.
+fn attention_weights<Q, K, KT, SC, E, T>(
+    q: &Tensor<Q, E, T>,
+    k: &Tensor<K, E, T>,
+    masking: Masking<'_>,
+) -> Tensor<SC, E, T>
+where
+    Q: MatMulShape<KT, Output = SC>,
+    K: Transposable<Output = KT>,
+    KT: Shape,
+    SC: Shape,
+    E: Element,
+    T: Tracking<E>,
+{
     let dims = q.shape();
     let d = dims.as_ref()[dims.as_ref().len() - 1];
     let scale = E::one() / E::from_f64_lossy(d as f64).sqrt();
     let scores = q.matmul(&k.transpose()) * scale;
-    softmax_last(&scores, causal).matmul(v)
+    softmax_last(&scores, masking)
 }
 
 /// Multi-head attention, PyTorch's `nn.MultiheadAttention(EMBED, HEADS, batch_first=True)`
-/// (with its biases, without dropout): the queries, keys and values `[B, L, EMBED]` are projected
+/// (with its biases): the queries, keys and values `[B, L, EMBED]` are projected
 /// by the rows of `in_proj_weight` and `in_proj_bias` (queries, keys, values in that order), split
 /// into `HEADS` heads of `HEAD_DIM` features, attended by
 /// [`scaled_dot_product_attention`] in each head, joined and projected by `out_proj`.
@@ -154,7 +196,10 @@ where
 ///
 /// [`forward`](MultiheadAttention::forward) returns the attention output only (PyTorch's
 /// `need_weights=False`); `causal` is PyTorch's `is_causal=True` with the causal `attn_mask`.
-/// The batch and the sequence lengths are static or known at run time.
+/// [`attend`](MultiheadAttention::attend) takes PyTorch's other options ([`AttentionOptions`]: a
+/// `key_padding_mask`, the dropout of the attention weights) and also returns the attention
+/// weights, per head and averaged over the heads. The batch and the sequence lengths are static or
+/// known at run time.
 ///
 /// ```
 /// use shaped::nn::MultiheadAttention;
@@ -299,9 +344,11 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
     MultiheadAttention<EMBED, HEADS, HEAD_DIM, E, T>
 {
     /// The attention of `query` `[B, L, EMBED]` over `key` and `value` `[B, S, EMBED]`:
-    /// `[B, L, EMBED]`. The inputs are data or the output of other layers on the same tape (the
-    /// three have one tracking). Static shapes or tuples with a run-time batch or lengths (`(usize, usize,
-    /// Const<EMBED>)`); the result is a tuple shape.
+    /// `[B, L, EMBED]`, PyTorch's `mha(query, key, value, need_weights=False, is_causal=causal)[0]`
+    /// (with the causal `attn_mask`). The inputs are data or the output of other layers on the same
+    /// tape (the three have one tracking). Static shapes or tuples with a run-time batch or lengths
+    /// (`(usize, usize, Const<EMBED>)`); the result is a tuple shape. [`attend`](Self::attend) takes
+    /// a key padding mask and a dropout too, and gives the attention weights.
     ///
     /// # Panics
     /// When run-time sizes differ: the batch of the three inputs, or the lengths of `key` and
@@ -316,6 +363,77 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
         value: &Tensor<KS, E, X>,
         causal: bool,
     ) -> Tensor<(QS::B, QS::L, Const<EMBED>), E, Merged<E, X, T>>
+    where
+        QS: Sequence<EMBED>,
+        KS: Sequence<EMBED, B = QS::B>,
+        X: Tracking<E> + Merge<E, T>,
+        Merged<E, X, T>:
+            Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
+    {
+        let options = AttentionOptions {
+            causal,
+            ..AttentionOptions::default()
+        };
+        self.attend(query, key, value, &options).output
+    }
+
+    /// The attention of `query` `[B, L, EMBED]` over `key` and `value` `[B, S, EMBED]` with PyTorch's
+    /// options ([`AttentionOptions`]: `is_causal`, `key_padding_mask`, the dropout of the attention
+    /// weights), giving the output `[B, L, EMBED]` and the attention weights of each head `[B, HEADS,
+    /// L, S]`, whose mean over the heads ([`AttentionOutput::averaged_weights`]) is PyTorch's
+    /// `need_weights=True, average_attn_weights=True`.
+    ///
+    /// With the attention weights `P = softmax(q k^T / sqrt(HEAD_DIM))` of each head, where a key
+    /// that the mask marks (or, with `causal`, a key after the query) gets weight exactly 0 (PyTorch
+    /// adds `-inf` to its score), and `D(P)` the dropout of `P` in training: the heads' `D(P) v`,
+    /// joined and projected by `out_proj`. The weights given back are `D(P)`, as PyTorch's (after the
+    /// dropout). The derivative is that of the composition (see
+    /// [`scaled_dot_product_attention`]); a left-out key receives no gradient.
+    ///
+    /// Edge values: a query whose keys are all left out (a batch whose keys are all padding) has
+    /// NaN weights and a NaN output, as PyTorch's `need_weights=True`; PyTorch's
+    /// `need_weights=False` path gives zeros there instead.
+    ///
+    /// # Panics
+    /// When run-time sizes differ: the batch of the three inputs, the lengths of `key` and `value`,
+    /// or the key padding mask's sizes and the batch or the keys' length (the message names both).
+    ///
+    /// ```
+    /// use shaped::nn::{AttentionOptions, Dropout, MultiheadAttention};
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// use shaped::{Const, Mask, Module, Rank3, Tensor};
+    ///
+    /// let mha: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::new(&mut StdRng::seed_from_u64(0));
+    /// let q: Tensor<Rank3<1, 2, 4>, f64> = Tensor::from_fn(|[_, i, j]| (i + j) as f64 / 4.0);
+    /// let kv: Tensor<Rank3<1, 3, 4>, f64> = Tensor::from_fn(|[_, i, j]| (i * j) as f64 / 4.0);
+    /// // Ignore the last key (true means "ignore", as in PyTorch).
+    /// let mask = Mask::from_vec_with((Const::<1>, Const::<3>), vec![false, false, true]).unwrap();
+    /// let options = AttentionOptions { key_padding_mask: Some(&mask), ..AttentionOptions::default() };
+    /// let a = mha.attend(&q, &kv, &kv, &options);
+    /// assert_eq!(a.output.shape(), [1, 2, 4]);
+    /// assert_eq!(a.weights.shape(), [1, 2, 2, 3]); // [B, HEADS, L, S]
+    /// let w = a.averaged_weights(); // [B, L, S], the mean over the heads
+    /// for row in w.as_slice().chunks(3) {
+    ///     assert_eq!(row[2], 0.0);
+    ///     assert!((row[0] + row[1] - 1.0).abs() < 1e-12);
+    /// }
+    ///
+    /// // A dropout of the attention weights, off in evaluation.
+    /// let mut drop: Dropout<f64> = Dropout::new(0.5, 7);
+    /// drop.eval();
+    /// let options = AttentionOptions { dropout: Some(&drop), ..AttentionOptions::default() };
+    /// assert_eq!(mha.attend(&q, &kv, &kv, &options).output, mha.forward(&q, &kv, &kv, false));
+    /// ```
+    #[must_use]
+    #[track_caller]
+    #[allow(clippy::type_complexity)] // the output's shapes and tracking, spelled out
+    pub fn attend<QS, KS, X>(
+        &self,
+        query: &Tensor<QS, E, X>,
+        key: &Tensor<KS, E, X>,
+        value: &Tensor<KS, E, X>,
+        options: &AttentionOptions<'_, QS::B, KS::L, E>,
+    ) -> AttentionOutput<QS::B, QS::L, KS::L, EMBED, HEADS, E, Merged<E, X, T>>
     where
         QS: Sequence<EMBED>,
         KS: Sequence<EMBED, B = QS::B>,
@@ -343,6 +461,23 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
             vs.0.size(),
         );
         check_same(op, "the lengths of the keys and the values", s, vs.1.size());
+        let padding = options.key_padding_mask.map(|mask| {
+            let [mb, ms] = mask.shape();
+            check_same(
+                op,
+                "the batches of the queries and the key padding mask",
+                b,
+                mb,
+            );
+            check_same(
+                op,
+                "the lengths of the keys and the key padding mask",
+                s,
+                ms,
+            );
+            // The scores are [B, HEADS, L, S]: HEADS L rows to a batch.
+            (mask.as_slice(), HEADS * l)
+        });
         // Inside, the batch and the lengths are run-time sizes: one compiled body for all of them.
         let heads = |x: Tensor<(usize, usize, Const<EMBED>), E, Merged<E, X, T>>, len: usize| {
             x.reshape_to((b, len, Const::<HEADS>, Const::<HEAD_DIM>))
@@ -352,10 +487,104 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
         let qh = heads(project(&query.reshape_to((b, l, Const)), w, bias, 0), l);
         let kh = heads(project(&key.reshape_to((b, s, Const)), w, bias, 1), s);
         let vh = heads(project(&value.reshape_to((b, s, Const)), w, bias, 2), s);
-        let y = scaled_dot_product_attention(&qh, &kh, &vh, causal)
-            .permute::<Axes4<0, 2, 1, 3>>()
-            .reshape_to((qs.0, qs.1, Const::<EMBED>));
-        self.out_proj.forward(y)
+        let masking = Masking {
+            causal: options.causal,
+            padding,
+        };
+        let mut p = attention_weights(&qh, &kh, masking);
+        if let Some(dropout) = options.dropout {
+            p = dropout.forward(p);
+        }
+        let y =
+            p.matmul(&vh)
+                .permute::<Axes4<0, 2, 1, 3>>()
+                .reshape_to((qs.0, qs.1, Const::<EMBED>));
+        AttentionOutput {
+            output: self.out_proj.forward(y),
+            weights: p.reshape_to((qs.0, Const, qs.1, ks.1)),
+        }
+    }
+}
+
+/// The options of [`MultiheadAttention::attend`], PyTorch's arguments of `nn.MultiheadAttention`
+/// beyond the inputs, for a batch `B` of queries over keys of length `S`. The default is none of
+/// them, [`MultiheadAttention::forward`]'s attention.
+///
+/// PyTorch's `nn.MultiheadAttention(EMBED, HEADS, dropout=p)` holds its dropout and follows the
+/// module's `train()` and `eval()`; here the dropout is a [`Dropout`] layer that the model holds
+/// beside the attention (so that [`Module::train`] and [`Module::eval`] switch it, and its seed makes
+/// the masks reproducible), lent to each call.
+///
+/// ```
+/// use shaped::nn::{AttentionOptions, Dropout};
+/// use shaped::{Const, Mask};
+///
+/// let mask = Mask::from_vec_with((2_usize, 3_usize), vec![false, false, true, false, true, true]).unwrap();
+/// let drop: Dropout<f64> = Dropout::new(0.1, 0);
+/// let options = AttentionOptions { causal: true, key_padding_mask: Some(&mask), dropout: Some(&drop) };
+/// assert!(options.causal);
+/// let none: AttentionOptions<'_, Const<2>, Const<3>, f64> = AttentionOptions::default();
+/// assert!(none.key_padding_mask.is_none() && none.dropout.is_none());
+/// ```
+#[derive(Debug)]
+pub struct AttentionOptions<'a, B: Dim, S: Dim, E: Element = f32> {
+    /// Each query attends to the keys at and before its position only (PyTorch's `is_causal=True`
+    /// with the causal `attn_mask`, aligned at the top left).
+    pub causal: bool,
+    /// PyTorch's `key_padding_mask` of booleans `[B, S]`: `true` marks a key to ignore (its weight is
+    /// 0 for every query of that batch).
+    pub key_padding_mask: Option<&'a Mask<(B, S)>>,
+    /// The dropout of the attention weights (PyTorch's `dropout=p`), applied when it is in training.
+    pub dropout: Option<&'a Dropout<E>>,
+}
+
+impl<B: Dim, S: Dim, E: Element> Default for AttentionOptions<'_, B, S, E> {
+    fn default() -> Self {
+        Self {
+            causal: false,
+            key_padding_mask: None,
+            dropout: None,
+        }
+    }
+}
+
+/// What [`MultiheadAttention::attend`] gives: the output `[B, L, EMBED]` and the attention weights
+/// of each head `[B, HEADS, L, S]` (after the dropout, as PyTorch's), both on the tape of the inputs.
+#[derive(Clone, Debug)]
+pub struct AttentionOutput<
+    B: Dim,
+    L: Dim,
+    S: Dim,
+    const EMBED: usize,
+    const HEADS: usize,
+    E: Element,
+    T: Tracking<E>,
+> {
+    /// The attention output, PyTorch's `attn_output`.
+    pub output: Tensor<(B, L, Const<EMBED>), E, T>,
+    /// The attention weights of each head, PyTorch's `attn_output_weights` with
+    /// `average_attn_weights=False`.
+    pub weights: Tensor<(B, Const<HEADS>, L, S), E, T>,
+}
+
+impl<B: Dim, L: Dim, S: Dim, const EMBED: usize, const HEADS: usize, E: Element, T: Tracking<E>>
+    AttentionOutput<B, L, S, EMBED, HEADS, E, T>
+{
+    /// The attention weights averaged over the heads, `[B, L, S]`: PyTorch's
+    /// `attn_output_weights` with `need_weights=True, average_attn_weights=True` (the default).
+    ///
+    /// ```
+    /// use shaped::nn::{AttentionOptions, MultiheadAttention};
+    /// use shaped::{Rank3, Tensor};
+    /// let mha: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::zeros();
+    /// let x: Tensor<Rank3<1, 2, 4>, f64> = Tensor::ones();
+    /// let a = mha.attend(&x, &x, &x, &AttentionOptions::default());
+    /// // Zero weights give equal scores: every key weighs 1 / 2 in every head.
+    /// assert_eq!(a.averaged_weights().to_vec(), vec![0.5; 4]);
+    /// ```
+    #[must_use]
+    pub fn averaged_weights(&self) -> Tensor<(B, L, S), E, T> {
+        self.weights.mean_axis::<1>()
     }
 }
 
@@ -401,12 +630,12 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit(path, f));
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
         visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit_mut(path, f));
     }
 
     fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, E>) {
@@ -416,11 +645,8 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
     }
 
     fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self::Grads {
-        MultiheadAttentionGrads {
-            in_proj_weight: self.in_proj_weight.read_grads(grads, trained),
-            in_proj_bias: self.in_proj_bias.read_grads(grads, trained),
-            out_proj: self.out_proj.read_grads(grads, trained),
-        }
+        let (w, b) = (&self.in_proj_weight, &self.in_proj_bias);
+        read_fields(w, b, &self.out_proj, grads, trained)
     }
 
     fn unused_into(
@@ -430,23 +656,19 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
         path: &mut String,
         out: &mut Vec<String>,
     ) {
-        let len = push_segment(path, "in_proj_weight");
-        self.in_proj_weight.unused_into(grads, trained, path, out);
-        path.truncate(len);
-        let len = push_segment(path, "in_proj_bias");
-        self.in_proj_bias.unused_into(grads, trained, path, out);
-        path.truncate(len);
-        let len = push_segment(path, "out_proj");
-        self.out_proj.unused_into(grads, trained, path, out);
-        path.truncate(len);
+        in_field(path, "in_proj_weight", |path| {
+            self.in_proj_weight.unused_into(grads, trained, path, out);
+        });
+        in_field(path, "in_proj_bias", |path| {
+            self.in_proj_bias.unused_into(grads, trained, path, out);
+        });
+        in_field(path, "out_proj", |path| {
+            self.out_proj.unused_into(grads, trained, path, out);
+        });
     }
 
     fn zeros_like(&self) -> Self::Grads {
-        MultiheadAttentionGrads {
-            in_proj_weight: Tensor::zeros(),
-            in_proj_bias: Tensor::zeros(),
-            out_proj: self.out_proj.zeros_like(),
-        }
+        zeros_fields(&self.out_proj)
     }
 }
 
@@ -472,12 +694,12 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit(path, f));
     }
 
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
         visit_in_proj_mut(&mut self.in_proj_weight, &mut self.in_proj_bias, path, f);
-        visit_out_proj(path, |path| self.out_proj.visit_mut(path, f));
+        in_field(path, "out_proj", |path| self.out_proj.visit_mut(path, f));
     }
 
     fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
@@ -487,29 +709,48 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
     }
 
     fn read_grads(&self, grads: &Grads<E>, _: bool) -> Self {
-        Self {
-            in_proj_weight: self.in_proj_weight.read_grads(grads, false),
-            in_proj_bias: self.in_proj_bias.read_grads(grads, false),
-            out_proj: self.out_proj.read_grads(grads, false),
-        }
+        let (w, b) = (&self.in_proj_weight, &self.in_proj_bias);
+        read_fields(w, b, &self.out_proj, grads, false)
     }
 
     fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
 
     fn zeros_like(&self) -> Self {
-        Self {
-            in_proj_weight: Tensor::zeros(),
-            in_proj_bias: Tensor::zeros(),
-            out_proj: self.out_proj.zeros_like(),
-        }
+        zeros_fields(&self.out_proj)
     }
 }
 
-/// Runs `f` with `out_proj` appended to the path.
-fn visit_out_proj(path: &mut String, f: impl FnOnce(&mut String)) {
-    let len = push_segment(path, "out_proj");
+/// Runs `f` with the field `name` appended to the path.
+fn in_field(path: &mut String, name: &str, f: impl FnOnce(&mut String)) {
+    let len = push_segment(path, name);
     f(path);
     path.truncate(len);
+}
+
+/// The gradients of a layer's fields (or of its gradients', of the same types), read from `grads`.
+fn read_fields<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>(
+    w: &Tensor<Rank3<3, EMBED, EMBED>, E>,
+    b: &Tensor<Rank2<3, EMBED>, E>,
+    out_proj: &impl Module<Elem = E, Grads = LinearGrads<EMBED, EMBED, E>>,
+    grads: &Grads<E>,
+    trained: bool,
+) -> MultiheadAttentionGrads<EMBED, HEADS, HEAD_DIM, E> {
+    MultiheadAttentionGrads {
+        in_proj_weight: w.read_grads(grads, trained),
+        in_proj_bias: b.read_grads(grads, trained),
+        out_proj: out_proj.read_grads(grads, trained),
+    }
+}
+
+/// Gradients of zeros for a layer whose output projection is `out_proj` (or its gradients).
+fn zeros_fields<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>(
+    out_proj: &impl Module<Elem = E, Grads = LinearGrads<EMBED, EMBED, E>>,
+) -> MultiheadAttentionGrads<EMBED, HEADS, HEAD_DIM, E> {
+    MultiheadAttentionGrads {
+        in_proj_weight: Tensor::zeros(),
+        in_proj_bias: Tensor::zeros(),
+        out_proj: out_proj.zeros_like(),
+    }
 }
 
 /// Visits the input projection under PyTorch's names and shapes (`[3 EMBED, EMBED]`, `[3 EMBED]`).
@@ -519,12 +760,10 @@ fn visit_in_proj<const EMBED: usize, E: Element>(
     path: &mut String,
     f: &mut Visit<'_, E>,
 ) {
-    let len = push_segment(path, "in_proj_weight");
-    f(path, w.as_slice(), &[3 * EMBED, EMBED]);
-    path.truncate(len);
-    let len = push_segment(path, "in_proj_bias");
-    f(path, b.as_slice(), &[3 * EMBED]);
-    path.truncate(len);
+    in_field(path, "in_proj_weight", |p| {
+        f(p, w.as_slice(), &[3 * EMBED, EMBED]);
+    });
+    in_field(path, "in_proj_bias", |p| f(p, b.as_slice(), &[3 * EMBED]));
 }
 
 /// [`visit_in_proj`], mutable.
@@ -534,12 +773,12 @@ fn visit_in_proj_mut<const EMBED: usize, E: Element>(
     path: &mut String,
     f: &mut VisitMut<'_, E>,
 ) {
-    let len = push_segment(path, "in_proj_weight");
-    f(path, w.as_mut_slice(), &[3 * EMBED, EMBED]);
-    path.truncate(len);
-    let len = push_segment(path, "in_proj_bias");
-    f(path, b.as_mut_slice(), &[3 * EMBED]);
-    path.truncate(len);
+    in_field(path, "in_proj_weight", |p| {
+        f(p, w.as_mut_slice(), &[3 * EMBED, EMBED]);
+    });
+    in_field(path, "in_proj_bias", |p| {
+        f(p, b.as_mut_slice(), &[3 * EMBED]);
+    });
 }
 
 #[cfg(test)]
@@ -561,10 +800,231 @@ mod tests {
         ] {
             let tape = Tape::new();
             let xt = tape.watch(&x);
-            let y = softmax_last(&xt, causal);
+            let y = softmax_last(
+                &xt,
+                Masking {
+                    causal,
+                    padding: None,
+                },
+            );
             assert_eq!(y.to_array(), want_y);
             assert_eq!((y * &v).sum().backward().get(&xt).to_array(), want_dx);
         }
+    }
+
+    #[test]
+    fn softmax_with_padded_keys_gradient_literal() {
+        // Key 1 padded: y = softmax over keys 0 and 2 = [1/2, 0, 1/2]; f = sum(y * [1, 5, 3]) = 2:
+        // dx = y (v - sum(v y)) = [1/2 (1 - 2), 0, 1/2 (3 - 2)] = [-1/2, 0, 1/2]. The second batch
+        // pads every key: its row is NaN, as PyTorch's softmax of scores that are all -inf.
+        let x: Tensor<Rank3<2, 1, 3>, f64> = Tensor::zeros();
+        let mask = [false, true, false, true, true, true];
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let masking = Masking {
+            causal: false,
+            padding: Some((&mask, 1)),
+        };
+        let y = softmax_last(&xt, masking);
+        assert_eq!(y.to_array()[0], [[0.5, 0.0, 0.5]]);
+        assert!(y.to_array()[1][0].iter().all(|v| v.is_nan()));
+        let v = Tensor::from([[[1.0, 5.0, 3.0]], [[0.0; 3]]]);
+        let dx = (y * &v).sum().backward().get(&xt).to_array();
+        assert_eq!(dx[0], [[-0.5, 0.0, 0.5]]);
+    }
+
+    /// A `MultiheadAttention<4, 2, 2>` on `tape` with the random parameters `w, b, ow, ob`.
+    fn tracked_mha(
+        w: &Tensor<Rank3<3, 4, 4>, f64, Tape<f64>>,
+        b: &Tensor<Rank2<3, 4>, f64, Tape<f64>>,
+        ow: &Tensor<Rank2<4, 4>, f64, Tape<f64>>,
+        ob: &Tensor<crate::Rank1<4>, f64, Tape<f64>>,
+    ) -> MultiheadAttention<4, 2, 2, f64, Tape<f64>> {
+        MultiheadAttention {
+            in_proj_weight: w.clone(),
+            in_proj_bias: b.clone(),
+            out_proj: Linear {
+                weight: ow.clone(),
+                bias: Some(ob.clone()),
+            },
+        }
+    }
+
+    #[test]
+    fn key_padding_mask_and_weights_gradients_match_finite_differences() {
+        let q: Tensor<Rank3<2, 3, 4>, f64> = random(20);
+        let kv: Tensor<Rank3<2, 4, 4>, f64> = random(21);
+        let up: Tensor<(Const<2>, Const<3>, Const<4>), f64> =
+            random::<Rank3<2, 3, 4>>(22).into_dims();
+        let up_w: Tensor<(Const<2>, Const<3>, Const<4>), f64> =
+            random::<Rank3<2, 3, 4>>(23).into_dims();
+        let mask = Mask::from_vec_with(
+            (Const::<2>, Const::<4>),
+            // key 0 is never padded: with `causal`, query 0 sees it alone
+            vec![false, true, false, false, false, false, true, true],
+        )
+        .unwrap();
+        let params = (
+            &random::<Rank3<3, 4, 4>>(24),
+            &random::<Rank2<3, 4>>(25),
+            &random::<Rank2<4, 4>>(26),
+            &random::<crate::Rank1<4>>(27),
+        );
+        for causal in [false, true] {
+            let options = AttentionOptions {
+                causal,
+                key_padding_mask: Some(&mask),
+                dropout: None,
+            };
+            gradcheck(
+                |(w, b, ow, ob)| {
+                    let a = tracked_mha(&w, &b, &ow, &ob).attend(&q, &kv, &kv, &options);
+                    (a.averaged_weights() * &up_w).sum() + (a.output * &up).sum()
+                },
+                params,
+            )
+            .unwrap();
+        }
+        // The inputs' gradients, the query used as key and value too.
+        let x: Tensor<Rank3<2, 4, 4>, f64> = random(28);
+        let (w, b, ow, ob) = params;
+        let mha: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::from_weights(
+            w.clone(),
+            b.clone(),
+            Linear::from_weights(ow.clone(), Some(ob.clone())),
+        );
+        let options = AttentionOptions {
+            key_padding_mask: Some(&mask),
+            ..AttentionOptions::default()
+        };
+        gradcheck(
+            |x| {
+                let a = mha.attend(&x, &x, &x, &options);
+                (a.weights * 3.0).sum() + a.output.sum()
+            },
+            &x,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn padded_keys_weigh_nothing_and_a_fully_padded_batch_is_nan() {
+        let mha: MultiheadAttention<4, 2, 2, f64> =
+            MultiheadAttention::new(&mut crate::ops::testing::rng(3));
+        let q: Tensor<(usize, usize, Const<4>), f64> =
+            Tensor::from_vec_with((2, 2, Const), random::<Rank3<2, 2, 4>>(30).to_vec()).unwrap();
+        let kv: Tensor<(usize, usize, Const<4>), f64> =
+            Tensor::from_vec_with((2, 3, Const), random::<Rank3<2, 3, 4>>(31).to_vec()).unwrap();
+        let mask = Mask::from_vec_with((2, 3), vec![false, true, false, true, true, true]).unwrap();
+        let options = AttentionOptions {
+            key_padding_mask: Some(&mask),
+            ..AttentionOptions::default()
+        };
+        let a = mha.attend(&q, &kv, &kv, &options);
+        let w = a.weights.to_vec();
+        // Batch 0: key 1 weighs 0 in both heads and both queries; each row sums to 1.
+        for row in w[..12].chunks(3) {
+            assert_eq!(row[1], 0.0);
+            assert!((row[0] + row[2] - 1.0).abs() < 1e-12);
+        }
+        // Batch 1: no key left, NaN weights and output.
+        assert!(w[12..].iter().all(|v| v.is_nan()));
+        assert!(a.output.to_vec()[8..].iter().all(|v| v.is_nan()));
+        // The mean of the two heads.
+        let avg = a.averaged_weights().to_vec();
+        for (i, v) in avg[..6].iter().enumerate() {
+            let (l, k) = (i / 3, i % 3);
+            assert!((v - f64::midpoint(w[l * 3 + k], w[6 + l * 3 + k])).abs() < 1e-15);
+        }
+        // Masking the keys is removing them: batch 0 with keys 0 and 2 only.
+        let kv_vec = kv.to_vec();
+        let kept: Vec<f64> = [&kv_vec[..4], &kv_vec[8..12]].concat();
+        let kv0: Tensor<Rank3<1, 2, 4>, f64> = Tensor::from_vec(kept).unwrap();
+        let q0: Tensor<Rank3<1, 2, 4>, f64> = Tensor::from_vec(q.to_vec()[..8].to_vec()).unwrap();
+        let want = mha.forward(&q0, &kv0, &kv0, false).to_vec();
+        for (g, w) in a.output.to_vec()[..8].iter().zip(&want) {
+            assert!((g - w).abs() < 1e-12, "{g} and {w}");
+        }
+    }
+
+    #[test]
+    fn dropout_of_the_weights_p_zero_eval_and_training() {
+        let mha: MultiheadAttention<4, 2, 2, f64> =
+            MultiheadAttention::new(&mut crate::ops::testing::rng(4));
+        let x: Tensor<Rank3<2, 5, 4>, f64> = random(40);
+        let plain = mha.attend(&x, &x, &x, &AttentionOptions::default());
+        let with = |drop: &Dropout<f64>| {
+            let options = AttentionOptions {
+                dropout: Some(drop),
+                ..AttentionOptions::default()
+            };
+            mha.attend(&x, &x, &x, &options)
+        };
+        // p = 0 is no dropout, exactly; so is a dropout in evaluation, every time.
+        let zero = with(&Dropout::new(0.0, 1));
+        assert_eq!(zero.output, plain.output);
+        assert_eq!(zero.weights, plain.weights);
+        let mut drop = Dropout::new(0.5, 2);
+        drop.eval();
+        for _ in 0..2 {
+            let eval = with(&drop);
+            assert_eq!(eval.output, plain.output);
+            assert_eq!(eval.weights, plain.weights);
+        }
+        // In training, each weight is dropped or doubled (1 / (1 - p)); the masks follow the seed.
+        drop.train();
+        let first = with(&drop);
+        let second = with(&drop);
+        let (w, p) = (first.weights.to_vec(), plain.weights.to_vec());
+        assert!(w.iter().zip(&p).all(|(&w, &p)| w == 0.0 || w == 2.0 * p));
+        let dropped = w.iter().filter(|&&v| v == 0.0).count();
+        // 100 draws of probability 1/2: 50 expected, standard deviation 5.
+        assert!((30..70).contains(&dropped), "{dropped} dropped");
+        assert_ne!(first.weights, second.weights);
+        assert_eq!(with(&Dropout::new(0.5, 2)).weights, first.weights);
+        assert_ne!(first.output, plain.output);
+    }
+
+    #[test]
+    fn gradient_through_dropped_weights_matches_finite_differences() {
+        // Each evaluation reseeds the dropout, so that every one sees the same mask.
+        let x: Tensor<Rank3<1, 3, 4>, f64> = random(50);
+        let up: Tensor<(Const<1>, Const<3>, Const<4>), f64> =
+            random::<Rank3<1, 3, 4>>(51).into_dims();
+        let params = (
+            &random::<Rank3<3, 4, 4>>(52),
+            &random::<Rank2<3, 4>>(53),
+            &random::<Rank2<4, 4>>(54),
+            &random::<crate::Rank1<4>>(55),
+        );
+        gradcheck(
+            |(w, b, ow, ob)| {
+                let drop = Dropout::new(0.3, 9);
+                let options = AttentionOptions {
+                    dropout: Some(&drop),
+                    ..AttentionOptions::default()
+                };
+                let a = tracked_mha(&w, &b, &ow, &ob).attend(&x, &x, &x, &options);
+                (a.output * &up).sum()
+            },
+            params,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "MultiheadAttention: the lengths of the keys and the key padding mask differ: 3 and 2"
+    )]
+    fn a_key_padding_mask_of_another_length_panics() {
+        let mha: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::zeros();
+        let x: Tensor<(usize, usize, Const<4>), f64> = Tensor::zeros_with((1, 3, Const));
+        let mask = Mask::from_vec_with((1, 2), vec![false, true]).unwrap();
+        let options = AttentionOptions {
+            key_padding_mask: Some(&mask),
+            ..AttentionOptions::default()
+        };
+        let _ = mha.attend(&x, &x, &x, &options);
     }
 
     #[test]

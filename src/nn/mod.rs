@@ -65,7 +65,8 @@ mod sequential;
 
 pub use activation::{ReLU, Sigmoid, Softmax, Tanh, log_softmax, relu, sigmoid, softmax, tanh};
 pub use attention::{
-    MultiheadAttention, MultiheadAttentionGrads, Sequence, scaled_dot_product_attention,
+    AttentionOptions, AttentionOutput, MultiheadAttention, MultiheadAttentionGrads, Sequence,
+    scaled_dot_product_attention,
 };
 pub use bilinear::{Bilinear, BilinearGrads};
 pub use conv::{Conv1d, Conv1dGrads, Conv2d, Conv2dGrads};

@@ -433,6 +433,27 @@ impl Geometry {
         (COLS_PER_GROUP / per_image).clamp(1, self.batch.max(1))
     }
 
+    /// The images of each matrix product, in order: the batch cut into groups of
+    /// [`group`](Self::group) images (the last one may be smaller).
+    fn groups(&self) -> impl Iterator<Item = Range<usize>> + use<> {
+        let (batch, group) = (self.batch, self.group());
+        (0..batch)
+            .step_by(group)
+            .map(move |start| start..(start + group).min(batch))
+    }
+
+    /// A buffer for one group's `[C_out, images H_out W_out]` matrix in the product's layout, to swap
+    /// with the `[images, C_out, H_out W_out]` layout of the output; empty when a group is one image,
+    /// whose two layouts are the same.
+    fn swap_buffer<E: Element>(&self, c_out: usize) -> Buffer<E> {
+        let group = self.group();
+        Buffer::uninit(if group > 1 {
+            c_out * group * self.positions()
+        } else {
+            0
+        })
+    }
+
     /// Walks the im2col matrix of the images `images` (`[C_in KH KW, images H_out W_out]`, row-major)
     /// one run of columns at a time: `run(col, Some(src), len)` for `len` columns from `col` that read
     /// the input from `src` on, `stride` apart along the width; `run(col, None, len)` for columns that
@@ -606,13 +627,8 @@ where
     let mut y = Buffer::uninit(out_numel);
     if out_numel > 0 {
         let mut cols = Buffer::uninit(patch * group * positions);
-        let mut prod = Buffer::uninit(if group > 1 {
-            c_out * group * positions
-        } else {
-            0
-        });
-        for start in (0..batch).step_by(group) {
-            let images = start..(start + group).min(batch);
+        let mut prod = geo.swap_buffer(c_out);
+        for images in geo.groups() {
             let width = images.len() * positions;
             let cols = &mut cols[..patch * width];
             geo.im2col(xv, images.clone(), cols);
@@ -671,15 +687,10 @@ where
             if nx.is_none() && nw.is_none() {
                 return;
             }
-            let mut gt = Buffer::uninit(if group > 1 {
-                c_out * group * positions
-            } else {
-                0
-            });
+            let mut gt = geo.swap_buffer(c_out);
             let mut cols = Buffer::uninit(patch * group * positions);
             let mut dw = nw.map(|_| Buffer::zeros(c_out * patch));
-            for start in (0..batch).step_by(group) {
-                let images = start..(start + group).min(batch);
+            for images in geo.groups() {
                 let width = images.len() * positions;
                 let cols = &mut cols[..patch * width];
                 // G of the group as [C_out, g p], the layout of the forward product (G itself for
