@@ -34,6 +34,12 @@ emb = nn.Embedding(5, 3)
 fx.case("embedding_repeated_ids",
         lambda weight, ids: functional_call(emb, {"weight": weight}, (ids,)),
         {"weight": rand(5, 3, seed=1), "ids": torch.tensor([4, 0, 4, 2, 4])}, seed=1)
+# padding_idx=1: that row is looked up (here with values: a table loaded as from_pretrained) and gets
+# no gradient; the padding id appears twice.
+emb_pad = nn.Embedding(5, 3, padding_idx=1)
+fx.case("embedding_padding_idx",
+        lambda weight, ids: functional_call(emb_pad, {"weight": weight}, (ids,)),
+        {"weight": rand(5, 3, seed=15), "ids": torch.tensor([1, 3, 1, 0, 3, 4])}, seed=15)
 
 # --- LayerNorm -------------------------------------------------------------------------------------
 ln = nn.LayerNorm(4)

@@ -25,19 +25,36 @@ fn cases() -> HashMap<String, Case> {
     load("layers")
 }
 
-#[test]
-fn embedding() {
-    let c = &cases()["embedding_repeated_ids"];
-    let layer: Embedding<5, 3, f64> = Embedding::from_weights(c.input("weight"));
+/// The layer's output and the gradient of its table on the case's ids, a run-time count of them.
+fn embedding_case(c: &Case, layer: &Embedding<5, 3, f64>) -> Indices<usize, Const<5>> {
     let ids: Vec<usize> = c.ints("ids").1.iter().map(|&i| i as usize).collect();
     let ids = Indices::<usize, Const<5>>::from_slice(&ids).unwrap();
     let tape = Tape::new();
-    let t = tape.watch(&layer);
+    let t = tape.watch(layer);
     let y = t.forward(&ids);
     c.check_out(&y, RTOL);
     let grads = (y * &c.up::<(usize, Const<3>)>()).sum().backward();
     c.check_grad("weight", &grads, &t.weight, RTOL);
+    ids
+}
+
+#[test]
+fn embedding() {
+    let c = &cases()["embedding_repeated_ids"];
+    let layer: Embedding<5, 3, f64> = Embedding::from_weights(c.input("weight"));
+    embedding_case(c, &layer);
     assert_eq!(layer.params()[0].name, "weight");
+}
+
+#[test]
+fn embedding_with_a_padding_id() {
+    let c = &cases()["embedding_padding_idx"];
+    let layer: Embedding<5, 3, f64> =
+        Embedding::from_weights(c.input("weight")).with_padding_idx(1);
+    let ids = embedding_case(c, &layer);
+    // A static count: the same values.
+    let fixed = Indices::<Const<6>, Const<5>>::from_slice(ids.as_slice()).unwrap();
+    c.check_out(&layer.forward(&fixed), RTOL);
 }
 
 /// A LayerNorm of width 4 on the case's input of shape `S`.
