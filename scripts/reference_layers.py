@@ -1,4 +1,5 @@
-"""Reference values of the layers (Embedding, LayerNorm, BatchNorm1d in training and evaluation,
+"""Reference values of the layers (Embedding with and without padding_idx, LayerNorm, BatchNorm1d on
+[B, C] and [B, C, L] in training and evaluation,
 scaled dot-product attention, MultiheadAttention) and the gradients of their inputs and parameters,
 computed by PyTorch in float64 with the same weights.
 
@@ -70,8 +71,8 @@ def batch_norm(training, what="out"):
     return run
 
 
-def bn_inputs(grad=True):
-    return {"x": rand(5, 3, seed=30, grad=grad), "weight": rand(3, seed=31, grad=grad),
+def bn_inputs(grad=True, shape=(5, 3)):
+    return {"x": rand(*shape, seed=30, grad=grad), "weight": rand(3, seed=31, grad=grad),
             "bias": rand(3, seed=32, grad=grad),
             "running_mean": rand(3, seed=33, grad=False),
             "running_var": rand(3, seed=34, low=0.5, high=2.0, grad=False)}
@@ -81,6 +82,13 @@ fx.case("batch_norm_train", batch_norm(True), bn_inputs(), seed=6)
 fx.case("batch_norm_eval", batch_norm(False), bn_inputs(), seed=7)
 fx.case("batch_norm_train_running_mean", batch_norm(True, "running_mean"), bn_inputs(False))
 fx.case("batch_norm_train_running_var", batch_norm(True, "running_var"), bn_inputs(False))
+# Sequences [B, C, L]: each channel over its B * L values (the unbiased variance over B * L too).
+fx.case("batch_norm_seq_train", batch_norm(True), bn_inputs(shape=(2, 3, 4)), seed=16)
+fx.case("batch_norm_seq_eval", batch_norm(False), bn_inputs(shape=(2, 3, 4)), seed=17)
+fx.case("batch_norm_seq_train_running_mean", batch_norm(True, "running_mean"),
+        bn_inputs(False, shape=(2, 3, 4)))
+fx.case("batch_norm_seq_train_running_var", batch_norm(True, "running_var"),
+        bn_inputs(False, shape=(2, 3, 4)))
 
 # --- scaled dot-product attention ------------------------------------------------------------------
 for causal in [False, True]:

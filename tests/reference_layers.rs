@@ -1,5 +1,6 @@
-//! The layers against PyTorch with the same weights: `Embedding`, `LayerNorm`, `BatchNorm1d` (in
-//! training, with its running statistics, and in evaluation), `scaled_dot_product_attention` and
+//! The layers against PyTorch with the same weights: `Embedding` (with and without a padding id),
+//! `LayerNorm`, `BatchNorm1d` on `[B, C]` and `[B, C, L]` (in training, with its running
+//! statistics, and in evaluation), `scaled_dot_product_attention` and
 //! `MultiheadAttention`; the output and the gradients of `sum(out * up)` with respect to the input
 //! and every parameter, on static shapes and on run-time dimensions, with NaN and infinities among
 //! the inputs. The reference values are written by `scripts/reference_layers.py` (PyTorch, float64)
@@ -12,7 +13,8 @@ use std::collections::HashMap;
 
 use reference::{Case, load};
 use shaped::nn::{
-    BatchNorm1d, Embedding, LayerNorm, Linear, MultiheadAttention, scaled_dot_product_attention,
+    BatchNorm1d, BatchNormShape, Embedding, LayerNorm, Linear, MultiheadAttention,
+    scaled_dot_product_attention,
 };
 use shaped::{Const, Indices, Module, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor};
 
@@ -89,22 +91,25 @@ fn batch_norm(c: &Case) -> BatchNorm1d<3, f64> {
     )
 }
 
-#[test]
-fn batch_norm_in_training_and_in_evaluation() {
-    let c = cases();
-    for (name, training) in [("batch_norm_train", true), ("batch_norm_eval", false)] {
-        let case = &c[name];
+/// A BatchNorm1d of 3 channels on the input of the cases `{prefix}_train` and `{prefix}_eval` of
+/// shape `S`, and the running statistics after a training batch of shape `R` (`S` with static
+/// dimensions).
+fn batch_norm_cases<S: BatchNormShape<3>, R: BatchNormShape<3>>(
+    c: &HashMap<String, Case>,
+    prefix: &str,
+) {
+    for (mode, training) in [("train", true), ("eval", false)] {
+        let case = &c[&format!("{prefix}_{mode}")];
         let mut layer = batch_norm(case);
         if !training {
             layer.eval();
         }
-        // A run-time batch of 5 rows.
-        let x = case.input::<(usize, Const<3>)>("x");
+        let x = case.input::<S>("x");
         let tape = Tape::new();
         let (t, xt) = (tape.watch(&layer), tape.watch(&x));
         let y = t.forward(xt.clone());
         case.check_out(&y, RTOL);
-        let grads = (y * &case.up::<(usize, Const<3>)>()).sum().backward();
+        let grads = (y * &case.up::<S>()).sum().backward();
         case.check_grad("x", &grads, &xt, RTOL);
         case.check_grad("weight", &grads, &t.weight, RTOL);
         case.check_grad("bias", &grads, &t.bias, RTOL);
@@ -112,15 +117,33 @@ fn batch_norm_in_training_and_in_evaluation() {
     }
     // The running statistics after one training batch (the stored layer's, updated by the forward
     // of its copy on the tape above, and here by a forward without a tape).
-    let layer = batch_norm(&c["batch_norm_train_running_mean"]);
-    let _ = layer.forward(c["batch_norm_train_running_mean"].input::<Rank2<5, 3>>("x"));
-    c["batch_norm_train_running_mean"].check_out(&layer.running_mean(), RTOL);
-    c["batch_norm_train_running_var"].check_out(&layer.running_var(), RTOL);
+    let (mean, var) = (
+        &c[&format!("{prefix}_train_running_mean")],
+        &c[&format!("{prefix}_train_running_var")],
+    );
+    let layer = batch_norm(mean);
+    let _ = layer.forward(mean.input::<R>("x"));
+    mean.check_out(&layer.running_mean(), RTOL);
+    var.check_out(&layer.running_var(), RTOL);
     let names: Vec<String> = layer.buffers().into_iter().map(|b| b.name).collect();
     assert_eq!(
         names,
         ["running_mean", "running_var", "num_batches_tracked"]
     );
+}
+
+#[test]
+fn batch_norm_in_training_and_in_evaluation() {
+    // A run-time batch of 5 rows.
+    batch_norm_cases::<(usize, Const<3>), Rank2<5, 3>>(&cases(), "batch_norm");
+}
+
+#[test]
+fn batch_norm_of_sequences_in_training_and_in_evaluation() {
+    let c = cases();
+    // [B, C, L] = [2, 3, 4]: run-time batch and length, and static.
+    batch_norm_cases::<(usize, Const<3>, usize), Rank3<2, 3, 4>>(&c, "batch_norm_seq");
+    batch_norm_cases::<Rank3<2, 3, 4>, (Const<2>, Const<3>, usize)>(&c, "batch_norm_seq");
 }
 
 /// `scaled_dot_product_attention` on the case's `q`, `k`, `v` of shapes `Q`, `K`, `V`.

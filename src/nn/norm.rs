@@ -1,5 +1,6 @@
-//! Normalization layers: [`LayerNorm`] over the last axis and [`BatchNorm1d`] over the batch, both
-//! with a per-feature affine map, on one fused op with a hand-written backward.
+//! Normalization layers: [`LayerNorm`] over the last axis and [`BatchNorm1d`] over the batch (and
+//! the length of sequences), both with a per-channel affine map, on one fused op with a
+//! hand-written backward.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -10,38 +11,194 @@ use crate::module::{
 use crate::ops::Merged;
 use crate::tape::internal::Record;
 use crate::{
-    Const, Element, Grads, Merge, Module, NoTape, NonScalar, Rank1, Shape, Tape, Tensor, Tracking,
-    Trainable,
+    Const, Dim, Element, Grads, Merge, Module, NoTape, NonScalar, Rank1, Rank2, Rank3, Shape, Tape,
+    Tensor, Tracking, Trainable,
 };
 
-/// How [`normalize_affine`] finds the mean and the spread of `x` seen as `[rows, d]`.
+/// How [`Normalized::new`] finds the mean and the spread of `x` seen as `[outer, C, inner]`.
 enum Stats<'a, E> {
-    /// Over each row (layer normalization), with this `eps`.
+    /// Over each row of `C` values, `inner = 1` (layer normalization), with this `eps`.
     Rows(E),
-    /// Over each column, with this `eps` (batch normalization in training).
-    Cols(E),
-    /// Given per column (batch normalization in evaluation): the mean and `1 / sqrt(var + eps)`.
+    /// Over each channel: its `outer * inner` values (batch normalization in training), with this
+    /// `eps`.
+    Channels(E),
+    /// Given per channel (batch normalization in evaluation): the mean and `1 / sqrt(var + eps)`.
     Fixed(&'a [E], &'a [E]),
 }
+
+/// The mean and the biased variance of each channel, when the statistics are the batch's.
+type BatchStats<E> = Option<(Vec<E>, Vec<E>)>;
 
 /// `1 / sqrt(var + eps)`.
 fn inv_std<E: Element>(var: E, eps: E) -> E {
     E::one() / (var + eps).sqrt()
 }
 
-/// `y[r, c] = xhat[r, c] w[c] + b[c]` for `x` seen as `[rows, d]`, `d` the length of `w`, where
-/// `xhat` is `x` normalized as `stats` says; the biased mean and variance of each column when the
-/// statistics are the batch's (to update running statistics), recorded for the backward:
-/// `dw[c] = sum_r dy xhat`, `db[c] = sum_r dy`, and with `g = dy w`, over the `n` values of a
-/// group (a row, or a column): `dx = inv (g - mean(g) - xhat mean(g xhat))`, or `dx = g inv` for
-/// fixed statistics.
+/// The runs of `inner` values of `v` seen as `[outer, c, inner]`, with their channel.
+fn runs<E>(v: &[E], c: usize, inner: usize) -> impl Iterator<Item = (usize, &[E])> {
+    // An empty tensor has no runs (and `chunks_exact` needs a length above 0).
+    v.chunks_exact(inner.max(1))
+        .enumerate()
+        .map(move |(k, r)| (k % c, r))
+}
+
+/// [`runs`], mutable.
+fn runs_mut<E>(v: &mut [E], c: usize, inner: usize) -> impl Iterator<Item = (usize, &mut [E])> {
+    v.chunks_exact_mut(inner.max(1))
+        .enumerate()
+        .map(move |(k, r)| (k % c, r))
+}
+
+/// `x` seen as `[outer, c, inner]` and normalized as the [`Stats`] say: `xhat = (x - mean) inv`,
+/// `inv = 1 / sqrt(var + eps)` per group (a row, or a channel), with the biased variance. The
+/// backward of the normalization, with `g = dy w[c]` (`w` the per-channel scale that follows, 1
+/// without one), over the `n` values of a group: `dx = inv (g - mean(g) - xhat mean(g xhat))`,
+/// or `dx = g inv` for fixed statistics.
+struct Normalized<E: Element> {
+    xhat: Arc<Buffer<E>>,
+    /// Per row, or per channel.
+    inv: Vec<E>,
+    c: usize,
+    inner: usize,
+    by_rows: bool,
+    fixed: bool,
+}
+
+impl<E: Element> Normalized<E> {
+    /// The normalized values, and the mean and biased variance of each channel when the statistics
+    /// are the batch's (to update running statistics).
+    fn new(xv: &[E], c: usize, inner: usize, stats: &Stats<'_, E>) -> (Self, BatchStats<E>) {
+        let n = xv.len();
+        let mut xhat = Buffer::uninit(n);
+        let (inv, batch) = match *stats {
+            Stats::Rows(eps) => {
+                let len = E::from_f64_lossy(c as f64);
+                let mut inv = Vec::with_capacity(n.checked_div(c).unwrap_or(0));
+                for (xr, hr) in xv
+                    .chunks_exact(c.max(1))
+                    .zip(xhat.chunks_exact_mut(c.max(1)))
+                {
+                    let mean = xr.iter().fold(E::zero(), |s, &v| s + v) / len;
+                    let var = xr
+                        .iter()
+                        .fold(E::zero(), |s, &v| s + (v - mean) * (v - mean))
+                        / len;
+                    let k = inv_std(var, eps);
+                    for (h, &v) in hr.iter_mut().zip(xr) {
+                        *h = (v - mean) * k;
+                    }
+                    inv.push(k);
+                }
+                (inv, None)
+            }
+            Stats::Channels(eps) => {
+                let len = E::from_f64_lossy(n.checked_div(c).unwrap_or(0) as f64);
+                let mut mean = vec![E::zero(); c];
+                for (ch, r) in runs(xv, c, inner) {
+                    mean[ch] += r.iter().fold(E::zero(), |s, &v| s + v);
+                }
+                for m in &mut mean {
+                    *m /= len;
+                }
+                let mut var = vec![E::zero(); c];
+                for (ch, r) in runs(xv, c, inner) {
+                    let m = mean[ch];
+                    var[ch] += r.iter().fold(E::zero(), |s, &v| s + (v - m) * (v - m));
+                }
+                for s in &mut var {
+                    *s /= len;
+                }
+                let inv: Vec<E> = var.iter().map(|&v| inv_std(v, eps)).collect();
+                Self::center(&mut xhat, xv, c, inner, &mean, &inv);
+                (inv, Some((mean, var)))
+            }
+            Stats::Fixed(mean, inv) => {
+                Self::center(&mut xhat, xv, c, inner, mean, inv);
+                (inv.to_vec(), None)
+            }
+        };
+        let normalized = Self {
+            xhat: Arc::new(xhat),
+            inv,
+            c,
+            inner,
+            by_rows: matches!(stats, Stats::Rows(_)),
+            fixed: matches!(stats, Stats::Fixed(..)),
+        };
+        (normalized, batch)
+    }
+
+    /// `xhat = (x - mean[c]) inv[c]` per channel.
+    fn center(xhat: &mut [E], xv: &[E], c: usize, inner: usize, mean: &[E], inv: &[E]) {
+        for ((ch, hr), (_, xr)) in runs_mut(xhat, c, inner).zip(runs(xv, c, inner)) {
+            let (m, k) = (mean[ch], inv[ch]);
+            for (h, &v) in hr.iter_mut().zip(xr) {
+                *h = (v - m) * k;
+            }
+        }
+    }
+
+    /// Adds the gradient of `x` to `dx`, for the scale `w` (per channel; 1 when `None`).
+    fn backward_x(&self, dx: &mut [E], dy: &[E], w: Option<&[E]>) {
+        let (c, inner, inv) = (self.c, self.inner, &self.inv);
+        let scale = |ch: usize| w.map_or(E::one(), |w| w[ch]);
+        if self.fixed {
+            for ((ch, dr), (_, gr)) in runs_mut(dx, c, inner).zip(runs(dy, c, inner)) {
+                let k = scale(ch) * inv[ch];
+                for (d, &g) in dr.iter_mut().zip(gr) {
+                    *d += g * k;
+                }
+            }
+        } else if self.by_rows {
+            let len = E::from_f64_lossy(c as f64);
+            let rows = dy
+                .chunks_exact(c.max(1))
+                .zip(self.xhat.chunks_exact(c.max(1)));
+            for ((dr, (gr, hr)), &k) in dx.chunks_exact_mut(c.max(1)).zip(rows).zip(inv) {
+                let (mut sg, mut sgh) = (E::zero(), E::zero());
+                for (ch, (&g, &h)) in gr.iter().zip(hr).enumerate() {
+                    let g = g * scale(ch);
+                    sg += g;
+                    sgh += g * h;
+                }
+                let (mg, mgh) = (sg / len, sgh / len);
+                for (ch, ((d, &g), &h)) in dr.iter_mut().zip(gr).zip(hr).enumerate() {
+                    *d += k * (g * scale(ch) - mg - h * mgh);
+                }
+            }
+        } else {
+            let len = E::from_f64_lossy(dy.len().checked_div(c).unwrap_or(0) as f64);
+            let (mut sg, mut sgh) = (vec![E::zero(); c], vec![E::zero(); c]);
+            for ((ch, gr), (_, hr)) in runs(dy, c, inner).zip(runs(&self.xhat, c, inner)) {
+                let s = scale(ch);
+                for (&g, &h) in gr.iter().zip(hr) {
+                    sg[ch] += g * s;
+                    sgh[ch] += g * s * h;
+                }
+            }
+            let groups = runs(dy, c, inner).zip(runs(&self.xhat, c, inner));
+            for ((ch, dr), ((_, gr), (_, hr))) in runs_mut(dx, c, inner).zip(groups) {
+                let (s, k) = (scale(ch), inv[ch]);
+                let (mg, mgh) = (sg[ch] / len, sgh[ch] / len);
+                for ((d, &g), &h) in dr.iter_mut().zip(gr).zip(hr) {
+                    *d += k * (g * s - mg - h * mgh);
+                }
+            }
+        }
+    }
+}
+
+/// `y = xhat w[c] + b[c]` for `x` seen as `[outer, C, inner]` (`C` the length of `w`, `inner` 1 for
+/// layer normalization), where `xhat` is `x` normalized as `stats` says ([`Normalized`]); the
+/// batch's statistics, when they are used. Recorded for the backward: `dw[c] = sum dy xhat`,
+/// `db[c] = sum dy` over the channel's values, and `dx` as [`Normalized::backward_x`] with `w`.
 #[allow(clippy::type_complexity)]
-fn normalize_affine<S: Shape, const D: usize, E: Element, X, T>(
+fn normalize_affine<S: Shape, const C: usize, E: Element, X, T>(
     x: &Tensor<S, E, X>,
-    w: &Tensor<Rank1<D>, E, T>,
-    b: &Tensor<Rank1<D>, E, T>,
+    (w, b): (&Tensor<Rank1<C>, E, T>, &Tensor<Rank1<C>, E, T>),
+    inner: usize,
     stats: &Stats<'_, E>,
-) -> (Tensor<S, E, Merged<E, X, T>>, Option<(Vec<E>, Vec<E>)>)
+) -> (Tensor<S, E, Merged<E, X, T>>, BatchStats<E>)
 where
     X: Tracking<E> + Merge<E, T>,
     T: Tracking<E>,
@@ -49,133 +206,32 @@ where
 {
     let (xv, wv, bv) = (x.data(), w.data(), b.data());
     let n = xv.len();
-    let rows = n.checked_div(D).unwrap_or(0);
-    let mut xhat = Buffer::uninit(n);
-    let (inv, batch) = match *stats {
-        Stats::Rows(eps) => {
-            let mut inv = Vec::with_capacity(rows);
-            let len = E::from_f64_lossy(D as f64);
-            for (xr, hr) in xv.chunks_exact(D).zip(xhat.chunks_exact_mut(D)) {
-                let mean = xr.iter().fold(E::zero(), |s, &v| s + v) / len;
-                let var = xr
-                    .iter()
-                    .fold(E::zero(), |s, &v| s + (v - mean) * (v - mean))
-                    / len;
-                let k = inv_std(var, eps);
-                for (h, &v) in hr.iter_mut().zip(xr) {
-                    *h = (v - mean) * k;
-                }
-                inv.push(k);
-            }
-            (inv, None)
-        }
-        Stats::Cols(eps) => {
-            let len = E::from_f64_lossy(rows as f64);
-            let mut mean = vec![E::zero(); D];
-            for xr in xv.chunks_exact(D) {
-                for (m, &v) in mean.iter_mut().zip(xr) {
-                    *m += v;
-                }
-            }
-            for m in &mut mean {
-                *m /= len;
-            }
-            let mut var = vec![E::zero(); D];
-            for xr in xv.chunks_exact(D) {
-                for ((s, &m), &v) in var.iter_mut().zip(&mean).zip(xr) {
-                    *s += (v - m) * (v - m);
-                }
-            }
-            for s in &mut var {
-                *s /= len;
-            }
-            let inv: Vec<E> = var.iter().map(|&v| inv_std(v, eps)).collect();
-            for (xr, hr) in xv.chunks_exact(D).zip(xhat.chunks_exact_mut(D)) {
-                for (((h, &v), &m), &k) in hr.iter_mut().zip(xr).zip(&mean).zip(&inv) {
-                    *h = (v - m) * k;
-                }
-            }
-            (inv, Some((mean, var)))
-        }
-        Stats::Fixed(mean, inv) => {
-            for (xr, hr) in xv.chunks_exact(D).zip(xhat.chunks_exact_mut(D)) {
-                for (((h, &v), &m), &k) in hr.iter_mut().zip(xr).zip(mean).zip(inv) {
-                    *h = (v - m) * k;
-                }
-            }
-            (inv.to_vec(), None)
-        }
-    };
+    let (norm, batch) = Normalized::new(xv, C, inner, stats);
     let mut y = Buffer::uninit(n);
-    for (yr, hr) in y.chunks_exact_mut(D).zip(xhat.chunks_exact(D)) {
-        for (((o, &h), &wc), &bc) in yr.iter_mut().zip(hr).zip(wv.iter()).zip(bv.iter()) {
+    for ((ch, yr), (_, hr)) in runs_mut(&mut y, C, inner).zip(runs(&norm.xhat, C, inner)) {
+        let (wc, bc) = (wv[ch], bv[ch]);
+        for (o, &h) in yr.iter_mut().zip(hr) {
             *o = h * wc + bc;
         }
     }
-    let by_rows = matches!(stats, Stats::Rows(_));
-    let fixed = matches!(stats, Stats::Fixed(..));
-    let xhat = Arc::new(xhat);
     let tape = x.tape().merge(w.tape()).merge(b.tape());
     let tape = tape.record([x.input(), w.input(), b.input()], n, |[nx, nw, nb]| {
-        let (xhat, wv) = (Arc::clone(&xhat), Arc::clone(wv));
+        let wv = Arc::clone(wv);
         Box::new(move |dy, grads| {
             if let Some(nw) = nw {
                 let dw = grads.acc(nw);
-                for (gr, hr) in dy.chunks_exact(D).zip(xhat.chunks_exact(D)) {
-                    for ((d, &g), &h) in dw.iter_mut().zip(gr).zip(hr) {
-                        *d += g * h;
-                    }
+                for ((ch, gr), (_, hr)) in runs(dy, C, inner).zip(runs(&norm.xhat, C, inner)) {
+                    dw[ch] += gr.iter().zip(hr).fold(E::zero(), |s, (&g, &h)| s + g * h);
                 }
             }
             if let Some(nb) = nb {
                 let db = grads.acc(nb);
-                for gr in dy.chunks_exact(D) {
-                    for (d, &g) in db.iter_mut().zip(gr) {
-                        *d += g;
-                    }
+                for (ch, gr) in runs(dy, C, inner) {
+                    db[ch] += gr.iter().fold(E::zero(), |s, &g| s + g);
                 }
             }
-            let Some(nx) = nx else { return };
-            let dx = grads.acc(nx);
-            if fixed {
-                for (dr, gr) in dx.chunks_exact_mut(D).zip(dy.chunks_exact(D)) {
-                    for (((d, &g), &wc), &k) in dr.iter_mut().zip(gr).zip(wv.iter()).zip(&inv) {
-                        *d += g * wc * k;
-                    }
-                }
-            } else if by_rows {
-                let len = E::from_f64_lossy(D as f64);
-                let rows = dy.chunks_exact(D).zip(xhat.chunks_exact(D));
-                for ((dr, (gr, hr)), &k) in dx.chunks_exact_mut(D).zip(rows).zip(&inv) {
-                    let (mut sg, mut sgh) = (E::zero(), E::zero());
-                    for ((&g, &wc), &h) in gr.iter().zip(wv.iter()).zip(hr) {
-                        sg += g * wc;
-                        sgh += g * wc * h;
-                    }
-                    let (mg, mgh) = (sg / len, sgh / len);
-                    for (((d, &g), &wc), &h) in dr.iter_mut().zip(gr).zip(wv.iter()).zip(hr) {
-                        *d += k * (g * wc - mg - h * mgh);
-                    }
-                }
-            } else {
-                let len = E::from_f64_lossy(rows as f64);
-                let (mut sg, mut sgh) = (vec![E::zero(); D], vec![E::zero(); D]);
-                for (gr, hr) in dy.chunks_exact(D).zip(xhat.chunks_exact(D)) {
-                    for (c, (&g, &h)) in gr.iter().zip(hr).enumerate() {
-                        sg[c] += g * wv[c];
-                        sgh[c] += g * wv[c] * h;
-                    }
-                }
-                for ((dr, gr), hr) in dx
-                    .chunks_exact_mut(D)
-                    .zip(dy.chunks_exact(D))
-                    .zip(xhat.chunks_exact(D))
-                {
-                    for (c, ((d, &g), &h)) in dr.iter_mut().zip(gr).zip(hr).enumerate() {
-                        let (mg, mgh) = (sg[c] / len, sgh[c] / len);
-                        *d += inv[c] * (g * wv[c] - mg - h * mgh);
-                    }
-                }
+            if let Some(nx) = nx {
+                norm.backward_x(grads.acc(nx), dy, Some(&wv));
             }
         })
     });
@@ -284,7 +340,7 @@ impl<const D: usize, E: Element, T: Tracking<E>> LayerNorm<D, E, T> {
         X: Tracking<E> + Merge<E, T>,
         Merged<E, X, T>: Merge<E, T, Output = Merged<E, X, T>>,
     {
-        normalize_affine(&x, &self.weight, &self.bias, &Stats::Rows(self.eps)).0
+        normalize_affine(&x, (&self.weight, &self.bias), 1, &Stats::Rows(self.eps)).0
     }
 }
 
@@ -297,12 +353,14 @@ struct Running<E> {
     batches: u64,
 }
 
-/// Batch normalization of `C` features, PyTorch's `nn.BatchNorm1d(C)` on an input `[B, C]`:
-/// `y = (x - mean) / sqrt(var + eps) * weight + bias` per feature (column), with
+/// Batch normalization of `C` channels, PyTorch's `nn.BatchNorm1d(C)` on an input `[B, C]` or a
+/// batch of sequences `[B, C, L]` (see [`BatchNormShape`]):
+/// `y = (x - mean) / sqrt(var + eps) * weight + bias` per channel, the statistics taken over the
+/// `n = B L` values of the channel (over the batch and the length; `L = 1` for `[B, C]`), with
 /// - in training ([`Module::train`], the mode a layer starts in), the batch's mean and biased
 ///   variance, and the running statistics updated as PyTorch does (momentum `0.1`):
 ///   `running_mean = (1 - m) running_mean + m mean`, `running_var = (1 - m) running_var +
-///   m var B / (B - 1)` (the unbiased variance), `num_batches_tracked += 1`;
+///   m var n / (n - 1)` (the unbiased variance), `num_batches_tracked += 1`;
 /// - in evaluation ([`Module::eval`]), the running statistics, which stay as they are.
 ///
 /// Parameters `weight` (ones) and `bias` (zeros) `[C]`; buffers `running_mean` (zeros),
@@ -315,16 +373,17 @@ struct Running<E> {
 /// [`Tape::watch`] makes, as a PyTorch buffer is updated in place by the forward); cloning the layer
 /// copies them.
 ///
-/// Derivative in training, with `xhat` the normalized column, `inv = 1 / sqrt(var + eps)`,
-/// `g = dy weight` and means over the batch: `dx = inv (g - mean(g) - xhat mean(g xhat))`; in
-/// evaluation `dx = g inv`; `dweight = sum over the batch of dy xhat`, `dbias = sum of dy`.
+/// Derivative in training, with `xhat` the normalized values, `inv = 1 / sqrt(var + eps)`,
+/// `g = dy weight` and means over the `n` values of a channel: `dx = inv (g - mean(g) - xhat
+/// mean(g xhat))`; in evaluation `dx = g inv`; `dweight = sum over the channel of dy xhat`,
+/// `dbias = sum of dy`.
 ///
-/// Edge values: a NaN or an infinity in a column makes that column NaN in training, and the
+/// Edge values: a NaN or an infinity in a channel makes that channel NaN in training, and its
 /// running statistics NaN, as in PyTorch.
 ///
 /// # Panics
-/// A training forward of a batch of fewer than 2 rows (PyTorch raises "Expected more than 1 value
-/// per channel when training").
+/// A training forward with fewer than 2 values per channel (`B L < 2`; PyTorch raises "Expected
+/// more than 1 value per channel when training").
 ///
 /// ```
 /// use shaped::nn::BatchNorm1d;
@@ -475,20 +534,39 @@ impl<const C: usize, E: Element, T: Tracking<E>> BatchNorm1d<C, E, T> {
         self.training
     }
 
-    /// The normalized batch `[B, C]` (static or run-time `B`), scaled and shifted; in training the
-    /// running statistics are updated (see the type's docs).
+    /// The normalized batch `[B, C]` or `[B, C, L]` (static or run-time `B` and `L`), scaled and
+    /// shifted per channel; in training the running statistics are updated (see the type's docs).
     ///
     /// # Panics
-    /// In training, on a batch of fewer than 2 rows.
+    /// In training, when a channel has fewer than 2 values (`B L < 2`); the message names the
+    /// input's size (`batch_norm: expected more than 1 value per channel when training, got input
+    /// size [1, 3]`).
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::{Const, Tensor};
+    ///
+    /// // A batch of 1 sequence of 2 channels, 4 steps long: each channel over its 4 values.
+    /// let bn: BatchNorm1d<2, f64> = BatchNorm1d::new();
+    /// let x = Tensor::from_vec_with((1, Const::<2>, 4), vec![1.0, 1.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0])?;
+    /// let y = bn.forward(x);
+    /// let k = 1.0 / (1.0_f64 + 1e-5).sqrt(); // channel 0: mean 2, variance 1
+    /// assert_eq!(y.to_vec(), vec![-k, -k, k, k, 0.0, 0.0, 0.0, 0.0]);
+    /// // running_var = 0.9 + 0.1 * 4 / 3 (the unbiased variance over the 4 values)
+    /// assert_eq!(bn.running_var().to_vec(), vec![0.9 + 0.1 * (4.0 / 3.0), 0.9]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     #[track_caller]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
     pub fn forward<S, X>(&self, x: Tensor<S, E, X>) -> Tensor<S, E, Merged<E, X, T>>
     where
-        S: NonScalar<Last = Const<C>> + Shape<Dims = [usize; 2]>,
+        S: BatchNormShape<C>,
         X: Tracking<E> + Merge<E, T>,
         Merged<E, X, T>: Merge<E, T, Output = Merged<E, X, T>>,
     {
+        let inner = x.typed_shape().length();
+        let affine = (&self.weight, &self.bias);
         if !self.training {
             let (mean, inv): (Vec<E>, Vec<E>) = {
                 let r = self.stats();
@@ -497,19 +575,19 @@ impl<const C: usize, E: Element, T: Tracking<E>> BatchNorm1d<C, E, T> {
                     r.var.iter().map(|&v| inv_std(v, self.eps)).collect(),
                 )
             };
-            return normalize_affine(&x, &self.weight, &self.bias, &Stats::Fixed(&mean, &inv)).0;
+            return normalize_affine(&x, affine, inner, &Stats::Fixed(&mean, &inv)).0;
         }
-        let rows = x.shape()[0];
+        let count = x.numel() / C;
         assert!(
-            rows > 1,
-            "batch_norm: expected more than 1 value per channel when training, got a batch of \
-             {rows} rows"
+            count > 1,
+            "batch_norm: expected more than 1 value per channel when training, got input size {:?}",
+            x.shape().as_ref()
         );
-        let (y, batch) = normalize_affine(&x, &self.weight, &self.bias, &Stats::Cols(self.eps));
+        let (y, batch) = normalize_affine(&x, affine, inner, &Stats::Channels(self.eps));
         let (mean, var) = batch.expect("the batch's statistics");
         let m = self.momentum;
         let keep = E::one() - m;
-        let unbias = E::from_f64_lossy(rows as f64) / E::from_f64_lossy((rows - 1) as f64);
+        let unbias = E::from_f64_lossy(count as f64) / E::from_f64_lossy((count - 1) as f64);
         let mut r = self.stats();
         for (rm, &v) in r.mean.iter_mut().zip(&mean) {
             *rm = keep * *rm + m * v;
@@ -519,6 +597,57 @@ impl<const C: usize, E: Element, T: Tracking<E>> BatchNorm1d<C, E, T> {
         }
         r.batches += 1;
         y
+    }
+}
+
+/// The inputs of a [`BatchNorm1d`] of `C` channels, PyTorch's: `[B, C]` or `[B, C, L]`, the batch
+/// `B` and the length `L` static or run-time dimensions, the channels `C` static.
+///
+/// ```
+/// use shaped::nn::BatchNormShape;
+/// use shaped::{Const, Rank2, Rank3};
+/// fn channels<S: BatchNormShape<3>>() {}
+/// channels::<Rank2<8, 3>>();
+/// channels::<Rank3<8, 3, 16>>();
+/// channels::<(usize, Const<3>)>();
+/// channels::<(usize, Const<3>, usize)>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`BatchNorm1d<{C}>` takes `[B, {C}]` or `[B, {C}, L]`, got `{Self}`",
+    label = "not a batch of {C} channels",
+    note = "the channels are axis 1, as in PyTorch's `nn.BatchNorm1d`"
+)]
+pub trait BatchNormShape<const C: usize>: Shape {
+    /// The length `L` of each channel's run of values (1 for `[B, C]`).
+    #[doc(hidden)]
+    fn length(&self) -> usize;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const B: usize, const C: usize> BatchNormShape<C> for Rank2<B, C> {
+    fn length(&self) -> usize {
+        1
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<const B: usize, const C: usize, const L: usize> BatchNormShape<C> for Rank3<B, C, L> {
+    fn length(&self) -> usize {
+        L
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<B: Dim, const C: usize> BatchNormShape<C> for (B, Const<C>) {
+    fn length(&self) -> usize {
+        1
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<B: Dim, const C: usize, L: Dim> BatchNormShape<C> for (B, Const<C>, L) {
+    fn length(&self) -> usize {
+        self.2.size()
     }
 }
 
@@ -693,8 +822,8 @@ fn visit_affine_mut<const C: usize, E: Element>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gradcheck;
     use crate::ops::testing::random;
-    use crate::{Rank2, Rank3, gradcheck};
 
     #[test]
     fn layer_norm_gradient_literal() {
@@ -807,6 +936,68 @@ mod tests {
     }
 
     #[test]
+    fn batch_norm_of_sequences_gradient_literal() {
+        // One sequence [B, C, L] = [1, 1, 4], x = [0, 0, 2, 2] (mean 1, biased variance 1, eps 0):
+        // xhat = [-1, -1, 1, 1]. f = sum(y * v), v = [1, 0, 0, 0], w = 2: g = v w = [2, 0, 0, 0],
+        // mean(g) = 0.5, mean(g xhat) = -0.5; dx = g - 0.5 + 0.5 xhat = [1, -1, 0, 0].
+        // dw = sum v xhat = -1, db = sum v = 1; running_var = 0.9 + 0.1 * 4 / 3 (unbiased).
+        let mut bn = BatchNorm1d::from_weights(Tensor::from([2.0]), Tensor::from([0.0]));
+        bn.eps = 0.0;
+        let x = Tensor::from([[[0.0, 0.0, 2.0, 2.0]]]);
+        let v = Tensor::from([[[1.0, 0.0, 0.0, 0.0]]]);
+        let tape = Tape::new();
+        let (bt, xt) = (tape.watch(&bn), tape.watch(&x));
+        let y = bt.forward(xt.clone());
+        assert_eq!(y.to_array(), [[[-2.0, -2.0, 2.0, 2.0]]]);
+        let grads = (y * &v).sum().backward();
+        assert_eq!(grads.get(&xt).to_array(), [[[1.0, -1.0, 0.0, 0.0]]]);
+        let g = bn.grads(&grads);
+        assert_eq!((g.weight.to_array(), g.bias.to_array()), ([-1.0], [1.0]));
+        assert_eq!(bn.running_mean().to_array(), [0.1]);
+        assert_eq!(bn.running_var().to_array(), [0.9 + 0.1 * (4.0 / 3.0)]);
+    }
+
+    #[test]
+    fn batch_norm_of_sequences_matches_finite_differences_on_static_and_run_time_shapes() {
+        let x: Tensor<Rank3<3, 2, 4>, f64> = random(21);
+        let v: Tensor<Rank3<3, 2, 4>, f64> = random(22);
+        let (w, b): (Tensor<Rank1<2>, f64>, Tensor<Rank1<2>, f64>) = (random(23), random(24));
+        let (mean, var) = (random(25), random::<Rank1<2>>(26).map(f64::abs));
+        for training in [true, false] {
+            let mut bn =
+                BatchNorm1d::from_weights(w.clone(), b.clone()).with_running_stats(&mean, &var, 0);
+            bn.set_training(training);
+            let layer = |w: &Tensor<Rank1<2>, f64, Tape<f64>>, b: &Tensor<_, _, _>| BatchNorm1d {
+                weight: w.clone(),
+                bias: b.clone(),
+                eps: bn.eps,
+                momentum: bn.momentum,
+                running: Arc::new(Mutex::new(Running {
+                    mean: mean.to_vec(),
+                    var: var.to_vec(),
+                    batches: 0,
+                })),
+                training,
+            };
+            // x used twice: normalized, and multiplied with the output.
+            gradcheck(
+                |(x, w, b)| (layer(&w, &b).forward(x.clone()) * &v * x).sum(),
+                (&x, &w, &b),
+            )
+            .unwrap();
+            // Run-time batch and length: the same values and statistics.
+            let (first, second) = (bn.clone(), bn.clone());
+            let fixed = first.forward(x.clone());
+            let rt = Tensor::from_vec_with((3_usize, Const::<2>, 4_usize), x.to_vec()).unwrap();
+            let dynamic = second.forward(rt);
+            assert_eq!(dynamic.shape(), [3, 2, 4]);
+            assert_eq!(fixed.as_slice(), dynamic.as_slice());
+            assert_eq!(first.running_var(), second.running_var());
+            assert_eq!(first.num_batches_tracked(), u64::from(training));
+        }
+    }
+
+    #[test]
     fn batch_norm_buffers_are_saved_and_loaded_but_not_trained() {
         let bn: BatchNorm1d<2, f64> = BatchNorm1d::new();
         let _ = bn.forward(Tensor::from([[1.0, 2.0], [3.0, 6.0]]));
@@ -833,7 +1024,7 @@ mod tests {
 
     #[test]
     #[should_panic(
-        expected = "batch_norm: expected more than 1 value per channel when training, got a batch of 1 rows"
+        expected = "batch_norm: expected more than 1 value per channel when training, got input size [1, 2]"
     )]
     fn batch_norm_of_one_row_in_training_panics() {
         let bn: BatchNorm1d<2> = BatchNorm1d::new();
