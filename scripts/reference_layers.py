@@ -55,6 +55,12 @@ fx.case("layer_norm_eps_0_5",
         {"x": rand(2, 4, seed=5, low=-0.1, high=0.1), "weight": rand(4, seed=6), "bias": rand(4, seed=7)},
         seed=5)
 
+# elementwise_affine=False: no parameters, the gradient of x only.
+ln_plain = nn.LayerNorm(4, elementwise_affine=False)
+assert len(ln_plain.state_dict()) == 0
+for name, x, seed in [("layer_norm_no_affine_rank3", rand(2, 3, 4, seed=8), 18),
+                      ("layer_norm_no_affine_edge_values", edge(3, 4, seed=9), 19)]:
+    fx.case(name, lambda x: ln_plain(x), {"x": x}, seed=seed)
 
 # --- BatchNorm1d -----------------------------------------------------------------------------------
 def batch_norm(training, what="out"):

@@ -1,5 +1,5 @@
 //! The layers against PyTorch with the same weights: `Embedding` (with and without a padding id),
-//! `LayerNorm`, `BatchNorm1d` on `[B, C]` and `[B, C, L]` (in training, with its running
+//! `LayerNorm` (and without parameters), `BatchNorm1d` on `[B, C]` and `[B, C, L]` (in training, with its running
 //! statistics, and in evaluation), `scaled_dot_product_attention` and
 //! `MultiheadAttention`; the output and the gradients of `sum(out * up)` with respect to the input
 //! and every parameter, on static shapes and on run-time dimensions, with NaN and infinities among
@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use reference::{Case, load};
 use shaped::nn::{
-    BatchNorm1d, BatchNormShape, Embedding, LayerNorm, Linear, MultiheadAttention,
-    scaled_dot_product_attention,
+    BatchNorm1d, BatchNormShape, Embedding, LayerNorm, LayerNormNoAffine, Linear,
+    MultiheadAttention, scaled_dot_product_attention,
 };
 use shaped::{Const, Indices, Module, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor};
 
@@ -81,6 +81,27 @@ fn layer_norm_on_static_and_run_time_shapes() {
     layer_norm::<(usize, Const<4>)>(&c["layer_norm_runtime_rows"], 1e-5);
     layer_norm::<Rank2<3, 4>>(&c["layer_norm_edge_values"], 1e-5);
     layer_norm::<Rank2<2, 4>>(&c["layer_norm_eps_0_5"], 0.5);
+}
+
+/// A LayerNorm of width 4 without parameters on the case's input of shape `S`.
+fn layer_norm_without_affine<S: shaped::NonScalar<Last = Const<4>>>(c: &Case) {
+    let layer: LayerNormNoAffine<4, f64> = LayerNormNoAffine::new();
+    assert!(layer.params().is_empty());
+    let x = c.input::<S>("x");
+    let tape = Tape::new();
+    let xt = tape.watch(&x);
+    let y = layer.forward(xt.clone());
+    c.check_out(&y, RTOL);
+    let grads = (y * &c.up::<S>()).sum().backward();
+    c.check_grad("x", &grads, &xt, RTOL);
+}
+
+#[test]
+fn layer_norm_without_affine_on_static_and_run_time_shapes() {
+    let c = cases();
+    layer_norm_without_affine::<(usize, Const<3>, Const<4>)>(&c["layer_norm_no_affine_rank3"]);
+    layer_norm_without_affine::<Rank3<2, 3, 4>>(&c["layer_norm_no_affine_rank3"]);
+    layer_norm_without_affine::<(usize, Const<4>)>(&c["layer_norm_no_affine_edge_values"]);
 }
 
 fn batch_norm(c: &Case) -> BatchNorm1d<3, f64> {

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::module::{Visit, VisitMut, ZipMut};
-use crate::{Element, Grads, Module, Shape, Tape, Tensor, Tracking, Trainable};
+use crate::{Element, Grads, Module, Shape, Tensor, Tracking};
 
 /// The gradients of a layer without parameters ([`Dropout`], an activation in a tuple of
 /// layers): nothing.
@@ -176,44 +176,57 @@ impl<E: Element> Dropout<E> {
     }
 }
 
-impl<E: Element> Module for Dropout<E> {
-    type Elem = E;
-    type Grads = NoParams<E>;
+/// `Module` and `Trainable` for a layer without parameters (generics in brackets, then the type),
+/// its gradients [`NoParams`]: it visits nothing and goes on the tape as a copy of itself. With
+/// `training`, [`Module::set_training`] sets the layer's `training` field.
+macro_rules! no_params_module {
+    ([$($g:tt)*] $ty:ty $(, $training:ident)?) => {
+        impl<$($g)*> $crate::Module for $ty {
+            type Elem = E;
+            type Grads = $crate::nn::NoParams<E>;
 
-    fn visit(&self, _: &mut String, _: &mut Visit<'_, E>) {}
+            fn visit(&self, _: &mut String, _: &mut $crate::module::Visit<'_, E>) {}
 
-    fn visit_mut(&mut self, _: &mut String, _: &mut VisitMut<'_, E>) {}
+            fn visit_mut(&mut self, _: &mut String, _: &mut $crate::module::VisitMut<'_, E>) {}
 
-    fn zip_mut(&mut self, _: &NoParams<E>, _: &mut ZipMut<'_, E>) {}
+            fn zip_mut(&mut self, _: &Self::Grads, _: &mut $crate::module::ZipMut<'_, E>) {}
 
-    fn read_grads(&self, _: &Grads<E>, _: bool) -> NoParams<E> {
-        NoParams(PhantomData)
-    }
+            fn read_grads(&self, _: &$crate::Grads<E>, _: bool) -> Self::Grads {
+                $crate::nn::NoParams::default()
+            }
 
-    fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
+            fn unused_into(&self, _: &$crate::Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
 
-    fn zeros_like(&self) -> NoParams<E> {
-        NoParams(PhantomData)
-    }
+            fn zeros_like(&self) -> Self::Grads {
+                $crate::nn::NoParams::default()
+            }
 
-    fn set_training(&mut self, training: bool) {
-        self.training = training;
-    }
+            $(
+                fn set_training(&mut self, $training: bool) {
+                    self.$training = $training;
+                }
+            )?
+        }
+
+        impl<$($g)*> $crate::Trainable for $ty {
+            type Tracked = Self;
+
+            /// The same layer: nothing of it goes on the tape (a generator or a setting is shared
+            /// with the copy).
+            fn track(&self, _: &$crate::Tape<E>) -> Self {
+                self.clone()
+            }
+        }
+    };
 }
+pub(crate) use no_params_module;
 
-impl<E: Element> Trainable for Dropout<E> {
-    type Tracked = Self;
-
-    /// The same layer (nothing goes on the tape), drawing from the same generator.
-    fn track(&self, _: &Tape<E>) -> Self {
-        self.clone()
-    }
-}
+no_params_module!([E: Element] Dropout<E>, training);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Const, Rank1, Rank2, gradcheck};
+    use crate::{Const, Rank1, Rank2, Tape, gradcheck};
 
     #[test]
     fn the_gradient_is_the_mask() {

@@ -79,7 +79,9 @@ pub use loss::{
 pub use losses::{
     bce_with_logits, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 };
-pub use norm::{BatchNorm1d, BatchNorm1dGrads, BatchNormShape, LayerNorm, LayerNormGrads};
+pub use norm::{
+    BatchNorm1d, BatchNorm1dGrads, BatchNormShape, LayerNorm, LayerNormGrads, LayerNormNoAffine,
+};
 pub use pool::{AvgPool2d, Flatten, FlattenShape, MaxPool2d};
 pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};
 pub use sequential::Forward;

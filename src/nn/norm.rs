@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::dropout::no_params_module;
 use crate::buffer::Buffer;
 use crate::module::{
     BufferMut, BufferRef, Visit, VisitBuffers, VisitBuffersMut, VisitMut, ZipMut, push_segment,
@@ -241,6 +242,27 @@ where
     )
 }
 
+/// `xhat`, `x` seen as `[outer, c, inner]` normalized as `stats` say ([`Normalized`]), without a
+/// scale or a shift; the batch's statistics, when they are used.
+fn normalize<S: Shape, E: Element, X: Tracking<E>>(
+    x: &Tensor<S, E, X>,
+    c: usize,
+    inner: usize,
+    stats: &Stats<'_, E>,
+) -> (Tensor<S, E, X>, BatchStats<E>) {
+    let xv = x.data();
+    let (norm, batch) = Normalized::new(xv, c, inner, stats);
+    let y = Arc::clone(&norm.xhat);
+    let tape = x.tape().record([x.input()], xv.len(), |[nx]| {
+        Box::new(move |dy, grads| {
+            if let Some(nx) = nx {
+                norm.backward_x(grads.acc(nx), dy, None);
+            }
+        })
+    });
+    (Tensor::from_parts(y, x.typed_shape(), tape), batch)
+}
+
 /// Layer normalization over the last axis, PyTorch's `nn.LayerNorm(D)` (elementwise affine, with a
 /// bias): for each row `x` of `D` values of an input `[.., D]`,
 /// `y = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias`, with the biased variance
@@ -343,6 +365,94 @@ impl<const D: usize, E: Element, T: Tracking<E>> LayerNorm<D, E, T> {
         normalize_affine(&x, (&self.weight, &self.bias), 1, &Stats::Rows(self.eps)).0
     }
 }
+
+/// Layer normalization over the last axis without parameters, PyTorch's
+/// `nn.LayerNorm(D, elementwise_affine=False)` (and `F.layer_norm(x, (D,))`): for each row `x` of
+/// `D` values, `y = (x - mean(x)) / sqrt(var(x) + eps)`, the biased variance; `eps = 1e-5` with
+/// [`new`](LayerNormNoAffine::new), or another with [`with_eps`](LayerNormNoAffine::with_eps).
+///
+/// Derivative, with `xhat = y` and `inv = 1 / sqrt(var + eps)`:
+/// `dx = inv (dy - mean(dy) - xhat mean(dy xhat))`.
+///
+/// A type of its own rather than a setting of [`LayerNorm`]: with no `weight` and no `bias` it has
+/// no parameters, so nothing in its `state_dict` ([`Module::params`] is empty, as PyTorch's) and
+/// gradients [`NoParams`], which a derived model and the optimizers take as they take a
+/// [`Dropout`](crate::nn::Dropout)'s; and `norm.weight` cannot be reached on a layer that has none.
+/// Its tracking is its input's: it puts nothing of its own on the tape.
+///
+/// The input is any shape whose last axis is `D`, static or with run-time dimensions; another last
+/// axis does not compile.
+///
+/// Edge values: as [`LayerNorm`]: a row that holds a NaN or an infinity is NaN; a constant row is 0.
+///
+/// ```
+/// use shaped::nn::LayerNormNoAffine;
+/// use shaped::{Module, Tape, Tensor};
+///
+/// let norm: LayerNormNoAffine<4, f64> = LayerNormNoAffine::with_eps(0.0);
+/// assert!(norm.params().is_empty());
+/// let x = Tensor::from([[2.0, 2.0, 6.0, 6.0]]);
+/// assert_eq!(norm.forward(x.clone()).to_array(), [[-1.0, -1.0, 1.0, 1.0]]); // mean 4, variance 4
+///
+/// // d sum(y * [1, 0, 0, 0]) / dx = inv (dy - mean(dy) - xhat mean(dy xhat)), inv = 1 / 2:
+/// // mean(dy) = 1/4, mean(dy xhat) = -1/4: [1/2 (1 - 1/4 - 1/4), 1/2 (-1/4 - 1/4), 1/2 (-1/4 + 1/4), 0]
+/// let tape = Tape::new();
+/// let xt = tape.watch(&x);
+/// let v = Tensor::from([[1.0, 0.0, 0.0, 0.0]]);
+/// let g = (norm.forward(xt.clone()) * &v).sum().backward().get(&xt);
+/// assert_eq!(g.to_array(), [[0.25, -0.25, 0.0, 0.0]]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerNormNoAffine<const D: usize, E: Element = f32> {
+    /// Added to the variance before its square root (`1e-5` by default, as PyTorch).
+    pub eps: E,
+}
+
+impl<const D: usize, E: Element> LayerNormNoAffine<D, E> {
+    /// A layer with `eps = 1e-5`.
+    ///
+    /// ```
+    /// use shaped::nn::LayerNormNoAffine;
+    /// assert_eq!(LayerNormNoAffine::<3>::new().eps, 1e-5);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_eps(E::from_f64_lossy(1e-5))
+    }
+
+    /// A layer with the given `eps` (PyTorch's `eps=...`).
+    ///
+    /// ```
+    /// use shaped::nn::LayerNormNoAffine;
+    /// use shaped::Tensor;
+    /// let norm: LayerNormNoAffine<2, f64> = LayerNormNoAffine::with_eps(3.0);
+    /// // [0, 2]: mean 1, variance 1: (x - 1) / sqrt(1 + 3)
+    /// assert_eq!(norm.forward(Tensor::from([[0.0, 2.0]])).to_array(), [[-0.5, 0.5]]);
+    /// ```
+    #[must_use]
+    pub fn with_eps(eps: E) -> Self {
+        Self { eps }
+    }
+
+    /// The normalized input: `[.., D]` in, `[.., D]` out (see the type's docs).
+    #[must_use]
+    #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
+    pub fn forward<S, X>(&self, x: Tensor<S, E, X>) -> Tensor<S, E, X>
+    where
+        S: NonScalar<Last = Const<D>>,
+        X: Tracking<E>,
+    {
+        normalize(&x, D, 1, &Stats::Rows(self.eps)).0
+    }
+}
+
+impl<const D: usize, E: Element> Default for LayerNormNoAffine<D, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+no_params_module!([const D: usize, E: Element] LayerNormNoAffine<D, E>);
 
 /// The running statistics of a [`BatchNorm1d`], shared by the layer and the copies that
 /// [`Tape::watch`] makes of it, so that a training forward on the tape updates the model's.
@@ -866,6 +976,56 @@ mod tests {
         // x used twice: normalized, and added to the output.
         let norm = LayerNorm::from_weights(w, b);
         gradcheck(|x| ((norm.forward(x.clone()) + x) * &v).sum(), &x).unwrap();
+    }
+
+    #[test]
+    fn layer_norm_without_affine_gradients_match_finite_differences() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(31);
+        let v: Tensor<Rank3<2, 3, 4>, f64> = random(32);
+        let norm: LayerNormNoAffine<4, f64> = LayerNormNoAffine::new();
+        // x used twice: normalized, and multiplied with the output.
+        gradcheck(|x| (norm.forward(x.clone()) * &v * x).sum(), &x).unwrap();
+        // The same values as the affine layer with weight 1 and bias 0, on a run-time batch.
+        let affine: LayerNorm<4, f64> = LayerNorm::new();
+        let rows: Tensor<(usize, Const<4>), f64> =
+            Tensor::from_vec_with((6, Const), x.to_vec()).unwrap();
+        assert_eq!(norm.forward(rows).as_slice(), affine.forward(x).as_slice());
+    }
+
+    #[derive(Module)]
+    struct Block<T: Tracking<f64> = NoTape> {
+        fc: crate::nn::Linear<4, 4, f64, T>,
+        norm: LayerNormNoAffine<4, f64>,
+    }
+
+    #[test]
+    fn layer_norm_without_affine_has_no_parameters_in_a_trained_model() {
+        use crate::optim::{Adam, Optimizer, Sgd};
+        let mut model = Block {
+            fc: crate::nn::Linear::from_weights(random(41), Some(random(42))),
+            norm: LayerNormNoAffine::new(),
+        };
+        let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["fc.weight", "fc.bias"]);
+        let x: Tensor<Rank2<3, 4>, f64> = random(43);
+        let v: Tensor<Rank2<3, 4>, f64> = random(44);
+        let (loss, g): (_, BlockGrads) =
+            model.value_and_grad(|m| (m.norm.forward(m.fc.forward(x.clone())) * &v).sum());
+        let _: crate::nn::NoParams<f64> = g.norm;
+        let before = model.fc.weight.to_vec();
+        Sgd::new(&model, 0.1).step(&mut model, &g);
+        let after_sgd = model.fc.weight.to_vec();
+        assert_ne!(after_sgd, before);
+        Adam::new(&model, 0.1).step(&mut model, &g);
+        assert_ne!(model.fc.weight.to_vec(), after_sgd);
+        // The state_dict round trip holds the linear layer only.
+        let mut other = Block {
+            fc: crate::nn::Linear::from_weights(Tensor::zeros(), Some(Tensor::zeros())),
+            norm: LayerNormNoAffine::new(),
+        };
+        other.load_safetensors(&model.to_safetensors()).unwrap();
+        assert_eq!(other.fc.weight.to_vec(), model.fc.weight.to_vec());
+        assert!(loss.is_finite());
     }
 
     #[test]
