@@ -1,5 +1,5 @@
 """Reference values of the layers (Embedding with and without padding_idx, LayerNorm, BatchNorm1d on
-[B, C] and [B, C, L] in training and evaluation,
+[B, C] and [B, C, L] in training and evaluation, Dropout for a given mask (float32),
 scaled dot-product attention, MultiheadAttention) and the gradients of their inputs and parameters,
 computed by PyTorch in float64 with the same weights.
 
@@ -95,6 +95,37 @@ fx.case("batch_norm_seq_train_running_mean", batch_norm(True, "running_mean"),
         bn_inputs(False, shape=(2, 3, 4)))
 fx.case("batch_norm_seq_train_running_var", batch_norm(True, "running_var"),
         bn_inputs(False, shape=(2, 3, 4)))
+
+# --- Dropout (float32) -----------------------------------------------------------------------------
+# The random streams differ: the cases record PyTorch's F.dropout for a seed, and its mask
+# (`out != 0`, the inputs having no zeros), so that the same mask gives the same float32 values
+# and gradient (PyTorch scales by the float32 `1 / (1 - p)`: `noise = mask / (1 - p)`, `x * noise`).
+def dropout_case(name, shape, p, seed, training=True, grad=True, edge_values=False):
+    x = (edge(*shape, seed=seed) if edge_values else rand(*shape, seed=seed)).detach().float()
+    if not edge_values:
+        x[x == 0] = 0.5
+    torch.manual_seed(seed)
+    mask = F.dropout(x, p, training=training) != 0
+    x.requires_grad_(grad)
+
+    def run(x, mask):
+        torch.manual_seed(seed)
+        y = F.dropout(x, p, training=training)
+        if not edge_values:
+            assert torch.equal(y != 0, mask)
+            # The same values as the explicit product with PyTorch's float32 scale.
+            assert torch.equal(y, x * (mask.float() / (1 - p))) or p in (0.0, 1.0)
+        return y
+    fx.case(name, run, {"x": x, "mask": mask}, seed=seed)
+
+
+dropout_case("dropout_mask_p0_3", (4, 5), 0.3, 80)
+dropout_case("dropout_mask_p0_1_runtime", (3, 7), 0.1, 81)
+# Many draws, for properties only (no gradient): kept values exact, kept fraction binomial.
+dropout_case("dropout_draws_p0_3", (40, 50), 0.3, 82, grad=False)
+dropout_case("dropout_eval", (3, 4), 0.5, 83, training=False, edge_values=True)
+dropout_case("dropout_p0", (3, 4), 0.0, 84, edge_values=True)
+dropout_case("dropout_p1", (3, 4), 1.0, 85, edge_values=True)
 
 # --- scaled dot-product attention ------------------------------------------------------------------
 for causal in [False, True]:

@@ -1,10 +1,11 @@
 //! The layers against PyTorch with the same weights: `Embedding` (with and without a padding id),
-//! `LayerNorm` (and without parameters), `BatchNorm1d` on `[B, C]` and `[B, C, L]` (in training, with its running
-//! statistics, and in evaluation), `scaled_dot_product_attention` and
+//! `LayerNorm` (with and without parameters), `BatchNorm1d` on `[B, C]` and `[B, C, L]` (in
+//! training, with its running statistics, and in evaluation), `scaled_dot_product_attention` and
 //! `MultiheadAttention`; the output and the gradients of `sum(out * up)` with respect to the input
 //! and every parameter, on static shapes and on run-time dimensions, with NaN and infinities among
-//! the inputs. The reference values are written by `scripts/reference_layers.py` (PyTorch, float64)
-//! to `tests/data/reference/layers.txt`.
+//! the inputs; `Dropout` in float32, bit for bit for PyTorch's mask and by property for its draws.
+//! The reference values are written by `scripts/reference_layers.py` (PyTorch) to
+//! `tests/data/reference/layers.txt`.
 
 #[path = "common/reference.rs"]
 mod reference;
@@ -13,8 +14,8 @@ use std::collections::HashMap;
 
 use reference::{Case, load};
 use shaped::nn::{
-    BatchNorm1d, BatchNormShape, Embedding, LayerNorm, LayerNormNoAffine, Linear,
-    MultiheadAttention, scaled_dot_product_attention,
+    BatchNorm1d, BatchNormShape, Dropout, Embedding, LayerNorm, LayerNormNoAffine, Linear,
+    MultiheadAttention, dropout_with_mask, scaled_dot_product_attention,
 };
 use shaped::{Const, Indices, Module, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor};
 
@@ -289,4 +290,133 @@ fn multihead_attention_loads_pytorch_names_and_shapes() {
     assert_eq!(layer.in_proj_weight.as_slice(), w.as_slice());
     let dims: Vec<Vec<usize>> = layer.params().into_iter().map(|p| p.dims).collect();
     assert_eq!(dims, [vec![12, 4], vec![12], vec![4, 4], vec![4]]);
+}
+
+/// The values of a line (`out`, `grad x`) of a case as written in the fixture, so that float32
+/// results are compared bit for bit, signs of zero included.
+fn written(case: &str, line: &str) -> Vec<f64> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/reference/layers.txt"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let head = format!("case {case}");
+    let lines = text.lines().skip_while(|l| *l != head).skip(1);
+    let found = lines
+        .take_while(|l| !l.starts_with("case "))
+        .find(|l| l.starts_with(&format!("{line} ")))
+        .unwrap_or_else(|| panic!("{case}: no `{line}` line"));
+    let values = found.split_once(" : ").map_or("", |(_, v)| v);
+    values
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+/// Whether float32 results are PyTorch's bit for bit (a NaN matches any NaN).
+fn assert_bits(what: &str, got: &[f32], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let same = if w.is_nan() {
+            g.is_nan()
+        } else {
+            g.to_bits() == (w as f32).to_bits()
+        };
+        assert!(same, "{what}: element {i} is {g:e}, PyTorch gives {w:e}");
+    }
+}
+
+/// A float32 copy of the case's (float32-valued) input `label`.
+fn input_f32<S: Shape>(c: &Case, label: &str) -> Tensor<S, f32> {
+    let x = c.input::<S>(label);
+    let v = x.as_slice().iter().map(|&v| v as f32).collect();
+    Tensor::from_vec_with(x.typed_shape(), v).unwrap()
+}
+
+/// The case's upstream gradient, rounded to float32 as PyTorch's autograd rounds it for a float32
+/// output.
+fn up_f32<S: Shape>(c: &Case) -> Tensor<S, f32> {
+    let up = c.up::<S>();
+    let v = up.as_slice().iter().map(|&v| v as f32).collect();
+    Tensor::from_vec_with(up.typed_shape(), v).unwrap()
+}
+
+/// `dropout_with_mask` on PyTorch's input and mask: its output and the gradient of
+/// `sum(out * up)`.
+fn dropout_mask_case<S: Shape>(c: &Case, p: f64) {
+    let x = input_f32::<S>(c, "x");
+    let mask: Vec<f32> = c.ints("mask").1.iter().map(|&k| k as f32).collect();
+    let keep = Tensor::from_vec_with(x.typed_shape(), mask).unwrap();
+    let up = up_f32::<S>(c);
+    let tape = Tape::new();
+    let xt = tape.watch(&x);
+    let y = dropout_with_mask(xt.clone(), &keep, p);
+    assert_bits(&c.name, y.as_slice(), &written(&c.name, "out"));
+    let g = (y * &up).sum().backward().get(&xt);
+    assert_bits(&c.name, g.as_slice(), &written(&c.name, "grad x"));
+}
+
+#[test]
+fn dropout_with_pytorchs_mask_bit_for_bit_in_f32() {
+    let c = cases();
+    dropout_mask_case::<Rank2<4, 5>>(&c["dropout_mask_p0_3"], 0.3);
+    dropout_mask_case::<(usize, Const<7>)>(&c["dropout_mask_p0_1_runtime"], 0.1);
+}
+
+/// The share of kept elements of `n` draws that keep each with probability `q` lies within 5
+/// standard deviations of `q` (a false alarm once in 1.7 million runs).
+fn assert_binomial(what: &str, kept: usize, n: usize, q: f64) {
+    let (mean, sd) = (n as f64 * q, (n as f64 * q * (1.0 - q)).sqrt());
+    let k = kept as f64;
+    assert!(
+        (k - mean).abs() <= 5.0 * sd,
+        "{what}: {kept} kept of {n}, expected {mean} +- {sd}"
+    );
+}
+
+#[test]
+fn dropout_draws_have_pytorchs_properties() {
+    let c = cases();
+    let case = &c["dropout_draws_p0_3"];
+    let x = input_f32::<Rank2<40, 50>>(case, "x");
+    let scale = 1.0_f32 / (1.0_f64 - 0.3) as f32;
+    // PyTorch's draws and the layer's: each element 0, or exactly x times the float32 scale; a
+    // binomial share kept.
+    let ours = Dropout::new(0.3, 82).forward(x.clone()).to_vec();
+    let theirs: Vec<f32> = written(&case.name, "out")
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
+    for (who, y) in [("PyTorch", &theirs), ("shaped", &ours)] {
+        for (&o, &v) in y.iter().zip(x.as_slice()) {
+            assert!(
+                o == 0.0 || o.to_bits() == (v * scale).to_bits(),
+                "{who}: {o:e} for {v:e}"
+            );
+        }
+        let kept = y.iter().filter(|&&o| o != 0.0).count();
+        assert_binomial(who, kept, 2000, 0.7);
+    }
+    assert_ne!(ours, theirs);
+    // Evaluation and p = 0 return the input; p = 1 zeroes it (NaN for NaN and infinities, -0.0 for
+    // negative values); the gradients are PyTorch's too.
+    for (name, p, training) in [
+        ("dropout_eval", 0.5, false),
+        ("dropout_p0", 0.0, true),
+        ("dropout_p1", 1.0, true),
+    ] {
+        let case = &c[name];
+        let mut layer: Dropout = Dropout::new(p, 0);
+        if !training {
+            layer.eval();
+        }
+        let x = input_f32::<Rank2<3, 4>>(case, "x");
+        let up = up_f32::<Rank2<3, 4>>(case);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let y = layer.forward(xt.clone());
+        assert_bits(name, y.as_slice(), &written(name, "out"));
+        let g = (y * &up).sum().backward().get(&xt);
+        assert_bits(name, g.as_slice(), &written(name, "grad x"));
+    }
 }

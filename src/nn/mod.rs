@@ -69,7 +69,7 @@ pub use attention::{
 };
 pub use bilinear::{Bilinear, BilinearGrads};
 pub use conv::{Conv1d, Conv1dGrads, Conv2d, Conv2dGrads};
-pub use dropout::{Dropout, NoParams};
+pub use dropout::{Dropout, NoParams, dropout_with_mask};
 pub use embedding::{Embedding, EmbeddingGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
