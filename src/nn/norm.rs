@@ -761,29 +761,53 @@ impl<B: Dim, const C: usize, L: Dim> BatchNormShape<C> for (B, Const<C>, L) {
     }
 }
 
+/// The `Module` methods of [`BatchNorm1d`] and [`BatchNorm1dGrads`] over their parameters
+/// `weight` and `bias` (`true` for the layer: its gradients are read as trained).
+macro_rules! affine_module_methods {
+    ($model:literal) => {
+        fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
+            for (name, t) in [("weight", &self.weight), ("bias", &self.bias)] {
+                let len = push_segment(path, name);
+                t.visit(path, f);
+                path.truncate(len);
+            }
+        }
+
+        fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
+            for (name, t) in [("weight", &mut self.weight), ("bias", &mut self.bias)] {
+                let len = push_segment(path, name);
+                t.visit_mut(path, f);
+                path.truncate(len);
+            }
+        }
+
+        fn zip_mut(&mut self, other: &BatchNorm1dGrads<C, E>, f: &mut ZipMut<'_, E>) {
+            self.weight.zip_mut(&other.weight, f);
+            self.bias.zip_mut(&other.bias, f);
+        }
+
+        fn read_grads(&self, grads: &Grads<E>, trained: bool) -> BatchNorm1dGrads<C, E> {
+            let trained = trained && $model;
+            BatchNorm1dGrads {
+                weight: self.weight.read_grads(grads, trained),
+                bias: self.bias.read_grads(grads, trained),
+            }
+        }
+
+        fn zeros_like(&self) -> BatchNorm1dGrads<C, E> {
+            BatchNorm1dGrads {
+                weight: Tensor::zeros(),
+                bias: Tensor::zeros(),
+            }
+        }
+    };
+}
+
 impl<const C: usize, E: Element> Module for BatchNorm1d<C, E> {
     type Elem = E;
     type Grads = BatchNorm1dGrads<C, E>;
 
-    fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
-        visit_affine(&self.weight, &self.bias, path, f);
-    }
-
-    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
-        visit_affine_mut(&mut self.weight, &mut self.bias, path, f);
-    }
-
-    fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, E>) {
-        self.weight.zip_mut(&other.weight, f);
-        self.bias.zip_mut(&other.bias, f);
-    }
-
-    fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self::Grads {
-        BatchNorm1dGrads {
-            weight: self.weight.read_grads(grads, trained),
-            bias: self.bias.read_grads(grads, trained),
-        }
-    }
+    affine_module_methods!(true);
 
     fn unused_into(
         &self,
@@ -796,13 +820,6 @@ impl<const C: usize, E: Element> Module for BatchNorm1d<C, E> {
             let len = push_segment(path, name);
             t.unused_into(grads, trained, path, out);
             path.truncate(len);
-        }
-    }
-
-    fn zeros_like(&self) -> Self::Grads {
-        BatchNorm1dGrads {
-            weight: Tensor::zeros(),
-            bias: Tensor::zeros(),
         }
     }
 
@@ -871,62 +888,9 @@ impl<const C: usize, E: Element> Module for BatchNorm1dGrads<C, E> {
     type Elem = E;
     type Grads = Self;
 
-    fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
-        visit_affine(&self.weight, &self.bias, path, f);
-    }
-
-    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
-        visit_affine_mut(&mut self.weight, &mut self.bias, path, f);
-    }
-
-    fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
-        self.weight.zip_mut(&other.weight, f);
-        self.bias.zip_mut(&other.bias, f);
-    }
-
-    fn read_grads(&self, grads: &Grads<E>, _trained: bool) -> Self {
-        Self {
-            weight: self.weight.read_grads(grads, false),
-            bias: self.bias.read_grads(grads, false),
-        }
-    }
+    affine_module_methods!(false);
 
     fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
-
-    fn zeros_like(&self) -> Self {
-        Self {
-            weight: Tensor::zeros(),
-            bias: Tensor::zeros(),
-        }
-    }
-}
-
-/// Visits `weight` and `bias` under their names.
-fn visit_affine<const C: usize, E: Element>(
-    weight: &Tensor<Rank1<C>, E>,
-    bias: &Tensor<Rank1<C>, E>,
-    path: &mut String,
-    f: &mut Visit<'_, E>,
-) {
-    for (name, t) in [("weight", weight), ("bias", bias)] {
-        let len = push_segment(path, name);
-        t.visit(path, f);
-        path.truncate(len);
-    }
-}
-
-/// Visits `weight` and `bias` under their names, mutable.
-fn visit_affine_mut<const C: usize, E: Element>(
-    weight: &mut Tensor<Rank1<C>, E>,
-    bias: &mut Tensor<Rank1<C>, E>,
-    path: &mut String,
-    f: &mut VisitMut<'_, E>,
-) {
-    for (name, t) in [("weight", weight), ("bias", bias)] {
-        let len = push_segment(path, name);
-        t.visit_mut(path, f);
-        path.truncate(len);
-    }
 }
 
 #[cfg(test)]
