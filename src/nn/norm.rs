@@ -376,8 +376,9 @@ impl<const D: usize, E: Element, T: Tracking<E>> LayerNorm<D, E, T> {
 ///
 /// A type of its own rather than a setting of [`LayerNorm`]: with no `weight` and no `bias` it has
 /// no parameters, so nothing in its `state_dict` ([`Module::params`] is empty, as PyTorch's) and
-/// gradients [`NoParams`](crate::nn::NoParams), which a derived model and the optimizers take as they take a
-/// [`Dropout`](crate::nn::Dropout)'s; and `norm.weight` cannot be reached on a layer that has none.
+/// gradients [`NoParams`](crate::nn::NoParams), which a derived model and the optimizers take as
+/// they take a [`Dropout`](crate::nn::Dropout)'s; and `norm.weight` cannot be reached on a layer
+/// that has none.
 /// Its tracking is its input's: it puts nothing of its own on the tape.
 ///
 /// The input is any shape whose last axis is `D`, static or with run-time dimensions; another last
