@@ -145,12 +145,8 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     /// ```
     #[must_use]
     pub fn split(mut self, fraction: f64) -> (Self, Self) {
-        let at = split_point(self.len(), fraction);
-        let rest = Self {
-            features: self.features.split_off(at),
-            labels: self.labels.split_off(at),
-        };
-        (self, rest)
+        let (features, labels) = split_rows(&mut self.features, &mut self.labels, fraction);
+        (self, Self { features, labels })
     }
 
     /// The rows as consecutive batches of `B`, as tensors with their labels. A last partial batch is
@@ -347,12 +343,8 @@ impl<const F: usize, const O: usize> Regression<F, O> {
     /// Splits off the last `fraction` of the rows (rounded to the nearest row): `(first, last)`.
     #[must_use]
     pub fn split(mut self, fraction: f64) -> (Self, Self) {
-        let at = split_point(self.len(), fraction);
-        let rest = Self {
-            features: self.features.split_off(at),
-            targets: self.targets.split_off(at),
-        };
-        (self, rest)
+        let (features, targets) = split_rows(&mut self.features, &mut self.targets, fraction);
+        (self, Self { features, targets })
     }
 
     /// The rows as consecutive static batches of `B`, features and targets; a last partial batch is
@@ -419,11 +411,13 @@ fn shuffle_rows<X: Copy, Y: Copy, R: Rng + ?Sized>(x: &mut Vec<X>, y: &mut Vec<Y
     *y = order.iter().map(|&i| y[i]).collect();
 }
 
-/// Where to split `len` rows to leave the last `fraction` of them (rounded to the nearest row).
-fn split_point(len: usize, fraction: f64) -> usize {
+/// Splits off the last `fraction` of the rows of features and targets (rounded to the nearest
+/// row), and returns them.
+fn split_rows<X, Y>(x: &mut Vec<X>, y: &mut Vec<Y>, fraction: f64) -> (Vec<X>, Vec<Y>) {
+    let len = x.len();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let tail = ((len as f64) * fraction.clamp(0.0, 1.0)).round() as usize;
-    len - tail
+    (x.split_off(len - tail), y.split_off(len - tail))
 }
 
 /// The text of a file, gunzipped when its name ends in `.gz`.
@@ -593,6 +587,30 @@ mod tests {
         let err = Dataset::<2, 2>::read(dir.join("missing.csv"), true).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn splits_keep_rows_with_their_targets_at_every_fraction() {
+        // 3 rows: the last fraction * 3 rows, rounded (1.5 to 2), go to the second part; a
+        // fraction outside [0, 1] is clamped.
+        let data = Regression::<1, 1>::from_csv("0,10\n1,11\n2,12\n", false).unwrap();
+        for (fraction, first) in [(0.0, 3), (0.5, 1), (1.0, 0), (2.0, 0), (-1.0, 3)] {
+            let (a, b) = data.clone().split(fraction);
+            assert_eq!(
+                (a.len(), b.len()),
+                (first, 3 - first),
+                "fraction {fraction}"
+            );
+            for part in [&a, &b] {
+                for (x, y) in part.features().iter().zip(part.targets()) {
+                    assert_eq!(y[0], x[0] + 10.0);
+                }
+            }
+        }
+        let (a, b) = Dataset::<1, 2>::from_csv("0,0\n1,1\n", false)
+            .unwrap()
+            .split(0.5);
+        assert_eq!((a.labels(), b.labels()), (&[0][..], &[1][..]));
     }
 
     #[test]

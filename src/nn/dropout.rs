@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::module::{Visit, VisitMut, ZipMut};
-use crate::{Element, Grads, Module, Shape, Tape, Tensor, Tracking, Trainable};
+use crate::{Element, Grads, Module, Shape, Tensor, Tracking};
 
 /// The gradients of a layer without parameters ([`Dropout`], an activation in a tuple of
 /// layers): nothing.
@@ -120,10 +120,7 @@ impl<E: Element> Dropout<E> {
     #[must_use]
     #[track_caller]
     pub fn with_rng(p: f64, rng: StdRng) -> Self {
-        assert!(
-            (0.0..=1.0).contains(&p),
-            "dropout probability has to be between 0 and 1, but got {p}"
-        );
+        check_probability(p);
         Self {
             p,
             rng: Arc::new(Mutex::new(rng)),
@@ -145,7 +142,8 @@ impl<E: Element> Dropout<E> {
     }
 
     /// In training, `x` with each element zeroed with probability `p` and the others scaled by
-    /// `1 / (1 - p)`; in evaluation, `x`. Any shape, static or with run-time dimensions.
+    /// `1 / (1 - p)`; in evaluation, `x`. Any shape, static or with run-time dimensions. The values
+    /// are [`dropout_with_mask`]'s for the mask drawn.
     ///
     /// # Panics
     /// Never: the mask has the input's shape by construction.
@@ -154,66 +152,143 @@ impl<E: Element> Dropout<E> {
         if !self.training || self.p == 0.0 {
             return x;
         }
-        let scale = if self.p < 1.0 {
-            E::one() / E::from_f64_lossy(1.0 - self.p)
-        } else {
-            E::zero()
-        };
-        let mask: Vec<E> = {
+        let keep: Vec<E> = {
             let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
             (0..x.numel())
                 .map(|_| {
                     if rng.random::<f64>() < self.p {
                         E::zero()
                     } else {
-                        scale
+                        E::one()
                     }
                 })
                 .collect()
         };
-        let mask = Tensor::from_vec_with(x.typed_shape(), mask).expect("one value per element");
-        x * mask
+        let keep = Tensor::from_vec_with(x.typed_shape(), keep).expect("one value per element");
+        dropout_with_mask(x, &keep, self.p)
     }
 }
 
-impl<E: Element> Module for Dropout<E> {
-    type Elem = E;
-    type Grads = NoParams<E>;
-
-    fn visit(&self, _: &mut String, _: &mut Visit<'_, E>) {}
-
-    fn visit_mut(&mut self, _: &mut String, _: &mut VisitMut<'_, E>) {}
-
-    fn zip_mut(&mut self, _: &NoParams<E>, _: &mut ZipMut<'_, E>) {}
-
-    fn read_grads(&self, _: &Grads<E>, _: bool) -> NoParams<E> {
-        NoParams(PhantomData)
-    }
-
-    fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
-
-    fn zeros_like(&self) -> NoParams<E> {
-        NoParams(PhantomData)
-    }
-
-    fn set_training(&mut self, training: bool) {
-        self.training = training;
-    }
+/// Dropout with a given keep mask: `y = x * keep * (1 / (1 - p))`, each `keep` value 1 (kept) or
+/// 0 (dropped), as PyTorch's dropout computes it once it has drawn its mask: the scale
+/// `1 / (1 - p)` rounded to the element type first (`noise = mask / (1 - p)`, then `x * noise`),
+/// so that the values agree with PyTorch's bit for bit for the same mask.
+///
+/// Derivative: `dx = dy keep / (1 - p)`, the same scaled mask.
+///
+/// PyTorch: `F.dropout(x, p)` in training, for the mask it drew (`keep = out != 0` where `x` has
+/// no zeros). Useful to replay a mask, or to drop the same elements of several tensors.
+///
+/// Edge values: a dropped NaN or infinity gives NaN (`x * 0`), a dropped negative value `-0.0`, as
+/// in PyTorch; `p = 1` zeroes every element (the scale is 0, as PyTorch's `x * 0`); `p = 0` with
+/// a mask of ones is `x`.
+///
+/// # Panics
+/// If `p` is not in `[0, 1]`, if a value of `keep` is neither 0 nor 1 (`dropout_with_mask: keep
+/// values are 0 or 1, got 0.5`), and when a run-time dimension of `x` and of `keep` differ
+/// (`dropout_with_mask: the shapes differ: [2, 3] and [3, 3]`).
+///
+/// ```
+/// use shaped::nn::dropout_with_mask;
+/// use shaped::{Tape, Tensor};
+///
+/// let x = Tensor::from([1.0_f32, -2.0, 3.0, 4.0]);
+/// let keep = Tensor::from([1.0, 0.0, 1.0, 0.0]);
+/// let tape = Tape::new();
+/// let xt = tape.watch(&x);
+/// let y = dropout_with_mask(xt.clone(), &keep, 0.75);
+/// assert_eq!(y.to_vec(), vec![4.0, -0.0, 12.0, 0.0]);
+/// let g = y.sum().backward().get(&xt);
+/// assert_eq!(g.to_vec(), vec![4.0, 0.0, 4.0, 0.0]);
+/// ```
+#[must_use]
+#[track_caller]
+pub fn dropout_with_mask<S: Shape, E: Element, T: Tracking<E>>(
+    x: Tensor<S, E, T>,
+    keep: &Tensor<S, E>,
+    p: f64,
+) -> Tensor<S, E, T> {
+    check_probability(p);
+    crate::ops::same_shape("dropout_with_mask", x.typed_shape(), keep.typed_shape());
+    let scale = if p < 1.0 {
+        E::one() / E::from_f64_lossy(1.0 - p)
+    } else {
+        E::zero()
+    };
+    let noise: Vec<E> = keep
+        .as_slice()
+        .iter()
+        .map(|&k| {
+            assert!(
+                k == E::zero() || k == E::one(),
+                "dropout_with_mask: keep values are 0 or 1, got {k:?}"
+            );
+            if k == E::one() { scale } else { E::zero() }
+        })
+        .collect();
+    x * Tensor::from_vec_with(keep.typed_shape(), noise).expect("one value per element")
 }
 
-impl<E: Element> Trainable for Dropout<E> {
-    type Tracked = Self;
-
-    /// The same layer (nothing goes on the tape), drawing from the same generator.
-    fn track(&self, _: &Tape<E>) -> Self {
-        self.clone()
-    }
+/// Panics with PyTorch's message if `p` is not a probability.
+#[track_caller]
+fn check_probability(p: f64) {
+    assert!(
+        (0.0..=1.0).contains(&p),
+        "dropout probability has to be between 0 and 1, but got {p}"
+    );
 }
+
+/// `Module` and `Trainable` for a layer without parameters (generics in brackets, then the type),
+/// its gradients [`NoParams`]: it visits nothing and goes on the tape as a copy of itself. With
+/// `training`, [`Module::set_training`] sets the layer's `training` field.
+macro_rules! no_params_module {
+    ([$($g:tt)*] $ty:ty $(, $training:ident)?) => {
+        impl<$($g)*> $crate::Module for $ty {
+            type Elem = E;
+            type Grads = $crate::nn::NoParams<E>;
+
+            fn visit(&self, _: &mut String, _: &mut $crate::module::Visit<'_, E>) {}
+
+            fn visit_mut(&mut self, _: &mut String, _: &mut $crate::module::VisitMut<'_, E>) {}
+
+            fn zip_mut(&mut self, _: &Self::Grads, _: &mut $crate::module::ZipMut<'_, E>) {}
+
+            fn read_grads(&self, _: &$crate::Grads<E>, _: bool) -> Self::Grads {
+                $crate::nn::NoParams::default()
+            }
+
+            fn unused_into(&self, _: &$crate::Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
+
+            fn zeros_like(&self) -> Self::Grads {
+                $crate::nn::NoParams::default()
+            }
+
+            $(
+                fn set_training(&mut self, $training: bool) {
+                    self.$training = $training;
+                }
+            )?
+        }
+
+        impl<$($g)*> $crate::Trainable for $ty {
+            type Tracked = Self;
+
+            /// The same layer: nothing of it goes on the tape (a generator or a setting is shared
+            /// with the copy).
+            fn track(&self, _: &$crate::Tape<E>) -> Self {
+                self.clone()
+            }
+        }
+    };
+}
+pub(crate) use no_params_module;
+
+no_params_module!([E: Element] Dropout<E>, training);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Const, Rank1, Rank2, gradcheck};
+    use crate::{Const, Rank1, Rank2, Tape, gradcheck};
 
     #[test]
     fn the_gradient_is_the_mask() {
@@ -260,6 +335,56 @@ mod tests {
             Dropout::<f64>::new(1.0, 0).forward(x).to_vec(),
             vec![0.0; 32]
         );
+    }
+
+    #[test]
+    fn a_given_mask_gradient_and_edge_values() {
+        // y = x keep / (1 - p), p = 0.5: dy/dx = keep * 2 = [2, 0, 2, 0].
+        let x = Tensor::from([1.5, f64::NAN, -3.0, -1.0]);
+        let keep = Tensor::from([1.0, 0.0, 1.0, 0.0]);
+        let tape = Tape::new();
+        let xt = tape.watch(&x);
+        let y = dropout_with_mask(xt.clone(), &keep, 0.5);
+        // A dropped NaN is NaN, a dropped negative value -0.0 (x * 0).
+        let v = y.to_vec();
+        assert_eq!((v[0], v[2]), (3.0, -6.0));
+        assert!(v[1].is_nan() && v[3] == 0.0 && v[3].is_sign_negative());
+        assert_eq!(
+            y.sum().backward().get(&xt).to_vec(),
+            vec![2.0, 0.0, 2.0, 0.0]
+        );
+        // x used twice, on a run-time batch: d sum(dropout(x) x) = 2 x keep / (1 - p).
+        let x: Tensor<(usize, Const<3>), f64> = Tensor::from_vec_with(
+            (2, Const),
+            crate::ops::testing::random::<Rank2<2, 3>>(5).into_vec(),
+        )
+        .unwrap();
+        let keep = Tensor::from_vec_with((2, Const), vec![1.0, 0.0, 1.0, 1.0, 1.0, 0.0]).unwrap();
+        gradcheck(|x| (dropout_with_mask(x.clone(), &keep, 0.3) * x).sum(), &x).unwrap();
+        // p = 1 zeroes even kept elements; p = 0 keeps x.
+        let ones = Tensor::from([1.0; 4]);
+        assert_eq!(
+            dropout_with_mask(Tensor::from([1.0, 2.0, 3.0, 4.0]), &ones, 1.0).to_vec(),
+            vec![0.0; 4]
+        );
+        assert_eq!(
+            dropout_with_mask(Tensor::from([1.0, 2.0, 3.0, 4.0]), &ones, 0.0).to_vec(),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "dropout_with_mask: keep values are 0 or 1, got 0.5")]
+    fn a_mask_value_other_than_0_or_1_panics() {
+        let _ = dropout_with_mask(Tensor::from([1.0_f32, 2.0]), &Tensor::from([1.0, 0.5]), 0.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "dropout_with_mask: the shapes differ: [2, 3] and [3, 3]")]
+    fn a_mask_of_another_run_time_shape_panics() {
+        let x: Tensor<(usize, Const<3>)> = Tensor::zeros_with((2, Const));
+        let keep: Tensor<(usize, Const<3>)> = Tensor::ones_with((3, Const));
+        let _ = dropout_with_mask(x, &keep, 0.5);
     }
 
     #[test]

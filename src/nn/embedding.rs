@@ -13,7 +13,11 @@ use crate::{Const, Dim, Element, Indices, Module, NoTape, Rank2, Tensor, Trackin
 ///
 /// The ids are [`Indices`] below `V`, checked when they are built; ids of another vocabulary size do
 /// not compile. Their count `N` is static (`Const<K>`) or known at run time (`usize`).
-/// No `padding_idx`, `max_norm` or sparse gradients.
+///
+/// A padding id (PyTorch's `padding_idx`, set with [`padded`](Embedding::padded) or
+/// [`with_padding_idx`](Embedding::with_padding_idx)) still looks up its row, but that row gets no
+/// gradient (see [`Tensor::embedding_with_padding`]): it stays as it is in training, zeros when
+/// the table was made by [`padded`](Embedding::padded). No `max_norm` or sparse gradients.
 ///
 /// ```
 /// use shaped::nn::Embedding;
@@ -33,6 +37,9 @@ use crate::{Const, Dim, Element, Indices, Module, NoTape, Rank2, Tensor, Trackin
 pub struct Embedding<const V: usize, const D: usize, E: Element = f32, T: Tracking<E> = NoTape> {
     /// `[V, D]`, as `nn.Embedding.weight`.
     pub weight: Tensor<Rank2<V, D>, E, T>,
+    /// The row that gets no gradient, if any (`nn.Embedding.padding_idx`); not a parameter.
+    #[module(skip)]
+    pub padding_idx: Option<usize>,
 }
 
 impl<const V: usize, const D: usize, E: Element> Embedding<V, D, E> {
@@ -51,18 +58,84 @@ impl<const V: usize, const D: usize, E: Element> Embedding<V, D, E> {
         Self::from_weights(Tensor::randn(rng))
     }
 
-    /// A table with the given rows `[V, D]`.
+    /// A table with PyTorch's initialization for `nn.Embedding(V, D, padding_idx=padding_idx)`:
+    /// every entry drawn from `N(0, 1)`, then the row `padding_idx` set to zeros; that row gets no
+    /// gradient.
+    ///
+    /// # Panics
+    /// When `padding_idx` is not below `V` (`embedding: padding_idx 4 is not below the table's 4
+    /// rows`).
+    ///
+    /// ```
+    /// use shaped::nn::Embedding;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// use shaped::{Const, Indices, Trainable};
+    ///
+    /// let table: Embedding<4, 2, f64> = Embedding::padded(&mut StdRng::seed_from_u64(0), 0);
+    /// assert_eq!(table.weight.to_array()[0], [0.0, 0.0]);
+    /// assert_eq!(table.padding_idx, Some(0));
+    /// let ids = Indices::<usize, Const<4>>::from_slice(&[3, 0, 0])?;
+    /// let (_, g) = table.value_and_grad(|t| t.forward(&ids).sum());
+    /// assert_eq!(g.weight.to_array(), [[0.0; 2], [0.0; 2], [0.0; 2], [1.0; 2]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn padded<R: Rng + ?Sized>(rng: &mut R, padding_idx: usize) -> Self {
+        let mut table = Self::new(rng).with_padding_idx(padding_idx);
+        let mut w = table.weight.into_vec();
+        w[padding_idx * D..(padding_idx + 1) * D].fill(E::zero());
+        table.weight = Tensor::from_data(w);
+        table
+    }
+
+    /// A table with the given rows `[V, D]`, without a padding id.
     #[must_use]
     pub fn from_weights(weight: Tensor<Rank2<V, D>, E>) -> Self {
-        Self { weight }
+        Self {
+            weight,
+            padding_idx: None,
+        }
+    }
+
+    /// The same table with row `padding_idx` as the padding row: it gets no gradient. Its values
+    /// are kept, as PyTorch's `nn.Embedding.from_pretrained(weight, padding_idx=padding_idx)`.
+    ///
+    /// # Panics
+    /// When `padding_idx` is not below `V`.
+    ///
+    /// ```
+    /// use shaped::nn::Embedding;
+    /// use shaped::{Const, Indices, Tensor, Trainable};
+    ///
+    /// let table = Embedding::from_weights(Tensor::from([[0.5, 0.5], [1.0, 2.0]])).with_padding_idx(0);
+    /// let ids = Indices::<Const<2>, Const<2>>::new([0, 1])?;
+    /// assert_eq!(table.forward(&ids).to_vec(), vec![0.5, 0.5, 1.0, 2.0]);
+    /// let (_, g) = table.value_and_grad(|t| t.forward(&ids).sum());
+    /// assert_eq!(g.weight.to_array(), [[0.0, 0.0], [1.0, 1.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn with_padding_idx(mut self, padding_idx: usize) -> Self {
+        assert!(
+            padding_idx < V,
+            "embedding: padding_idx {padding_idx} is not below the table's {V} rows"
+        );
+        self.padding_idx = Some(padding_idx);
+        self
     }
 }
 
 impl<const V: usize, const D: usize, E: Element, T: Tracking<E>> Embedding<V, D, E, T> {
     /// The rows of the ids, in their order: `(N, D)` for `N` ids.
+    /// Ids equal to the padding id, if there is one, get their row, which gets no gradient.
     #[must_use]
     pub fn forward<N: Dim>(&self, ids: &Indices<N, Const<V>>) -> Tensor<(N, Const<D>), E, T> {
-        self.weight.embedding(ids)
+        match self.padding_idx {
+            Some(p) => self.weight.embedding_with_padding(ids, p),
+            None => self.weight.embedding(ids),
+        }
     }
 }
 
@@ -70,6 +143,7 @@ impl<const V: usize, const D: usize, E: Element, T: Tracking<E>> Embedding<V, D,
 mod tests {
     use super::*;
     use crate::{Rank1, Trainable, gradcheck};
+    use rand::SeedableRng;
 
     #[test]
     fn gradient_adds_the_rows_of_repeated_ids() {
@@ -83,13 +157,42 @@ mod tests {
     }
 
     #[test]
+    fn the_padding_row_is_zero_at_first_and_gets_no_gradient() {
+        // f = sum(y * v), ids [0, 2, 0] with padding id 0: dweight[2] = v[1], and the padding row
+        // gets 0 although it is looked up twice; its values are returned.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let table: Embedding<3, 2, f64> = Embedding::padded(&mut rng, 0);
+        assert_eq!(table.weight.to_array()[0], [0.0, 0.0]);
+        assert!(table.weight.to_array()[1].iter().all(|&w| w != 0.0));
+        let table = Embedding::from_weights(Tensor::from([[9.0, 9.0], [1.0, 1.0], [2.0, 2.0]]))
+            .with_padding_idx(0);
+        let ids = Indices::<Const<3>, Const<3>>::new([0, 2, 0]).unwrap();
+        let v = Tensor::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]).into_dims();
+        let (y, g) = table.value_and_grad(|t| (t.forward(&ids) * &v).sum());
+        assert_eq!(y, 9.0 * 3.0 + 2.0 * 7.0 + 9.0 * 11.0);
+        assert_eq!(g.weight.to_array(), [[0.0, 0.0], [0.0, 0.0], [3.0, 4.0]]);
+        // The padding id is a setting, not a parameter, and goes with the copy on the tape.
+        assert_eq!(table.params().len(), 1);
+        assert_eq!(crate::Tape::new().watch(&table).padding_idx, Some(0));
+    }
+
+    #[test]
+    #[should_panic(expected = "embedding: padding_idx 3 is not below the table's 3 rows")]
+    fn a_padding_id_beyond_the_table_panics() {
+        let _: Embedding<3, 2> = Embedding::from_weights(Tensor::zeros()).with_padding_idx(3);
+    }
+
+    #[test]
     fn gradient_matches_finite_differences_with_a_run_time_count() {
         let w: Tensor<Rank2<4, 3>, f64> = crate::ops::testing::random(1);
         let ids = Indices::<usize, Const<4>>::from_slice(&[3, 3, 0, 1, 3]).unwrap();
         let v: Tensor<Rank1<3>, f64> = crate::ops::testing::random(2);
         gradcheck(
             |w| {
-                let table = Embedding { weight: w.clone() };
+                let table = Embedding {
+                    weight: w.clone(),
+                    padding_idx: None,
+                };
                 let rows = table.forward(&ids);
                 assert_eq!(rows.shape(), [5, 3]);
                 (rows.powi(2).sum_axis::<0>() * &v.clone().into_dims()).sum()

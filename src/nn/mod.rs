@@ -70,7 +70,7 @@ pub use attention::{
 };
 pub use bilinear::{Bilinear, BilinearGrads};
 pub use conv::{Conv1d, Conv1dGrads, Conv2d, Conv2dGrads};
-pub use dropout::{Dropout, NoParams};
+pub use dropout::{Dropout, NoParams, dropout_with_mask};
 pub use embedding::{Embedding, EmbeddingGrads};
 pub use linear::{Linear, LinearGrads};
 pub(crate) use loss::classes_str;
@@ -80,7 +80,9 @@ pub use loss::{
 pub use losses::{
     bce_with_logits, huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 };
-pub use norm::{BatchNorm1d, BatchNorm1dGrads, LayerNorm, LayerNormGrads};
+pub use norm::{
+    BatchNorm1d, BatchNorm1dGrads, BatchNormShape, LayerNorm, LayerNormGrads, LayerNormNoAffine,
+};
 pub use pool::{AvgPool2d, Flatten, FlattenShape, MaxPool2d};
 pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};
 pub use sequential::Forward;

@@ -1,8 +1,10 @@
-//! Normalization layers: [`LayerNorm`] over the last axis and [`BatchNorm1d`] over the batch, both
-//! with a per-feature affine map, on one fused op with a hand-written backward.
+//! Normalization layers: [`LayerNorm`] over the last axis and [`BatchNorm1d`] over the batch (and
+//! the length of sequences), both with a per-channel affine map, on one fused op with a
+//! hand-written backward.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::dropout::no_params_module;
 use crate::buffer::Buffer;
 use crate::module::{
     BufferMut, BufferRef, Visit, VisitBuffers, VisitBuffersMut, VisitMut, ZipMut, push_segment,
@@ -10,38 +12,194 @@ use crate::module::{
 use crate::ops::Merged;
 use crate::tape::internal::Record;
 use crate::{
-    Const, Element, Grads, Merge, Module, NoTape, NonScalar, Rank1, Shape, Tape, Tensor, Tracking,
-    Trainable,
+    Const, Dim, Element, Grads, Merge, Module, NoTape, NonScalar, Rank1, Rank2, Rank3, Shape, Tape,
+    Tensor, Tracking, Trainable,
 };
 
-/// How [`normalize_affine`] finds the mean and the spread of `x` seen as `[rows, d]`.
+/// How [`Normalized::new`] finds the mean and the spread of `x` seen as `[outer, C, inner]`.
 enum Stats<'a, E> {
-    /// Over each row (layer normalization), with this `eps`.
+    /// Over each row of `C` values, `inner = 1` (layer normalization), with this `eps`.
     Rows(E),
-    /// Over each column, with this `eps` (batch normalization in training).
-    Cols(E),
-    /// Given per column (batch normalization in evaluation): the mean and `1 / sqrt(var + eps)`.
+    /// Over each channel: its `outer * inner` values (batch normalization in training), with this
+    /// `eps`.
+    Channels(E),
+    /// Given per channel (batch normalization in evaluation): the mean and `1 / sqrt(var + eps)`.
     Fixed(&'a [E], &'a [E]),
 }
+
+/// The mean and the biased variance of each channel, when the statistics are the batch's.
+type BatchStats<E> = Option<(Vec<E>, Vec<E>)>;
 
 /// `1 / sqrt(var + eps)`.
 fn inv_std<E: Element>(var: E, eps: E) -> E {
     E::one() / (var + eps).sqrt()
 }
 
-/// `y[r, c] = xhat[r, c] w[c] + b[c]` for `x` seen as `[rows, d]`, `d` the length of `w`, where
-/// `xhat` is `x` normalized as `stats` says; the biased mean and variance of each column when the
-/// statistics are the batch's (to update running statistics), recorded for the backward:
-/// `dw[c] = sum_r dy xhat`, `db[c] = sum_r dy`, and with `g = dy w`, over the `n` values of a
-/// group (a row, or a column): `dx = inv (g - mean(g) - xhat mean(g xhat))`, or `dx = g inv` for
-/// fixed statistics.
+/// The runs of `inner` values of `v` seen as `[outer, c, inner]`, with their channel.
+fn runs<E>(v: &[E], c: usize, inner: usize) -> impl Iterator<Item = (usize, &[E])> {
+    // An empty tensor has no runs (and `chunks_exact` needs a length above 0).
+    v.chunks_exact(inner.max(1))
+        .enumerate()
+        .map(move |(k, r)| (k % c, r))
+}
+
+/// [`runs`], mutable.
+fn runs_mut<E>(v: &mut [E], c: usize, inner: usize) -> impl Iterator<Item = (usize, &mut [E])> {
+    v.chunks_exact_mut(inner.max(1))
+        .enumerate()
+        .map(move |(k, r)| (k % c, r))
+}
+
+/// `x` seen as `[outer, c, inner]` and normalized as the [`Stats`] say: `xhat = (x - mean) inv`,
+/// `inv = 1 / sqrt(var + eps)` per group (a row, or a channel), with the biased variance. The
+/// backward of the normalization, with `g = dy w[c]` (`w` the per-channel scale that follows, 1
+/// without one), over the `n` values of a group: `dx = inv (g - mean(g) - xhat mean(g xhat))`,
+/// or `dx = g inv` for fixed statistics.
+struct Normalized<E: Element> {
+    xhat: Arc<Buffer<E>>,
+    /// Per row, or per channel.
+    inv: Vec<E>,
+    c: usize,
+    inner: usize,
+    by_rows: bool,
+    fixed: bool,
+}
+
+impl<E: Element> Normalized<E> {
+    /// The normalized values, and the mean and biased variance of each channel when the statistics
+    /// are the batch's (to update running statistics).
+    fn new(xv: &[E], c: usize, inner: usize, stats: &Stats<'_, E>) -> (Self, BatchStats<E>) {
+        let n = xv.len();
+        let mut xhat = Buffer::uninit(n);
+        let (inv, batch) = match *stats {
+            Stats::Rows(eps) => {
+                let len = E::from_f64_lossy(c as f64);
+                let mut inv = Vec::with_capacity(n.checked_div(c).unwrap_or(0));
+                for (xr, hr) in xv
+                    .chunks_exact(c.max(1))
+                    .zip(xhat.chunks_exact_mut(c.max(1)))
+                {
+                    let mean = xr.iter().fold(E::zero(), |s, &v| s + v) / len;
+                    let var = xr
+                        .iter()
+                        .fold(E::zero(), |s, &v| s + (v - mean) * (v - mean))
+                        / len;
+                    let k = inv_std(var, eps);
+                    for (h, &v) in hr.iter_mut().zip(xr) {
+                        *h = (v - mean) * k;
+                    }
+                    inv.push(k);
+                }
+                (inv, None)
+            }
+            Stats::Channels(eps) => {
+                let len = E::from_f64_lossy(n.checked_div(c).unwrap_or(0) as f64);
+                let mut mean = vec![E::zero(); c];
+                for (ch, r) in runs(xv, c, inner) {
+                    mean[ch] += r.iter().fold(E::zero(), |s, &v| s + v);
+                }
+                for m in &mut mean {
+                    *m /= len;
+                }
+                let mut var = vec![E::zero(); c];
+                for (ch, r) in runs(xv, c, inner) {
+                    let m = mean[ch];
+                    var[ch] += r.iter().fold(E::zero(), |s, &v| s + (v - m) * (v - m));
+                }
+                for s in &mut var {
+                    *s /= len;
+                }
+                let inv: Vec<E> = var.iter().map(|&v| inv_std(v, eps)).collect();
+                Self::center(&mut xhat, xv, c, inner, &mean, &inv);
+                (inv, Some((mean, var)))
+            }
+            Stats::Fixed(mean, inv) => {
+                Self::center(&mut xhat, xv, c, inner, mean, inv);
+                (inv.to_vec(), None)
+            }
+        };
+        let normalized = Self {
+            xhat: Arc::new(xhat),
+            inv,
+            c,
+            inner,
+            by_rows: matches!(stats, Stats::Rows(_)),
+            fixed: matches!(stats, Stats::Fixed(..)),
+        };
+        (normalized, batch)
+    }
+
+    /// `xhat = (x - mean[c]) inv[c]` per channel.
+    fn center(xhat: &mut [E], xv: &[E], c: usize, inner: usize, mean: &[E], inv: &[E]) {
+        for ((ch, hr), (_, xr)) in runs_mut(xhat, c, inner).zip(runs(xv, c, inner)) {
+            let (m, k) = (mean[ch], inv[ch]);
+            for (h, &v) in hr.iter_mut().zip(xr) {
+                *h = (v - m) * k;
+            }
+        }
+    }
+
+    /// Adds the gradient of `x` to `dx`, for the scale `w` (per channel; 1 when `None`).
+    fn backward_x(&self, dx: &mut [E], dy: &[E], w: Option<&[E]>) {
+        let (c, inner, inv) = (self.c, self.inner, &self.inv);
+        let scale = |ch: usize| w.map_or(E::one(), |w| w[ch]);
+        if self.fixed {
+            for ((ch, dr), (_, gr)) in runs_mut(dx, c, inner).zip(runs(dy, c, inner)) {
+                let k = scale(ch) * inv[ch];
+                for (d, &g) in dr.iter_mut().zip(gr) {
+                    *d += g * k;
+                }
+            }
+        } else if self.by_rows {
+            let len = E::from_f64_lossy(c as f64);
+            let rows = dy
+                .chunks_exact(c.max(1))
+                .zip(self.xhat.chunks_exact(c.max(1)));
+            for ((dr, (gr, hr)), &k) in dx.chunks_exact_mut(c.max(1)).zip(rows).zip(inv) {
+                let (mut sg, mut sgh) = (E::zero(), E::zero());
+                for (ch, (&g, &h)) in gr.iter().zip(hr).enumerate() {
+                    let g = g * scale(ch);
+                    sg += g;
+                    sgh += g * h;
+                }
+                let (mg, mgh) = (sg / len, sgh / len);
+                for (ch, ((d, &g), &h)) in dr.iter_mut().zip(gr).zip(hr).enumerate() {
+                    *d += k * (g * scale(ch) - mg - h * mgh);
+                }
+            }
+        } else {
+            let len = E::from_f64_lossy(dy.len().checked_div(c).unwrap_or(0) as f64);
+            let (mut sg, mut sgh) = (vec![E::zero(); c], vec![E::zero(); c]);
+            for ((ch, gr), (_, hr)) in runs(dy, c, inner).zip(runs(&self.xhat, c, inner)) {
+                let s = scale(ch);
+                for (&g, &h) in gr.iter().zip(hr) {
+                    sg[ch] += g * s;
+                    sgh[ch] += g * s * h;
+                }
+            }
+            let groups = runs(dy, c, inner).zip(runs(&self.xhat, c, inner));
+            for ((ch, dr), ((_, gr), (_, hr))) in runs_mut(dx, c, inner).zip(groups) {
+                let (s, k) = (scale(ch), inv[ch]);
+                let (mg, mgh) = (sg[ch] / len, sgh[ch] / len);
+                for ((d, &g), &h) in dr.iter_mut().zip(gr).zip(hr) {
+                    *d += k * (g * s - mg - h * mgh);
+                }
+            }
+        }
+    }
+}
+
+/// `y = xhat w[c] + b[c]` for `x` seen as `[outer, C, inner]` (`C` the length of `w`, `inner` 1 for
+/// layer normalization), where `xhat` is `x` normalized as `stats` says ([`Normalized`]); the
+/// batch's statistics, when they are used. Recorded for the backward: `dw[c] = sum dy xhat`,
+/// `db[c] = sum dy` over the channel's values, and `dx` as [`Normalized::backward_x`] with `w`.
 #[allow(clippy::type_complexity)]
-fn normalize_affine<S: Shape, const D: usize, E: Element, X, T>(
+fn normalize_affine<S: Shape, const C: usize, E: Element, X, T>(
     x: &Tensor<S, E, X>,
-    w: &Tensor<Rank1<D>, E, T>,
-    b: &Tensor<Rank1<D>, E, T>,
+    (w, b): (&Tensor<Rank1<C>, E, T>, &Tensor<Rank1<C>, E, T>),
+    inner: usize,
     stats: &Stats<'_, E>,
-) -> (Tensor<S, E, Merged<E, X, T>>, Option<(Vec<E>, Vec<E>)>)
+) -> (Tensor<S, E, Merged<E, X, T>>, BatchStats<E>)
 where
     X: Tracking<E> + Merge<E, T>,
     T: Tracking<E>,
@@ -49,133 +207,32 @@ where
 {
     let (xv, wv, bv) = (x.data(), w.data(), b.data());
     let n = xv.len();
-    let rows = n.checked_div(D).unwrap_or(0);
-    let mut xhat = Buffer::uninit(n);
-    let (inv, batch) = match *stats {
-        Stats::Rows(eps) => {
-            let mut inv = Vec::with_capacity(rows);
-            let len = E::from_f64_lossy(D as f64);
-            for (xr, hr) in xv.chunks_exact(D).zip(xhat.chunks_exact_mut(D)) {
-                let mean = xr.iter().fold(E::zero(), |s, &v| s + v) / len;
-                let var = xr
-                    .iter()
-                    .fold(E::zero(), |s, &v| s + (v - mean) * (v - mean))
-                    / len;
-                let k = inv_std(var, eps);
-                for (h, &v) in hr.iter_mut().zip(xr) {
-                    *h = (v - mean) * k;
-                }
-                inv.push(k);
-            }
-            (inv, None)
-        }
-        Stats::Cols(eps) => {
-            let len = E::from_f64_lossy(rows as f64);
-            let mut mean = vec![E::zero(); D];
-            for xr in xv.chunks_exact(D) {
-                for (m, &v) in mean.iter_mut().zip(xr) {
-                    *m += v;
-                }
-            }
-            for m in &mut mean {
-                *m /= len;
-            }
-            let mut var = vec![E::zero(); D];
-            for xr in xv.chunks_exact(D) {
-                for ((s, &m), &v) in var.iter_mut().zip(&mean).zip(xr) {
-                    *s += (v - m) * (v - m);
-                }
-            }
-            for s in &mut var {
-                *s /= len;
-            }
-            let inv: Vec<E> = var.iter().map(|&v| inv_std(v, eps)).collect();
-            for (xr, hr) in xv.chunks_exact(D).zip(xhat.chunks_exact_mut(D)) {
-                for (((h, &v), &m), &k) in hr.iter_mut().zip(xr).zip(&mean).zip(&inv) {
-                    *h = (v - m) * k;
-                }
-            }
-            (inv, Some((mean, var)))
-        }
-        Stats::Fixed(mean, inv) => {
-            for (xr, hr) in xv.chunks_exact(D).zip(xhat.chunks_exact_mut(D)) {
-                for (((h, &v), &m), &k) in hr.iter_mut().zip(xr).zip(mean).zip(inv) {
-                    *h = (v - m) * k;
-                }
-            }
-            (inv.to_vec(), None)
-        }
-    };
+    let (norm, batch) = Normalized::new(xv, C, inner, stats);
     let mut y = Buffer::uninit(n);
-    for (yr, hr) in y.chunks_exact_mut(D).zip(xhat.chunks_exact(D)) {
-        for (((o, &h), &wc), &bc) in yr.iter_mut().zip(hr).zip(wv.iter()).zip(bv.iter()) {
+    for ((ch, yr), (_, hr)) in runs_mut(&mut y, C, inner).zip(runs(&norm.xhat, C, inner)) {
+        let (wc, bc) = (wv[ch], bv[ch]);
+        for (o, &h) in yr.iter_mut().zip(hr) {
             *o = h * wc + bc;
         }
     }
-    let by_rows = matches!(stats, Stats::Rows(_));
-    let fixed = matches!(stats, Stats::Fixed(..));
-    let xhat = Arc::new(xhat);
     let tape = x.tape().merge(w.tape()).merge(b.tape());
     let tape = tape.record([x.input(), w.input(), b.input()], n, |[nx, nw, nb]| {
-        let (xhat, wv) = (Arc::clone(&xhat), Arc::clone(wv));
+        let wv = Arc::clone(wv);
         Box::new(move |dy, grads| {
             if let Some(nw) = nw {
                 let dw = grads.acc(nw);
-                for (gr, hr) in dy.chunks_exact(D).zip(xhat.chunks_exact(D)) {
-                    for ((d, &g), &h) in dw.iter_mut().zip(gr).zip(hr) {
-                        *d += g * h;
-                    }
+                for ((ch, gr), (_, hr)) in runs(dy, C, inner).zip(runs(&norm.xhat, C, inner)) {
+                    dw[ch] += gr.iter().zip(hr).fold(E::zero(), |s, (&g, &h)| s + g * h);
                 }
             }
             if let Some(nb) = nb {
                 let db = grads.acc(nb);
-                for gr in dy.chunks_exact(D) {
-                    for (d, &g) in db.iter_mut().zip(gr) {
-                        *d += g;
-                    }
+                for (ch, gr) in runs(dy, C, inner) {
+                    db[ch] += gr.iter().fold(E::zero(), |s, &g| s + g);
                 }
             }
-            let Some(nx) = nx else { return };
-            let dx = grads.acc(nx);
-            if fixed {
-                for (dr, gr) in dx.chunks_exact_mut(D).zip(dy.chunks_exact(D)) {
-                    for (((d, &g), &wc), &k) in dr.iter_mut().zip(gr).zip(wv.iter()).zip(&inv) {
-                        *d += g * wc * k;
-                    }
-                }
-            } else if by_rows {
-                let len = E::from_f64_lossy(D as f64);
-                let rows = dy.chunks_exact(D).zip(xhat.chunks_exact(D));
-                for ((dr, (gr, hr)), &k) in dx.chunks_exact_mut(D).zip(rows).zip(&inv) {
-                    let (mut sg, mut sgh) = (E::zero(), E::zero());
-                    for ((&g, &wc), &h) in gr.iter().zip(wv.iter()).zip(hr) {
-                        sg += g * wc;
-                        sgh += g * wc * h;
-                    }
-                    let (mg, mgh) = (sg / len, sgh / len);
-                    for (((d, &g), &wc), &h) in dr.iter_mut().zip(gr).zip(wv.iter()).zip(hr) {
-                        *d += k * (g * wc - mg - h * mgh);
-                    }
-                }
-            } else {
-                let len = E::from_f64_lossy(rows as f64);
-                let (mut sg, mut sgh) = (vec![E::zero(); D], vec![E::zero(); D]);
-                for (gr, hr) in dy.chunks_exact(D).zip(xhat.chunks_exact(D)) {
-                    for (c, (&g, &h)) in gr.iter().zip(hr).enumerate() {
-                        sg[c] += g * wv[c];
-                        sgh[c] += g * wv[c] * h;
-                    }
-                }
-                for ((dr, gr), hr) in dx
-                    .chunks_exact_mut(D)
-                    .zip(dy.chunks_exact(D))
-                    .zip(xhat.chunks_exact(D))
-                {
-                    for (c, ((d, &g), &h)) in dr.iter_mut().zip(gr).zip(hr).enumerate() {
-                        let (mg, mgh) = (sg[c] / len, sgh[c] / len);
-                        *d += inv[c] * (g * wv[c] - mg - h * mgh);
-                    }
-                }
+            if let Some(nx) = nx {
+                norm.backward_x(grads.acc(nx), dy, Some(&wv));
             }
         })
     });
@@ -183,6 +240,27 @@ where
         Tensor::from_parts(Arc::new(y), x.typed_shape(), tape),
         batch,
     )
+}
+
+/// `xhat`, `x` seen as `[outer, c, inner]` normalized as `stats` say ([`Normalized`]), without a
+/// scale or a shift; the batch's statistics, when they are used.
+fn normalize<S: Shape, E: Element, X: Tracking<E>>(
+    x: &Tensor<S, E, X>,
+    c: usize,
+    inner: usize,
+    stats: &Stats<'_, E>,
+) -> (Tensor<S, E, X>, BatchStats<E>) {
+    let xv = x.data();
+    let (norm, batch) = Normalized::new(xv, c, inner, stats);
+    let y = Arc::clone(&norm.xhat);
+    let tape = x.tape().record([x.input()], xv.len(), |[nx]| {
+        Box::new(move |dy, grads| {
+            if let Some(nx) = nx {
+                norm.backward_x(grads.acc(nx), dy, None);
+            }
+        })
+    });
+    (Tensor::from_parts(y, x.typed_shape(), tape), batch)
 }
 
 /// Layer normalization over the last axis, PyTorch's `nn.LayerNorm(D)` (elementwise affine, with a
@@ -284,9 +362,98 @@ impl<const D: usize, E: Element, T: Tracking<E>> LayerNorm<D, E, T> {
         X: Tracking<E> + Merge<E, T>,
         Merged<E, X, T>: Merge<E, T, Output = Merged<E, X, T>>,
     {
-        normalize_affine(&x, &self.weight, &self.bias, &Stats::Rows(self.eps)).0
+        normalize_affine(&x, (&self.weight, &self.bias), 1, &Stats::Rows(self.eps)).0
     }
 }
+
+/// Layer normalization over the last axis without parameters, PyTorch's
+/// `nn.LayerNorm(D, elementwise_affine=False)` (and `F.layer_norm(x, (D,))`): for each row `x` of
+/// `D` values, `y = (x - mean(x)) / sqrt(var(x) + eps)`, the biased variance; `eps = 1e-5` with
+/// [`new`](LayerNormNoAffine::new), or another with [`with_eps`](LayerNormNoAffine::with_eps).
+///
+/// Derivative, with `xhat = y` and `inv = 1 / sqrt(var + eps)`:
+/// `dx = inv (dy - mean(dy) - xhat mean(dy xhat))`.
+///
+/// A type of its own rather than a setting of [`LayerNorm`]: with no `weight` and no `bias` it has
+/// no parameters, so nothing in its `state_dict` ([`Module::params`] is empty, as PyTorch's) and
+/// gradients [`NoParams`](crate::nn::NoParams), which a derived model and the optimizers take as
+/// they take a [`Dropout`](crate::nn::Dropout)'s; and `norm.weight` cannot be reached on a layer
+/// that has none.
+/// Its tracking is its input's: it puts nothing of its own on the tape.
+///
+/// The input is any shape whose last axis is `D`, static or with run-time dimensions; another last
+/// axis does not compile.
+///
+/// Edge values: as [`LayerNorm`]: a row that holds a NaN or an infinity is NaN; a constant row is 0.
+///
+/// ```
+/// use shaped::nn::LayerNormNoAffine;
+/// use shaped::{Module, Tape, Tensor};
+///
+/// let norm: LayerNormNoAffine<4, f64> = LayerNormNoAffine::with_eps(0.0);
+/// assert!(norm.params().is_empty());
+/// let x = Tensor::from([[2.0, 2.0, 6.0, 6.0]]);
+/// assert_eq!(norm.forward(x.clone()).to_array(), [[-1.0, -1.0, 1.0, 1.0]]); // mean 4, variance 4
+///
+/// // d sum(y * [1, 0, 0, 0]) / dx = inv (dy - mean(dy) - xhat mean(dy xhat)), inv = 1 / 2:
+/// // mean(dy) = 1/4, mean(dy xhat) = -1/4: [1/2 (1 - 1/4 - 1/4), 1/2 (-1/4 - 1/4), 1/2 (-1/4 + 1/4), 0]
+/// let tape = Tape::new();
+/// let xt = tape.watch(&x);
+/// let v = Tensor::from([[1.0, 0.0, 0.0, 0.0]]);
+/// let g = (norm.forward(xt.clone()) * &v).sum().backward().get(&xt);
+/// assert_eq!(g.to_array(), [[0.25, -0.25, 0.0, 0.0]]);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerNormNoAffine<const D: usize, E: Element = f32> {
+    /// Added to the variance before its square root (`1e-5` by default, as PyTorch).
+    pub eps: E,
+}
+
+impl<const D: usize, E: Element> LayerNormNoAffine<D, E> {
+    /// A layer with `eps = 1e-5`.
+    ///
+    /// ```
+    /// use shaped::nn::LayerNormNoAffine;
+    /// assert_eq!(LayerNormNoAffine::<3>::new().eps, 1e-5);
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_eps(E::from_f64_lossy(1e-5))
+    }
+
+    /// A layer with the given `eps` (PyTorch's `eps=...`).
+    ///
+    /// ```
+    /// use shaped::nn::LayerNormNoAffine;
+    /// use shaped::Tensor;
+    /// let norm: LayerNormNoAffine<2, f64> = LayerNormNoAffine::with_eps(3.0);
+    /// // [0, 2]: mean 1, variance 1: (x - 1) / sqrt(1 + 3)
+    /// assert_eq!(norm.forward(Tensor::from([[0.0, 2.0]])).to_array(), [[-0.5, 0.5]]);
+    /// ```
+    #[must_use]
+    pub fn with_eps(eps: E) -> Self {
+        Self { eps }
+    }
+
+    /// The normalized input: `[.., D]` in, `[.., D]` out (see the type's docs).
+    #[must_use]
+    #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
+    pub fn forward<S, X>(&self, x: Tensor<S, E, X>) -> Tensor<S, E, X>
+    where
+        S: NonScalar<Last = Const<D>>,
+        X: Tracking<E>,
+    {
+        normalize(&x, D, 1, &Stats::Rows(self.eps)).0
+    }
+}
+
+impl<const D: usize, E: Element> Default for LayerNormNoAffine<D, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+no_params_module!([const D: usize, E: Element] LayerNormNoAffine<D, E>);
 
 /// The running statistics of a [`BatchNorm1d`], shared by the layer and the copies that
 /// [`Tape::watch`] makes of it, so that a training forward on the tape updates the model's.
@@ -297,12 +464,14 @@ struct Running<E> {
     batches: u64,
 }
 
-/// Batch normalization of `C` features, PyTorch's `nn.BatchNorm1d(C)` on an input `[B, C]`:
-/// `y = (x - mean) / sqrt(var + eps) * weight + bias` per feature (column), with
+/// Batch normalization of `C` channels, PyTorch's `nn.BatchNorm1d(C)` on an input `[B, C]` or a
+/// batch of sequences `[B, C, L]` (see [`BatchNormShape`]):
+/// `y = (x - mean) / sqrt(var + eps) * weight + bias` per channel, the statistics taken over the
+/// `n = B L` values of the channel (over the batch and the length; `L = 1` for `[B, C]`), with
 /// - in training ([`Module::train`], the mode a layer starts in), the batch's mean and biased
 ///   variance, and the running statistics updated as PyTorch does (momentum `0.1`):
 ///   `running_mean = (1 - m) running_mean + m mean`, `running_var = (1 - m) running_var +
-///   m var B / (B - 1)` (the unbiased variance), `num_batches_tracked += 1`;
+///   m var n / (n - 1)` (the unbiased variance), `num_batches_tracked += 1`;
 /// - in evaluation ([`Module::eval`]), the running statistics, which stay as they are.
 ///
 /// Parameters `weight` (ones) and `bias` (zeros) `[C]`; buffers `running_mean` (zeros),
@@ -315,16 +484,17 @@ struct Running<E> {
 /// [`Tape::watch`] makes, as a PyTorch buffer is updated in place by the forward); cloning the layer
 /// copies them.
 ///
-/// Derivative in training, with `xhat` the normalized column, `inv = 1 / sqrt(var + eps)`,
-/// `g = dy weight` and means over the batch: `dx = inv (g - mean(g) - xhat mean(g xhat))`; in
-/// evaluation `dx = g inv`; `dweight = sum over the batch of dy xhat`, `dbias = sum of dy`.
+/// Derivative in training, with `xhat` the normalized values, `inv = 1 / sqrt(var + eps)`,
+/// `g = dy weight` and means over the `n` values of a channel: `dx = inv (g - mean(g) - xhat
+/// mean(g xhat))`; in evaluation `dx = g inv`; `dweight = sum over the channel of dy xhat`,
+/// `dbias = sum of dy`.
 ///
-/// Edge values: a NaN or an infinity in a column makes that column NaN in training, and the
+/// Edge values: a NaN or an infinity in a channel makes that channel NaN in training, and its
 /// running statistics NaN, as in PyTorch.
 ///
 /// # Panics
-/// A training forward of a batch of fewer than 2 rows (PyTorch raises "Expected more than 1 value
-/// per channel when training").
+/// A training forward with fewer than 2 values per channel (`B L < 2`; PyTorch raises "Expected
+/// more than 1 value per channel when training").
 ///
 /// ```
 /// use shaped::nn::BatchNorm1d;
@@ -475,20 +645,39 @@ impl<const C: usize, E: Element, T: Tracking<E>> BatchNorm1d<C, E, T> {
         self.training
     }
 
-    /// The normalized batch `[B, C]` (static or run-time `B`), scaled and shifted; in training the
-    /// running statistics are updated (see the type's docs).
+    /// The normalized batch `[B, C]` or `[B, C, L]` (static or run-time `B` and `L`), scaled and
+    /// shifted per channel; in training the running statistics are updated (see the type's docs).
     ///
     /// # Panics
-    /// In training, on a batch of fewer than 2 rows.
+    /// In training, when a channel has fewer than 2 values (`B L < 2`); the message names the
+    /// input's size (`batch_norm: expected more than 1 value per channel when training, got input
+    /// size [1, 3]`).
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::{Const, Tensor};
+    ///
+    /// // A batch of 1 sequence of 2 channels, 4 steps long: each channel over its 4 values.
+    /// let bn: BatchNorm1d<2, f64> = BatchNorm1d::new();
+    /// let x = Tensor::from_vec_with((1, Const::<2>, 4), vec![1.0, 1.0, 3.0, 3.0, 5.0, 5.0, 5.0, 5.0])?;
+    /// let y = bn.forward(x);
+    /// let k = 1.0 / (1.0_f64 + 1e-5).sqrt(); // channel 0: mean 2, variance 1
+    /// assert_eq!(y.to_vec(), vec![-k, -k, k, k, 0.0, 0.0, 0.0, 0.0]);
+    /// // running_var = 0.9 + 0.1 * 4 / 3 (the unbiased variance over the 4 values)
+    /// assert_eq!(bn.running_var().to_vec(), vec![0.9 + 0.1 * (4.0 / 3.0), 0.9]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     #[track_caller]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
     pub fn forward<S, X>(&self, x: Tensor<S, E, X>) -> Tensor<S, E, Merged<E, X, T>>
     where
-        S: NonScalar<Last = Const<C>> + Shape<Dims = [usize; 2]>,
+        S: BatchNormShape<C>,
         X: Tracking<E> + Merge<E, T>,
         Merged<E, X, T>: Merge<E, T, Output = Merged<E, X, T>>,
     {
+        let inner = x.typed_shape().length();
+        let affine = (&self.weight, &self.bias);
         if !self.training {
             let (mean, inv): (Vec<E>, Vec<E>) = {
                 let r = self.stats();
@@ -497,19 +686,19 @@ impl<const C: usize, E: Element, T: Tracking<E>> BatchNorm1d<C, E, T> {
                     r.var.iter().map(|&v| inv_std(v, self.eps)).collect(),
                 )
             };
-            return normalize_affine(&x, &self.weight, &self.bias, &Stats::Fixed(&mean, &inv)).0;
+            return normalize_affine(&x, affine, inner, &Stats::Fixed(&mean, &inv)).0;
         }
-        let rows = x.shape()[0];
+        let count = x.numel() / C;
         assert!(
-            rows > 1,
-            "batch_norm: expected more than 1 value per channel when training, got a batch of \
-             {rows} rows"
+            count > 1,
+            "batch_norm: expected more than 1 value per channel when training, got input size {:?}",
+            x.shape().as_ref()
         );
-        let (y, batch) = normalize_affine(&x, &self.weight, &self.bias, &Stats::Cols(self.eps));
+        let (y, batch) = normalize_affine(&x, affine, inner, &Stats::Channels(self.eps));
         let (mean, var) = batch.expect("the batch's statistics");
         let m = self.momentum;
         let keep = E::one() - m;
-        let unbias = E::from_f64_lossy(rows as f64) / E::from_f64_lossy((rows - 1) as f64);
+        let unbias = E::from_f64_lossy(count as f64) / E::from_f64_lossy((count - 1) as f64);
         let mut r = self.stats();
         for (rm, &v) in r.mean.iter_mut().zip(&mean) {
             *rm = keep * *rm + m * v;
@@ -522,29 +711,104 @@ impl<const C: usize, E: Element, T: Tracking<E>> BatchNorm1d<C, E, T> {
     }
 }
 
+/// The inputs of a [`BatchNorm1d`] of `C` channels, PyTorch's: `[B, C]` or `[B, C, L]`, the batch
+/// `B` and the length `L` static or run-time dimensions, the channels `C` static.
+///
+/// ```
+/// use shaped::nn::BatchNormShape;
+/// use shaped::{Const, Rank2, Rank3};
+/// fn channels<S: BatchNormShape<3>>() {}
+/// channels::<Rank2<8, 3>>();
+/// channels::<Rank3<8, 3, 16>>();
+/// channels::<(usize, Const<3>)>();
+/// channels::<(usize, Const<3>, usize)>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`BatchNorm1d<{C}>` takes `[B, {C}]` or `[B, {C}, L]`, got `{Self}`",
+    label = "not a batch of {C} channels",
+    note = "the channels are axis 1, as in PyTorch's `nn.BatchNorm1d`"
+)]
+pub trait BatchNormShape<const C: usize>: Shape {
+    /// The length `L` of each channel's run of values (1 for `[B, C]`).
+    #[doc(hidden)]
+    fn length(&self) -> usize;
+}
+
+#[diagnostic::do_not_recommend]
+impl<const B: usize, const C: usize> BatchNormShape<C> for Rank2<B, C> {
+    fn length(&self) -> usize {
+        1
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<const B: usize, const C: usize, const L: usize> BatchNormShape<C> for Rank3<B, C, L> {
+    fn length(&self) -> usize {
+        L
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<B: Dim, const C: usize> BatchNormShape<C> for (B, Const<C>) {
+    fn length(&self) -> usize {
+        1
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<B: Dim, const C: usize, L: Dim> BatchNormShape<C> for (B, Const<C>, L) {
+    fn length(&self) -> usize {
+        self.2.size()
+    }
+}
+
+/// The `Module` methods of [`BatchNorm1d`] and [`BatchNorm1dGrads`] over their parameters
+/// `weight` and `bias` (`true` for the layer: its gradients are read as trained).
+macro_rules! affine_module_methods {
+    ($model:literal) => {
+        fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
+            for (name, t) in [("weight", &self.weight), ("bias", &self.bias)] {
+                let len = push_segment(path, name);
+                t.visit(path, f);
+                path.truncate(len);
+            }
+        }
+
+        fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
+            for (name, t) in [("weight", &mut self.weight), ("bias", &mut self.bias)] {
+                let len = push_segment(path, name);
+                t.visit_mut(path, f);
+                path.truncate(len);
+            }
+        }
+
+        fn zip_mut(&mut self, other: &BatchNorm1dGrads<C, E>, f: &mut ZipMut<'_, E>) {
+            self.weight.zip_mut(&other.weight, f);
+            self.bias.zip_mut(&other.bias, f);
+        }
+
+        fn read_grads(&self, grads: &Grads<E>, trained: bool) -> BatchNorm1dGrads<C, E> {
+            let trained = trained && $model;
+            BatchNorm1dGrads {
+                weight: self.weight.read_grads(grads, trained),
+                bias: self.bias.read_grads(grads, trained),
+            }
+        }
+
+        fn zeros_like(&self) -> BatchNorm1dGrads<C, E> {
+            BatchNorm1dGrads {
+                weight: Tensor::zeros(),
+                bias: Tensor::zeros(),
+            }
+        }
+    };
+}
+
 impl<const C: usize, E: Element> Module for BatchNorm1d<C, E> {
     type Elem = E;
     type Grads = BatchNorm1dGrads<C, E>;
 
-    fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
-        visit_affine(&self.weight, &self.bias, path, f);
-    }
-
-    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
-        visit_affine_mut(&mut self.weight, &mut self.bias, path, f);
-    }
-
-    fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, E>) {
-        self.weight.zip_mut(&other.weight, f);
-        self.bias.zip_mut(&other.bias, f);
-    }
-
-    fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self::Grads {
-        BatchNorm1dGrads {
-            weight: self.weight.read_grads(grads, trained),
-            bias: self.bias.read_grads(grads, trained),
-        }
-    }
+    affine_module_methods!(true);
 
     fn unused_into(
         &self,
@@ -557,13 +821,6 @@ impl<const C: usize, E: Element> Module for BatchNorm1d<C, E> {
             let len = push_segment(path, name);
             t.unused_into(grads, trained, path, out);
             path.truncate(len);
-        }
-    }
-
-    fn zeros_like(&self) -> Self::Grads {
-        BatchNorm1dGrads {
-            weight: Tensor::zeros(),
-            bias: Tensor::zeros(),
         }
     }
 
@@ -632,69 +889,16 @@ impl<const C: usize, E: Element> Module for BatchNorm1dGrads<C, E> {
     type Elem = E;
     type Grads = Self;
 
-    fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
-        visit_affine(&self.weight, &self.bias, path, f);
-    }
-
-    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>) {
-        visit_affine_mut(&mut self.weight, &mut self.bias, path, f);
-    }
-
-    fn zip_mut(&mut self, other: &Self, f: &mut ZipMut<'_, E>) {
-        self.weight.zip_mut(&other.weight, f);
-        self.bias.zip_mut(&other.bias, f);
-    }
-
-    fn read_grads(&self, grads: &Grads<E>, _trained: bool) -> Self {
-        Self {
-            weight: self.weight.read_grads(grads, false),
-            bias: self.bias.read_grads(grads, false),
-        }
-    }
+    affine_module_methods!(false);
 
     fn unused_into(&self, _: &Grads<E>, _: bool, _: &mut String, _: &mut Vec<String>) {}
-
-    fn zeros_like(&self) -> Self {
-        Self {
-            weight: Tensor::zeros(),
-            bias: Tensor::zeros(),
-        }
-    }
-}
-
-/// Visits `weight` and `bias` under their names.
-fn visit_affine<const C: usize, E: Element>(
-    weight: &Tensor<Rank1<C>, E>,
-    bias: &Tensor<Rank1<C>, E>,
-    path: &mut String,
-    f: &mut Visit<'_, E>,
-) {
-    for (name, t) in [("weight", weight), ("bias", bias)] {
-        let len = push_segment(path, name);
-        t.visit(path, f);
-        path.truncate(len);
-    }
-}
-
-/// Visits `weight` and `bias` under their names, mutable.
-fn visit_affine_mut<const C: usize, E: Element>(
-    weight: &mut Tensor<Rank1<C>, E>,
-    bias: &mut Tensor<Rank1<C>, E>,
-    path: &mut String,
-    f: &mut VisitMut<'_, E>,
-) {
-    for (name, t) in [("weight", weight), ("bias", bias)] {
-        let len = push_segment(path, name);
-        t.visit_mut(path, f);
-        path.truncate(len);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gradcheck;
     use crate::ops::testing::random;
-    use crate::{Rank2, Rank3, gradcheck};
 
     #[test]
     fn layer_norm_gradient_literal() {
@@ -737,6 +941,56 @@ mod tests {
         // x used twice: normalized, and added to the output.
         let norm = LayerNorm::from_weights(w, b);
         gradcheck(|x| ((norm.forward(x.clone()) + x) * &v).sum(), &x).unwrap();
+    }
+
+    #[test]
+    fn layer_norm_without_affine_gradients_match_finite_differences() {
+        let x: Tensor<Rank3<2, 3, 4>, f64> = random(31);
+        let v: Tensor<Rank3<2, 3, 4>, f64> = random(32);
+        let norm: LayerNormNoAffine<4, f64> = LayerNormNoAffine::new();
+        // x used twice: normalized, and multiplied with the output.
+        gradcheck(|x| (norm.forward(x.clone()) * &v * x).sum(), &x).unwrap();
+        // The same values as the affine layer with weight 1 and bias 0, on a run-time batch.
+        let affine: LayerNorm<4, f64> = LayerNorm::new();
+        let rows: Tensor<(usize, Const<4>), f64> =
+            Tensor::from_vec_with((6, Const), x.to_vec()).unwrap();
+        assert_eq!(norm.forward(rows).as_slice(), affine.forward(x).as_slice());
+    }
+
+    #[derive(Module)]
+    struct Block<T: Tracking<f64> = NoTape> {
+        fc: crate::nn::Linear<4, 4, f64, T>,
+        norm: LayerNormNoAffine<4, f64>,
+    }
+
+    #[test]
+    fn layer_norm_without_affine_has_no_parameters_in_a_trained_model() {
+        use crate::optim::{Adam, Optimizer, Sgd};
+        let mut model = Block {
+            fc: crate::nn::Linear::from_weights(random(41), Some(random(42))),
+            norm: LayerNormNoAffine::new(),
+        };
+        let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["fc.weight", "fc.bias"]);
+        let x: Tensor<Rank2<3, 4>, f64> = random(43);
+        let v: Tensor<Rank2<3, 4>, f64> = random(44);
+        let (loss, g): (_, BlockGrads) =
+            model.value_and_grad(|m| (m.norm.forward(m.fc.forward(x.clone())) * &v).sum());
+        let _: crate::nn::NoParams<f64> = g.norm;
+        let before = model.fc.weight.to_vec();
+        Sgd::new(&model, 0.1).step(&mut model, &g);
+        let after_sgd = model.fc.weight.to_vec();
+        assert_ne!(after_sgd, before);
+        Adam::new(&model, 0.1).step(&mut model, &g);
+        assert_ne!(model.fc.weight.to_vec(), after_sgd);
+        // The state_dict round trip holds the linear layer only.
+        let mut other = Block {
+            fc: crate::nn::Linear::from_weights(Tensor::zeros(), Some(Tensor::zeros())),
+            norm: LayerNormNoAffine::new(),
+        };
+        other.load_safetensors(&model.to_safetensors()).unwrap();
+        assert_eq!(other.fc.weight.to_vec(), model.fc.weight.to_vec());
+        assert!(loss.is_finite());
     }
 
     #[test]
@@ -807,6 +1061,68 @@ mod tests {
     }
 
     #[test]
+    fn batch_norm_of_sequences_gradient_literal() {
+        // One sequence [B, C, L] = [1, 1, 4], x = [0, 0, 2, 2] (mean 1, biased variance 1, eps 0):
+        // xhat = [-1, -1, 1, 1]. f = sum(y * v), v = [1, 0, 0, 0], w = 2: g = v w = [2, 0, 0, 0],
+        // mean(g) = 0.5, mean(g xhat) = -0.5; dx = g - 0.5 + 0.5 xhat = [1, -1, 0, 0].
+        // dw = sum v xhat = -1, db = sum v = 1; running_var = 0.9 + 0.1 * 4 / 3 (unbiased).
+        let mut bn = BatchNorm1d::from_weights(Tensor::from([2.0]), Tensor::from([0.0]));
+        bn.eps = 0.0;
+        let x = Tensor::from([[[0.0, 0.0, 2.0, 2.0]]]);
+        let v = Tensor::from([[[1.0, 0.0, 0.0, 0.0]]]);
+        let tape = Tape::new();
+        let (bt, xt) = (tape.watch(&bn), tape.watch(&x));
+        let y = bt.forward(xt.clone());
+        assert_eq!(y.to_array(), [[[-2.0, -2.0, 2.0, 2.0]]]);
+        let grads = (y * &v).sum().backward();
+        assert_eq!(grads.get(&xt).to_array(), [[[1.0, -1.0, 0.0, 0.0]]]);
+        let g = bn.grads(&grads);
+        assert_eq!((g.weight.to_array(), g.bias.to_array()), ([-1.0], [1.0]));
+        assert_eq!(bn.running_mean().to_array(), [0.1]);
+        assert_eq!(bn.running_var().to_array(), [0.9 + 0.1 * (4.0 / 3.0)]);
+    }
+
+    #[test]
+    fn batch_norm_of_sequences_matches_finite_differences_on_static_and_run_time_shapes() {
+        let x: Tensor<Rank3<3, 2, 4>, f64> = random(21);
+        let v: Tensor<Rank3<3, 2, 4>, f64> = random(22);
+        let (w, b): (Tensor<Rank1<2>, f64>, Tensor<Rank1<2>, f64>) = (random(23), random(24));
+        let (mean, var) = (random(25), random::<Rank1<2>>(26).map(f64::abs));
+        for training in [true, false] {
+            let mut bn =
+                BatchNorm1d::from_weights(w.clone(), b.clone()).with_running_stats(&mean, &var, 0);
+            bn.set_training(training);
+            let layer = |w: &Tensor<Rank1<2>, f64, Tape<f64>>, b: &Tensor<_, _, _>| BatchNorm1d {
+                weight: w.clone(),
+                bias: b.clone(),
+                eps: bn.eps,
+                momentum: bn.momentum,
+                running: Arc::new(Mutex::new(Running {
+                    mean: mean.to_vec(),
+                    var: var.to_vec(),
+                    batches: 0,
+                })),
+                training,
+            };
+            // x used twice: normalized, and multiplied with the output.
+            gradcheck(
+                |(x, w, b)| (layer(&w, &b).forward(x.clone()) * &v * x).sum(),
+                (&x, &w, &b),
+            )
+            .unwrap();
+            // Run-time batch and length: the same values and statistics.
+            let (first, second) = (bn.clone(), bn.clone());
+            let fixed = first.forward(x.clone());
+            let rt = Tensor::from_vec_with((3_usize, Const::<2>, 4_usize), x.to_vec()).unwrap();
+            let dynamic = second.forward(rt);
+            assert_eq!(dynamic.shape(), [3, 2, 4]);
+            assert_eq!(fixed.as_slice(), dynamic.as_slice());
+            assert_eq!(first.running_var(), second.running_var());
+            assert_eq!(first.num_batches_tracked(), u64::from(training));
+        }
+    }
+
+    #[test]
     fn batch_norm_buffers_are_saved_and_loaded_but_not_trained() {
         let bn: BatchNorm1d<2, f64> = BatchNorm1d::new();
         let _ = bn.forward(Tensor::from([[1.0, 2.0], [3.0, 6.0]]));
@@ -833,7 +1149,7 @@ mod tests {
 
     #[test]
     #[should_panic(
-        expected = "batch_norm: expected more than 1 value per channel when training, got a batch of 1 rows"
+        expected = "batch_norm: expected more than 1 value per channel when training, got input size [1, 2]"
     )]
     fn batch_norm_of_one_row_in_training_panics() {
         let bn: BatchNorm1d<2> = BatchNorm1d::new();

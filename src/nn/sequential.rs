@@ -323,7 +323,7 @@ where
 impl<const C: usize, E: Element, T: Tracking<E>, S, X> Forward<Tensor<S, E, X>>
     for BatchNorm1d<C, E, T>
 where
-    S: NonScalar<Last = Const<C>> + Shape<Dims = [usize; 2]>,
+    S: crate::nn::BatchNormShape<C>,
     X: Tracking<E> + Merge<E, T>,
     Merged<E, X, T>: Merge<E, T, Output = Merged<E, X, T>>,
 {
