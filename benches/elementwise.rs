@@ -50,6 +50,7 @@ macro_rules! pytorch_ops {
         $m!($g, "gelu_tanh", 512, SIGNED, |x, _b| x.gelu_tanh());
         $m!($g, "silu", 512, SIGNED, |x, _b| x.silu());
         $m!($g, "softplus", 512, SIGNED, |x, _b| x.softplus());
+        $m!($g, "log_sigmoid", 512, SIGNED, |x, _b| x.log_sigmoid());
         $m!($g, "softmax", 512, SIGNED, |x, b| x.softmax::<1>() * b);
         $m!($g, "log_softmax", 512, SIGNED, |x, b| x.log_softmax::<1>()
             * b);
