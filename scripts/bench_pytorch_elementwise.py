@@ -37,6 +37,7 @@ OPS = {
     "softmax": (lambda x, b: torch.softmax(x, dim=1) * b, (-1.0, 1.0)),
     "log_softmax": (lambda x, b: torch.log_softmax(x, dim=1) * b, (-1.0, 1.0)),
     "logsumexp_axis1": (lambda x, b: torch.logsumexp(x, dim=1), (-1.0, 1.0)),
+    "sum_axis0": (lambda x, b: torch.sum(x, dim=0), (-1.0, 1.0)),
 }
 
 
