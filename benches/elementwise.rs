@@ -50,11 +50,13 @@ macro_rules! pytorch_ops {
         $m!($g, "gelu_tanh", 512, SIGNED, |x, _b| x.gelu_tanh());
         $m!($g, "silu", 512, SIGNED, |x, _b| x.silu());
         $m!($g, "softplus", 512, SIGNED, |x, _b| x.softplus());
+        $m!($g, "log_sigmoid", 512, SIGNED, |x, _b| x.log_sigmoid());
         $m!($g, "softmax", 512, SIGNED, |x, b| x.softmax::<1>() * b);
         $m!($g, "log_softmax", 512, SIGNED, |x, b| x.log_softmax::<1>()
             * b);
         $m!($g, "logsumexp_axis1", 512, SIGNED, |x, _b| x
             .logsumexp_axis::<1>());
+        $m!($g, "sum_axis0", 512, SIGNED, |x, _b| x.sum_axis::<0>());
     };
 }
 
@@ -101,7 +103,6 @@ fn reductions(c: &mut Criterion) {
         .sum()
         .reshape::<shaped::Rank1<1>>());
     bench_op!(group, "sum_axis1", 512, SIGNED, |x, _b| x.sum_axis::<1>());
-    bench_op!(group, "sum_axis0", 512, SIGNED, |x, _b| x.sum_axis::<0>());
     bench_op!(group, "max_axis1", 512, SIGNED, |x, _b| x.max_axis::<1>());
     bench_op!(group, "transpose", 512, SIGNED, |x, b| x.transpose() * b);
     group.finish();

@@ -33,9 +33,11 @@ OPS = {
     "gelu_tanh": (lambda x, b: torch.nn.functional.gelu(x, approximate="tanh"), (-1.0, 1.0)),
     "silu": (lambda x, b: torch.nn.functional.silu(x), (-1.0, 1.0)),
     "softplus": (lambda x, b: torch.nn.functional.softplus(x), (-1.0, 1.0)),
+    "log_sigmoid": (lambda x, b: torch.nn.functional.logsigmoid(x), (-1.0, 1.0)),
     "softmax": (lambda x, b: torch.softmax(x, dim=1) * b, (-1.0, 1.0)),
     "log_softmax": (lambda x, b: torch.log_softmax(x, dim=1) * b, (-1.0, 1.0)),
     "logsumexp_axis1": (lambda x, b: torch.logsumexp(x, dim=1), (-1.0, 1.0)),
+    "sum_axis0": (lambda x, b: torch.sum(x, dim=0), (-1.0, 1.0)),
 }
 
 

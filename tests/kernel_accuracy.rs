@@ -1,5 +1,5 @@
-//! Accuracy of the vectorized ops as users see them: `exp`, `ln`, `tanh`, `sigmoid`, `erf` and the
-//! softmax family, in `f32` and `f64`. The worst error in ulp over dense sweeps of the inputs, against the
+//! Accuracy of the vectorized ops as users see them: `exp`, `ln`, `tanh`, `sigmoid`, `erf`,
+//! `log_sigmoid` and the softmax family, in `f32` and `f64`. The worst error in ulp over dense sweeps of the inputs, against the
 //! standard library's functions (in `f64` for `f32` inputs), must stay within the bounds the kernel
 //! docs state; and the edge values the ops' docs promise hold.
 //!
@@ -27,7 +27,7 @@ struct Op {
     bounds: (f64, f64),
 }
 
-const OPS: [Op; 5] = [
+const OPS: [Op; 6] = [
     Op {
         name: "exp",
         f32: Tensor::exp,
@@ -69,7 +69,20 @@ const OPS: [Op; 5] = [
         range: (-4.0, 4.0),
         bounds: (1.05, 1.0),
     },
+    Op {
+        name: "log_sigmoid",
+        f32: Tensor::log_sigmoid,
+        f64: Tensor::log_sigmoid,
+        reference: log_sigmoid_ref,
+        range: (-30.0, 104.0),
+        bounds: (1.9, 2.0),
+    },
 ];
+
+/// `ln(sigmoid(x)) = min(x, 0) - ln(1 + e^-|x|)`.
+fn log_sigmoid_ref(x: f64) -> f64 {
+    x.min(0.0) - (-x.abs()).exp().ln_1p()
+}
 
 /// `op` applied to every element of `xs`, through tensors of `CHUNK` elements (the last one padded).
 fn apply<E: shaped::Element>(xs: &[E], op: fn(&Tensor<Chunk, E>) -> Tensor<Chunk, E>) -> Vec<E> {

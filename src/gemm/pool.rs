@@ -33,6 +33,13 @@ struct Helper {
     busy: AtomicBool,
     /// Whether the helper is (about to be) asleep on `wake`.
     sleeping: AtomicBool,
+    /// Set under `lock` by a caller that wakes the helper. The helper then polls again for [`SPIN`]
+    /// even if the caller has taken its job back in the meantime: the job of the next product finds
+    /// it awake. (Waiting for a posted job alone, a helper that wakes more slowly than the caller
+    /// computes its half would find the slot empty at every product and never stay awake.)
+    woken: AtomicBool,
+    /// How many times the helper has woken from sleep and begun to poll.
+    wakes: AtomicUsize,
     lock: Mutex<()>,
     wake: Condvar,
 }
@@ -49,6 +56,8 @@ fn helper() -> Option<&'static Helper> {
             slot: AtomicPtr::new(core::ptr::null_mut()),
             busy: AtomicBool::new(false),
             sleeping: AtomicBool::new(false),
+            woken: AtomicBool::new(false),
+            wakes: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
         }));
@@ -127,16 +136,21 @@ impl Helper {
                 thread::yield_now();
                 continue;
             }
-            // Sleep until a job is posted. `sleeping` is set before the slot is checked again, and a
-            // caller posts before it reads `sleeping` (both sequentially consistent), so either this
-            // sees the job or the caller sees `sleeping` and wakes the helper under the lock.
+            // Sleep until a caller wakes the helper. `sleeping` is set before the slot is checked
+            // again, and a caller posts before it reads `sleeping` (both sequentially consistent), so
+            // either this sees the job or the caller sees `sleeping` and sets `woken` under the lock.
             let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
             self.sleeping.store(true, Ordering::SeqCst);
             let guard = self
                 .wake
-                .wait_while(guard, |()| self.slot.load(Ordering::SeqCst).is_null())
+                .wait_while(guard, |()| {
+                    self.slot.load(Ordering::SeqCst).is_null()
+                        && !self.woken.load(Ordering::Relaxed)
+                })
                 .unwrap_or_else(PoisonError::into_inner);
+            self.woken.store(false, Ordering::Relaxed);
             self.sleeping.store(false, Ordering::SeqCst);
+            self.wakes.fetch_add(1, Ordering::Relaxed);
             drop(guard);
             idle_since = Instant::now();
         }
@@ -164,6 +178,7 @@ pub(super) fn join(first: impl FnOnce(), second: impl Fn() + Sync) {
     helper.slot.store(ptr, Ordering::SeqCst);
     if helper.sleeping.load(Ordering::SeqCst) {
         let _guard = helper.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        helper.woken.store(true, Ordering::Relaxed);
         helper.wake.notify_one();
     }
     let asleep = helper.sleeping.load(Ordering::Relaxed);
@@ -211,5 +226,39 @@ pub(super) fn join(first: impl FnOnce(), second: impl Fn() + Sync) {
         .unwrap_or_else(PoisonError::into_inner)
     {
         resume_unwind(payload);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polls `done` for up to `secs` seconds.
+    fn within(secs: u64, done: impl Fn() -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(secs) {
+            if done() {
+                return true;
+            }
+            thread::sleep(Duration::from_micros(200));
+        }
+        done()
+    }
+
+    #[test]
+    fn a_helper_woken_for_a_half_taken_back_wakes_and_polls() {
+        let Some(helper) = helper() else { return };
+        // The caller's half is empty, so it takes the helper's half back (or the helper runs it):
+        // either way the sleeping helper must leave its sleep, so that it is awake for the next
+        // product. Repeated, in case another test's product woke the helper in the meantime.
+        for _ in 0..5 {
+            assert!(within(10, || helper.sleeping.load(Ordering::SeqCst)));
+            let before = helper.wakes.load(Ordering::Relaxed);
+            join(|| {}, || {});
+            if within(10, || helper.wakes.load(Ordering::Relaxed) > before) {
+                return;
+            }
+        }
+        panic!("the helper stayed asleep");
     }
 }

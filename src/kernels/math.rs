@@ -223,6 +223,22 @@ macro_rules! math {
                 if x > 20.0 { x } else { y }
             }
 
+            /// `ln(sigmoid(x)) = min(x, 0) - ln(1 + e^-|x|)`, with no threshold: `x` itself far left
+            /// (where the logarithm is below half an ulp of `x`), `-e^-x` far right.
+            #[inline(always)]
+            pub(in crate::kernels) fn log_sigmoid<const F: bool>(x: $t) -> $t {
+                x.min(0.0) - log1p::<F>(exp::<F>(-x.abs()))
+            }
+
+            /// [`log_sigmoid`] where `e^-|x|` is a normal number ([`fast_exp_range`] of `-|x|`), as
+            /// [`fast_softplus`].
+            #[inline(always)]
+            pub(in crate::kernels) fn fast_log_sigmoid<const F: bool>(x: $t) -> $t {
+                let e = fast_exp::<F>(-x.abs());
+                let u = 1.0 + e;
+                x.min(0.0) - (fast_ln::<F>(u) + (e - (u - 1.0)) / u)
+            }
+
             /// Whether [`fast_erf`] applies to `x`: `|x|` below [`ERF_SMALL`](c::ERF_SMALL).
             #[inline(always)]
             pub(in crate::kernels) fn fast_erf_range(x: $t) -> bool {

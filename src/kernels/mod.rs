@@ -39,6 +39,7 @@
 //! | `expm1` | 1.6 | 2 | the tests of this module |
 //! | `log1p` | 1.5 | 1 | the tests of this module |
 //! | `softplus` | 1.9 | 3 | the tests of this module |
+//! | `log_sigmoid` | 1.9 | 2 | `tests/kernel_accuracy.rs` |
 //! | `silu` | 3.1 | 4 | the tests of this module (the `f64` reference is itself about 2 ulp off) |
 //! | `gelu_tanh`, `x >= -3` | 13.5 | 18 | the tests of this module |
 //!
@@ -366,6 +367,10 @@ pub trait Kernels: Sized {
     fn softplus_into(x: &[Self], y: &mut [Self]);
     /// `dx (+)= dy * sigmoid(x)`, the derivative of `softplus` (1 above 20); adds when `add`.
     fn softplus_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
+    /// `y = ln(sigmoid(x)) = min(x, 0) - ln(1 + e^-|x|)`.
+    fn log_sigmoid_into(x: &[Self], y: &mut [Self]);
+    /// `dx (+)= dy * sigmoid(-x)`, the derivative of `log_sigmoid`; adds when `add`.
+    fn log_sigmoid_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool);
     /// `y = x sigmoid(x)`.
     fn silu_into(x: &[Self], y: &mut [Self]);
     /// `dx (+)= dy * s (1 + x (1 - s))` with `s = sigmoid(x)`; adds when `add`.
@@ -573,6 +578,12 @@ macro_rules! kernels {
                 fn softplus_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
                     combine::<$t>(x, dy, dx, add, |v, g| g * if v > 20.0 { 1.0 } else { sigmoid::<F>(v) })
                 }
+                fn log_sigmoid(x: &[$t], y: &mut [$t]) {
+                    map_chunks!(L, x, y, |v| sigmoid_ok(v), m::fast_log_sigmoid::<F>(v), m::log_sigmoid::<F>(v))
+                }
+                fn log_sigmoid_backward(x: &[$t], dy: &[$t], dx: &mut [$t], add: bool) {
+                    combine::<$t>(x, dy, dx, add, |v, g| g * sigmoid::<F>(-v))
+                }
                 fn silu(x: &[$t], y: &mut [$t]) {
                     map::<$t, L>(x, y, sigmoid_ok, fast_silu::<F>, silu_full::<F>)
                 }
@@ -686,6 +697,12 @@ macro_rules! kernels {
                 }
                 fn softplus_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
                     softplus_backward(x, dy, dx, add);
+                }
+                fn log_sigmoid_into(x: &[Self], y: &mut [Self]) {
+                    log_sigmoid(x, y);
+                }
+                fn log_sigmoid_backward(x: &[Self], dy: &[Self], dx: &mut [Self], add: bool) {
+                    log_sigmoid_backward(x, dy, dx, add);
                 }
                 fn silu_into(x: &[Self], y: &mut [Self]) {
                     silu(x, y);

@@ -142,7 +142,7 @@ fn error_bounds_over_sweeps() {
 #[test]
 fn chunks_and_tails_agree() {
     type K = fn(&[f32], &mut [f32]);
-    let kernels: [(&str, K); 10] = [
+    let kernels: [(&str, K); 11] = [
         ("exp", f32::exp_into),
         ("erf", f32::erf_into),
         ("gelu", f32::gelu_into),
@@ -152,6 +152,7 @@ fn chunks_and_tails_agree() {
         ("tanh", f32::tanh_into),
         ("sigmoid", f32::sigmoid_into),
         ("softplus", f32::softplus_into),
+        ("log_sigmoid", f32::log_sigmoid_into),
         ("silu", f32::silu_into),
     ];
     // Runs of 32 inputs inside the short paths' ranges, broken by extremes now and then.

@@ -2,8 +2,8 @@
 //! `gelu_tanh`, `silu`, `softplus`, `softplus_with`, `leaky_relu`, `elu`, `log_sigmoid` and
 //! `hardtanh`, elementwise.
 //!
-//! `gelu`, `gelu_tanh`, `silu` and `softplus` run on the vectorized kernels (forward and backward,
-//! error bounds in `src/kernels/mod.rs`); the others are written with [`Tensor::unary`].
+//! `gelu`, `gelu_tanh`, `silu`, `softplus` and `log_sigmoid` run on the vectorized kernels (forward
+//! and backward, error bounds in `src/kernels/mod.rs`); the others are written with [`Tensor::unary`].
 
 use crate::ops::sigmoid::logistic;
 use crate::{Element, Shape, Tensor, Tracking};
@@ -222,10 +222,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// ```
     #[must_use]
     pub fn log_sigmoid(&self) -> Self {
-        self.unary(
-            |x| x.min(E::zero()) - (-x.abs()).exp().ln_1p(),
-            |x, _| logistic(-x),
-        )
+        self.unary_kernel(E::log_sigmoid_into, E::log_sigmoid_backward, false)
     }
 
     /// `x` clamped to `[min, max]` elementwise. Derivative: 1 strictly inside `(min, max)`, 0 at
