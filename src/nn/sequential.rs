@@ -4,7 +4,8 @@
 
 use crate::module::{Visit, VisitBuffers, VisitBuffersMut, VisitMut, ZipMut, push_segment};
 use crate::nn::{
-    BatchNorm1d, Dropout, Embedding, LayerNorm, Linear, NoParams, ReLU, Sigmoid, Tanh,
+    BatchNorm1d, Dropout, Embedding, LayerNorm, LayerNormNoAffine, Linear, NoParams, ReLU, Sigmoid,
+    Tanh,
 };
 use crate::ops::Merged;
 use crate::{
@@ -25,7 +26,7 @@ use crate::{
 /// tuple can be a field of a derived model or a layer of another tuple.
 ///
 /// ```
-/// use shaped::nn::{Dropout, Forward, LayerNorm, Linear, ReLU};
+/// use shaped::nn::{Dropout, Forward, LayerNorm, LayerNormNoAffine, Linear, ReLU};
 /// use shaped::rand::{SeedableRng, rngs::StdRng};
 /// use shaped::{Module, NoTape, Rank2, Tape, Tensor, Trainable};
 ///
@@ -40,6 +41,14 @@ use crate::{
 /// mlp.eval();
 /// let y: Tensor<Rank2<2, 3>> = mlp.forward(x);
 /// # let _ = y;
+///
+/// // A layer without parameters takes a position too: each row normalized to mean 0.
+/// let normed = (Linear::<4, 3>::new(&mut rng), LayerNormNoAffine::<3>::new());
+/// assert!(normed.params().iter().all(|p| p.name.starts_with("0.")));
+/// let z = normed.forward(Tensor::<Rank2<2, 4>>::from_fn(|[i, j]| (i * 4 + j) as f32));
+/// for row in z.to_array() {
+///     assert!(row.iter().sum::<f32>().abs() < 1e-5);
+/// }
 /// ```
 ///
 /// The first element of a tuple is a layer with a [`Module`] impl (a layer with parameters,
@@ -330,6 +339,17 @@ where
     type Output = Tensor<S, E, Merged<E, X, T>>;
     fn forward(&self, x: Tensor<S, E, X>) -> Self::Output {
         BatchNorm1d::forward(self, x)
+    }
+}
+
+impl<const D: usize, S, E: Element, T: Tracking<E>> Forward<Tensor<S, E, T>>
+    for LayerNormNoAffine<D, E>
+where
+    S: NonScalar<Last = Const<D>>,
+{
+    type Output = Tensor<S, E, T>;
+    fn forward(&self, x: Tensor<S, E, T>) -> Tensor<S, E, T> {
+        LayerNormNoAffine::forward(self, x)
     }
 }
 
