@@ -29,9 +29,10 @@ macro_rules! conv_layer {
             /// from the same uniform, with `fan_in = IN` times the kernel's size.
             #[must_use]
             pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
-                let weight = kaiming_uniform(rng, Fan::In, Nonlinearity::LeakyRelu(5.0_f64.sqrt()));
-                let bias = Some(init_uniform(rng, IN $(* $k)+));
-                Self { weight, bias }
+                // The weight is drawn first, then the bias, as PyTorch's `reset_parameters`.
+                let mut layer = Self::without_bias(rng);
+                layer.bias = Some(init_uniform(rng, IN $(* $k)+));
+                layer
             }
 
             /// A layer with the given weight and bias (or none), without drawing random ones.
