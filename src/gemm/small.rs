@@ -122,6 +122,21 @@ fn pack<E: Element>(b: Mat<'_, E>, j0: usize, w: usize, group: &mut [[E; NR]]) {
         }
         return;
     }
+    if b.rs == 1 && w == NR {
+        // B = W^T with W's rows contiguous: four rows of W at a time, each down a column of the
+        // group.
+        for j in (0..NR).step_by(4) {
+            let w_row = |d: usize| &b.data[(j0 + j + d) * b.cs..][..b.rows];
+            let quads = w_row(0)
+                .iter()
+                .zip(w_row(1))
+                .zip(w_row(2).iter().zip(w_row(3)));
+            for (row, ((&x0, &x1), (&x2, &x3))) in group.iter_mut().zip(quads) {
+                row[j..j + 4].copy_from_slice(&[x0, x1, x2, x3]);
+            }
+        }
+        return;
+    }
     if w < NR {
         group.fill([E::zero(); NR]);
     }
