@@ -138,10 +138,17 @@ impl<E: Element> Buffer<E> {
     /// `src` repeated `times` times.
     #[inline]
     pub(crate) fn tile(src: &[E], times: usize) -> Self {
-        let mut buffer = Self::uninit(src.len() * times);
-        if !src.is_empty() {
-            for chunk in buffer.data.chunks_exact_mut(src.len()) {
-                chunk.copy_from_slice(src);
+        let len = src.len() * times;
+        let mut buffer = Self::uninit(len);
+        if len > 0 {
+            // The copies made so far copied again after them, doubling: a few large copies instead
+            // of one short one per repetition.
+            buffer.data[..src.len()].copy_from_slice(src);
+            let mut done = src.len();
+            while done < len {
+                let n = done.min(len - done);
+                buffer.data.copy_within(..n, done);
+                done += n;
             }
         }
         buffer
@@ -240,6 +247,16 @@ mod tests {
         assert!(b.iter().all(|v| v.is_nan()));
         let c = Buffer::<f64>::zeros(90);
         assert!(c.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn tile_repeats_the_source() {
+        // 3 elements 5 times: the doubling copies 3, 6, then the last 3 (15 = 3 + 3 + 6 + 3).
+        let t = Buffer::<f64>::tile(&[1.0, 2.0, 3.0], 5);
+        assert_eq!(&*t, &[1.0, 2.0, 3.0].repeat(5)[..]);
+        assert_eq!(&*Buffer::<f64>::tile(&[7.0], 1), &[7.0]);
+        assert!(Buffer::<f64>::tile(&[1.0, 2.0], 0).is_empty());
+        assert!(Buffer::<f64>::tile(&[], 4).is_empty());
     }
 
     #[test]

@@ -576,9 +576,9 @@ mod tests {
     }
 
     fn small_products_match_matrixmultiply_bit_for_bit<E: Element>() {
-        // Sizes around the register block (4 x 16), operands row-major and transposed, overwriting
-        // and accumulating; values with many significant bits, so any other order of the sums
-        // would show.
+        // Sizes around the register block (4 x 16), operands row-major, transposed and strided,
+        // overwriting, accumulating and scaling C; values with many significant bits, so any
+        // other order of the sums would show.
         let val = |v: usize, mul: usize| E::from_f64_lossy(((v * mul) % 1013) as f64 / 997.0 - 0.5);
         for (m, k, n) in [
             (1, 1, 1),
@@ -596,12 +596,18 @@ mod tests {
             let a: Vec<E> = (0..m * k).map(|v| val(v, 7919)).collect();
             let b: Vec<E> = (0..k * n).map(|v| val(v, 104_729)).collect();
             let c0: Vec<E> = (0..m * n).map(|v| val(v, 31)).collect();
+            // A again with every other element of a padded buffer (neither stride 1).
+            let mut a_pad = vec![E::zero(); 2 * m * k];
+            for (i, &v) in a.iter().enumerate() {
+                a_pad[2 * i] = v;
+            }
             let views = [
                 (Mat::new(&a, m, k), Mat::new(&b, k, n)),
                 (Mat::new(&a, k, m).t(), Mat::new(&b, n, k).t()),
+                (Mat::strided(&a_pad, m, k, 2 * k, 2), Mat::new(&b, n, k).t()),
             ];
             for (av, bv) in views {
-                for beta in [E::zero(), E::one()] {
+                for beta in [E::zero(), E::one(), E::from_f64_lossy(0.5)] {
                     let mut want = c0.clone();
                     matrixmultiply(E::one(), av, bv, beta, MatMut::new(&mut want, m, n));
                     let mut got = c0.clone();
