@@ -4,7 +4,8 @@
 //! `cargo bench --bench elementwise -- pytorch` times the same ops against PyTorch instead, without
 //! criterion: it starts `scripts/bench_pytorch_elementwise.py --serve` (one thread) and, op by op,
 //! alternates rounds of ours and rounds of PyTorch's, so that drift on a shared machine hits both. It
-//! prints the medians and the range of the per-round ratios.
+//! prints the medians and the range of the per-round ratios. Names after `pytorch` keep only those
+//! ops: `cargo bench --bench elementwise -- pytorch add mul`.
 
 #[path = "common/pytorch.rs"]
 mod pytorch;
@@ -116,35 +117,55 @@ fn compare(torch: &mut PyTorch, op: &str, mode: &str, f: impl FnMut()) {
     torch.compare(op, mode, iters, f);
 }
 
-/// Compares one op, forward and forward + backward, as in [`bench_op`].
+/// The PyTorch side and the ops to compare (all when empty).
+struct Driver {
+    torch: PyTorch,
+    only: Vec<String>,
+}
+
+/// Compares one op, forward and forward + backward, as in [`bench_op`], unless the driver leaves it out.
 macro_rules! compare_op {
-    ($torch:expr, $name:literal, $n:expr, $range:expr, |$x:ident, $b:ident| $body:expr) => {{
+    ($driver:expr, $name:literal, $n:expr, $range:expr, |$x:ident, $b:ident| $body:expr) => {{
         type S = Rank2<{ $n }, { $n }>;
-        let x0: Tensor<S> = uniform(1, $range);
-        let b0: Tensor<S> = uniform(2, SIGNED);
-        compare($torch, $name, "forward", || {
-            let ($x, $b) = (black_box(&x0).clone(), black_box(&b0));
-            black_box($body);
-        });
-        compare($torch, $name, "forward_backward", || {
-            let tape = Tape::new();
-            let bt = tape.watch(black_box(&b0));
-            let ($x, $b) = (tape.watch(black_box(&x0)), &bt);
-            let y = $body;
-            black_box(y.sum().backward());
-        });
+        let driver: &mut Driver = $driver;
+        if driver.only.is_empty() || driver.only.iter().any(|o| o == $name) {
+            let torch = &mut driver.torch;
+            let x0: Tensor<S> = uniform(1, $range);
+            let b0: Tensor<S> = uniform(2, SIGNED);
+            compare(torch, $name, "forward", || {
+                let ($x, $b) = (black_box(&x0).clone(), black_box(&b0));
+                black_box($body);
+            });
+            compare(torch, $name, "forward_backward", || {
+                let tape = Tape::new();
+                let bt = tape.watch(black_box(&b0));
+                let ($x, $b) = (tape.watch(black_box(&x0)), &bt);
+                let y = $body;
+                black_box(y.sum().backward());
+            });
+        }
     }};
 }
 
-fn pytorch_ratios() {
-    let mut torch = PyTorch::start("bench_pytorch_elementwise.py");
+fn pytorch_ratios(only: Vec<String>) {
+    let mut driver = Driver {
+        torch: PyTorch::start("bench_pytorch_elementwise.py"),
+        only,
+    };
     PyTorch::header("512 x 512 f32, one thread");
-    pytorch_ops!(compare_op, &mut torch);
+    pytorch_ops!(compare_op, &mut driver);
 }
 
 fn main() {
-    if std::env::args().skip(1).any(|a| a == "pytorch") {
-        pytorch_ratios();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "pytorch") {
+        // cargo bench passes `--bench`; the rest after `pytorch` names ops.
+        let only = args[at + 1..]
+            .iter()
+            .filter(|a| !a.starts_with('-'))
+            .cloned()
+            .collect();
+        pytorch_ratios(only);
         return;
     }
     let mut c = Criterion::default().configure_from_args();

@@ -101,6 +101,23 @@ pub(crate) mod internal {
             let fresh = slot.is_none();
             (slot.get_or_insert_with(|| Buffer::uninit(size)), fresh)
         }
+
+        /// [`acc_fresh`](Self::acc_fresh) for two different nodes at once, so that one pass can
+        /// write both gradients; `None` when `a` and `b` are the same node (nothing is created then).
+        #[inline]
+        pub fn acc_fresh_pair(&mut self, a: NodeId, b: NodeId) -> Option<[(&mut [E], bool); 2]> {
+            if a == b {
+                return None;
+            }
+            let (a, b) = (a as usize, b as usize);
+            let fresh = [self.grads[a].is_none(), self.grads[b].is_none()];
+            let sizes = [self.sizes[a], self.sizes[b]];
+            let [ga, gb] = self.grads.get_disjoint_mut([a, b]).ok()?;
+            Some([
+                (ga.get_or_insert_with(|| Buffer::uninit(sizes[0])), fresh[0]),
+                (gb.get_or_insert_with(|| Buffer::uninit(sizes[1])), fresh[1]),
+            ])
+        }
     }
 
     /// How an operand enters an op, as far as the tape is concerned.

@@ -396,7 +396,7 @@ fn cannot_broadcast(op: &str, a: &[usize], b: &[usize]) -> ! {
 
 #[cfg(test)]
 mod tests {
-    use crate::ops::testing::random;
+    use crate::ops::testing::{Taped, random};
     use crate::{Const, Rank0, Rank1, Rank2, Rank3, Shape, Tape, Tensor, gradcheck};
 
     #[test]
@@ -466,6 +466,75 @@ mod tests {
         gradcheck(|(b, a)| ((b / (a.exp() + 1.0)) * &w).sum(), (&b, &a)).unwrap();
         gradcheck(|(c, a)| ((c - a) * &w).sum(), (&c, &a)).unwrap();
         gradcheck(|(a, c)| ((a + c).powi(2) * &w).sum(), (&a, &c)).unwrap();
+    }
+
+    /// An operand of the tests of both gradients.
+    type Pair = Taped<Rank1<3>>;
+
+    #[test]
+    fn both_gradients_in_one_pass() {
+        // With both operands watched, one pass writes both gradients, or adds into one that an op
+        // recorded later has already written. a = [1, -2, 3], b = [4, 5, -0.5].
+        let a = Tensor::from([1.0, -2.0, 3.0]);
+        let b = Tensor::from([4.0, 5.0, -0.5]);
+        let grads = |f: fn(&Pair, &Pair) -> Taped<Rank0>| {
+            let tape = Tape::new();
+            let (at, bt) = (tape.watch(&a), tape.watch(&b));
+            let g = f(&at, &bt).backward();
+            (g.get(&at).to_vec(), g.get(&bt).to_vec())
+        };
+        // f = sum(a * b): df/da = b, df/db = a (both gradients written).
+        let (da, db) = grads(|a, b| (a * b).sum());
+        assert_eq!((da, db), (b.to_vec(), a.to_vec()));
+        // f = sum((a * b) * (a * b)) = sum(a^2 b^2): df/da = 2ab^2 = [32, -100, 1.5],
+        // df/db = 2a^2b = [8, 40, -9]; the first product's pass adds into both gradients.
+        let (da, db) = grads(|a, b| ((a * b) * (a * b)).sum());
+        assert_eq!((da, db), (vec![32.0, -100.0, 1.5], vec![8.0, 40.0, -9.0]));
+        // f = sum(a * (a * b)) = sum(a^2 b): df/da = 2ab = [8, -20, -3], df/db = a^2 = [1, 4, 9];
+        // the pass of `a * b` adds into a's gradient and writes b's.
+        let (da, db) = grads(|a, b| (a * (a * b)).sum());
+        assert_eq!((da, db), (vec![8.0, -20.0, -3.0], vec![1.0, 4.0, 9.0]));
+        // f = sum(b * (a * b)) = sum(a b^2): df/da = b^2 = [16, 25, 0.25], df/db = 2ab; the pass
+        // of `a * b` writes a's gradient and adds into b's.
+        let (da, db) = grads(|a, b| (b * (a * b)).sum());
+        assert_eq!((da, db), (vec![16.0, 25.0, 0.25], vec![8.0, -20.0, -3.0]));
+        // f = sum(a * a): one node on both sides, df/da = 2a = [2, -4, 6].
+        let (da, _) = grads(|a, _| (a * a).sum());
+        assert_eq!(da, vec![2.0, -4.0, 6.0]);
+    }
+
+    #[test]
+    fn both_gradients_of_long_operands() {
+        // 300 elements, so that the loops run their vector body as well as the elements before the
+        // output's first 64-byte boundary. f = sum((a * b) * w): df/da = w b, df/db = w a, each the
+        // same product of two floats as computed here; f = sum(a + b): both gradients are 1.
+        let a: Tensor<Rank1<300>, f64> = random(11);
+        let b: Tensor<Rank1<300>, f64> = random(12);
+        let w: Tensor<Rank1<300>, f64> = random(13);
+        let tape = Tape::new();
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = ((&at * &bt) * &w).sum().backward();
+        assert_eq!(g.get(&at), &w * &b);
+        assert_eq!(g.get(&bt), &w * &a);
+        let tape = Tape::new();
+        let (at, bt) = (tape.watch(&a), tape.watch(&b));
+        let g = (&at + &bt).sum().backward();
+        assert_eq!((g.get(&at), g.get(&bt)), (Tensor::ones(), Tensor::ones()));
+    }
+
+    #[test]
+    fn both_gradients_match_finite_differences() {
+        let a: Tensor<Rank2<3, 4>, f64> = random(21);
+        let b: Tensor<Rank2<3, 4>, f64> = random(22);
+        let v: Tensor<Rank1<4>, f64> = random(23);
+        let w: Tensor<Rank2<3, 4>, f64> = random(24);
+        gradcheck(|(a, b)| ((&a * &b) * (&a * &b) * &w).sum(), (&a, &b)).unwrap();
+        gradcheck(|(a, b)| (&a * (&a * &b) * &w).sum(), (&a, &b)).unwrap();
+        gradcheck(|(a, b)| (&b * (&a * &b) * &w).sum(), (&a, &b)).unwrap();
+        gradcheck(|a| ((&a * &a) * &w).sum(), &a).unwrap();
+        // `[B, N] * [N]`, the row watched too, and the matrix used twice.
+        gradcheck(|(a, v)| ((&a * &v) * &w + &a * &w).sum(), (&a, &v)).unwrap();
+        gradcheck(|(a, v)| ((&a / &v) * &w).sum(), (&a, &v)).unwrap();
     }
 
     #[test]

@@ -240,26 +240,194 @@ where
     let n = av.len();
     debug_assert!(bv.len() == n && out.numel() == n);
     let mut y = Buffer::uninit(n);
-    for ((o, &x), &z) in y.iter_mut().zip(av.iter()).zip(bv.iter()) {
-        *o = f(x, z);
-    }
+    zip_pass(&mut y, av, bv, &f);
     let y = Arc::new(y);
     let tape = ta.merge(tb);
     let tape = tape.record([ta.input(), tb.input()], n, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
-            let inputs = || av.iter().zip(bv.iter()).zip(y.iter()).zip(dy);
+            // Two different nodes: both gradients in one pass, which reads `dy` once.
+            if let (Some(na), Some(nb)) = (na, nb)
+                && let Some([da, db]) = grads.acc_fresh_pair(na, nb)
+            {
+                accumulate_both(da, db, [&av, &bv, &y, dy], &fa, &fb);
+                return;
+            }
+            // One operand needs a gradient, or one node is on both sides (`a * a`): a pass each.
             if let Some(na) = na {
-                let (da, fresh) = grads.acc_fresh(na);
-                accumulate(da, fresh, inputs(), |(((&a, &b), &y), &g)| g * fa(a, b, y));
+                accumulate_one(grads.acc_fresh(na), [&av, &bv, &y, dy], &fa);
             }
             if let Some(nb) = nb {
-                let (db, fresh) = grads.acc_fresh(nb);
-                accumulate(db, fresh, inputs(), |(((&a, &b), &y), &g)| g * fb(a, b, y));
+                accumulate_one(grads.acc_fresh(nb), [&av, &bv, &y, dy], &fb);
             }
         })
     });
     Tensor::from_parts(y, out, tape)
+}
+
+/// Compiles the elementwise loop that follows also for AVX-512 and for AVX2, the best one the CPU
+/// supports chosen at run time, as the kernels of `crate::kernels` are. No multiply-add is fused, so
+/// every version gives the same bits. A loop using it starts its vector stores at a 64-byte boundary
+/// of the buffer it writes ([`to_line`]): a large buffer starts 16 bytes past one, and 32- and 64-byte
+/// stores that straddle two cache lines make such a loop slower than the baseline's 16-byte ones.
+macro_rules! wide {
+    ($(#[$attr:meta])* fn $($rest:tt)*) => {
+        $(#[$attr])*
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+            "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+        ))]
+        fn $($rest)*
+    };
+}
+pub(crate) use wide;
+
+/// The number of leading elements of `d` before its first 64-byte boundary (at most all of them).
+#[inline]
+pub(crate) fn to_line<E>(d: &[E]) -> usize {
+    let offset = d.as_ptr().addr() % 64;
+    ((64 - offset) % 64 / size_of::<E>()).min(d.len())
+}
+
+wide! {
+    /// `y = f(a, b)` elementwise: the forward loop of [`zip_parts`].
+    fn zip_pass<E: Element, F: Fn(E, E) -> E>(y: &mut [E], a: &[E], b: &[E], f: &F) {
+        let at = to_line(y);
+        let (y0, y1) = y.split_at_mut(at);
+        zip_loop(y0, a, b, f);
+        zip_loop(y1, &a[at..], &b[at..], f);
+    }
+}
+
+/// The loop of [`zip_pass`] over `y`'s length.
+// Always inlined, so that it is compiled into each version with that version's features.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn zip_loop<E: Element, F: Fn(E, E) -> E>(y: &mut [E], a: &[E], b: &[E], f: &F) {
+    let n = y.len();
+    for ((o, &x), &z) in y.iter_mut().zip(&a[..n]).zip(&b[..n]) {
+        *o = f(x, z);
+    }
+}
+
+/// Writes (when the gradient is fresh) or adds `dy * f(a, b, y)` into the gradient `d`, in one pass
+/// over the four inputs `[a, b, y, dy]`.
+#[inline]
+fn accumulate_one<E: Element>(
+    (d, fresh): (&mut [E], bool),
+    inputs: [&[E]; 4],
+    f: &impl Fn(E, E, E) -> E,
+) {
+    if fresh {
+        one_pass::<E, true, _>(d, inputs, f);
+    } else {
+        one_pass::<E, false, _>(d, inputs, f);
+    }
+}
+
+wide! {
+    /// The loop of [`accumulate_one`]: `W` writes `d` instead of adding into it (a constant, so that
+    /// each loop is vectorized without a branch).
+    fn one_pass<E: Element, const W: bool, F: Fn(E, E, E) -> E>(
+        d: &mut [E],
+        inputs: [&[E]; 4],
+        f: &F,
+    ) {
+        let at = to_line(d);
+        let (d0, d1) = d.split_at_mut(at);
+        one_loop::<E, W, F>(d0, inputs, f);
+        one_loop::<E, W, F>(d1, inputs.map(|v| &v[at..]), f);
+    }
+}
+
+/// The loop of [`one_pass`] over `d`'s length.
+// Always inlined, so that it is compiled into each version with that version's features.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn one_loop<E: Element, const W: bool, F: Fn(E, E, E) -> E>(
+    d: &mut [E],
+    [a, b, y, dy]: [&[E]; 4],
+    f: &F,
+) {
+    let n = d.len();
+    let (a, b, y, dy) = (&a[..n], &b[..n], &y[..n], &dy[..n]);
+    for ((((d, &a), &b), &y), &g) in d.iter_mut().zip(a).zip(b).zip(y).zip(dy) {
+        let v = g * f(a, b, y);
+        if W {
+            *d = v;
+        } else {
+            *d += v;
+        }
+    }
+}
+
+/// [`accumulate_one`] for two gradients at once: `dy * fa(a, b, y)` into `da` and
+/// `dy * fb(a, b, y)` into `db`, in one pass that reads the inputs once.
+#[inline]
+fn accumulate_both<E: Element>(
+    (da, fresh_a): (&mut [E], bool),
+    (db, fresh_b): (&mut [E], bool),
+    inputs: [&[E]; 4],
+    fa: &impl Fn(E, E, E) -> E,
+    fb: &impl Fn(E, E, E) -> E,
+) {
+    match (fresh_a, fresh_b) {
+        (true, true) => both_pass::<E, true, true, _, _>(da, db, inputs, fa, fb),
+        (true, false) => both_pass::<E, true, false, _, _>(da, db, inputs, fa, fb),
+        (false, true) => both_pass::<E, false, true, _, _>(da, db, inputs, fa, fb),
+        (false, false) => both_pass::<E, false, false, _, _>(da, db, inputs, fa, fb),
+    }
+}
+
+wide! {
+    /// The loop of [`accumulate_both`]: `WA` (`WB`) writes `da` (`db`) instead of adding into it.
+    fn both_pass<E: Element, const WA: bool, const WB: bool, FA, FB>(
+        da: &mut [E],
+        db: &mut [E],
+        inputs: [&[E]; 4],
+        fa: &FA,
+        fb: &FB,
+    ) where
+        FA: Fn(E, E, E) -> E,
+        FB: Fn(E, E, E) -> E,
+    {
+        let at = to_line(da);
+        let (da0, da1) = da.split_at_mut(at);
+        let (db0, db1) = db.split_at_mut(at);
+        both_loop::<E, WA, WB, FA, FB>(da0, db0, inputs, fa, fb);
+        both_loop::<E, WA, WB, FA, FB>(da1, db1, inputs.map(|v| &v[at..]), fa, fb);
+    }
+}
+
+/// The loop of [`both_pass`] over `da`'s length (`db` is as long).
+// Always inlined, so that it is compiled into each version with that version's features.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn both_loop<E: Element, const WA: bool, const WB: bool, FA, FB>(
+    da: &mut [E],
+    db: &mut [E],
+    [a, b, y, dy]: [&[E]; 4],
+    fa: &FA,
+    fb: &FB,
+) where
+    FA: Fn(E, E, E) -> E,
+    FB: Fn(E, E, E) -> E,
+{
+    let n = da.len();
+    let (db, a, b, y, dy) = (&mut db[..n], &a[..n], &b[..n], &y[..n], &dy[..n]);
+    for (((((ga, gb), &a), &b), &y), &g) in da.iter_mut().zip(db).zip(a).zip(b).zip(y).zip(dy) {
+        let (va, vb) = (g * fa(a, b, y), g * fb(a, b, y));
+        if WA {
+            *ga = va;
+        } else {
+            *ga += va;
+        }
+        if WB {
+            *gb = vb;
+        } else {
+            *gb += vb;
+        }
+    }
 }
 
 /// Implements a `core::ops` operator between tensors whose shapes broadcast together
