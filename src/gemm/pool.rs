@@ -3,10 +3,10 @@
 //!
 //! `gemm` cuts a large product into pieces (blocks of 16 rows or columns of the result), and the
 //! caller and the helper take runs of pieces that nobody has taken yet, through one atomic counter,
-//! until none is left: the thread on the faster core simply computes more of them. Each takes half
-//! of what is left (at least a given number of pieces), so the runs shrink towards the end, where
-//! they decide how long one thread waits for the other, while the first runs are long: every run is
-//! one call into matrixmultiply, which packs the operand that all the runs read once per call.
+//! until none is left: the thread on the faster core simply computes more of them. Each takes a
+//! third of what is left (at least a given number of pieces), so the runs shrink towards the end,
+//! where they decide how long one thread waits for the other, while the first runs are long: every
+//! run is one call into matrixmultiply, which packs the operand that all the runs read once per call.
 //!
 //! A thread that sleeps between two products takes tens of microseconds to wake (BENCHMARKS.md,
 //! "Two threads"), as long as a whole product of a small model's step. So the helper spins for
@@ -127,12 +127,26 @@ pub fn set_threads(threads: usize) {
     THREADS.store(threads.clamp(1, 2), Ordering::Relaxed);
 }
 
-/// Products left to compute whole after a split in which the helper, awake, took no piece: its core
-/// is busy with other work, and each split would only cost the caller a second call.
+/// Products left to compute whole after [`MISSES`] splits in a row in which the helper, awake, took
+/// no piece: its core is busy with other work, and each split would only cost the caller a second
+/// call into matrixmultiply.
 static BACKOFF: AtomicUsize = AtomicUsize::new(0);
 
-/// How many products a split without the helper's help stops the splitting for.
-const BACKOFF_PRODUCTS: usize = 64;
+/// Splits in a row in which the helper took no piece.
+static MISSED: AtomicUsize = AtomicUsize::new(0);
+
+/// After this many splits in a row without the helper's help, [`BACKOFF_PRODUCTS`] products are
+/// computed whole. (A single miss happens on an idle machine too, when the helper's core is taken
+/// away for a moment; stopping the splits for it would cost more than the miss.)
+const MISSES: usize = 3;
+
+/// How many products the splitting stops for after [`MISSES`] misses.
+const BACKOFF_PRODUCTS: usize = 16;
+
+/// Each thread takes this fraction of the pieces left (rounded up, and at least the least number
+/// given): runs that shrink towards the end, where they decide how long one thread waits for the
+/// other, and few of them.
+const SHARE_DIVISOR: usize = 3;
 
 impl Helper {
     /// Takes the next `want` pieces of the posted job (those left, if fewer), if any is left.
@@ -156,10 +170,16 @@ impl Helper {
         }
     }
 
-    /// Takes half of the pieces left (rounded up, and at least `least`), if any is left.
-    fn claim_half(&self, least: usize) -> Option<Range<usize>> {
+    /// Takes its share of the pieces left (a [`SHARE_DIVISOR`]th, rounded up, and at least
+    /// `least`), if any is left.
+    fn claim_share(&self, least: usize) -> Option<Range<usize>> {
         let (next, count) = unpack(self.work.load(Ordering::Relaxed));
-        self.claim(count.saturating_sub(next).div_ceil(2).max(least))
+        self.claim(
+            count
+                .saturating_sub(next)
+                .div_ceil(SHARE_DIVISOR)
+                .max(least),
+        )
     }
 
     /// Takes and computes a run of pieces of the posted job, if one is left.
@@ -168,7 +188,7 @@ impl Helper {
         if next >= count {
             return false;
         }
-        let Some(run) = self.claim_half(self.least.load(Ordering::Relaxed)) else {
+        let Some(run) = self.claim_share(self.least.load(Ordering::Relaxed)) else {
             return false;
         };
         // SAFETY: the pieces in `run` are ours and unfinished, so their job is the one posted last
@@ -236,7 +256,7 @@ impl Helper {
 /// all have run; a panic in a run is resumed here after all have run. Returns `false` without
 /// running any when the product is better computed whole: one thread is set, there is no helper,
 /// another thread is using it, it is asleep (then it is woken for the next product), or it took
-/// nothing of one of the last products.
+/// nothing of the last few products it was offered.
 pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> bool {
     if THREADS.load(Ordering::Relaxed) < 2 {
         return false;
@@ -279,7 +299,7 @@ pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) +
         let run = if alone {
             helper.claim(count)
         } else {
-            helper.claim_half(least)
+            helper.claim_share(least)
         };
         let Some(run) = run else { break };
         mine += run.len();
@@ -297,7 +317,10 @@ pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) +
         }
     }
     helper.busy.store(false, Ordering::Release);
-    if mine == count {
+    if mine < count {
+        MISSED.store(0, Ordering::Relaxed);
+    } else if MISSED.fetch_add(1, Ordering::Relaxed) + 1 >= MISSES {
+        MISSED.store(0, Ordering::Relaxed);
         BACKOFF.store(BACKOFF_PRODUCTS, Ordering::Relaxed);
     }
     if let Some(payload) = panic.or_else(|| {
