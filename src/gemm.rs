@@ -755,8 +755,9 @@ mod tests {
     #[test]
     #[cfg(feature = "threading")]
     fn a_product_split_over_two_threads_equals_the_whole_bit_for_bit() {
-        // 300 x 250 x 256 >= 2^24 multiply-adds: split by rows for a row-major C, by columns for a
-        // column-major one; accumulating into C (beta = 1) as a gradient does.
+        // 300 x 250 x 256 >= 2^24 multiply-adds: cut into pieces of 16 of the 300 rows (the last of
+        // 12), into a row-major C and a column-major one; accumulating into C (beta = 1) as a
+        // gradient does, with alpha = 1.5.
         let (m, k, n) = (300, 250, 256);
         let a: Vec<f32> = (0..m * k)
             .map(|v| ((v * 7919) % 1000) as f32 / 997.0 - 0.5)
