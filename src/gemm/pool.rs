@@ -256,9 +256,10 @@ impl Helper {
 /// all have run; a panic in a run is resumed here after all have run. Returns `false` without
 /// running any when the product is better computed whole: one thread is set, there is no helper,
 /// another thread is using it, it is asleep (then it is woken for the next product), or it took
-/// nothing of the last few products it was offered.
+/// nothing of the last few products it was offered (or `count` does not fit 32 bits).
 pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> bool {
-    if THREADS.load(Ordering::Relaxed) < 2 {
+    // `work` counts pieces in 32 bits.
+    if THREADS.load(Ordering::Relaxed) < 2 || u32::try_from(count).is_err() {
         return false;
     }
     let left = BACKOFF.load(Ordering::Relaxed);
@@ -278,7 +279,6 @@ pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) +
         helper.busy.store(false, Ordering::Release);
         return false;
     }
-    let count = count.min(u32::MAX as usize);
     let job = Job {
         pieces,
         panic: Mutex::new(None),
