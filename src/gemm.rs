@@ -148,26 +148,25 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
     assert!(distinct, "gemm: C's strides alias");
     #[cfg(feature = "threading")]
     if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_WORK
-        && pool::available()
-        && let Some([(a1, b1, at1), (a2, b2, at2)]) = halves(a, b, (c.rs, c.cs))
+        && let Some(pieces) = Pieces::new(a, b, (c.rs, c.cs))
     {
-        let c = RawC {
+        let c_raw = RawC {
             ptr: c.data.as_mut_ptr(),
             rs: c.rs,
             cs: c.cs,
         };
-        let half = |a, b, at: usize| {
-            move || {
-                // SAFETY: each half is the product of a block of A's rows (or B's columns)
-                // into the same block of C, starting at element `at`: inside C, which `gemm`
-                // checked to lie inside `c.data` with strides that do not alias, so the two
-                // halves write disjoint elements. `c.data` stays borrowed until `join` has
-                // returned, after both halves.
-                unsafe { matrixmultiply_raw(alpha, a, b, beta, c.add(at)) }
-            }
+        let run = |run: core::ops::Range<usize>| {
+            let (a, b, at) = pieces.get(run);
+            // SAFETY: a run of pieces is the product of a block of A's rows (or B's columns) into
+            // the same block of C, starting at element `at`: inside C, which `gemm` checked to lie
+            // inside `c.data` with strides that do not alias. `split` hands out each piece once,
+            // so no two runs write the same element. `c.data` stays borrowed until `split` has
+            // returned, after every run.
+            unsafe { matrixmultiply_raw(alpha, a, b, beta, c_raw.add(at)) }
         };
-        pool::join(half(a1, b1, at1), half(a2, b2, at2));
-        return;
+        if pool::split(pieces.count, LEAST_PIECES, &run) {
+            return;
+        }
     }
     gemm_unchecked(alpha, a, b, beta, c);
 }
@@ -181,47 +180,78 @@ pub(crate) fn gemm_grad<E: Element>(a: Mat<'_, E>, b: Mat<'_, E>, c: MatMut<'_, 
     gemm(E::one(), a, b, beta, c);
 }
 
-/// Products of at least this many multiply-adds (`m k n`, a 128 x 64 x 128 product) are split in
-/// two, one half on the calling thread and one on the helper thread of [`pool`], which spins between
-/// the products of a training step instead of sleeping. BENCHMARKS.md has the measurements.
+/// Products of at least this many multiply-adds (`m k n`, a 128 x 64 x 128 product) are cut into
+/// pieces that the calling thread and the helper thread of [`pool`], which spins between the products
+/// of a training step instead of sleeping, share. BENCHMARKS.md has the measurements.
 #[cfg(feature = "threading")]
 const PARALLEL_WORK: usize = 1 << 20;
 
-/// The two halves of a product, each with the element of `C` (strides `rsc`, `csc`) at which its
-/// block starts: `C` cut
-/// across its longer axis (rows with the matching rows of `A`, or columns with the matching columns
-/// of `B`), so that the operand both halves read whole, and pack twice, is the smaller one. `None`
-/// when neither axis has 128 entries.
+/// Pieces are cut at multiples of this many rows or columns: a multiple of every kernel tile of
+/// matrixmultiply (16 x 16 at most), so that each piece is tiled as the whole is and the result is
+/// the same to the last bit (with `alpha != 1`, a tile at the edge of C rounds `alpha A B + beta C`
+/// differently from a whole one).
 #[cfg(feature = "threading")]
-#[allow(clippy::type_complexity)]
-fn halves<'a, E: Element>(
+const PIECE_ALIGN: usize = 16;
+
+/// The fewest pieces a thread takes at once: each run of pieces is a call into matrixmultiply, which
+/// packs the operand that every run reads whole once per call (BENCHMARKS.md, "Two threads").
+#[cfg(feature = "threading")]
+const LEAST_PIECES: usize = 2;
+
+/// A product cut into pieces of [`PIECE_ALIGN`] rows of C (with the matching rows of `A`) or
+/// columns of C (with the matching columns of `B`), across C's longer axis, so that the operand
+/// every run of pieces reads whole, and packs once per run, is the smaller one.
+#[cfg(feature = "threading")]
+struct Pieces<'a, E> {
     a: Mat<'a, E>,
     b: Mat<'a, E>,
-    (rsc, csc): (usize, usize),
-) -> Option<[(Mat<'a, E>, Mat<'a, E>, usize); 2]> {
-    let (m, n) = (a.rows, b.cols);
-    // Cut at a multiple of 64, a multiple of every kernel tile of matrixmultiply, so that each half is
-    // tiled as the whole is and the result is the same to the last bit.
-    let cut = |len: usize| (len / 2 + 32) / 64 * 64;
-    if n >= 128 && (n > m || m < 128) {
-        let left = cut(n);
-        let b2 = Mat {
-            data: &b.data[left * b.cs..],
-            cols: n - left,
-            ..b
-        };
-        return Some([(a, Mat { cols: left, ..b }, 0), (a, b2, left * csc)]);
+    /// Whether the rows are cut (else the columns).
+    rows: bool,
+    /// C's stride along the cut axis.
+    stride: usize,
+    count: usize,
+}
+
+#[cfg(feature = "threading")]
+impl<'a, E: Element> Pieces<'a, E> {
+    /// The pieces of `A B` into a `C` of strides `rsc`, `csc`; `None` when the longer axis has too
+    /// few for two runs.
+    fn new(a: Mat<'a, E>, b: Mat<'a, E>, (rsc, csc): (usize, usize)) -> Option<Self> {
+        let (m, n) = (a.rows, b.cols);
+        let rows = m > n;
+        let count = m.max(n).div_ceil(PIECE_ALIGN);
+        (count > LEAST_PIECES).then_some(Self {
+            a,
+            b,
+            rows,
+            stride: if rows { rsc } else { csc },
+            count,
+        })
     }
-    if m >= 128 {
-        let top = cut(m);
-        let a2 = Mat {
-            data: &a.data[top * a.rs..],
-            rows: m - top,
-            ..a
-        };
-        return Some([(Mat { rows: top, ..a }, b, 0), (a2, b, top * rsc)]);
+
+    /// The pieces `run`: their blocks of A and B, and the element of C at which their block starts.
+    fn get(&self, run: core::ops::Range<usize>) -> (Mat<'a, E>, Mat<'a, E>, usize) {
+        let (a, b) = (self.a, self.b);
+        let start = run.start * PIECE_ALIGN;
+        let at = start * self.stride;
+        if self.rows {
+            let rows = (run.end * PIECE_ALIGN).min(a.rows) - start;
+            let a = Mat {
+                data: &a.data[start * a.rs..],
+                rows,
+                ..a
+            };
+            (a, b, at)
+        } else {
+            let cols = (run.end * PIECE_ALIGN).min(b.cols) - start;
+            let b = Mat {
+                data: &b.data[start * b.cs..],
+                cols,
+                ..b
+            };
+            (a, b, at)
+        }
     }
-    None
 }
 
 /// The product of views whose extents and strides `gemm` has checked.
@@ -248,8 +278,8 @@ fn matrixmultiply<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, c
     unsafe { matrixmultiply_raw(alpha, a, b, beta, c) }
 }
 
-/// Where a product writes `C`: its first element and strides. Raw, because the two halves of a
-/// product cut along the columns of a row-major `C` interleave in memory.
+/// Where a product writes `C`: its first element and strides. Raw, because the pieces of a product
+/// cut along the columns of a row-major `C` interleave in memory.
 #[derive(Clone, Copy)]
 struct RawC<E> {
     ptr: *mut E,
@@ -258,10 +288,11 @@ struct RawC<E> {
 }
 
 // SAFETY: a `RawC` crosses to the helper thread only inside `gemm`, which keeps the borrow of C's
-// slice until both halves have run, and gives the two halves disjoint elements.
+// slice until every piece has run, and gives the pieces disjoint elements.
 #[cfg(feature = "threading")]
 unsafe impl<E: Send> Send for RawC<E> {}
-// SAFETY: as for `Send`; the helper only calls the half's closure, which writes through it once.
+// SAFETY: as for `Send`; the helper only calls the closure of a piece, which writes that piece's
+// elements through it.
 #[cfg(feature = "threading")]
 unsafe impl<E: Send> Sync for RawC<E> {}
 
@@ -293,7 +324,7 @@ unsafe fn matrixmultiply_raw<E: Element>(
     let stride = |s: usize| isize::try_from(s).expect("gemm: a stride fits isize");
     // SAFETY: A (m x k) and B (k x n) lie inside `a.data` and `b.data`: `gemm` checked the largest
     // offset each view reaches against its slice's length (A and B are not read when k == 0), and a
-    // half from `halves` keeps its rows or columns inside the whole. The strides are non-negative and
+    // piece from `Pieces` keeps its rows or columns inside the whole. The strides are non-negative and
     // were converted to `isize` with a check. C is this function's contract, and it overlaps neither
     // A nor B, which are shared borrows.
     unsafe {
@@ -631,11 +662,108 @@ mod tests {
         small_products_match_matrixmultiply_bit_for_bit::<f64>();
     }
 
+    /// The product `alpha A B + beta C0` computed whole, and cut in two at every row (`rows`) or
+    /// column of C: the positions whose two blocks do not give the whole product's bits.
+    #[cfg(feature = "threading")]
+    fn cuts_that_change_bits<E: Element>(
+        (m, k, n): (usize, usize, usize),
+        alpha: f64,
+        beta: f64,
+        transposed: bool,
+        rows: bool,
+    ) -> Vec<usize> {
+        let val = |v: usize, mul: usize| E::from_f64_lossy(((v * mul) % 1013) as f64 / 997.0 - 0.5);
+        let a: Vec<E> = (0..m * k).map(|v| val(v, 7919)).collect();
+        let b: Vec<E> = (0..k * n).map(|v| val(v, 104_729)).collect();
+        let c0: Vec<E> = (0..m * n).map(|v| val(v, 31)).collect();
+        // Row-major operands and C, or all three column-major.
+        let (av, bv) = if transposed {
+            (Mat::new(&a, k, m).t(), Mat::new(&b, n, k).t())
+        } else {
+            (Mat::new(&a, m, k), Mat::new(&b, k, n))
+        };
+        let (rsc, csc) = if transposed { (1, m) } else { (n, 1) };
+        let (alpha, beta) = (E::from_f64_lossy(alpha), E::from_f64_lossy(beta));
+        let run = |a: Mat<'_, E>, b: Mat<'_, E>, c: &mut [E], at: usize| {
+            let c = RawC {
+                ptr: c.as_mut_ptr(),
+                rs: rsc,
+                cs: csc,
+            };
+            // SAFETY: the block of C the views reach starts at element `at` of the m x n matrix C
+            // (strides `rsc`, `csc`), which `c` holds whole.
+            unsafe { matrixmultiply_raw(alpha, a, b, beta, c.add(at)) }
+        };
+        let mut whole = c0.clone();
+        run(av, bv, &mut whole, 0);
+        let bits =
+            |v: &[E]| -> Vec<u64> { v.iter().map(|x| x.to_f64().unwrap().to_bits()).collect() };
+        let len = if rows { m } else { n };
+        (1..len)
+            .filter(|&cut| {
+                let mut c = c0.clone();
+                if rows {
+                    let a2 = Mat {
+                        data: &av.data[cut * av.rs..],
+                        rows: m - cut,
+                        ..av
+                    };
+                    run(Mat { rows: cut, ..av }, bv, &mut c, 0);
+                    run(a2, bv, &mut c, cut * rsc);
+                } else {
+                    let b2 = Mat {
+                        data: &bv.data[cut * bv.cs..],
+                        cols: n - cut,
+                        ..bv
+                    };
+                    run(av, Mat { cols: cut, ..bv }, &mut c, 0);
+                    run(av, b2, &mut c, cut * csc);
+                }
+                bits(&c) != bits(&whole)
+            })
+            .collect()
+    }
+
+    #[cfg(feature = "threading")]
+    fn cuts_keep_the_bits<E: Element>() {
+        // 70 rows (more than one block of 64 rows, matrixmultiply's MC), k = 260 (two blocks of
+        // 256, its KC), 40 columns; each cut position of each axis, overwriting and accumulating,
+        // row-major and column-major. With alpha = 1 (every product of the crate) no cut changes a
+        // bit: each element is summed over k in the same blocks and order wherever C is cut. With
+        // another alpha, a tile at the edge of C rounds `alpha AB + beta C` in two steps where a
+        // whole tile fuses them, so only cuts at multiples of the tile keep the bits.
+        let size = (70, 260, 40);
+        for transposed in [false, true] {
+            for rows in [true, false] {
+                for beta in [0.0, 1.0] {
+                    let changed = cuts_that_change_bits::<E>(size, 1.0, beta, transposed, rows);
+                    assert!(
+                        changed.is_empty(),
+                        "alpha 1, beta {beta}, transposed {transposed}, rows {rows}: {changed:?}"
+                    );
+                    let changed = cuts_that_change_bits::<E>(size, 1.5, beta, transposed, rows);
+                    assert!(
+                        changed.iter().all(|cut| cut % PIECE_ALIGN != 0),
+                        "alpha 1.5, beta {beta}, transposed {transposed}, rows {rows}: {changed:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "threading")]
+    fn products_cut_in_two_equal_the_whole_bit_for_bit_f32_and_f64() {
+        cuts_keep_the_bits::<f32>();
+        cuts_keep_the_bits::<f64>();
+    }
+
     #[test]
     #[cfg(feature = "threading")]
     fn a_product_split_over_two_threads_equals_the_whole_bit_for_bit() {
-        // 300 x 250 x 256 >= 2^24 multiply-adds: split by rows for a row-major C, by columns for a
-        // column-major one; accumulating into C (beta = 1) as a gradient does.
+        // 300 x 250 x 256 >= 2^24 multiply-adds: cut into pieces of 16 of the 300 rows (the last of
+        // 12), into a row-major C and a column-major one; accumulating into C (beta = 1) as a
+        // gradient does, with alpha = 1.5.
         let (m, k, n) = (300, 250, 256);
         let a: Vec<f32> = (0..m * k)
             .map(|v| ((v * 7919) % 1000) as f32 / 997.0 - 0.5)

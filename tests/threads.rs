@@ -283,8 +283,8 @@ fn tensors_made_in_one_thread_are_used_and_dropped_in_another() {
     thread::spawn(move || drop(made)).join().unwrap();
 }
 
-/// A product large enough to be cut in two (`m k n >= 2^20`): one thread and two give the same bits,
-/// run after run, forward and backward.
+/// Products large enough to be cut into pieces (`m k n >= 2^20`): one thread and two give the same
+/// bits, run after run, forward and backward.
 #[cfg(feature = "threading")]
 #[test]
 fn one_thread_and_two_give_the_same_bits() {
@@ -303,6 +303,41 @@ fn one_thread_and_two_give_the_same_bits() {
     let one = run(1);
     for _ in 0..3 {
         assert_eq!(run(2), one);
+    }
+    shaped::set_threads(2);
+}
+
+/// The bits of `linear(x, w, b)` (a product accumulated onto the bias, with `W` read transposed) and
+/// of the gradients of `sum(tanh(y))` for `x` (`dy W`), `w` (`dy^T x`, `dy` read transposed) and
+/// `b`, on `threads` threads. 70 rows, 300 inputs and 100 outputs: no axis a multiple of 16, so
+/// pieces end inside a kernel tile.
+#[cfg(feature = "threading")]
+fn linear_bits<E: shaped::Element>(threads: usize) -> Vec<Vec<u64>> {
+    let mut rng = StdRng::seed_from_u64(11);
+    let x: Tensor<Rank2<70, 300>, E> = Tensor::uniform(&mut rng, -E::one(), E::one());
+    let layer: Linear<300, 100, E> = Linear::new(&mut rng);
+    shaped::set_threads(threads);
+    let tape = Tape::new();
+    let (xt, lt) = (tape.watch(&x), tape.watch(&layer));
+    let y = lt.forward(xt.clone());
+    let grads = y.tanh().sum().backward();
+    let bits = |v: Vec<E>| v.iter().map(|x| x.to_f64().unwrap().to_bits()).collect();
+    let (dw, db) = (grads.get(&lt.weight), grads.get(lt.bias.as_ref().unwrap()));
+    vec![
+        bits(y.to_vec()),
+        bits(grads.get(&xt).to_vec()),
+        bits(dw.to_vec()),
+        bits(db.to_vec()),
+    ]
+}
+
+#[cfg(feature = "threading")]
+#[test]
+fn one_thread_and_two_give_the_same_bits_f32_and_f64_at_odd_sizes() {
+    let (one32, one64) = (linear_bits::<f32>(1), linear_bits::<f64>(1));
+    for _ in 0..5 {
+        assert_eq!(linear_bits::<f32>(2), one32);
+        assert_eq!(linear_bits::<f64>(2), one64);
     }
     shaped::set_threads(2);
 }

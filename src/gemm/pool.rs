@@ -1,15 +1,26 @@
-//! One helper thread for the second half of a product, kept awake between the products of a step.
+//! One helper thread that shares the pieces of a product with the caller, kept awake between the
+//! products of a step.
+//!
+//! `gemm` cuts a large product into pieces (blocks of 16 rows or columns of the result), and the
+//! caller and the helper take runs of pieces that nobody has taken yet, through one atomic counter,
+//! until none is left: the thread on the faster core simply computes more of them. Each takes a
+//! third of what is left (at least a given number of pieces), so the runs shrink towards the end,
+//! where they decide how long one thread waits for the other, while the first runs are long: every
+//! run is one call into matrixmultiply, which packs the operand that all the runs read once per call.
 //!
 //! A thread that sleeps between two products takes tens of microseconds to wake (BENCHMARKS.md,
 //! "Two threads"), as long as a whole product of a small model's step. So the helper spins for
 //! [`SPIN`] after each job before it sleeps: during training, one product follows another within
-//! that time and the helper is always awake. And the caller never waits for a helper that has not
-//! started: when it has finished its own half and the other half is still unclaimed, it takes that
-//! half back and computes it itself. Who computes a half changes nothing in the result: the halves
-//! are cut the same way whichever thread runs them.
+//! that time and the helper is always awake; a product that finds it asleep is computed whole, and
+//! wakes it for the next. The caller never waits for a helper that has not started: pieces the
+//! helper has not taken, the caller takes (all that are left, once it has run a first run and the
+//! helper has taken none), and at the end it waits only for the run the helper is computing. Who
+//! computes a piece changes nothing in the result: the pieces are cut the same way whichever thread
+//! runs them, and a run of pieces is computed as its pieces are.
 
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -19,29 +30,47 @@ use std::time::{Duration, Instant};
 /// the products stop.
 const SPIN: Duration = Duration::from_millis(2);
 
-/// A job posted to the helper: a closure on the caller's stack, and whether it has run.
+/// A panic caught in a piece, to be resumed on the caller.
+type Payload = Box<dyn std::any::Any + Send>;
+
+/// A job posted to the helper: the caller's closure that computes a run of pieces, on its stack.
 struct Job<'a> {
-    run: &'a (dyn Fn() + Sync),
-    done: AtomicBool,
-    panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
+    pieces: &'a (dyn Fn(Range<usize>) + Sync),
+    /// The first panic of a run the helper computed.
+    panic: Mutex<Option<Payload>>,
 }
 
 struct Helper {
-    /// The posted job (null: none). Whoever swaps it out runs it: the helper or the caller.
-    slot: AtomicPtr<Job<'static>>,
-    /// Held by the one caller that uses the helper at a time; other callers run both halves.
+    /// The pieces of the posted job: their number in the high 32 bits, the next one to take in the
+    /// low 32. Whoever moves the low half on from below the number owns the pieces it passed over.
+    /// Between jobs, no piece is left (the low half is at least the high half).
+    work: AtomicU64,
+    /// The posted job, valid while one of its pieces is unfinished (written before `work`).
+    job: AtomicPtr<Job<'static>>,
+    /// The fewest pieces of the posted job a thread takes at once, unless fewer are left (written
+    /// before `work`).
+    least: AtomicUsize,
+    /// How many pieces of the posted job the helper has finished (reset before `work` is written).
+    done: AtomicUsize,
+    /// Held by the one caller that uses the helper at a time; other callers compute their products
+    /// whole.
     busy: AtomicBool,
     /// Whether the helper is (about to be) asleep on `wake`.
     sleeping: AtomicBool,
-    /// Set under `lock` by a caller that wakes the helper. The helper then polls again for [`SPIN`]
-    /// even if the caller has taken its job back in the meantime: the job of the next product finds
-    /// it awake. (Waiting for a posted job alone, a helper that wakes more slowly than the caller
-    /// computes its half would find the slot empty at every product and never stay awake.)
+    /// Set under `lock` by a caller that wakes the helper. The helper then polls for [`SPIN`] even
+    /// if it finds no piece left: the job of the next product finds it awake. (Waking for a piece
+    /// alone, a helper that wakes more slowly than the caller computes a product would find nothing
+    /// left at every product and never stay awake.)
     woken: AtomicBool,
     /// How many times the helper has woken from sleep and begun to poll.
     wakes: AtomicUsize,
     lock: Mutex<()>,
     wake: Condvar,
+}
+
+/// The next piece and the number of pieces in a value of `Helper::work`.
+fn unpack(work: u64) -> (usize, usize) {
+    ((work & 0xffff_ffff) as usize, (work >> 32) as usize)
 }
 
 /// The helper, started at the first call on a machine with at least two cores (`None` on one core,
@@ -53,7 +82,10 @@ fn helper() -> Option<&'static Helper> {
             return None;
         }
         let helper: &'static Helper = Box::leak(Box::new(Helper {
-            slot: AtomicPtr::new(core::ptr::null_mut()),
+            work: AtomicU64::new(0),
+            job: AtomicPtr::new(core::ptr::null_mut()),
+            least: AtomicUsize::new(1),
+            done: AtomicUsize::new(0),
             busy: AtomicBool::new(false),
             sleeping: AtomicBool::new(false),
             woken: AtomicBool::new(false),
@@ -75,10 +107,11 @@ static THREADS: AtomicUsize = AtomicUsize::new(2);
 /// Sets how many threads a large matrix product may use: 1 or 2 (the default; larger values mean
 /// 2). Only with the `threading` feature, and on a machine with at least two cores.
 ///
-/// A product of at least 2^20 multiply-adds (`m k n`) is cut in two, and the second half runs on a
-/// helper thread that stays awake between the products of a training step. The results do not
-/// depend on this setting: both halves are computed as they are in the whole product, to the last
-/// bit. It applies to every thread of the process, from the next product on.
+/// A product of at least 2^20 multiply-adds (`m k n`) is cut into blocks of rows or columns of the
+/// result, which the calling thread and a helper thread (awake between the products of a training
+/// step) take until none is left. The results do not depend on this setting: every block is
+/// computed as it is in the whole product, to the last bit. It applies to every thread of the
+/// process, from the next product on.
 ///
 /// ```
 /// use shaped::{Rank2, Tensor};
@@ -94,39 +127,91 @@ pub fn set_threads(threads: usize) {
     THREADS.store(threads.clamp(1, 2), Ordering::Relaxed);
 }
 
-/// Products left to run on the calling thread alone after a split that did not pay (see `join`).
+/// Products left to compute whole after [`MISSES`] splits in a row in which the helper, awake, took
+/// no piece: its core is busy with other work, and each split would only cost the caller a second
+/// call into matrixmultiply.
 static BACKOFF: AtomicUsize = AtomicUsize::new(0);
 
-/// After a split in which the caller waited for the helper longer than half its own half took (the
-/// helper's core is busy with other work), this many products are not split.
-const BACKOFF_PRODUCTS: usize = 64;
+/// Splits in a row in which the helper took no piece.
+static MISSED: AtomicUsize = AtomicUsize::new(0);
 
-/// Whether products are split in two.
-pub(super) fn available() -> bool {
-    if THREADS.load(Ordering::Relaxed) < 2 || helper().is_none() {
-        return false;
-    }
-    let left = BACKOFF.load(Ordering::Relaxed);
-    if left > 0 {
-        BACKOFF.store(left - 1, Ordering::Relaxed);
-        return false;
-    }
-    true
-}
+/// After this many splits in a row without the helper's help, [`BACKOFF_PRODUCTS`] products are
+/// computed whole. (A single miss happens on an idle machine too, when the helper's core is taken
+/// away for a moment; stopping the splits for it would cost more than the miss.)
+const MISSES: usize = 3;
+
+/// How many products the splitting stops for after [`MISSES`] misses.
+const BACKOFF_PRODUCTS: usize = 16;
+
+/// Each thread takes this fraction of the pieces left (rounded up, and at least the least number
+/// given): runs that shrink towards the end, where they decide how long one thread waits for the
+/// other, and few of them.
+const SHARE_DIVISOR: usize = 3;
 
 impl Helper {
+    /// Takes the next `want` pieces of the posted job (those left, if fewer), if any is left.
+    fn claim(&self, want: usize) -> Option<Range<usize>> {
+        let mut work = self.work.load(Ordering::Acquire);
+        loop {
+            let (next, count) = unpack(work);
+            if next >= count {
+                return None;
+            }
+            let take = want.min(count - next);
+            match self.work.compare_exchange_weak(
+                work,
+                work + take as u64,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(next..next + take),
+                Err(now) => work = now,
+            }
+        }
+    }
+
+    /// Takes its share of the pieces left (a [`SHARE_DIVISOR`]th, rounded up, and at least
+    /// `least`), if any is left.
+    fn claim_share(&self, least: usize) -> Option<Range<usize>> {
+        let (next, count) = unpack(self.work.load(Ordering::Relaxed));
+        self.claim(
+            count
+                .saturating_sub(next)
+                .div_ceil(SHARE_DIVISOR)
+                .max(least),
+        )
+    }
+
+    /// Takes and computes a run of pieces of the posted job, if one is left.
+    fn take(&self) -> bool {
+        let (next, count) = unpack(self.work.load(Ordering::Acquire));
+        if next >= count {
+            return false;
+        }
+        let Some(run) = self.claim_share(self.least.load(Ordering::Relaxed)) else {
+            return false;
+        };
+        // SAFETY: the pieces in `run` are ours and unfinished, so their job is the one posted last
+        // (a caller posts the next job only after the helper has finished every piece it took of
+        // this one, counted by `done`), and it lives on the stack of a caller that waits for `done`.
+        // `job` was written before the `work` we moved on (release, acquire).
+        let job = unsafe { &*self.job.load(Ordering::Relaxed) };
+        let taken = run.len();
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (job.pieces)(run))) {
+            job.panic
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert(payload);
+        }
+        // The last touch of the job.
+        self.done.fetch_add(taken, Ordering::Release);
+        true
+    }
+
     fn serve(&self) -> ! {
         let mut idle_since = Instant::now();
         loop {
-            let job = self.slot.swap(core::ptr::null_mut(), Ordering::Acquire);
-            if !job.is_null() {
-                // SAFETY: a posted job lives on the stack of a caller that does not return before its
-                // `done` is set (`join` waits for it), and `done` is the last thing touched here.
-                let job = unsafe { &*job };
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(job.run)) {
-                    *job.panic.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
-                }
-                job.done.store(true, Ordering::Release);
+            if self.take() {
                 idle_since = Instant::now();
                 continue;
             }
@@ -136,7 +221,7 @@ impl Helper {
                 thread::yield_now();
                 continue;
             }
-            // Sleep until a caller wakes the helper. `sleeping` is set before the slot is checked
+            // Sleep until a caller wakes the helper. `sleeping` is set before `work` is checked
             // again, and a caller posts before it reads `sleeping` (both sequentially consistent), so
             // either this sees the job or the caller sees `sleeping` and sets `woken` under the lock.
             let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
@@ -144,8 +229,8 @@ impl Helper {
             let guard = self
                 .wake
                 .wait_while(guard, |()| {
-                    self.slot.load(Ordering::SeqCst).is_null()
-                        && !self.woken.load(Ordering::Relaxed)
+                    let (next, count) = unpack(self.work.load(Ordering::SeqCst));
+                    next >= count && !self.woken.load(Ordering::Relaxed)
                 })
                 .unwrap_or_else(PoisonError::into_inner);
             self.woken.store(false, Ordering::Relaxed);
@@ -155,78 +240,97 @@ impl Helper {
             idle_since = Instant::now();
         }
     }
+
+    /// Wakes the helper if it sleeps, and keeps it polling for the next product.
+    fn wake_up(&self) {
+        if self.sleeping.load(Ordering::SeqCst) {
+            let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            self.woken.store(true, Ordering::Relaxed);
+            self.wake.notify_one();
+        }
+    }
 }
 
-/// Runs `first` and `second`, `second` on the helper thread if it is free and picks it up in time,
-/// and returns when both have run. A panic in either is resumed here after both have finished.
-pub(super) fn join(first: impl FnOnce(), second: impl Fn() + Sync) {
+/// Runs `pieces` over runs of `0..count` that the calling thread and the helper thread take, each
+/// index once, at least `least` indices at a time (unless fewer are left), and returns `true` when
+/// all have run; a panic in a run is resumed here after all have run. Returns `false` without
+/// running any when the product is better computed whole: one thread is set, there is no helper,
+/// another thread is using it, it is asleep (then it is woken for the next product), or it took
+/// nothing of the last few products it was offered (or `count` does not fit 32 bits).
+pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> bool {
+    // `work` counts pieces in 32 bits.
+    if THREADS.load(Ordering::Relaxed) < 2 || u32::try_from(count).is_err() {
+        return false;
+    }
+    let left = BACKOFF.load(Ordering::Relaxed);
+    if left > 0 {
+        BACKOFF.store(left - 1, Ordering::Relaxed);
+        return false;
+    }
     let Some(helper) = helper().filter(|h| {
         h.busy
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     }) else {
-        first();
-        second();
-        return;
+        return false;
     };
+    if helper.sleeping.load(Ordering::SeqCst) {
+        helper.wake_up();
+        helper.busy.store(false, Ordering::Release);
+        return false;
+    }
     let job = Job {
-        run: &second,
-        done: AtomicBool::new(false),
+        pieces,
         panic: Mutex::new(None),
     };
-    let ptr = (&raw const job).cast_mut().cast::<Job<'static>>();
-    helper.slot.store(ptr, Ordering::SeqCst);
-    if helper.sleeping.load(Ordering::SeqCst) {
-        let _guard = helper.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        helper.woken.store(true, Ordering::Relaxed);
-        helper.wake.notify_one();
+    helper.done.store(0, Ordering::Relaxed);
+    helper.least.store(least, Ordering::Relaxed);
+    helper
+        .job
+        .store((&raw const job).cast_mut().cast(), Ordering::Relaxed);
+    helper.work.store((count as u64) << 32, Ordering::SeqCst);
+    // It may have fallen asleep since it was seen awake.
+    helper.wake_up();
+    let mut mine = 0;
+    let mut panic = None;
+    loop {
+        // Once the caller has computed a run and the helper has taken nothing, it takes the rest.
+        let alone = mine > 0 && unpack(helper.work.load(Ordering::Relaxed)).0 == mine;
+        let run = if alone {
+            helper.claim(count)
+        } else {
+            helper.claim_share(least)
+        };
+        let Some(run) = run else { break };
+        mine += run.len();
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| pieces(run))) {
+            panic.get_or_insert(payload);
+        }
     }
-    let asleep = helper.sleeping.load(Ordering::Relaxed);
-    let start = Instant::now();
-    let mine = catch_unwind(AssertUnwindSafe(first));
-    let own = start.elapsed();
-    if helper
-        .slot
-        .compare_exchange(
-            ptr,
-            core::ptr::null_mut(),
-            Ordering::Acquire,
-            Ordering::Relaxed,
-        )
-        .is_ok()
-    {
-        // The helper did not pick it up: run it here. Unless it was waking from sleep (it will be
-        // awake for the next product), its core is busy with other work: stop splitting for a while.
-        if !asleep {
-            BACKOFF.store(BACKOFF_PRODUCTS, Ordering::Relaxed);
-        }
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(&second)) {
-            *job.panic.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
-        }
-    } else {
-        let waiting = Instant::now();
-        while !job.done.load(Ordering::Acquire) {
-            if waiting.elapsed() < Duration::from_micros(50) {
-                core::hint::spin_loop();
-            } else {
-                thread::yield_now();
-            }
-        }
-        if waiting.elapsed() > own / 2 {
-            BACKOFF.store(BACKOFF_PRODUCTS, Ordering::Relaxed);
+    // Every piece is taken: wait for those the helper is computing.
+    let waiting = Instant::now();
+    while helper.done.load(Ordering::Acquire) < count - mine {
+        if waiting.elapsed() < Duration::from_micros(50) {
+            core::hint::spin_loop();
+        } else {
+            thread::yield_now();
         }
     }
     helper.busy.store(false, Ordering::Release);
-    if let Err(payload) = mine {
+    if mine < count {
+        MISSED.store(0, Ordering::Relaxed);
+    } else if MISSED.fetch_add(1, Ordering::Relaxed) + 1 >= MISSES {
+        MISSED.store(0, Ordering::Relaxed);
+        BACKOFF.store(BACKOFF_PRODUCTS, Ordering::Relaxed);
+    }
+    if let Some(payload) = panic.or_else(|| {
+        job.panic
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }) {
         resume_unwind(payload);
     }
-    if let Some(payload) = job
-        .panic
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-    {
-        resume_unwind(payload);
-    }
+    true
 }
 
 #[cfg(test)]
@@ -246,15 +350,73 @@ mod tests {
     }
 
     #[test]
-    fn a_helper_woken_for_a_half_taken_back_wakes_and_polls() {
+    fn every_piece_runs_once() {
+        // Pieces that take a while (so that the helper, once awake, takes some), counted.
+        for (count, least) in [(2, 1), (3, 1), (8, 2), (49, 2), (49, 4), (100, 1), (7, 7)] {
+            let runs: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
+            for _ in 0..20 {
+                BACKOFF.store(0, Ordering::Relaxed);
+                let all = split(count, least, &|run: Range<usize>| {
+                    assert!(run.len() >= least.min(count - run.start), "{run:?}");
+                    for i in run {
+                        runs[i].fetch_add(1, Ordering::Relaxed);
+                        let start = Instant::now();
+                        while start.elapsed() < Duration::from_micros(20) {
+                            core::hint::spin_loop();
+                        }
+                    }
+                });
+                if !all {
+                    // The helper is busy with another test's product, or asleep: nothing ran.
+                    for r in &runs {
+                        r.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 20));
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_piece_reaches_the_caller_after_every_piece_ran() {
+        let ran = AtomicUsize::new(0);
+        let mut split_once = false;
+        for _ in 0..100 {
+            ran.store(0, Ordering::Relaxed);
+            BACKOFF.store(0, Ordering::Relaxed);
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                split(16, 1, &|run: Range<usize>| {
+                    for i in run {
+                        ran.fetch_add(1, Ordering::Relaxed);
+                        assert!(i != 5, "piece 5");
+                    }
+                })
+            }));
+            match result {
+                Ok(all) => assert!(!all, "a split that ran every piece returned"),
+                Err(payload) => {
+                    assert_eq!(payload.downcast_ref::<&str>(), Some(&"piece 5"));
+                    // Every piece of the run that panicked before it, and every other run.
+                    assert!(ran.load(Ordering::Relaxed) >= 6);
+                    split_once = true;
+                    break;
+                }
+            }
+        }
+        assert!(split_once || helper().is_none());
+    }
+
+    #[test]
+    fn a_helper_woken_for_pieces_taken_back_wakes_and_polls() {
         let Some(helper) = helper() else { return };
-        // The caller's half is empty, so it takes the helper's half back (or the helper runs it):
-        // either way the sleeping helper must leave its sleep, so that it is awake for the next
-        // product. Repeated, in case another test's product woke the helper in the meantime.
+        // The pieces are empty, so the caller may take them all before the helper wakes: the
+        // sleeping helper must leave its sleep anyway, so that it is awake for the next product.
+        // Repeated, in case another test's product woke the helper in the meantime.
         for _ in 0..5 {
             assert!(within(10, || helper.sleeping.load(Ordering::SeqCst)));
             let before = helper.wakes.load(Ordering::Relaxed);
-            join(|| {}, || {});
+            BACKOFF.store(0, Ordering::Relaxed);
+            split(2, 1, &|_| {});
             if within(10, || helper.wakes.load(Ordering::Relaxed) > before) {
                 return;
             }
