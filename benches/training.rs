@@ -110,7 +110,41 @@ fn threads<C: Case>(name: &str, iters: u32, make: impl Fn() -> C) {
     shaped::set_threads(2);
 }
 
+/// `<bench binary> steps <mlp|tiny> <shaped|hand> <n>` runs `n` steps of one case and nothing else,
+/// so that a profiler (`valgrind --tool=callgrind`) sees only that step. Returns whether it ran.
+fn steps_only() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(at) = args.iter().position(|a| a == "steps") else {
+        return false;
+    };
+    let [model, side, n] = [1, 2, 3].map(|i| args.get(at + i).map_or("", String::as_str));
+    let n: u32 = n
+        .parse()
+        .expect("steps <mlp|tiny> <shaped|hand> <n>: n is a count");
+    let mut case: Box<dyn Case> = match model {
+        "mlp" => Box::new(mlp_case()),
+        "tiny" => Box::new(tiny_case()),
+        _ => panic!("steps <mlp|tiny> <shaped|hand> <n>: unknown model {model:?}"),
+    };
+    let shaped = match side {
+        "shaped" => true,
+        "hand" => false,
+        _ => panic!("steps <mlp|tiny> <shaped|hand> <n>: unknown side {side:?}"),
+    };
+    for _ in 0..n {
+        black_box(if shaped {
+            case.shaped()
+        } else {
+            case.hand_written()
+        });
+    }
+    true
+}
+
 fn main() {
+    if steps_only() {
+        return;
+    }
     let mut mlp = mlp_case();
     let a: Vec<f32> = (0..3).map(|_| mlp.shaped()).collect();
     let b: Vec<f32> = (0..3).map(|_| mlp.hand_written()).collect();

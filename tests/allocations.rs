@@ -27,9 +27,9 @@ fn per_step(mut step: impl FnMut() -> f32) -> u64 {
 #[test]
 fn steady_state_allocations_per_training_step() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    // One thread: a product split over two threads is two calls into matrixmultiply, each with its
-    // own packing buffer, so the count on two threads depends on how many products were split (the
-    // MLP's two large ones: up to 2 more per step).
+    // One thread: a product split over two threads is one call into matrixmultiply per run of
+    // pieces, each with its own packing buffer, so the count on two threads depends on how the two
+    // threads shared the MLP's two large products (about ten more per step).
     #[cfg(feature = "threading")]
     shaped::set_threads(1);
     let mut mlp = mlp_case();
