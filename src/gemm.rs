@@ -52,6 +52,16 @@ impl<'a, E> Mat<'a, E> {
         }
     }
 
+    /// Rows `start .. end` of the view (`start` below its row count).
+    #[cfg(feature = "threading")]
+    fn row_range(self, start: usize, end: usize) -> Self {
+        Self {
+            data: &self.data[start * self.rs..],
+            rows: end - start,
+            ..self
+        }
+    }
+
     fn check_extent(&self, what: &str) {
         if self.rows > 0 && self.cols > 0 {
             let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
@@ -234,22 +244,12 @@ impl<'a, E: Element> Pieces<'a, E> {
         let (a, b) = (self.a, self.b);
         let start = run.start * PIECE_ALIGN;
         let at = start * self.stride;
+        let end = |len: usize| (run.end * PIECE_ALIGN).min(len);
         if self.rows {
-            let rows = (run.end * PIECE_ALIGN).min(a.rows) - start;
-            let a = Mat {
-                data: &a.data[start * a.rs..],
-                rows,
-                ..a
-            };
-            (a, b, at)
+            (a.row_range(start, end(a.rows)), b, at)
         } else {
-            let cols = (run.end * PIECE_ALIGN).min(b.cols) - start;
-            let b = Mat {
-                data: &b.data[start * b.cs..],
-                cols,
-                ..b
-            };
-            (a, b, at)
+            // The columns of B are the rows of its transposed view.
+            (a, b.t().row_range(start, end(b.cols)).t(), at)
         }
     }
 }
