@@ -341,3 +341,39 @@ fn one_thread_and_two_give_the_same_bits_f32_and_f64_at_odd_sizes() {
     }
     shaped::set_threads(2);
 }
+
+/// A layer whose weight (128 x 784 = 100 352 values) is updated in two halves, one per thread.
+#[cfg(feature = "threading")]
+#[derive(Module, Clone, Debug)]
+struct Big<T: Tracking<f32> = NoTape> {
+    l: Linear<784, 128, f32, T>,
+}
+
+/// The parameters' bits after three plain SGD steps (with weight decay) on `threads` threads.
+#[cfg(feature = "threading")]
+fn sgd_bits(threads: usize) -> Vec<u32> {
+    let mut rng = StdRng::seed_from_u64(17);
+    let mut model = Big {
+        l: Linear::new(&mut rng),
+    };
+    let mut opt = Sgd::new(&model, 0.05).weight_decay(0.01);
+    let x: Tensor<Rank2<64, 784>> = Tensor::uniform(&mut rng, -1.0, 1.0);
+    let target: Tensor<Rank2<64, 128>> = Tensor::uniform(&mut rng, -1.0, 1.0);
+    shaped::set_threads(threads);
+    for _ in 0..3 {
+        let (_, grads) = model.value_and_grad(|m| mse(&m.l.forward(x.clone()), &target));
+        opt.step(&mut model, &grads);
+    }
+    bits32(&model)
+}
+
+/// The SGD update of a large weight, in halves on two threads, gives one thread's bits.
+#[cfg(feature = "threading")]
+#[test]
+fn an_update_in_halves_gives_one_thread_s_bits() {
+    let one = sgd_bits(1);
+    for _ in 0..3 {
+        assert_eq!(sgd_bits(2), one);
+    }
+    shaped::set_threads(2);
+}

@@ -46,7 +46,7 @@ impl<E: Element, const DECOUPLED: bool> Moments<E, DECOUPLED> {
         let (zero, one) = (E::zero(), E::one());
         let shrink = one - lr * wd;
         let [m, v] = &mut self.slots;
-        self.params.update(model, grads, |i, step, p, g| {
+        self.params.update(model, grads, |i, step, _, p, g| {
             let t = i32::try_from(step).unwrap_or(i32::MAX);
             let bias1 = one - b1.powi(t);
             let bias2_sqrt = (one - b2.powi(t)).sqrt();
