@@ -128,18 +128,20 @@ impl<'a, E> MatMut<'a, E> {
 #[cfg(feature = "threading")]
 const PARALLEL_UPDATE: usize = 1 << 15;
 
-/// Runs the elementwise update `f` on a parameter `p` of shape `dims` and its gradient `g`: whole,
-/// or, for a parameter of at least [`PARALLEL_UPDATE`] elements with the `threading` feature, in
-/// two halves on the caller and the helper thread (a fallback runs both halves on the caller). The
-/// cut falls after the rows (along the first axis) that the caller computes when a product writing
-/// the weight's gradient, or reading the weight as `W^T`, is cut into pieces: each thread then
-/// updates the part of the weight whose gradient it wrote and which it reads in the next forward
-/// pass, in its own core's cache. An elementwise `f` gives the same result however it is cut.
-pub(crate) fn in_halves<E: Send + Sync>(
+/// Runs the elementwise update `f` on a parameter `p` of shape `dims`, its gradient `g` and the
+/// optimizer's `state` for it (slices of `p`'s length): whole, or, for a parameter of at least
+/// [`PARALLEL_UPDATE`] elements with the `threading` feature, in two halves on the caller and the
+/// helper thread (a fallback runs both halves on the caller). The cut falls after the rows (along
+/// the first axis) that the caller computes when a product writing the weight's gradient, or
+/// reading the weight as `W^T`, is cut into pieces: each thread then updates the part of the weight
+/// whose gradient it wrote and which it reads in the next forward pass, in its own core's cache. An
+/// elementwise `f` gives the same result however it is cut.
+pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
     dims: &[usize],
     p: &mut [E],
     g: &[E],
-    f: impl Fn(&mut [E], &[E]) + Sync,
+    state: [&mut [E]; N],
+    f: impl Fn(&mut [E], &[E], [&mut [E]; N]) + Sync,
 ) {
     #[cfg(feature = "threading")]
     if p.len() >= PARALLEL_UPDATE {
@@ -149,17 +151,25 @@ pub(crate) fn in_halves<E: Send + Sync>(
         if at < p.len() {
             let (p0, p1) = p.split_at_mut(at);
             let (g0, g1) = g.split_at(at);
+            let mut cut = state.map(|s| {
+                let (s0, s1) = s.split_at_mut(at);
+                (Some(s0), Some(s1))
+            });
+            let s0 = cut.each_mut().map(|c| c.0.take().expect("cut once"));
+            let s1 = cut.each_mut().map(|c| c.1.take().expect("cut once"));
             let halves = [
-                std::sync::Mutex::new((p0, g0)),
-                std::sync::Mutex::new((p1, g1)),
+                std::sync::Mutex::new(Some((p0, g0, s0))),
+                std::sync::Mutex::new(Some((p1, g1, s1))),
             ];
             let run = |run: core::ops::Range<usize>| {
                 for i in run {
-                    let mut half = halves[i]
+                    let half = halves[i]
                         .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let (p, g) = &mut *half;
-                    f(p, g);
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                    if let Some((p, g, s)) = half {
+                        f(p, g, s);
+                    }
                 }
             };
             if !pool::split(2, &run) {
@@ -169,7 +179,7 @@ pub(crate) fn in_halves<E: Send + Sync>(
         }
     }
     let _ = dims;
-    f(p, g);
+    f(p, g, state);
 }
 
 /// `C <- alpha * A B + beta * C`. With `beta == 0`, `C`'s previous contents are ignored (even NaN).
@@ -819,28 +829,37 @@ mod tests {
         let dims = [100, 400];
         let g: Vec<f32> = (0..40_000).map(|i| (i % 97) as f32 * 0.01).collect();
         let start: Vec<f32> = (0..40_000).map(|i| (i % 89) as f32 * 0.1).collect();
-        let step = |p: &mut [f32], g: &[f32]| {
-            for (p, &g) in p.iter_mut().zip(g) {
-                *p -= 0.1 * g;
+        // A momentum-like update with one slice of state: every element's state follows it.
+        let step = |p: &mut [f32], g: &[f32], [b]: [&mut [f32]; 1]| {
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+                *b = 0.9 * *b + g;
+                *p -= 0.1 * *b;
             }
         };
-        let mut whole = start.clone();
-        step(&mut whole, &g);
+        let (mut whole, mut whole_b) = (start.clone(), vec![0.5_f32; 40_000]);
+        step(&mut whole, &g, [&mut whole_b]);
         let lengths = std::sync::Mutex::new(Vec::new());
-        let mut halves = start;
-        in_halves(&dims, &mut halves, &g, |p, g| {
+        let (mut halves, mut halves_b) = (start, vec![0.5_f32; 40_000]);
+        in_halves(&dims, &mut halves, &g, [&mut halves_b], |p, g, [b]| {
+            assert_eq!(b.len(), p.len());
             lengths.lock().unwrap().push(p.len());
-            step(p, g);
+            step(p, g, [b]);
         });
-        assert_eq!(halves, whole);
+        assert_eq!((halves, halves_b), (whole, whole_b));
         let mut lengths = lengths.into_inner().unwrap();
         lengths.sort_unstable();
         assert_eq!(lengths, [14_400, 25_600]);
         // Below PARALLEL_UPDATE, whole.
         let lengths = std::sync::Mutex::new(Vec::new());
-        in_halves(&[10, 10], &mut [0.0_f32; 100], &[1.0; 100], |p, _| {
-            lengths.lock().unwrap().push(p.len());
-        });
+        in_halves(
+            &[10, 10],
+            &mut [0.0_f32; 100],
+            &[1.0; 100],
+            [],
+            |p, _, []| {
+                lengths.lock().unwrap().push(p.len());
+            },
+        );
         assert_eq!(lengths.into_inner().unwrap(), [100]);
     }
 

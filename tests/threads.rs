@@ -349,14 +349,14 @@ struct Big<T: Tracking<f32> = NoTape> {
     l: Linear<784, 128, f32, T>,
 }
 
-/// The parameters' bits after three plain SGD steps (with weight decay) on `threads` threads.
+/// The parameters' bits after three steps of the optimizer `make` gives, on `threads` threads.
 #[cfg(feature = "threading")]
-fn sgd_bits(threads: usize) -> Vec<u32> {
+fn update_bits<O: Optimizer<Big>>(threads: usize, make: impl Fn(&Big) -> O) -> Vec<u32> {
     let mut rng = StdRng::seed_from_u64(17);
     let mut model = Big {
         l: Linear::new(&mut rng),
     };
-    let mut opt = Sgd::new(&model, 0.05).weight_decay(0.01);
+    let mut opt = make(&model);
     let x: Tensor<Rank2<64, 784>> = Tensor::uniform(&mut rng, -1.0, 1.0);
     let target: Tensor<Rank2<64, 128>> = Tensor::uniform(&mut rng, -1.0, 1.0);
     shaped::set_threads(threads);
@@ -367,13 +367,20 @@ fn sgd_bits(threads: usize) -> Vec<u32> {
     bits32(&model)
 }
 
-/// The SGD update of a large weight, in halves on two threads, gives one thread's bits.
+/// The update of a large weight, in halves on two threads (with the optimizer's state cut the same
+/// way), gives one thread's bits: plain SGD, SGD with momentum, Adam and AdamW.
 #[cfg(feature = "threading")]
 #[test]
 fn an_update_in_halves_gives_one_thread_s_bits() {
-    let one = sgd_bits(1);
-    for _ in 0..3 {
-        assert_eq!(sgd_bits(2), one);
+    fn check<O: Optimizer<Big>>(make: impl Fn(&Big) -> O) {
+        let one = update_bits(1, &make);
+        for _ in 0..3 {
+            assert_eq!(update_bits(2, &make), one);
+        }
     }
+    check(|m| Sgd::new(m, 0.05).weight_decay(0.01));
+    check(|m| Sgd::new(m, 0.05).momentum(0.9).nesterov(true));
+    check(|m| Adam::new(m, 1e-3).weight_decay(0.01));
+    check(|m| AdamW::new(m, 1e-3));
     shaped::set_threads(2);
 }

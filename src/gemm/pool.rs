@@ -111,8 +111,8 @@ static THREADS: AtomicUsize = AtomicUsize::new(2);
 ///
 /// A product of at least 2^20 multiply-adds (`m k n`) is cut into blocks of rows or columns of the
 /// result: the calling thread computes the first half of them and a helper thread (awake between
-/// the products of a training step) the second; plain SGD updates a parameter of at least 2^15
-/// values in the same two halves. The results do not depend on this setting: every block is
+/// the products of a training step) the second; SGD, Adam and AdamW update a parameter of at least
+/// 2^15 values in the same two halves. The results do not depend on this setting: every block is
 /// computed as it is in the whole product, to the last bit. It applies to every thread of the
 /// process, from the next product on.
 ///

@@ -110,21 +110,23 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
         );
         if momentum == zero {
             s.params.update(model, grads, |_, _, dims, p, g| {
-                in_halves(dims, p, g, |p, g| plain_step(p, g, lr, wd));
+                in_halves(dims, p, g, [], |p, g, []| plain_step(p, g, lr, wd));
             });
             return;
         }
         let (nesterov, keep) = (s.nesterov, M::Elem::one() - s.dampening);
         let [bufs] = &mut s.slots;
-        s.params.update(model, grads, |i, _, _, p, g| {
+        s.params.update(model, grads, |i, _, dims, p, g| {
             let first = bufs.bufs[i].is_none();
             let buf = bufs.get(i, p.len(), zero);
-            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                let g = g + wd * *p;
-                *b = if first { g } else { momentum * *b + keep * g };
-                let d = if nesterov { g + momentum * *b } else { *b };
-                *p -= lr * d;
-            }
+            in_halves(dims, p, g, [buf], |p, g, [buf]| {
+                for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+                    let g = g + wd * *p;
+                    *b = if first { g } else { momentum * *b + keep * g };
+                    let d = if nesterov { g + momentum * *b } else { *b };
+                    *p -= lr * d;
+                }
+            });
         });
     }
 
