@@ -130,12 +130,12 @@ const PARALLEL_UPDATE: usize = 1 << 15;
 
 /// Runs the elementwise update `f` on a parameter `p` of shape `dims`, its gradient `g` and the
 /// optimizer's `state` for it (slices of `p`'s length): whole, or, for a parameter of at least
-/// [`PARALLEL_UPDATE`] elements with the `threading` feature, in two halves on the caller and the
-/// helper thread (a fallback runs both halves on the caller). The cut falls after the rows (along
-/// the first axis) that the caller computes when a product writing the weight's gradient, or
-/// reading the weight as `W^T`, is cut into pieces: each thread then updates the part of the weight
-/// whose gradient it wrote and which it reads in the next forward pass, in its own core's cache. An
-/// elementwise `f` gives the same result however it is cut.
+/// [`PARALLEL_UPDATE`] elements with the `threading` feature and two threads, in two halves on the
+/// caller and the helper thread (when the helper is busy or asleep, both on the caller). The cut
+/// falls after the rows (along the first axis) that the caller computes when a product writing the
+/// weight's gradient, or reading the weight as `W^T`, is cut into pieces: each thread then updates
+/// the part of the weight whose gradient it wrote and which it reads in the next forward pass, in
+/// its own core's cache. An elementwise `f` gives the same result however it is cut.
 pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
     dims: &[usize],
     p: &mut [E],
@@ -144,7 +144,7 @@ pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
     f: impl Fn(&mut [E], &[E], [&mut [E]; N]) + Sync,
 ) {
     #[cfg(feature = "threading")]
-    if p.len() >= PARALLEL_UPDATE {
+    if p.len() >= PARALLEL_UPDATE && pool::two_threads() {
         let rows = dims.first().copied().unwrap_or(1).max(1);
         let row = p.len() / rows;
         let at = (rows.div_ceil(PIECE_ALIGN).div_ceil(2) * PIECE_ALIGN).min(rows) * row;
@@ -848,7 +848,13 @@ mod tests {
         assert_eq!((halves, halves_b), (whole, whole_b));
         let mut lengths = lengths.into_inner().unwrap();
         lengths.sort_unstable();
-        assert_eq!(lengths, [14_400, 25_600]);
+        // Whole on one core (no helper thread).
+        let cut: &[usize] = if pool::two_threads() {
+            &[14_400, 25_600]
+        } else {
+            &[40_000]
+        };
+        assert_eq!(lengths, cut);
         // Below PARALLEL_UPDATE, whole.
         let lengths = std::sync::Mutex::new(Vec::new());
         in_halves(

@@ -248,6 +248,12 @@ impl Helper {
     }
 }
 
+/// Whether [`split`] may share work with the helper: two threads are set and the machine has a
+/// helper.
+pub(crate) fn two_threads() -> bool {
+    THREADS.load(Ordering::Relaxed) >= 2 && helper().is_some()
+}
+
 /// Runs `pieces` over `0..count` in runs that the calling thread and the helper thread take, each
 /// index once: the caller the first half (rounded up), the helper the rest, unless the caller finds
 /// it still untaken once its own half has run. Returns `true` when all have run; a panic in a run
