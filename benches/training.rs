@@ -110,8 +110,10 @@ fn threads<C: Case>(name: &str, iters: u32, make: impl Fn() -> C) {
     shaped::set_threads(2);
 }
 
-/// `<bench binary> steps <mlp|tiny> <shaped|hand> <n>` runs `n` steps of one case and nothing else,
-/// so that a profiler (`valgrind --tool=callgrind`) sees only that step. Returns whether it ran.
+/// `<bench binary> steps <mlp|tiny> <shaped|hand> <n> [threads]` runs `n` steps of one case and
+/// nothing else, so that a profiler (`valgrind --tool=callgrind`, `perf record`) sees only that step,
+/// on `threads` threads (`shaped::set_threads`; 2 if not given). `steps <mlp|tiny> threads <n>`
+/// prints the 2-thread/1-thread ratio `n` times, and nothing else. Returns whether it ran.
 fn steps_only() -> bool {
     let args: Vec<String> = std::env::args().collect();
     let Some(at) = args.iter().position(|a| a == "steps") else {
@@ -126,6 +128,21 @@ fn steps_only() -> bool {
         "tiny" => Box::new(tiny_case()),
         _ => panic!("steps <mlp|tiny> <shaped|hand> <n>: unknown model {model:?}"),
     };
+    #[cfg(feature = "threading")]
+    if side == "threads" {
+        for _ in 0..n {
+            match model {
+                "mlp" => threads("mlp 784-128-10, batch 64", 20, mlp_case),
+                "tiny" => threads("tiny 2-16-16-1, batch 32", 2000, tiny_case),
+                _ => panic!("steps <mlp|tiny> threads <n>: unknown model {model:?}"),
+            }
+        }
+        return true;
+    }
+    #[cfg(feature = "threading")]
+    if let Some(t) = args.get(at + 4) {
+        shaped::set_threads(t.parse().expect("steps ...: threads is a count"));
+    }
     let shaped = match side {
         "shaped" => true,
         "hand" => false,

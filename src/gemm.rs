@@ -123,6 +123,65 @@ impl<'a, E> MatMut<'a, E> {
     }
 }
 
+/// Parameters of at least this many elements are updated in two halves, by the caller and the
+/// helper thread of [`pool`] (`in_halves`).
+#[cfg(feature = "threading")]
+const PARALLEL_UPDATE: usize = 1 << 15;
+
+/// Runs the elementwise update `f` on a parameter `p` of shape `dims`, its gradient `g` and the
+/// optimizer's `state` for it (slices of `p`'s length): whole, or, for a parameter of at least
+/// [`PARALLEL_UPDATE`] elements with the `threading` feature and two threads, in two halves on the
+/// caller and the helper thread (when the helper is busy or asleep, both on the caller). The cut
+/// falls after the rows (along the first axis) that the caller computes when a product writing the
+/// weight's gradient, or reading the weight as `W^T`, is cut into pieces: each thread then updates
+/// the part of the weight whose gradient it wrote and which it reads in the next forward pass, in
+/// its own core's cache. An elementwise `f` gives the same result however it is cut.
+pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
+    dims: &[usize],
+    p: &mut [E],
+    g: &[E],
+    state: [&mut [E]; N],
+    f: impl Fn(&mut [E], &[E], [&mut [E]; N]) + Sync,
+) {
+    #[cfg(feature = "threading")]
+    if p.len() >= PARALLEL_UPDATE && pool::two_threads() {
+        let rows = dims.first().copied().unwrap_or(1).max(1);
+        let row = p.len() / rows;
+        let at = (rows.div_ceil(PIECE_ALIGN).div_ceil(2) * PIECE_ALIGN).min(rows) * row;
+        if at < p.len() {
+            let (p0, p1) = p.split_at_mut(at);
+            let (g0, g1) = g.split_at(at);
+            let mut cut = state.map(|s| {
+                let (s0, s1) = s.split_at_mut(at);
+                (Some(s0), Some(s1))
+            });
+            let s0 = cut.each_mut().map(|c| c.0.take().expect("cut once"));
+            let s1 = cut.each_mut().map(|c| c.1.take().expect("cut once"));
+            let halves = [
+                std::sync::Mutex::new(Some((p0, g0, s0))),
+                std::sync::Mutex::new(Some((p1, g1, s1))),
+            ];
+            let run = |run: core::ops::Range<usize>| {
+                for i in run {
+                    let half = halves[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                    if let Some((p, g, s)) = half {
+                        f(p, g, s);
+                    }
+                }
+            };
+            if !pool::split(2, &run) {
+                run(0..2);
+            }
+            return;
+        }
+    }
+    let _ = dims;
+    f(p, g, state);
+}
+
 /// `C <- alpha * A B + beta * C`. With `beta == 0`, `C`'s previous contents are ignored (even NaN).
 ///
 /// Panics (a bug in the caller, never a user error: every caller derives the dimensions from shape
@@ -174,7 +233,7 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
             // returned, after every run.
             unsafe { matrixmultiply_raw(alpha, a, b, beta, c_raw.add(at)) }
         };
-        if pool::split(pieces.count, LEAST_PIECES, &run) {
+        if pool::split(pieces.count, &run) {
             return;
         }
     }
@@ -203,14 +262,13 @@ const PARALLEL_WORK: usize = 1 << 20;
 #[cfg(feature = "threading")]
 const PIECE_ALIGN: usize = 16;
 
-/// The fewest pieces a thread takes at once: each run of pieces is a call into matrixmultiply, which
-/// packs the operand that every run reads whole once per call (BENCHMARKS.md, "Two threads").
-#[cfg(feature = "threading")]
-const LEAST_PIECES: usize = 2;
-
 /// A product cut into pieces of [`PIECE_ALIGN`] rows of C (with the matching rows of `A`) or
-/// columns of C (with the matching columns of `B`), across C's longer axis, so that the operand
-/// every run of pieces reads whole, and packs once per run, is the smaller one.
+/// columns of C (with the matching columns of `B`). An operand given as a transposed view (stored
+/// column by column) is cut along its stored rows: in `X W^T` (a linear layer's forward pass) the
+/// columns of C, one per row of `W`; in `dY^T X` (its weight's gradient) the rows of C, again one
+/// per row of `W`. So each thread computes the same rows of a weight in both passes, and updates
+/// them ([`in_halves`]): they stay in its core's cache. Otherwise C is cut across its longer axis,
+/// so that the operand each run reads whole, and packs once per run, is the smaller one.
 #[cfg(feature = "threading")]
 struct Pieces<'a, E> {
     a: Mat<'a, E>,
@@ -224,13 +282,18 @@ struct Pieces<'a, E> {
 
 #[cfg(feature = "threading")]
 impl<'a, E: Element> Pieces<'a, E> {
-    /// The pieces of `A B` into a `C` of strides `rsc`, `csc`; `None` when the longer axis has too
-    /// few for two runs.
+    /// The pieces of `A B` into a `C` of strides `rsc`, `csc`; `None` when the axis to cut has
+    /// fewer than two.
     fn new(a: Mat<'a, E>, b: Mat<'a, E>, (rsc, csc): (usize, usize)) -> Option<Self> {
         let (m, n) = (a.rows, b.cols);
-        let rows = m > n;
-        let count = m.max(n).div_ceil(PIECE_ALIGN);
-        (count > LEAST_PIECES).then_some(Self {
+        let transposed = |v: &Mat<'_, E>| v.rs == 1 && v.cs != 1;
+        let rows = match (transposed(&a), transposed(&b)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => m > n,
+        };
+        let count = if rows { m } else { n }.div_ceil(PIECE_ALIGN);
+        (count >= 2).then_some(Self {
             a,
             b,
             rows,
@@ -756,6 +819,54 @@ mod tests {
     fn products_cut_in_two_equal_the_whole_bit_for_bit_f32_and_f64() {
         cuts_keep_the_bits::<f32>();
         cuts_keep_the_bits::<f64>();
+    }
+
+    #[test]
+    #[cfg(feature = "threading")]
+    fn an_update_in_halves_cuts_after_the_caller_s_rows_and_equals_the_whole() {
+        // [100, 400]: 40 000 elements (at least PARALLEL_UPDATE); 100 rows are 7 pieces of 16, of
+        // which the caller computes the first 4: 64 rows, 25 600 elements.
+        let dims = [100, 400];
+        let g: Vec<f32> = (0..40_000).map(|i| (i % 97) as f32 * 0.01).collect();
+        let start: Vec<f32> = (0..40_000).map(|i| (i % 89) as f32 * 0.1).collect();
+        // A momentum-like update with one slice of state: every element's state follows it.
+        let step = |p: &mut [f32], g: &[f32], [b]: [&mut [f32]; 1]| {
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+                *b = 0.9 * *b + g;
+                *p -= 0.1 * *b;
+            }
+        };
+        let (mut whole, mut whole_b) = (start.clone(), vec![0.5_f32; 40_000]);
+        step(&mut whole, &g, [&mut whole_b]);
+        let lengths = std::sync::Mutex::new(Vec::new());
+        let (mut halves, mut halves_b) = (start, vec![0.5_f32; 40_000]);
+        in_halves(&dims, &mut halves, &g, [&mut halves_b], |p, g, [b]| {
+            assert_eq!(b.len(), p.len());
+            lengths.lock().unwrap().push(p.len());
+            step(p, g, [b]);
+        });
+        assert_eq!((halves, halves_b), (whole, whole_b));
+        let mut lengths = lengths.into_inner().unwrap();
+        lengths.sort_unstable();
+        // Whole on one core (no helper thread).
+        let cut: &[usize] = if pool::two_threads() {
+            &[14_400, 25_600]
+        } else {
+            &[40_000]
+        };
+        assert_eq!(lengths, cut);
+        // Below PARALLEL_UPDATE, whole.
+        let lengths = std::sync::Mutex::new(Vec::new());
+        in_halves(
+            &[10, 10],
+            &mut [0.0_f32; 100],
+            &[1.0; 100],
+            [],
+            |p, _, []| {
+                lengths.lock().unwrap().push(p.len());
+            },
+        );
+        assert_eq!(lengths.into_inner().unwrap(), [100]);
     }
 
     #[test]

@@ -341,3 +341,46 @@ fn one_thread_and_two_give_the_same_bits_f32_and_f64_at_odd_sizes() {
     }
     shaped::set_threads(2);
 }
+
+/// A layer whose weight (128 x 784 = 100 352 values) is updated in two halves, one per thread.
+#[cfg(feature = "threading")]
+#[derive(Module, Clone, Debug)]
+struct Big<T: Tracking<f32> = NoTape> {
+    l: Linear<784, 128, f32, T>,
+}
+
+/// The parameters' bits after three steps of the optimizer `make` gives, on `threads` threads.
+#[cfg(feature = "threading")]
+fn update_bits<O: Optimizer<Big>>(threads: usize, make: impl Fn(&Big) -> O) -> Vec<u32> {
+    let mut rng = StdRng::seed_from_u64(17);
+    let mut model = Big {
+        l: Linear::new(&mut rng),
+    };
+    let mut opt = make(&model);
+    let x: Tensor<Rank2<64, 784>> = Tensor::uniform(&mut rng, -1.0, 1.0);
+    let target: Tensor<Rank2<64, 128>> = Tensor::uniform(&mut rng, -1.0, 1.0);
+    shaped::set_threads(threads);
+    for _ in 0..3 {
+        let (_, grads) = model.value_and_grad(|m| mse(&m.l.forward(x.clone()), &target));
+        opt.step(&mut model, &grads);
+    }
+    bits32(&model)
+}
+
+/// The update of a large weight, in halves on two threads (with the optimizer's state cut the same
+/// way), gives one thread's bits: plain SGD, SGD with momentum, Adam and AdamW.
+#[cfg(feature = "threading")]
+#[test]
+fn an_update_in_halves_gives_one_thread_s_bits() {
+    fn check<O: Optimizer<Big>>(make: impl Fn(&Big) -> O) {
+        let one = update_bits(1, &make);
+        for _ in 0..3 {
+            assert_eq!(update_bits(2, &make), one);
+        }
+    }
+    check(|m| Sgd::new(m, 0.05).weight_decay(0.01));
+    check(|m| Sgd::new(m, 0.05).momentum(0.9).nesterov(true));
+    check(|m| Adam::new(m, 1e-3).weight_decay(0.01));
+    check(|m| AdamW::new(m, 1e-3));
+    shaped::set_threads(2);
+}

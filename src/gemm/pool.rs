@@ -1,22 +1,24 @@
 //! One helper thread that shares the pieces of a product with the caller, kept awake between the
 //! products of a step.
 //!
-//! `gemm` cuts a large product into pieces (blocks of 16 rows or columns of the result), and the
-//! caller and the helper take runs of pieces that nobody has taken yet, through one atomic counter,
-//! until none is left: the thread on the faster core simply computes more of them. Each takes a
-//! third of what is left (at least a given number of pieces), so the runs shrink towards the end,
-//! where they decide how long one thread waits for the other, while the first runs are long: every
-//! run is one call into matrixmultiply, which packs the operand that all the runs read once per call.
+//! `gemm` cuts a large product into pieces (blocks of 16 rows or columns of the result). The caller
+//! computes the first half of them and the helper the second half, each in one run: every run is
+//! one call into matrixmultiply, which packs the operand that all the runs read once per call, and
+//! each thread computes the same part of a weight's products at every step (and, through
+//! [`in_halves`], the same half of its update), so that part stays in that core's cache from one
+//! step to the next. Dividing the pieces as they are taken, so that the faster core computes more,
+//! measured slower: the extra runs pack the shared operand again, and the parts that move between
+//! the cores cost more than the balance gains (BENCHMARKS.md, "Two threads").
 //!
 //! A thread that sleeps between two products takes tens of microseconds to wake (BENCHMARKS.md,
 //! "Two threads"), as long as a whole product of a small model's step. So the helper spins for
 //! [`SPIN`] after each job before it sleeps: during training, one product follows another within
 //! that time and the helper is always awake; a product that finds it asleep is computed whole, and
-//! wakes it for the next. The caller never waits for a helper that has not started: pieces the
-//! helper has not taken, the caller takes (all that are left, once it has run a first run and the
-//! helper has taken none), and at the end it waits only for the run the helper is computing. Who
-//! computes a piece changes nothing in the result: the pieces are cut the same way whichever thread
-//! runs them, and a run of pieces is computed as its pieces are.
+//! wakes it for the next. The caller never waits for a helper that has not started: once it has
+//! computed its half, it takes the helper's too if the helper has not taken it, and otherwise waits
+//! only for the run the helper is computing. Who computes a piece changes nothing in the result: the
+//! pieces are cut the same way whichever thread runs them, and a run of pieces is computed as its
+//! pieces are.
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -41,15 +43,15 @@ struct Job<'a> {
 }
 
 struct Helper {
-    /// The pieces of the posted job: their number in the high 32 bits, the next one to take in the
-    /// low 32. Whoever moves the low half on from below the number owns the pieces it passed over.
-    /// Between jobs, no piece is left (the low half is at least the high half).
+    /// The pieces of the posted job not taken yet: the first in the low 32 bits, the end in the
+    /// high 32. The caller takes from the front (moving the low half on), the helper from the back
+    /// (moving the high half down); each owns the pieces it passed over. Between jobs, no piece is
+    /// left (the low half is at least the high half).
     work: AtomicU64,
     /// The posted job, valid while one of its pieces is unfinished (written before `work`).
     job: AtomicPtr<Job<'static>>,
-    /// The fewest pieces of the posted job a thread takes at once, unless fewer are left (written
-    /// before `work`).
-    least: AtomicUsize,
+    /// The number of pieces of the posted job (written before `work`).
+    count: AtomicUsize,
     /// How many pieces of the posted job the helper has finished (reset before `work` is written).
     done: AtomicUsize,
     /// Held by the one caller that uses the helper at a time; other callers compute their products
@@ -68,7 +70,7 @@ struct Helper {
     wake: Condvar,
 }
 
-/// The next piece and the number of pieces in a value of `Helper::work`.
+/// The first piece left and the end of those left in a value of `Helper::work`.
 fn unpack(work: u64) -> (usize, usize) {
     ((work & 0xffff_ffff) as usize, (work >> 32) as usize)
 }
@@ -84,7 +86,7 @@ fn helper() -> Option<&'static Helper> {
         let helper: &'static Helper = Box::leak(Box::new(Helper {
             work: AtomicU64::new(0),
             job: AtomicPtr::new(core::ptr::null_mut()),
-            least: AtomicUsize::new(1),
+            count: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             busy: AtomicBool::new(false),
             sleeping: AtomicBool::new(false),
@@ -108,8 +110,9 @@ static THREADS: AtomicUsize = AtomicUsize::new(2);
 /// 2). Only with the `threading` feature, and on a machine with at least two cores.
 ///
 /// A product of at least 2^20 multiply-adds (`m k n`) is cut into blocks of rows or columns of the
-/// result, which the calling thread and a helper thread (awake between the products of a training
-/// step) take until none is left. The results do not depend on this setting: every block is
+/// result: the calling thread computes the first half of them and a helper thread (awake between
+/// the products of a training step) the second; SGD, Adam and AdamW update a parameter of at least
+/// 2^15 values in the same two halves. The results do not depend on this setting: every block is
 /// computed as it is in the whole product, to the last bit. It applies to every thread of the
 /// process, from the next product on.
 ///
@@ -143,43 +146,37 @@ const MISSES: usize = 3;
 /// How many products the splitting stops for after [`MISSES`] misses.
 const BACKOFF_PRODUCTS: usize = 16;
 
-/// Each thread takes this fraction of the pieces left (rounded up, and at least the least number
-/// given): runs that shrink towards the end, where they decide how long one thread waits for the
-/// other, and few of them.
-const SHARE_DIVISOR: usize = 3;
-
 impl Helper {
-    /// Takes the next `want` pieces of the posted job (those left, if fewer), if any is left.
-    fn claim(&self, want: usize) -> Option<Range<usize>> {
+    /// Takes pieces of the posted job, if any is left: for the caller the first half of them, or
+    /// once that is taken all that are left; for the helper (`back`) the second half, or what is
+    /// left of it.
+    fn claim(&self, back: bool) -> Option<Range<usize>> {
+        let half = self.count.load(Ordering::Relaxed).div_ceil(2);
         let mut work = self.work.load(Ordering::Acquire);
         loop {
-            let (next, count) = unpack(work);
-            if next >= count {
+            let (next, end) = unpack(work);
+            let run = if back {
+                next.max(half)..end
+            } else {
+                next..if next < half { half.min(end) } else { end }
+            };
+            if run.is_empty() {
                 return None;
             }
-            let take = want.min(count - next);
-            match self.work.compare_exchange_weak(
-                work,
-                work + take as u64,
-                Ordering::Acquire,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(next..next + take),
+            let taken = run.len() as u64;
+            let moved = if back {
+                work - (taken << 32)
+            } else {
+                work + taken
+            };
+            match self
+                .work
+                .compare_exchange_weak(work, moved, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => return Some(run),
                 Err(now) => work = now,
             }
         }
-    }
-
-    /// Takes its share of the pieces left (a [`SHARE_DIVISOR`]th, rounded up, and at least
-    /// `least`), if any is left.
-    fn claim_share(&self, least: usize) -> Option<Range<usize>> {
-        let (next, count) = unpack(self.work.load(Ordering::Relaxed));
-        self.claim(
-            count
-                .saturating_sub(next)
-                .div_ceil(SHARE_DIVISOR)
-                .max(least),
-        )
     }
 
     /// Takes and computes a run of pieces of the posted job, if one is left.
@@ -188,7 +185,7 @@ impl Helper {
         if next >= count {
             return false;
         }
-        let Some(run) = self.claim_share(self.least.load(Ordering::Relaxed)) else {
+        let Some(run) = self.claim(true) else {
             return false;
         };
         // SAFETY: the pieces in `run` are ours and unfinished, so their job is the one posted last
@@ -251,13 +248,20 @@ impl Helper {
     }
 }
 
-/// Runs `pieces` over runs of `0..count` that the calling thread and the helper thread take, each
-/// index once, at least `least` indices at a time (unless fewer are left), and returns `true` when
-/// all have run; a panic in a run is resumed here after all have run. Returns `false` without
-/// running any when the product is better computed whole: one thread is set, there is no helper,
-/// another thread is using it, it is asleep (then it is woken for the next product), or it took
-/// nothing of the last few products it was offered (or `count` does not fit 32 bits).
-pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> bool {
+/// Whether [`split`] may share work with the helper: two threads are set and the machine has a
+/// helper.
+pub(crate) fn two_threads() -> bool {
+    THREADS.load(Ordering::Relaxed) >= 2 && helper().is_some()
+}
+
+/// Runs `pieces` over `0..count` in runs that the calling thread and the helper thread take, each
+/// index once: the caller the first half (rounded up), the helper the rest, unless the caller finds
+/// it still untaken once its own half has run. Returns `true` when all have run; a panic in a run
+/// is resumed here after all have run. Returns `false` without running any when the work is better
+/// done whole: one thread is set, there is no helper, another thread is using it, it is asleep (then
+/// it is woken for the next product), or it took nothing of the last few jobs it was offered (or
+/// `count` does not fit 32 bits).
+pub(crate) fn split(count: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> bool {
     // `work` counts pieces in 32 bits.
     if THREADS.load(Ordering::Relaxed) < 2 || u32::try_from(count).is_err() {
         return false;
@@ -284,7 +288,7 @@ pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) +
         panic: Mutex::new(None),
     };
     helper.done.store(0, Ordering::Relaxed);
-    helper.least.store(least, Ordering::Relaxed);
+    helper.count.store(count, Ordering::Relaxed);
     helper
         .job
         .store((&raw const job).cast_mut().cast(), Ordering::Relaxed);
@@ -293,15 +297,8 @@ pub(super) fn split(count: usize, least: usize, pieces: &(dyn Fn(Range<usize>) +
     helper.wake_up();
     let mut mine = 0;
     let mut panic = None;
-    loop {
-        // Once the caller has computed a run and the helper has taken nothing, it takes the rest.
-        let alone = mine > 0 && unpack(helper.work.load(Ordering::Relaxed)).0 == mine;
-        let run = if alone {
-            helper.claim(count)
-        } else {
-            helper.claim_share(least)
-        };
-        let Some(run) = run else { break };
+    // Its half, then the helper's if the helper has not taken it.
+    while let Some(run) = helper.claim(false) {
         mine += run.len();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| pieces(run))) {
             panic.get_or_insert(payload);
@@ -350,14 +347,20 @@ mod tests {
     }
 
     #[test]
-    fn every_piece_runs_once() {
-        // Pieces that take a while (so that the helper, once awake, takes some), counted.
-        for (count, least) in [(2, 1), (3, 1), (8, 2), (49, 2), (49, 4), (100, 1), (7, 7)] {
+    fn every_piece_runs_once_and_each_thread_takes_its_half() {
+        // Pieces that take a while (so that the helper, once awake, takes its half), counted, with
+        // the thread that ran each.
+        let caller = thread::current().id();
+        for count in [2, 3, 8, 49, 100] {
             let runs: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
+            let mut shared = false;
             for _ in 0..20 {
                 BACKOFF.store(0, Ordering::Relaxed);
-                let all = split(count, least, &|run: Range<usize>| {
-                    assert!(run.len() >= least.min(count - run.start), "{run:?}");
+                let helper_ran = Mutex::new(Vec::new());
+                let all = split(count, &|run: Range<usize>| {
+                    if thread::current().id() != caller {
+                        helper_ran.lock().unwrap().push(run.clone());
+                    }
                     for i in run {
                         runs[i].fetch_add(1, Ordering::Relaxed);
                         let start = Instant::now();
@@ -366,14 +369,27 @@ mod tests {
                         }
                     }
                 });
+                let helper_ran = helper_ran.into_inner().unwrap();
+                // The helper takes the second half in one run, or nothing.
+                assert!(
+                    helper_ran.is_empty()
+                        || (helper_ran.len() == 1 && helper_ran[0] == (count.div_ceil(2)..count))
+                );
+                shared |= !helper_ran.is_empty();
                 if !all {
-                    // The helper is busy with another test's product, or asleep: nothing ran.
+                    // The helper is busy with another test's product, or asleep (and now woken):
+                    // nothing ran.
                     for r in &runs {
                         r.fetch_add(1, Ordering::Relaxed);
                     }
+                    thread::sleep(Duration::from_millis(1));
                 }
             }
             assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 20));
+            assert!(
+                shared || helper().is_none(),
+                "the helper never took its half of {count}"
+            );
         }
     }
 
@@ -385,7 +401,7 @@ mod tests {
             ran.store(0, Ordering::Relaxed);
             BACKOFF.store(0, Ordering::Relaxed);
             let result = catch_unwind(AssertUnwindSafe(|| {
-                split(16, 1, &|run: Range<usize>| {
+                split(16, &|run: Range<usize>| {
                     for i in run {
                         ran.fetch_add(1, Ordering::Relaxed);
                         assert!(i != 5, "piece 5");
@@ -416,7 +432,7 @@ mod tests {
             assert!(within(10, || helper.sleeping.load(Ordering::SeqCst)));
             let before = helper.wakes.load(Ordering::Relaxed);
             BACKOFF.store(0, Ordering::Relaxed);
-            split(2, 1, &|_| {});
+            split(2, &|_| {});
             if within(10, || helper.wakes.load(Ordering::Relaxed) > before) {
                 return;
             }

@@ -144,7 +144,7 @@ impl<M: Module> Optimizer<M> for Adagrad<M> {
         let (lr, lr_decay, wd, eps) = (s.lr, s.lr_decay, s.weight_decay, s.eps);
         let (zero, one, init) = (M::Elem::zero(), M::Elem::one(), s.initial_accumulator_value);
         let [sums] = &mut s.slots;
-        s.params.update(model, grads, |i, step, p, g| {
+        s.params.update(model, grads, |i, step, _, p, g| {
             let clr = lr / (one + M::Elem::from_f64_lossy((step - 1) as f64) * lr_decay);
             let sum = sums.get(i, p.len(), init);
             for ((p, &g), sum) in p.iter_mut().zip(g).zip(sum.iter_mut()) {

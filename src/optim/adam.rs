@@ -6,6 +6,7 @@ use num_traits::Zero;
 
 use super::Optimizer;
 use super::params::{Params, Slot, check, lerp, non_negative, unit, valid_lr};
+use crate::gemm::in_halves;
 use crate::{Element, Module};
 
 /// The state and settings Adam and AdamW share; `DECOUPLED` selects AdamW's weight decay (shrink
@@ -46,24 +47,26 @@ impl<E: Element, const DECOUPLED: bool> Moments<E, DECOUPLED> {
         let (zero, one) = (E::zero(), E::one());
         let shrink = one - lr * wd;
         let [m, v] = &mut self.slots;
-        self.params.update(model, grads, |i, step, p, g| {
+        self.params.update(model, grads, |i, step, dims, p, g| {
             let t = i32::try_from(step).unwrap_or(i32::MAX);
             let bias1 = one - b1.powi(t);
             let bias2_sqrt = (one - b2.powi(t)).sqrt();
             let step_size = lr / bias1;
             let (m, v) = (m.get(i, p.len(), zero), v.get(i, p.len(), zero));
-            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                let g = if DECOUPLED {
-                    *p *= shrink;
-                    g
-                } else {
-                    g + wd * *p
-                };
-                *m = lerp(*m, g, one - b1);
-                *v = b2 * *v + (one - b2) * g * g;
-                let denom = v.sqrt() / bias2_sqrt + eps;
-                *p -= step_size * *m / denom;
-            }
+            in_halves(dims, p, g, [m, v], |p, g, [m, v]| {
+                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    let g = if DECOUPLED {
+                        *p *= shrink;
+                        g
+                    } else {
+                        g + wd * *p
+                    };
+                    *m = lerp(*m, g, one - b1);
+                    *v = b2 * *v + (one - b2) * g * g;
+                    let denom = v.sqrt() / bias2_sqrt + eps;
+                    *p -= step_size * *m / denom;
+                }
+            });
         });
     }
 }

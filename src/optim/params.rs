@@ -37,8 +37,8 @@ impl Params {
         self.names.len()
     }
 
-    /// One step: calls `f(i, step, param, grad)` for every parameter `i` that is not frozen, with
-    /// its update count `step` already incremented (1 at its first update).
+    /// One step: calls `f(i, step, dims, param, grad)` for every parameter `i` that is not frozen,
+    /// with its update count `step` already incremented (1 at its first update) and its shape.
     ///
     /// # Panics
     /// If the model or the gradients do not have the parameters (count and sizes) that the
@@ -47,7 +47,7 @@ impl Params {
         &mut self,
         model: &mut M,
         grads: &M::Grads,
-        mut f: impl FnMut(usize, usize, &mut [M::Elem], &[M::Elem]),
+        mut f: impl FnMut(usize, usize, &[usize], &mut [M::Elem], &[M::Elem]),
     ) {
         self.count += 1;
         let n = self.len();
@@ -68,7 +68,7 @@ impl Params {
             );
             if !self.frozen[i] {
                 self.steps[i] += 1;
-                f(i, self.steps[i], p, g);
+                f(i, self.steps[i], &self.dims[i], p, g);
             }
             i += 1;
         });

@@ -171,7 +171,7 @@ impl<M: Module> Optimizer<M> for RMSprop<M> {
         let (zero, one, centered) = (M::Elem::zero(), M::Elem::one(), s.centered);
         let keep = one - alpha;
         let [square_avg, momentum_buffer, grad_avg] = &mut s.slots;
-        s.params.update(model, grads, |i, _, p, g| {
+        s.params.update(model, grads, |i, _, _, p, g| {
             let n = p.len();
             let v = square_avg.get(i, n, zero);
             let mut a = centered.then(|| grad_avg.get(i, n, zero));

@@ -7,6 +7,7 @@ use num_traits::{One, Zero};
 
 use super::Optimizer;
 use super::params::{Params, Slot, check, finite, non_negative, valid_lr};
+use crate::gemm::in_halves;
 use crate::{Element, Module};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay; the
@@ -108,21 +109,24 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
             "nesterov momentum requires a momentum and zero dampening"
         );
         if momentum == zero {
-            s.params
-                .update(model, grads, |_, _, p, g| plain_step(p, g, lr, wd));
+            s.params.update(model, grads, |_, _, dims, p, g| {
+                in_halves(dims, p, g, [], |p, g, []| plain_step(p, g, lr, wd));
+            });
             return;
         }
         let (nesterov, keep) = (s.nesterov, M::Elem::one() - s.dampening);
         let [bufs] = &mut s.slots;
-        s.params.update(model, grads, |i, _, p, g| {
+        s.params.update(model, grads, |i, _, dims, p, g| {
             let first = bufs.bufs[i].is_none();
             let buf = bufs.get(i, p.len(), zero);
-            for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                let g = g + wd * *p;
-                *b = if first { g } else { momentum * *b + keep * g };
-                let d = if nesterov { g + momentum * *b } else { *b };
-                *p -= lr * d;
-            }
+            in_halves(dims, p, g, [buf], |p, g, [buf]| {
+                for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+                    let g = g + wd * *p;
+                    *b = if first { g } else { momentum * *b + keep * g };
+                    let d = if nesterov { g + momentum * *b } else { *b };
+                    *p -= lr * d;
+                }
+            });
         });
     }
 
