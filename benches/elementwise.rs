@@ -1,5 +1,6 @@
-//! Elementwise ops and reductions on `f32` matrices of 64 x 64 and 512 x 512, forward alone and
-//! forward + backward through a tape. Run: `cargo bench --bench elementwise`.
+//! Elementwise ops and reductions on `f32` matrices of 64 x 64 and 512 x 512, and a classifier's
+//! cross-entropy on 64 rows of 10 scores, forward alone and forward + backward through a tape. Run:
+//! `cargo bench --bench elementwise`.
 //!
 //! `cargo bench --bench elementwise -- pytorch` times the same ops against PyTorch instead, without
 //! criterion: it starts `scripts/bench_pytorch_elementwise.py --serve` (one thread) and, op by op,
@@ -106,6 +107,29 @@ fn reductions(c: &mut Criterion) {
     bench_op!(group, "sum_axis1", 512, SIGNED, |x, _b| x.sum_axis::<1>());
     bench_op!(group, "max_axis1", 512, SIGNED, |x, _b| x.max_axis::<1>());
     bench_op!(group, "transpose", 512, SIGNED, |x, b| x.transpose() * b);
+    group.finish();
+    classifier_loss(c);
+}
+
+/// A classifier's loss: `cross_entropy` on 64 rows of 10 scores, rows shorter than a kernel chunk.
+fn classifier_loss(c: &mut Criterion) {
+    use shaped::Const;
+    use shaped::nn::{Labels, cross_entropy};
+    let mut group = c.benchmark_group("loss");
+    short(&mut group);
+    let x: Tensor<Rank2<64, 10>> = uniform(3, (-4.0, 4.0));
+    let ids: Vec<usize> = (0..64).map(|i| (i * 7) % 10).collect();
+    let labels: Labels<Const<64>, 10> = Labels::from_slice(&ids).expect("ids are below 10");
+    group.bench_function("cross_entropy_64x10/forward", |bench| {
+        bench.iter(|| black_box(cross_entropy(black_box(&x), &labels)))
+    });
+    group.bench_function("cross_entropy_64x10/forward_backward", |bench| {
+        bench.iter(|| {
+            let tape = Tape::new();
+            let xt = tape.watch(black_box(&x));
+            black_box(cross_entropy(&xt, &labels).backward())
+        })
+    });
     group.finish();
 }
 

@@ -294,9 +294,29 @@ fn exp_sub_sum<E: num_traits::Float, const L: usize>(
         }
     }
     let mut s = fold_lanes(acc);
-    for (o, &v) in wt.iter_mut().zip(xt) {
-        *o = full(v - m);
-        s = s + *o;
+    // The tail as one more chunk, its lanes past the end at e^0 (unused): a row shorter than a
+    // chunk, as the ten scores of a classifier, is all tail. In its range the short path gives the
+    // full path's bits, and the sum adds the weights in order as before.
+    let mut d = [E::zero(); L];
+    let mut all = true;
+    for (dk, &v) in d.iter_mut().zip(xt) {
+        *dk = v - m;
+        all &= ok(*dk);
+    }
+    if all {
+        let mut e = [E::zero(); L];
+        for k in 0..L {
+            e[k] = fast(d[k]);
+        }
+        for (o, &v) in wt.iter_mut().zip(&e) {
+            *o = v;
+            s = s + v;
+        }
+    } else {
+        for (o, &v) in wt.iter_mut().zip(&d) {
+            *o = full(v);
+            s = s + *o;
+        }
     }
     s
 }
@@ -597,16 +617,28 @@ macro_rules! kernels {
                     combine::<$t>(x, dy, dx, add, |v, g| g * gelu_tanh_grad::<F>(v))
                 }
                 fn max_of(x: &[$t]) -> $t {
-                    // Once a running maximum is NaN, `v > m` is false and it stays NaN.
+                    // Once a running maximum is NaN, `v > m` is false and it stays NaN. The
+                    // maximum is exact, so the order of the comparisons changes no value: the lanes
+                    // are folded in halves, and a slice shorter than a chunk skips them.
                     let max_nan = |m: $t, v: $t| if v > m || v.is_nan() { v } else { m };
                     let (xc, xt) = x.as_chunks::<L>();
-                    let mut acc = [$t::NEG_INFINITY; L];
-                    for xs in xc {
-                        for k in 0..L {
-                            acc[k] = max_nan(acc[k], xs[k]);
+                    let mut m = $t::NEG_INFINITY;
+                    if let Some((&first, rest)) = xc.split_first() {
+                        let mut acc = first;
+                        for xs in rest {
+                            for k in 0..L {
+                                acc[k] = max_nan(acc[k], xs[k]);
+                            }
                         }
+                        let mut width = L;
+                        while width > 1 {
+                            width /= 2;
+                            for k in 0..width {
+                                acc[k] = max_nan(acc[k], acc[k + width]);
+                            }
+                        }
+                        m = acc[0];
                     }
-                    let m = acc.into_iter().fold($t::NEG_INFINITY, max_nan);
                     xt.iter().fold(m, |m, &v| max_nan(m, v))
                 }
                 fn exp_sub_sum_v(x: &[$t], mx: $t, w: &mut [$t]) -> $t {

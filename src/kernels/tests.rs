@@ -293,3 +293,41 @@ fn edge_values() {
     assert_eq!(y[2].to_bits(), (-0.0_f64).to_bits());
     assert!(y[3].is_nan());
 }
+
+/// Rows of every length from 0 to three chunks: the softmax weights `e^(x - m)` have the bits of
+/// `exp` on one element, the tail's included (a row shorter than a chunk is all tail), and a row
+/// shorter than a chunk sums them in order; the maximum is the largest element, NaN if any is NaN.
+#[test]
+fn rows_of_every_length() {
+    for len in 0..100_usize {
+        let x: Vec<f32> = (0..len)
+            .map(|i| ((i * 37 + len * 11) % 23) as f32 * 0.7 - 8.0)
+            .collect();
+        let m = f32::max_of(&x);
+        let largest = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        assert_eq!(m.to_bits(), largest.to_bits(), "max of {len}");
+        let mut w = vec![f32::NAN; len];
+        let s = f32::exp_sub_sum(&x, m, &mut w);
+        for (i, (&xi, &wi)) in x.iter().zip(&w).enumerate() {
+            let mut one = [0.0];
+            f32::exp_into(&[xi - m], &mut one);
+            assert_eq!(wi.to_bits(), one[0].to_bits(), "weight {i} of {len}");
+        }
+        if len < 32 {
+            let in_order = w.iter().fold(0.0_f32, |s, &v| s + v);
+            assert_eq!(s.to_bits(), in_order.to_bits(), "sum of {len}");
+        }
+        for at in 0..len {
+            let mut with_nan = x.clone();
+            with_nan[at] = f32::NAN;
+            assert!(f32::max_of(&with_nan).is_nan(), "NaN at {at} of {len}");
+        }
+    }
+    // A weight out of the short path's range (e^-100 underflows there) takes the full path.
+    let mut w = [0.0_f32; 3];
+    let s = f32::exp_sub_sum(&[0.0, -100.0, 1.0], 1.0, &mut w);
+    let mut one = [0.0_f32];
+    f32::exp_into(&[-101.0], &mut one);
+    assert_eq!(w[1].to_bits(), one[0].to_bits());
+    assert_eq!(s, w[0] + w[1] + w[2]);
+}
