@@ -147,7 +147,7 @@ pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
     if p.len() >= PARALLEL_UPDATE && pool::two_threads() {
         let rows = dims.first().copied().unwrap_or(1).max(1);
         let row = p.len() / rows;
-        let at = (rows.div_ceil(PIECE_ALIGN).div_ceil(2) * PIECE_ALIGN).min(rows) * row;
+        let at = half_cut(rows) * row;
         if at < p.len() {
             let (p0, p1) = p.split_at_mut(at);
             let (g0, g1) = g.split_at(at);
@@ -233,7 +233,7 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
             // returned, after every run.
             unsafe { matrixmultiply_raw(alpha, a, b, beta, c_raw.add(at)) }
         };
-        if pool::split(pieces.count, &run) {
+        if pool::split(2, &run) {
             return;
         }
     }
@@ -262,8 +262,8 @@ const PARALLEL_WORK: usize = 1 << 20;
 #[cfg(feature = "threading")]
 const PIECE_ALIGN: usize = 16;
 
-/// A product cut into pieces of [`PIECE_ALIGN`] rows of C (with the matching rows of `A`) or
-/// columns of C (with the matching columns of `B`). An operand given as a transposed view (stored
+/// A product cut in two pieces, one per thread, at [`half_cut`] of the rows of C (with the matching
+/// rows of `A`) or of its columns (with the matching columns of `B`). An operand given as a transposed view (stored
 /// column by column) is cut along its stored rows: in `X W^T` (a linear layer's forward pass) the
 /// columns of C, one per row of `W`; in `dY^T X` (its weight's gradient) the rows of C, again one
 /// per row of `W`. So each thread computes the same rows of a weight in both passes, and updates
@@ -277,13 +277,22 @@ struct Pieces<'a, E> {
     rows: bool,
     /// C's stride along the cut axis.
     stride: usize,
-    count: usize,
+    /// Where the second piece starts along the cut axis ([`half_cut`]).
+    cut: usize,
+}
+
+/// Where a length of `len` rows (or columns) is cut in two for the two threads: after the first
+/// half of its blocks of [`PIECE_ALIGN`] (rounded up). A product and a parameter's update cut the
+/// rows of a weight at the same place, so each thread keeps its rows.
+#[cfg(feature = "threading")]
+fn half_cut(len: usize) -> usize {
+    (len.div_ceil(PIECE_ALIGN).div_ceil(2) * PIECE_ALIGN).min(len)
 }
 
 #[cfg(feature = "threading")]
 impl<'a, E: Element> Pieces<'a, E> {
-    /// The pieces of `A B` into a `C` of strides `rsc`, `csc`; `None` when the axis to cut has
-    /// fewer than two.
+    /// The two pieces of `A B` into a `C` of strides `rsc`, `csc`; `None` when the axis to cut has
+    /// a single block of [`PIECE_ALIGN`].
     fn new(a: Mat<'a, E>, b: Mat<'a, E>, (rsc, csc): (usize, usize)) -> Option<Self> {
         let (m, n) = (a.rows, b.cols);
         let transposed = |v: &Mat<'_, E>| v.rs == 1 && v.cs != 1;
@@ -292,27 +301,29 @@ impl<'a, E: Element> Pieces<'a, E> {
             (false, true) => false,
             _ => m > n,
         };
-        let count = if rows { m } else { n }.div_ceil(PIECE_ALIGN);
-        (count >= 2).then_some(Self {
+        let len = if rows { m } else { n };
+        (len > PIECE_ALIGN).then_some(Self {
             a,
             b,
             rows,
             stride: if rows { rsc } else { csc },
-            count,
+            cut: half_cut(len),
         })
     }
 
-    /// The pieces `run`: their blocks of A and B, and the element of C at which their block starts.
+    /// The pieces `run` (of `0..2`): their block of A and B, and the element of C at which it
+    /// starts.
     fn get(&self, run: core::ops::Range<usize>) -> (Mat<'a, E>, Mat<'a, E>, usize) {
         let (a, b) = (self.a, self.b);
-        let start = run.start * PIECE_ALIGN;
+        let len = if self.rows { a.rows } else { b.cols };
+        let bound = |piece: usize| [0, self.cut, len][piece];
+        let (start, end) = (bound(run.start), bound(run.end));
         let at = start * self.stride;
-        let end = |len: usize| (run.end * PIECE_ALIGN).min(len);
         if self.rows {
-            (a.row_range(start, end(a.rows)), b, at)
+            (a.row_range(start, end), b, at)
         } else {
             // The columns of B are the rows of its transposed view.
-            (a, b.t().row_range(start, end(b.cols)).t(), at)
+            (a, b.t().row_range(start, end).t(), at)
         }
     }
 }
