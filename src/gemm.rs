@@ -123,20 +123,20 @@ impl<'a, E> MatMut<'a, E> {
     }
 }
 
-/// Parameters of at least this many elements are updated in two halves, by the caller and the
-/// helper thread of [`pool`] (`in_halves`).
+/// Parameters of at least this many elements are updated in two parts, by the caller and the
+/// helper thread of [`pool`] (`in_two_parts`).
 #[cfg(feature = "threading")]
 const PARALLEL_UPDATE: usize = 1 << 15;
 
 /// Runs the elementwise update `f` on a parameter `p` of shape `dims`, its gradient `g` and the
 /// optimizer's `state` for it (slices of `p`'s length): whole, or, for a parameter of at least
-/// [`PARALLEL_UPDATE`] elements with the `threading` feature and two threads, in two halves on the
+/// [`PARALLEL_UPDATE`] elements with the `threading` feature and two threads, in two parts on the
 /// caller and the helper thread (when the helper is busy or asleep, both on the caller). The cut
-/// falls after the rows (along the first axis) that the caller computes when a product writing the
-/// weight's gradient, or reading the weight as `W^T`, is cut into pieces: each thread then updates
-/// the part of the weight whose gradient it wrote and which it reads in the next forward pass, in
-/// its own core's cache. An elementwise `f` gives the same result however it is cut.
-pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
+/// ([`cut`]) falls after the rows (along the first axis) that the caller computes when a product
+/// writing the weight's gradient, or reading the weight as `W^T`, is cut in two: each thread then
+/// updates the part of the weight whose gradient it wrote and which it reads in the next forward
+/// pass, in its own core's cache. An elementwise `f` gives the same result however it is cut.
+pub(crate) fn in_two_parts<E: Send + Sync, const N: usize>(
     dims: &[usize],
     p: &mut [E],
     g: &[E],
@@ -147,16 +147,17 @@ pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
     if p.len() >= PARALLEL_UPDATE && pool::two_threads() {
         let rows = dims.first().copied().unwrap_or(1).max(1);
         let row = p.len() / rows;
-        let at = half_cut(rows) * row;
-        if at < p.len() {
+        let at = cut(rows) * row;
+        let p_len = p.len();
+        if at < p_len {
             let (p0, p1) = p.split_at_mut(at);
             let (g0, g1) = g.split_at(at);
-            let mut cut = state.map(|s| {
+            let mut parts = state.map(|s| {
                 let (s0, s1) = s.split_at_mut(at);
                 (Some(s0), Some(s1))
             });
-            let s0 = cut.each_mut().map(|c| c.0.take().expect("cut once"));
-            let s1 = cut.each_mut().map(|c| c.1.take().expect("cut once"));
+            let s0 = parts.each_mut().map(|c| c.0.take().expect("cut once"));
+            let s1 = parts.each_mut().map(|c| c.1.take().expect("cut once"));
             let halves = [
                 std::sync::Mutex::new(Some((p0, g0, s0))),
                 std::sync::Mutex::new(Some((p1, g1, s1))),
@@ -172,7 +173,7 @@ pub(crate) fn in_halves<E: Send + Sync, const N: usize>(
                     }
                 }
             };
-            if !pool::split(2, &run) {
+            if !pool::split(2, (at, p_len - at), &run) {
                 run(0..2);
             }
             return;
@@ -233,7 +234,7 @@ pub(crate) fn gemm<E: Element>(alpha: E, a: Mat<'_, E>, b: Mat<'_, E>, beta: E, 
             // returned, after every run.
             unsafe { matrixmultiply_raw(alpha, a, b, beta, c_raw.add(at)) }
         };
-        if pool::split(2, &run) {
+        if pool::split(2, pieces.work(), &run) {
             return;
         }
     }
@@ -262,13 +263,14 @@ const PARALLEL_WORK: usize = 1 << 20;
 #[cfg(feature = "threading")]
 const PIECE_ALIGN: usize = 16;
 
-/// A product cut in two pieces, one per thread, at [`half_cut`] of the rows of C (with the matching
-/// rows of `A`) or of its columns (with the matching columns of `B`). An operand given as a transposed view (stored
-/// column by column) is cut along its stored rows: in `X W^T` (a linear layer's forward pass) the
-/// columns of C, one per row of `W`; in `dY^T X` (its weight's gradient) the rows of C, again one
-/// per row of `W`. So each thread computes the same rows of a weight in both passes, and updates
-/// them ([`in_halves`]): they stay in its core's cache. Otherwise C is cut across its longer axis,
-/// so that the operand each run reads whole, and packs once per run, is the smaller one.
+/// A product cut in two pieces, one per thread, at [`cut`] of the rows of C (with the matching
+/// rows of `A`) or of its columns (with the matching columns of `B`). An operand given as a
+/// transposed view (stored column by column) is cut along its stored rows: in `X W^T` (a linear
+/// layer's forward pass) the columns of C, one per row of `W`; in `dY^T X` (its weight's gradient)
+/// the rows of C, again one per row of `W`. So each thread computes the same rows of a weight in
+/// both passes, and updates them ([`in_two_parts`]): they stay in its core's cache. Otherwise C is
+/// cut across its longer axis, so that the operand each run reads whole, and packs once per run,
+/// is the smaller one.
 #[cfg(feature = "threading")]
 struct Pieces<'a, E> {
     a: Mat<'a, E>,
@@ -277,16 +279,27 @@ struct Pieces<'a, E> {
     rows: bool,
     /// C's stride along the cut axis.
     stride: usize,
-    /// Where the second piece starts along the cut axis ([`half_cut`]).
+    /// Where the second piece starts along the cut axis ([`cut`]).
     cut: usize,
 }
 
-/// Where a length of `len` rows (or columns) is cut in two for the two threads: after the first
-/// half of its blocks of [`PIECE_ALIGN`] (rounded up). A product and a parameter's update cut the
-/// rows of a weight at the same place, so each thread keeps its rows.
+/// Where a length of `len` rows (or columns) is cut in two for the two threads: after the caller's
+/// share ([`pool::caller_share`], half unless one thread has been measured faster) of its blocks of
+/// [`PIECE_ALIGN`]. A product and a parameter's update cut the rows of a weight at the same place,
+/// so each thread keeps its rows.
 #[cfg(feature = "threading")]
-fn half_cut(len: usize) -> usize {
-    (len.div_ceil(PIECE_ALIGN).div_ceil(2) * PIECE_ALIGN).min(len)
+fn cut(len: usize) -> usize {
+    cut_at(len, pool::caller_share())
+}
+
+/// Where `len` is cut with the caller's share `sixteenths` of its blocks of [`PIECE_ALIGN`]:
+/// rounded to the nearest block (a half block up), and leaving each side at least one block when
+/// there are two or more (with one, the whole length is the caller's).
+#[cfg(feature = "threading")]
+fn cut_at(len: usize, sixteenths: usize) -> usize {
+    let blocks = len.div_ceil(PIECE_ALIGN);
+    let caller = (blocks * sixteenths + 8) / 16;
+    (caller.clamp(1, blocks.saturating_sub(1).max(1)) * PIECE_ALIGN).min(len)
 }
 
 #[cfg(feature = "threading")]
@@ -307,8 +320,14 @@ impl<'a, E: Element> Pieces<'a, E> {
             b,
             rows,
             stride: if rows { rsc } else { csc },
-            cut: half_cut(len),
+            cut: cut(len),
         })
+    }
+
+    /// The rows (or columns) of C in each piece.
+    fn work(&self) -> (usize, usize) {
+        let len = if self.rows { self.a.rows } else { self.b.cols };
+        (self.cut, len - self.cut)
     }
 
     /// The pieces `run` (of `0..2`): their block of A and B, and the element of C at which it
@@ -834,9 +853,9 @@ mod tests {
 
     #[test]
     #[cfg(feature = "threading")]
-    fn an_update_in_halves_cuts_after_the_caller_s_rows_and_equals_the_whole() {
-        // [100, 400]: 40 000 elements (at least PARALLEL_UPDATE); 100 rows are 7 pieces of 16, of
-        // which the caller computes the first 4: 64 rows, 25 600 elements.
+    fn an_update_in_two_parts_cuts_after_the_caller_s_rows_and_equals_the_whole() {
+        // [100, 400]: 40 000 elements (at least PARALLEL_UPDATE); 100 rows are 7 blocks of 16, of
+        // which the caller updates the first 2 to 6 (4 while both threads are as fast).
         let dims = [100, 400];
         let g: Vec<f32> = (0..40_000).map(|i| (i % 97) as f32 * 0.01).collect();
         let start: Vec<f32> = (0..40_000).map(|i| (i % 89) as f32 * 0.1).collect();
@@ -851,24 +870,25 @@ mod tests {
         step(&mut whole, &g, [&mut whole_b]);
         let lengths = std::sync::Mutex::new(Vec::new());
         let (mut halves, mut halves_b) = (start, vec![0.5_f32; 40_000]);
-        in_halves(&dims, &mut halves, &g, [&mut halves_b], |p, g, [b]| {
+        in_two_parts(&dims, &mut halves, &g, [&mut halves_b], |p, g, [b]| {
             assert_eq!(b.len(), p.len());
             lengths.lock().unwrap().push(p.len());
             step(p, g, [b]);
         });
         assert_eq!((halves, halves_b), (whole, whole_b));
-        let mut lengths = lengths.into_inner().unwrap();
-        lengths.sort_unstable();
-        // Whole on one core (no helper thread).
-        let cut: &[usize] = if pool::two_threads() {
-            &[14_400, 25_600]
+        let lengths = lengths.into_inner().unwrap();
+        if pool::two_threads() {
+            // The caller's part is whole rows of 16: 6 400 elements each.
+            assert_eq!(lengths.len(), 2);
+            assert_eq!(lengths.iter().sum::<usize>(), 40_000);
+            assert!(lengths.iter().any(|l| l % 6_400 == 0));
         } else {
-            &[40_000]
-        };
-        assert_eq!(lengths, cut);
+            // Whole on one core (no helper thread).
+            assert_eq!(lengths, [40_000]);
+        }
         // Below PARALLEL_UPDATE, whole.
         let lengths = std::sync::Mutex::new(Vec::new());
-        in_halves(
+        in_two_parts(
             &[10, 10],
             &mut [0.0_f32; 100],
             &[1.0; 100],
@@ -878,6 +898,25 @@ mod tests {
             },
         );
         assert_eq!(lengths.into_inner().unwrap(), [100]);
+    }
+
+    #[test]
+    #[cfg(feature = "threading")]
+    fn the_cut_follows_the_caller_s_share_in_whole_blocks() {
+        // 128 rows are 8 blocks of 16: half is 4 blocks; 10 sixteenths are 5 blocks; 12 are 6.
+        assert_eq!(cut_at(128, 8), 64);
+        assert_eq!(cut_at(128, 10), 80);
+        assert_eq!(cut_at(128, 12), 96);
+        assert_eq!(cut_at(128, 4), 32);
+        // 100 rows are 7 blocks (the last of 4 rows): 3.5 rounds up to 4.
+        assert_eq!(cut_at(100, 8), 64);
+        // 9 sixteenths of 8 blocks are 4.5 blocks: 5.
+        assert_eq!(cut_at(128, 9), 80);
+        // Two blocks: one each, whatever the share.
+        assert_eq!(cut_at(20, 4), 16);
+        assert_eq!(cut_at(20, 12), 16);
+        // One block: all of it for the caller.
+        assert_eq!(cut_at(10, 8), 10);
     }
 
     #[test]

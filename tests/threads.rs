@@ -342,7 +342,7 @@ fn one_thread_and_two_give_the_same_bits_f32_and_f64_at_odd_sizes() {
     shaped::set_threads(2);
 }
 
-/// A layer whose weight (128 x 784 = 100 352 values) is updated in two halves, one per thread.
+/// A layer whose weight (128 x 784 = 100 352 values) is updated in two parts, one per thread.
 #[cfg(feature = "threading")]
 #[derive(Module, Clone, Debug)]
 struct Big<T: Tracking<f32> = NoTape> {
@@ -367,11 +367,11 @@ fn update_bits<O: Optimizer<Big>>(threads: usize, make: impl Fn(&Big) -> O) -> V
     bits32(&model)
 }
 
-/// The update of a large weight, in halves on two threads (with the optimizer's state cut the same
-/// way), gives one thread's bits: plain SGD, SGD with momentum, Adam and AdamW.
+/// The update of a large weight, in two parts on two threads (with the optimizer's state cut the
+/// same way), gives one thread's bits: plain SGD, SGD with momentum, Adam and AdamW.
 #[cfg(feature = "threading")]
 #[test]
-fn an_update_in_halves_gives_one_thread_s_bits() {
+fn an_update_in_two_parts_gives_one_thread_s_bits() {
     fn check<O: Optimizer<Big>>(make: impl Fn(&Big) -> O) {
         let one = update_bits(1, &make);
         for _ in 0..3 {

@@ -1,14 +1,16 @@
 //! One helper thread that shares the pieces of a product with the caller, kept awake between the
 //! products of a step.
 //!
-//! `gemm` cuts a large product into pieces (blocks of 16 rows or columns of the result). The caller
-//! computes the first half of them and the helper the second half, each in one run: every run is
-//! one call into matrixmultiply, which packs the operand that all the runs read once per call, and
-//! each thread computes the same part of a weight's products at every step (and, through
-//! [`in_halves`], the same half of its update), so that part stays in that core's cache from one
-//! step to the next. Dividing the pieces as they are taken, so that the faster core computes more,
-//! measured slower: the extra runs pack the shared operand again, and the parts that move between
-//! the cores cost more than the balance gains (BENCHMARKS.md, "Two threads").
+//! `gemm` cuts a large product in two pieces at a multiple of 16 rows or columns of the result. The
+//! caller computes the first and the helper the second, each in one run: every run is one call into
+//! matrixmultiply, which packs the operand that both runs read once per call, and each thread
+//! computes the same part of a weight's products at every step (and, through [`in_two_parts`], the
+//! same part of its update), so that part stays in that core's cache from one step to the next.
+//! Dividing smaller pieces as they are taken, so that the faster core computes more, measured
+//! slower: the extra runs pack the shared operand again, and the parts that move between the cores
+//! cost more than the balance gains (BENCHMARKS.md, "Two threads"). Instead, the time each thread
+//! takes for its piece moves the cut slowly ([`caller_share`]): a core that runs slower for a
+//! while gets a smaller piece of every product.
 //!
 //! A thread that sleeps between two products takes tens of microseconds to wake (BENCHMARKS.md,
 //! "Two threads"), as long as a whole product of a small model's step. So the helper spins for
@@ -66,6 +68,8 @@ struct Helper {
     woken: AtomicBool,
     /// How many times the helper has woken from sleep and begun to poll.
     wakes: AtomicUsize,
+    /// How long, in nanoseconds, the helper's last run of pieces took (written before `done`).
+    run_ns: AtomicU64,
     lock: Mutex<()>,
     wake: Condvar,
 }
@@ -92,6 +96,7 @@ fn helper() -> Option<&'static Helper> {
             sleeping: AtomicBool::new(false),
             woken: AtomicBool::new(false),
             wakes: AtomicUsize::new(0),
+            run_ns: AtomicU64::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
         }));
@@ -109,12 +114,13 @@ static THREADS: AtomicUsize = AtomicUsize::new(2);
 /// Sets how many threads a large matrix product may use: 1 or 2 (the default; larger values mean
 /// 2). Only with the `threading` feature, and on a machine with at least two cores.
 ///
-/// A product of at least 2^20 multiply-adds (`m k n`) is cut into blocks of rows or columns of the
-/// result: the calling thread computes the first half of them and a helper thread (awake between
-/// the products of a training step) the second; SGD, Adam and AdamW update a parameter of at least
-/// 2^15 values in the same two halves. The results do not depend on this setting: every block is
-/// computed as it is in the whole product, to the last bit. It applies to every thread of the
-/// process, from the next product on.
+/// A product of at least 2^20 multiply-adds (`m k n`) is cut in two blocks of rows or columns of
+/// the result: the calling thread computes the first and a helper thread (awake between the
+/// products of a training step) the second; SGD, Adam and AdamW update a parameter of at least 2^15
+/// values in the same two parts. The cut is at half, and moves (in sixteenths) when one thread is
+/// measured to compute faster than the other for a while. The results do not depend on this setting or on
+/// the cut: every block is computed as it is in the whole product, to the last bit. It applies to
+/// every thread of the process, from the next product on.
 ///
 /// ```
 /// use shaped::{Rank2, Tensor};
@@ -194,12 +200,14 @@ impl Helper {
         // `job` was written before the `work` we moved on (release, acquire).
         let job = unsafe { &*self.job.load(Ordering::Relaxed) };
         let taken = run.len();
+        let start = Instant::now();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (job.pieces)(run))) {
             job.panic
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .get_or_insert(payload);
         }
+        self.run_ns.store(nanos(start.elapsed()), Ordering::Relaxed);
         // The last touch of the job.
         self.done.fetch_add(taken, Ordering::Release);
         true
@@ -248,6 +256,83 @@ impl Helper {
     }
 }
 
+/// How the work of a split product is shared between the caller and the helper, learned from the
+/// time each takes for its part.
+struct Balance {
+    /// The caller's share of each split product, in sixteenths, from 4 to 12; 8 (halves) at first.
+    share: AtomicUsize,
+    /// The caller's share that would have both threads finish together, in 1/65536ths, averaged
+    /// over the last splits: each moves it a sixteenth of the way to what that split measured.
+    estimate: AtomicUsize,
+}
+
+/// One sixteenth in the units of `Balance::estimate`.
+const SIXTEENTH: usize = 1 << 12;
+
+/// The caller's share moves when the estimate is more than three quarters of a sixteenth away
+/// from it, so that timing noise does not move the cut back and forth.
+const HYSTERESIS: usize = SIXTEENTH * 3 / 4;
+
+impl Balance {
+    const fn new() -> Self {
+        Self {
+            share: AtomicUsize::new(8),
+            estimate: AtomicUsize::new(8 * SIXTEENTH),
+        }
+    }
+
+    /// The caller's share, in sixteenths.
+    fn share(&self) -> usize {
+        self.share.load(Ordering::Relaxed)
+    }
+
+    /// Folds in a split in which the caller computed `work.0` (in any unit) in `ns.0` nanoseconds
+    /// and the helper `work.1` in `ns.1`.
+    fn record(
+        &self,
+        (caller_work, helper_work): (usize, usize),
+        (caller_ns, helper_ns): (u64, u64),
+    ) {
+        if caller_work == 0 || helper_work == 0 || caller_ns == 0 || helper_ns == 0 {
+            return;
+        }
+        // Each thread's speed is its work over its time; the share that equalizes their times is
+        // the caller's speed over the sum of both.
+        let caller_speed = caller_work as f64 / caller_ns as f64;
+        let helper_speed = helper_work as f64 / helper_ns as f64;
+        let target = (16 * SIXTEENTH) as f64 * caller_speed / (caller_speed + helper_speed);
+        let old = self.estimate.load(Ordering::Relaxed) as f64;
+        let (low, high) = ((4 * SIXTEENTH) as f64, (12 * SIXTEENTH) as f64);
+        // Clamped to 4 to 12 sixteenths: a positive whole number below 2^16.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let estimate = (old + (target - old) / 16.0).clamp(low, high).round() as usize;
+        self.estimate.store(estimate, Ordering::Relaxed);
+        if estimate.abs_diff(self.share() * SIXTEENTH) > HYSTERESIS {
+            self.share
+                .store((estimate + SIXTEENTH / 2) / SIXTEENTH, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The balance of the process's splits.
+static BALANCE: Balance = Balance::new();
+
+/// The share of each split product that the caller computes, in sixteenths, from 4 to 12: 8
+/// (halves) while the two threads compute their parts in the same time. `gemm` cuts its products
+/// and parameter updates there (`half_cut`), so a core that runs slower (another process on it, the
+/// slower core of a hybrid processor, a virtual core its host gives less time) gets less of each,
+/// and a weight's rows stay with the same thread from one step to the next unless the measured
+/// balance moves by most of a sixteenth. The results do not depend on it: every cut computes each
+/// element as the whole product does.
+pub(crate) fn caller_share() -> usize {
+    BALANCE.share()
+}
+
+/// A duration in nanoseconds, saturating.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Whether [`split`] may share work with the helper: two threads are set and the machine has a
 /// helper.
 pub(crate) fn two_threads() -> bool {
@@ -261,7 +346,15 @@ pub(crate) fn two_threads() -> bool {
 /// done whole: one thread is set, there is no helper, another thread is using it, it is asleep (then
 /// it is woken for the next product), or it took nothing of the last few jobs it was offered (or
 /// `count` does not fit 32 bits).
-pub(crate) fn split(count: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> bool {
+///
+/// `work` is the amount of work (in any unit) in the caller's half and in the helper's: when each
+/// thread computed its own half, the time each took updates the share of the work that products
+/// give the caller ([`caller_share`]).
+pub(crate) fn split(
+    count: usize,
+    work: (usize, usize),
+    pieces: &(dyn Fn(Range<usize>) + Sync),
+) -> bool {
     // `work` counts pieces in 32 bits.
     if THREADS.load(Ordering::Relaxed) < 2 || u32::try_from(count).is_err() {
         return false;
@@ -297,12 +390,16 @@ pub(crate) fn split(count: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> boo
     helper.wake_up();
     let mut mine = 0;
     let mut panic = None;
+    let start = Instant::now();
+    let mut own_ns = None;
     // Its half, then the helper's if the helper has not taken it.
     while let Some(run) = helper.claim(false) {
         mine += run.len();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| pieces(run))) {
             panic.get_or_insert(payload);
         }
+        // The time of its own half.
+        own_ns.get_or_insert_with(|| nanos(start.elapsed()));
     }
     // Every piece is taken: wait for those the helper is computing.
     let waiting = Instant::now();
@@ -313,8 +410,12 @@ pub(crate) fn split(count: usize, pieces: &(dyn Fn(Range<usize>) + Sync)) -> boo
             thread::yield_now();
         }
     }
+    let helper_ns = helper.run_ns.load(Ordering::Relaxed);
     helper.busy.store(false, Ordering::Release);
     if mine < count {
+        if mine == count.div_ceil(2) {
+            BALANCE.record(work, (own_ns.unwrap_or(0), helper_ns));
+        }
         MISSED.store(0, Ordering::Relaxed);
     } else if MISSED.fetch_add(1, Ordering::Relaxed) + 1 >= MISSES {
         MISSED.store(0, Ordering::Relaxed);
@@ -362,7 +463,7 @@ mod tests {
                 tries += 1;
                 BACKOFF.store(0, Ordering::Relaxed);
                 let helper_ran = Mutex::new(Vec::new());
-                let all = split(count, &|run: Range<usize>| {
+                let all = split(count, (0, 0), &|run: Range<usize>| {
                     if thread::current().id() != caller {
                         helper_ran.lock().unwrap().push(run.clone());
                     }
@@ -399,6 +500,42 @@ mod tests {
     }
 
     #[test]
+    fn the_share_follows_a_lasting_difference_in_speed_and_not_one_split() {
+        let balance = Balance::new();
+        // One split in which the helper took twice the caller's time moves the estimate a
+        // sixteenth of the way from 8 sixteenths to 10.7 (2/3): 8.2, within the hysteresis.
+        balance.record((64, 64), (50_000, 100_000));
+        assert_eq!(balance.share(), 8);
+        // Lasting: the estimate nears 10.7 sixteenths (2/3) from below, and the share follows it
+        // once it is 3/4 of a sixteenth away: to 9, then 10, which is within 3/4 of 10.7.
+        for _ in 0..200 {
+            balance.record((64, 64), (50_000, 100_000));
+        }
+        assert_eq!(balance.share(), 10);
+        // Cut 80 : 48, times 80 and 96 are the same speeds 1 and 1/2: the share stays.
+        for _ in 0..200 {
+            balance.record((80, 48), (80_000, 96_000));
+        }
+        assert_eq!(balance.share(), 10);
+        // Both as fast again: back to halves.
+        for _ in 0..200 {
+            balance.record((64, 64), (70_000, 70_000));
+        }
+        assert_eq!(balance.share(), 8);
+        // A helper a hundred times slower: the caller's share stops at 12 sixteenths.
+        for _ in 0..200 {
+            balance.record((64, 64), (1_000, 100_000));
+        }
+        assert_eq!(balance.share(), 12);
+        // No work on one side, or no time measured: nothing to learn from, nothing moves.
+        for _ in 0..200 {
+            balance.record((0, 64), (1, 1));
+            balance.record((64, 64), (0, 70_000));
+        }
+        assert_eq!(balance.share(), 12);
+    }
+
+    #[test]
     fn a_panic_in_a_piece_reaches_the_caller_after_every_piece_ran() {
         if helper().is_none() {
             // One core: nothing is ever split.
@@ -413,7 +550,7 @@ mod tests {
                 ran.store(0, Ordering::Relaxed);
                 BACKOFF.store(0, Ordering::Relaxed);
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    split(16, &|run: Range<usize>| {
+                    split(16, (0, 0), &|run: Range<usize>| {
                         for i in run {
                             ran.fetch_add(1, Ordering::Relaxed);
                             assert!(i != bad, "a bad piece");
@@ -448,7 +585,7 @@ mod tests {
             assert!(within(10, || helper.sleeping.load(Ordering::SeqCst)));
             let before = helper.wakes.load(Ordering::Relaxed);
             BACKOFF.store(0, Ordering::Relaxed);
-            split(2, &|_| {});
+            split(2, (0, 0), &|_| {});
             if within(10, || helper.wakes.load(Ordering::Relaxed) > before) {
                 return;
             }

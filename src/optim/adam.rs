@@ -6,7 +6,7 @@ use num_traits::Zero;
 
 use super::Optimizer;
 use super::params::{Params, Slot, check, lerp, non_negative, unit, valid_lr};
-use crate::gemm::in_halves;
+use crate::gemm::in_two_parts;
 use crate::{Element, Module};
 
 /// The state and settings Adam and AdamW share; `DECOUPLED` selects AdamW's weight decay (shrink
@@ -53,7 +53,7 @@ impl<E: Element, const DECOUPLED: bool> Moments<E, DECOUPLED> {
             let bias2_sqrt = (one - b2.powi(t)).sqrt();
             let step_size = lr / bias1;
             let (m, v) = (m.get(i, p.len(), zero), v.get(i, p.len(), zero));
-            in_halves(dims, p, g, [m, v], |p, g, [m, v]| {
+            in_two_parts(dims, p, g, [m, v], |p, g, [m, v]| {
                 for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                     let g = if DECOUPLED {
                         *p *= shrink;

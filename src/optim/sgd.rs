@@ -7,7 +7,7 @@ use num_traits::{One, Zero};
 
 use super::Optimizer;
 use super::params::{Params, Slot, check, finite, non_negative, valid_lr};
-use crate::gemm::in_halves;
+use crate::gemm::in_two_parts;
 use crate::{Element, Module};
 
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay; the
@@ -110,7 +110,7 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
         );
         if momentum == zero {
             s.params.update(model, grads, |_, _, dims, p, g| {
-                in_halves(dims, p, g, [], |p, g, []| plain_step(p, g, lr, wd));
+                in_two_parts(dims, p, g, [], |p, g, []| plain_step(p, g, lr, wd));
             });
             return;
         }
@@ -119,7 +119,7 @@ impl<M: Module> Optimizer<M> for Sgd<M> {
         s.params.update(model, grads, |i, _, dims, p, g| {
             let first = bufs.bufs[i].is_none();
             let buf = bufs.get(i, p.len(), zero);
-            in_halves(dims, p, g, [buf], |p, g, [buf]| {
+            in_two_parts(dims, p, g, [buf], |p, g, [buf]| {
                 for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
                     let g = g + wd * *p;
                     *b = if first { g } else { momentum * *b + keep * g };
