@@ -148,32 +148,33 @@ pub(crate) fn in_two_parts<E: Send + Sync, const N: usize>(
         let rows = dims.first().copied().unwrap_or(1).max(1);
         let row = p.len() / rows;
         let at = cut(rows) * row;
-        let p_len = p.len();
-        if at < p_len {
+        if at < p.len() {
             let (p0, p1) = p.split_at_mut(at);
             let (g0, g1) = g.split_at(at);
-            let mut parts = state.map(|s| {
+            let mut states = state.map(|s| {
                 let (s0, s1) = s.split_at_mut(at);
                 (Some(s0), Some(s1))
             });
-            let s0 = parts.each_mut().map(|c| c.0.take().expect("cut once"));
-            let s1 = parts.each_mut().map(|c| c.1.take().expect("cut once"));
-            let halves = [
+            let s0 = states.each_mut().map(|c| c.0.take().expect("cut once"));
+            let s1 = states.each_mut().map(|c| c.1.take().expect("cut once"));
+            let parts = [
                 std::sync::Mutex::new(Some((p0, g0, s0))),
                 std::sync::Mutex::new(Some((p1, g1, s1))),
             ];
             let run = |run: core::ops::Range<usize>| {
                 for i in run {
-                    let half = halves[i]
+                    let part = parts[i]
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .take();
-                    if let Some((p, g, s)) = half {
+                    if let Some((p, g, s)) = part {
                         f(p, g, s);
                     }
                 }
             };
-            if !pool::split(2, (at, p_len - at), &run) {
+            // An update is short and bound by memory: its times would only add noise to the
+            // products' measure of the threads' speeds.
+            if !pool::split(2, (0, 0), &run) {
                 run(0..2);
             }
             return;
@@ -293,12 +294,16 @@ fn cut(len: usize) -> usize {
 }
 
 /// Where `len` is cut with the caller's share `sixteenths` of its blocks of [`PIECE_ALIGN`]:
-/// rounded to the nearest block (a half block up), and leaving each side at least one block when
-/// there are two or more (with one, the whole length is the caller's).
+/// rounded to the nearest block, a half block toward the middle (at 8 sixteenths, up, as an odd
+/// number of blocks has always been cut), and leaving each side at least one block when there are
+/// two or more (with one, the whole length is the caller's). Rounding a half block toward the
+/// middle moves a weight's rows between the threads only when the share has moved by more than
+/// half a block either way.
 #[cfg(feature = "threading")]
 fn cut_at(len: usize, sixteenths: usize) -> usize {
     let blocks = len.div_ceil(PIECE_ALIGN);
-    let caller = (blocks * sixteenths + 8) / 16;
+    let half_up = if sixteenths > 8 { 7 } else { 8 };
+    let caller = (blocks * sixteenths + half_up) / 16;
     (caller.clamp(1, blocks.saturating_sub(1).max(1)) * PIECE_ALIGN).min(len)
 }
 
@@ -855,7 +860,7 @@ mod tests {
     #[cfg(feature = "threading")]
     fn an_update_in_two_parts_cuts_after_the_caller_s_rows_and_equals_the_whole() {
         // [100, 400]: 40 000 elements (at least PARALLEL_UPDATE); 100 rows are 7 blocks of 16, of
-        // which the caller updates the first 2 to 6 (4 while both threads are as fast).
+        // which the caller updates the first 2 to 5 (4 while both threads are as fast).
         let dims = [100, 400];
         let g: Vec<f32> = (0..40_000).map(|i| (i % 97) as f32 * 0.01).collect();
         let start: Vec<f32> = (0..40_000).map(|i| (i % 89) as f32 * 0.1).collect();
@@ -868,23 +873,30 @@ mod tests {
         };
         let (mut whole, mut whole_b) = (start.clone(), vec![0.5_f32; 40_000]);
         step(&mut whole, &g, [&mut whole_b]);
-        let lengths = std::sync::Mutex::new(Vec::new());
-        let (mut halves, mut halves_b) = (start, vec![0.5_f32; 40_000]);
-        in_two_parts(&dims, &mut halves, &g, [&mut halves_b], |p, g, [b]| {
-            assert_eq!(b.len(), p.len());
-            lengths.lock().unwrap().push(p.len());
+        // Each part's first element (found from its gradient slice's address) and length.
+        let parts = std::sync::Mutex::new(Vec::new());
+        let base = g.as_ptr() as usize;
+        let (mut in_parts, mut in_parts_b) = (start, vec![0.5_f32; 40_000]);
+        in_two_parts(&dims, &mut in_parts, &g, [&mut in_parts_b], |p, g, [b]| {
+            assert_eq!((b.len(), g.len()), (p.len(), p.len()));
+            let first = (g.as_ptr() as usize - base) / size_of::<f32>();
+            parts.lock().unwrap().push((first, p.len()));
             step(p, g, [b]);
         });
-        assert_eq!((halves, halves_b), (whole, whole_b));
-        let lengths = lengths.into_inner().unwrap();
+        assert_eq!((in_parts, in_parts_b), (whole, whole_b));
+        let mut parts = parts.into_inner().unwrap();
+        parts.sort_unstable();
         if pool::two_threads() {
-            // The caller's part is whole rows of 16: 6 400 elements each.
-            assert_eq!(lengths.len(), 2);
-            assert_eq!(lengths.iter().sum::<usize>(), 40_000);
-            assert!(lengths.iter().any(|l| l % 6_400 == 0));
+            // The caller's part is the first 2 to 5 blocks of 16 rows (6 400 elements each), the
+            // helper's the rest.
+            let [(0, caller), (rest, helper)] = parts[..] else {
+                panic!("not two parts from the start: {parts:?}");
+            };
+            assert!([12_800, 19_200, 25_600, 32_000].contains(&caller));
+            assert_eq!((rest, helper), (caller, 40_000 - caller));
         } else {
             // Whole on one core (no helper thread).
-            assert_eq!(lengths, [40_000]);
+            assert_eq!(parts, [(0, 40_000)]);
         }
         // Below PARALLEL_UPDATE, whole.
         let lengths = std::sync::Mutex::new(Vec::new());
@@ -907,11 +919,16 @@ mod tests {
         assert_eq!(cut_at(128, 8), 64);
         assert_eq!(cut_at(128, 10), 80);
         assert_eq!(cut_at(128, 12), 96);
+        assert_eq!(cut_at(128, 6), 48);
         assert_eq!(cut_at(128, 4), 32);
-        // 100 rows are 7 blocks (the last of 4 rows): 3.5 rounds up to 4.
+        // 9 and 7 sixteenths of 8 blocks are 4.5 and 3.5 blocks: rounded toward the middle, 4.
+        assert_eq!(cut_at(128, 9), 64);
+        assert_eq!(cut_at(128, 7), 64);
+        // 100 rows are 7 blocks (the last of 4 rows): half, 3.5, rounds up to 4 (the caller's
+        // part the larger); 9 sixteenths, 3.94, to 4; 7 sixteenths, 3.06, to 3.
         assert_eq!(cut_at(100, 8), 64);
-        // 9 sixteenths of 8 blocks are 4.5 blocks: 5.
-        assert_eq!(cut_at(128, 9), 80);
+        assert_eq!(cut_at(100, 9), 64);
+        assert_eq!(cut_at(100, 7), 48);
         // Two blocks: one each, whatever the share.
         assert_eq!(cut_at(20, 4), 16);
         assert_eq!(cut_at(20, 12), 16);
@@ -922,9 +939,9 @@ mod tests {
     #[test]
     #[cfg(feature = "threading")]
     fn a_product_split_over_two_threads_equals_the_whole_bit_for_bit() {
-        // 300 x 250 x 256 >= 2^24 multiply-adds: cut into pieces of 16 of the 300 rows (the last of
-        // 12), into a row-major C and a column-major one; accumulating into C (beta = 1) as a
-        // gradient does, with alpha = 1.5.
+        // 300 x 250 x 256 >= 2^24 multiply-adds: cut in two at a multiple of 16 of the 300 rows,
+        // into a row-major C and a column-major one; accumulating into C (beta = 1) as a gradient
+        // does, with alpha = 1.5.
         let (m, k, n) = (300, 250, 256);
         let a: Vec<f32> = (0..m * k)
             .map(|v| ((v * 7919) % 1000) as f32 / 997.0 - 0.5)

@@ -4,20 +4,20 @@
 //! `gemm` cuts a large product in two pieces at a multiple of 16 rows or columns of the result. The
 //! caller computes the first and the helper the second, each in one run: every run is one call into
 //! matrixmultiply, which packs the operand that both runs read once per call, and each thread
-//! computes the same part of a weight's products at every step (and, through [`in_two_parts`], the
-//! same part of its update), so that part stays in that core's cache from one step to the next.
-//! Dividing smaller pieces as they are taken, so that the faster core computes more, measured
-//! slower: the extra runs pack the shared operand again, and the parts that move between the cores
-//! cost more than the balance gains (BENCHMARKS.md, "Two threads"). Instead, the time each thread
-//! takes for its piece moves the cut slowly ([`caller_share`]): a core that runs slower for a
-//! while gets a smaller piece of every product.
+//! computes the same part of a weight's products at every step (and, through
+//! [`in_two_parts`](super::in_two_parts), the same part of its update), so that part stays in that
+//! core's cache from one step to the next. Dividing smaller pieces as they are taken, so that the
+//! faster core computes more, measured slower: the extra runs pack the shared operand again, and
+//! the parts that move between the cores cost more than the balance gains (BENCHMARKS.md, "Two
+//! threads"). Instead, the time each thread takes for its piece moves the cut slowly
+//! ([`caller_share`]): a core that runs slower for a while gets a smaller piece of every product.
 //!
 //! A thread that sleeps between two products takes tens of microseconds to wake (BENCHMARKS.md,
 //! "Two threads"), as long as a whole product of a small model's step. So the helper spins for
 //! [`SPIN`] after each job before it sleeps: during training, one product follows another within
 //! that time and the helper is always awake; a product that finds it asleep is computed whole, and
 //! wakes it for the next. The caller never waits for a helper that has not started: once it has
-//! computed its half, it takes the helper's too if the helper has not taken it, and otherwise waits
+//! computed its piece, it takes the helper's too if the helper has not taken it, and otherwise waits
 //! only for the run the helper is computing. Who computes a piece changes nothing in the result: the
 //! pieces are cut the same way whichever thread runs them, and a run of pieces is computed as its
 //! pieces are.
@@ -118,9 +118,9 @@ static THREADS: AtomicUsize = AtomicUsize::new(2);
 /// the result: the calling thread computes the first and a helper thread (awake between the
 /// products of a training step) the second; SGD, Adam and AdamW update a parameter of at least 2^15
 /// values in the same two parts. The cut is at half, and moves (in sixteenths) when one thread is
-/// measured to compute faster than the other for a while. The results do not depend on this setting or on
-/// the cut: every block is computed as it is in the whole product, to the last bit. It applies to
-/// every thread of the process, from the next product on.
+/// measured to compute faster than the other for a while. The results do not depend on this
+/// setting or on the cut: every block is computed as it is in the whole product, to the last bit.
+/// It applies to every thread of the process, from the next product on.
 ///
 /// ```
 /// use shaped::{Rank2, Tensor};
@@ -319,7 +319,7 @@ static BALANCE: Balance = Balance::new();
 
 /// The share of each split product that the caller computes, in sixteenths, from 4 to 12: 8
 /// (halves) while the two threads compute their parts in the same time. `gemm` cuts its products
-/// and parameter updates there (`half_cut`), so a core that runs slower (another process on it, the
+/// and parameter updates there (`super::cut`), so a core that runs slower (another process on it, the
 /// slower core of a hybrid processor, a virtual core its host gives less time) gets less of each,
 /// and a weight's rows stay with the same thread from one step to the next unless the measured
 /// balance moves by most of a sixteenth. The results do not depend on it: every cut computes each
@@ -340,22 +340,32 @@ pub(crate) fn two_threads() -> bool {
 }
 
 /// Runs `pieces` over `0..count` in runs that the calling thread and the helper thread take, each
-/// index once: the caller the first half (rounded up), the helper the rest, unless the caller finds
-/// it still untaken once its own half has run. Returns `true` when all have run; a panic in a run
+/// index once: the caller the first half of them (rounded up), the helper the rest, unless the
+/// caller finds them still untaken once its own have run. Returns `true` when all have run; a panic in a run
 /// is resumed here after all have run. Returns `false` without running any when the work is better
 /// done whole: one thread is set, there is no helper, another thread is using it, it is asleep (then
 /// it is woken for the next product), or it took nothing of the last few jobs it was offered (or
 /// `count` does not fit 32 bits).
 ///
-/// `work` is the amount of work (in any unit) in the caller's half and in the helper's: when each
-/// thread computed its own half, the time each took updates the share of the work that products
-/// give the caller ([`caller_share`]).
+/// `work` is the amount of work (in any unit) in the caller's pieces and in the helper's: when each
+/// thread computed its own, the time each took updates the share of the work that products give
+/// the caller ([`caller_share`]). `(0, 0)` records nothing.
 pub(crate) fn split(
     count: usize,
     work: (usize, usize),
     pieces: &(dyn Fn(Range<usize>) + Sync),
 ) -> bool {
-    // `work` counts pieces in 32 bits.
+    split_with(&BALANCE, count, work, pieces)
+}
+
+/// [`split`], recording the threads' times in `balance`.
+fn split_with(
+    balance: &Balance,
+    count: usize,
+    work: (usize, usize),
+    pieces: &(dyn Fn(Range<usize>) + Sync),
+) -> bool {
+    // `Helper::work` counts pieces in 32 bits.
     if THREADS.load(Ordering::Relaxed) < 2 || u32::try_from(count).is_err() {
         return false;
     }
@@ -392,13 +402,13 @@ pub(crate) fn split(
     let mut panic = None;
     let start = Instant::now();
     let mut own_ns = None;
-    // Its half, then the helper's if the helper has not taken it.
+    // Its pieces, then the helper's if the helper has not taken them.
     while let Some(run) = helper.claim(false) {
         mine += run.len();
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| pieces(run))) {
             panic.get_or_insert(payload);
         }
-        // The time of its own half.
+        // The time of its own pieces.
         own_ns.get_or_insert_with(|| nanos(start.elapsed()));
     }
     // Every piece is taken: wait for those the helper is computing.
@@ -410,22 +420,25 @@ pub(crate) fn split(
             thread::yield_now();
         }
     }
-    let helper_ns = helper.run_ns.load(Ordering::Relaxed);
-    helper.busy.store(false, Ordering::Release);
+    let panic = panic.or_else(|| {
+        job.panic
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    });
+    // Still holding the helper, so that no other caller records at the same time.
     if mine < count {
-        if mine == count.div_ceil(2) {
-            BALANCE.record(work, (own_ns.unwrap_or(0), helper_ns));
+        // Each thread computed its own part, in full: their times say how fast each is.
+        if mine == count.div_ceil(2) && panic.is_none() {
+            let helper_ns = helper.run_ns.load(Ordering::Relaxed);
+            balance.record(work, (own_ns.unwrap_or(0), helper_ns));
         }
         MISSED.store(0, Ordering::Relaxed);
     } else if MISSED.fetch_add(1, Ordering::Relaxed) + 1 >= MISSES {
         MISSED.store(0, Ordering::Relaxed);
         BACKOFF.store(BACKOFF_PRODUCTS, Ordering::Relaxed);
     }
-    if let Some(payload) = panic.or_else(|| {
-        job.panic
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-    }) {
+    helper.busy.store(false, Ordering::Release);
+    if let Some(payload) = panic {
         resume_unwind(payload);
     }
     true
@@ -533,6 +546,52 @@ mod tests {
             balance.record((64, 64), (0, 70_000));
         }
         assert_eq!(balance.share(), 12);
+    }
+
+    #[test]
+    fn a_split_gives_less_to_the_thread_that_took_longer() {
+        if helper().is_none() {
+            // One core: nothing is ever split.
+            return;
+        }
+        // Two pieces of the same work (1 and 1), of which `slow` spins four times as long: the
+        // split's times must move a balance of its own toward the other thread. Splits are tried
+        // until 40 had each thread compute its own piece (other tests' products may hold the
+        // helper, or it may be asleep).
+        for slow in [1, 0] {
+            let balance = Balance::new();
+            let (mut recorded, start) = (0, Instant::now());
+            while recorded < 40 && start.elapsed() < Duration::from_secs(30) {
+                BACKOFF.store(0, Ordering::Relaxed);
+                let caller = thread::current().id();
+                let helper_ran = AtomicBool::new(false);
+                let all = split_with(&balance, 2, (1, 1), &|run: Range<usize>| {
+                    if thread::current().id() != caller {
+                        helper_ran.store(true, Ordering::Relaxed);
+                    }
+                    for i in run {
+                        let spin = Duration::from_micros(if i == slow { 200 } else { 50 });
+                        let start = Instant::now();
+                        while start.elapsed() < spin {
+                            core::hint::spin_loop();
+                        }
+                    }
+                });
+                if helper_ran.load(Ordering::Relaxed) {
+                    recorded += 1;
+                } else if !all {
+                    thread::sleep(Duration::from_millis(1));
+                }
+            }
+            assert_eq!(recorded, 40, "the helper took part in too few splits");
+            // Balanced, the caller would take 4/5 (12.8 sixteenths, at most 12) or 1/5 (at least
+            // 4); after 40 splits the average has gone 92 % of the way.
+            if slow == 1 {
+                assert!(balance.share() >= 11, "share {}", balance.share());
+            } else {
+                assert!(balance.share() <= 5, "share {}", balance.share());
+            }
+        }
     }
 
     #[test]
