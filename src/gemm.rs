@@ -915,25 +915,35 @@ mod tests {
     #[test]
     #[cfg(feature = "threading")]
     fn the_cut_follows_the_caller_s_share_in_whole_blocks() {
-        // 128 rows are 8 blocks of 16: half is 4 blocks; 10 sixteenths are 5 blocks; 12 are 6.
-        assert_eq!(cut_at(128, 8), 64);
-        assert_eq!(cut_at(128, 10), 80);
-        assert_eq!(cut_at(128, 12), 96);
-        assert_eq!(cut_at(128, 6), 48);
-        assert_eq!(cut_at(128, 4), 32);
-        // 9 and 7 sixteenths of 8 blocks are 4.5 and 3.5 blocks: rounded toward the middle, 4.
-        assert_eq!(cut_at(128, 9), 64);
-        assert_eq!(cut_at(128, 7), 64);
-        // 100 rows are 7 blocks (the last of 4 rows): half, 3.5, rounds up to 4 (the caller's
-        // part the larger); 9 sixteenths, 3.94, to 4; 7 sixteenths, 3.06, to 3.
-        assert_eq!(cut_at(100, 8), 64);
-        assert_eq!(cut_at(100, 9), 64);
-        assert_eq!(cut_at(100, 7), 48);
-        // Two blocks: one each, whatever the share.
-        assert_eq!(cut_at(20, 4), 16);
-        assert_eq!(cut_at(20, 12), 16);
-        // One block: all of it for the caller.
-        assert_eq!(cut_at(10, 8), 10);
+        // (rows, the caller's share in sixteenths, where the cut falls)
+        let cases = [
+            // 128 rows are 8 blocks of 16: half is 4 blocks; 10 sixteenths are 5 blocks; 12 are 6.
+            (128, 8, 64),
+            (128, 10, 80),
+            (128, 12, 96),
+            (128, 6, 48),
+            (128, 4, 32),
+            // 9 and 7 sixteenths of 8 blocks are 4.5 and 3.5 blocks: rounded toward the middle, 4.
+            (128, 9, 64),
+            (128, 7, 64),
+            // 100 rows are 7 blocks (the last of 4 rows): half, 3.5, rounds up to 4 (the caller's
+            // part the larger); 9 sixteenths, 3.94, to 4; 7 sixteenths, 3.06, to 3.
+            (100, 8, 64),
+            (100, 9, 64),
+            (100, 7, 48),
+            // Two blocks: one each, whatever the share.
+            (20, 4, 16),
+            (20, 12, 16),
+            // One block: all of it for the caller.
+            (10, 8, 10),
+        ];
+        for (rows, share, cut) in cases {
+            assert_eq!(
+                cut_at(rows, share),
+                cut,
+                "{rows} rows at {share} sixteenths"
+            );
+        }
     }
 
     #[test]

@@ -519,33 +519,27 @@ mod tests {
         // sixteenth of the way from 8 sixteenths to 10.7 (2/3): 8.2, within the hysteresis.
         balance.record((64, 64), (50_000, 100_000));
         assert_eq!(balance.share(), 8);
-        // Lasting: the estimate nears 10.7 sixteenths (2/3) from below, and the share follows it
-        // once it is 3/4 of a sixteenth away: to 9, then 10, which is within 3/4 of 10.7.
-        for _ in 0..200 {
-            balance.record((64, 64), (50_000, 100_000));
+        // Phases of 200 splits each: the work of each side, the time of each, the share after.
+        let phases = [
+            // Lasting: the estimate nears 10.7 sixteenths (2/3) from below, and the share follows
+            // it once it is 3/4 of a sixteenth away: to 9, then 10, which is within 3/4 of 10.7.
+            ((64, 64), (50_000, 100_000), 10),
+            // Cut 80 : 48, times 80 and 96 are the same speeds 1 and 1/2: the share stays.
+            ((80, 48), (80_000, 96_000), 10),
+            // Both as fast again: back to halves.
+            ((64, 64), (70_000, 70_000), 8),
+            // A helper a hundred times slower: the caller's share stops at 12 sixteenths.
+            ((64, 64), (1_000, 100_000), 12),
+            // No work on one side, or no time measured: nothing to learn from, nothing moves.
+            ((0, 64), (1, 1), 12),
+            ((64, 64), (0, 70_000), 12),
+        ];
+        for (work, times, share) in phases {
+            for _ in 0..200 {
+                balance.record(work, times);
+            }
+            assert_eq!(balance.share(), share, "after {work:?} in {times:?}");
         }
-        assert_eq!(balance.share(), 10);
-        // Cut 80 : 48, times 80 and 96 are the same speeds 1 and 1/2: the share stays.
-        for _ in 0..200 {
-            balance.record((80, 48), (80_000, 96_000));
-        }
-        assert_eq!(balance.share(), 10);
-        // Both as fast again: back to halves.
-        for _ in 0..200 {
-            balance.record((64, 64), (70_000, 70_000));
-        }
-        assert_eq!(balance.share(), 8);
-        // A helper a hundred times slower: the caller's share stops at 12 sixteenths.
-        for _ in 0..200 {
-            balance.record((64, 64), (1_000, 100_000));
-        }
-        assert_eq!(balance.share(), 12);
-        // No work on one side, or no time measured: nothing to learn from, nothing moves.
-        for _ in 0..200 {
-            balance.record((0, 64), (1, 1));
-            balance.record((64, 64), (0, 70_000));
-        }
-        assert_eq!(balance.share(), 12);
     }
 
     #[test]
