@@ -18,9 +18,9 @@
 //! that time and the helper is always awake; a product that finds it asleep is computed whole, and
 //! wakes it for the next. The caller never waits for a helper that has not started: once it has
 //! computed its piece, it takes the helper's too if the helper has not taken it, and otherwise
-//! waits only for the run the helper is computing. Who computes a piece changes nothing in the result: the
-//! pieces are cut the same way whichever thread runs them, and a run of pieces is computed as its
-//! pieces are.
+//! waits only for the run the helper is computing. Who computes a piece changes nothing in the
+//! result: the pieces are cut the same way whichever thread runs them, and a run of pieces is
+//! computed as its pieces are.
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
