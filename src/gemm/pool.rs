@@ -17,10 +17,10 @@
 //! [`SPIN`] after each job before it sleeps: during training, one product follows another within
 //! that time and the helper is always awake; a product that finds it asleep is computed whole, and
 //! wakes it for the next. The caller never waits for a helper that has not started: once it has
-//! computed its piece, it takes the helper's too if the helper has not taken it, and otherwise waits
-//! only for the run the helper is computing. Who computes a piece changes nothing in the result: the
-//! pieces are cut the same way whichever thread runs them, and a run of pieces is computed as its
-//! pieces are.
+//! computed its piece, it takes the helper's too if the helper has not taken it, and otherwise
+//! waits only for the run the helper is computing. Who computes a piece changes nothing in the
+//! result: the pieces are cut the same way whichever thread runs them, and a run of pieces is
+//! computed as its pieces are.
 
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -319,11 +319,11 @@ static BALANCE: Balance = Balance::new();
 
 /// The share of each split product that the caller computes, in sixteenths, from 4 to 12: 8
 /// (halves) while the two threads compute their parts in the same time. `gemm` cuts its products
-/// and parameter updates there (`super::cut`), so a core that runs slower (another process on it, the
-/// slower core of a hybrid processor, a virtual core its host gives less time) gets less of each,
-/// and a weight's rows stay with the same thread from one step to the next unless the measured
-/// balance moves by most of a sixteenth. The results do not depend on it: every cut computes each
-/// element as the whole product does.
+/// and parameter updates there (`super::cut`), so a core that runs slower (another process on it,
+/// the slower core of a hybrid processor, a virtual core its host gives less time) gets less of
+/// each, and a weight's rows stay with the same thread from one step to the next unless the
+/// measured balance moves by most of a sixteenth. The results do not depend on it: every cut
+/// computes each element as the whole product does.
 pub(crate) fn caller_share() -> usize {
     BALANCE.share()
 }
@@ -341,11 +341,11 @@ pub(crate) fn two_threads() -> bool {
 
 /// Runs `pieces` over `0..count` in runs that the calling thread and the helper thread take, each
 /// index once: the caller the first half of them (rounded up), the helper the rest, unless the
-/// caller finds them still untaken once its own have run. Returns `true` when all have run; a panic in a run
-/// is resumed here after all have run. Returns `false` without running any when the work is better
-/// done whole: one thread is set, there is no helper, another thread is using it, it is asleep (then
-/// it is woken for the next product), or it took nothing of the last few jobs it was offered (or
-/// `count` does not fit 32 bits).
+/// caller finds them still untaken once its own have run. Returns `true` when all have run; a panic
+/// in a run is resumed here after all have run. Returns `false` without running any when the work
+/// is better done whole: one thread is set, there is no helper, another thread is using it, it is
+/// asleep (then it is woken for the next product), or it took nothing of the last few jobs it was
+/// offered (or `count` does not fit 32 bits).
 ///
 /// `work` is the amount of work (in any unit) in the caller's pieces and in the helper's: when each
 /// thread computed its own, the time each took updates the share of the work that products give
