@@ -329,18 +329,21 @@ impl<'a, E: Element> Pieces<'a, E> {
         })
     }
 
+    /// The length of C along the cut axis.
+    fn len(&self) -> usize {
+        if self.rows { self.a.rows } else { self.b.cols }
+    }
+
     /// The rows (or columns) of C in each piece.
     fn work(&self) -> (usize, usize) {
-        let len = if self.rows { self.a.rows } else { self.b.cols };
-        (self.cut, len - self.cut)
+        (self.cut, self.len() - self.cut)
     }
 
     /// The pieces `run` (of `0..2`): their block of A and B, and the element of C at which it
     /// starts.
     fn get(&self, run: core::ops::Range<usize>) -> (Mat<'a, E>, Mat<'a, E>, usize) {
         let (a, b) = (self.a, self.b);
-        let len = if self.rows { a.rows } else { b.cols };
-        let bound = |piece: usize| [0, self.cut, len][piece];
+        let bound = |piece: usize| [0, self.cut, self.len()][piece];
         let (start, end) = (bound(run.start), bound(run.end));
         let at = start * self.stride;
         if self.rows {
