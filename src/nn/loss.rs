@@ -274,11 +274,12 @@ where
             let Some(node) = node else { return };
             let dx = grads.acc(node);
             let g = dy[0] * scale;
-            for (i, (d, &p)) in dx.iter_mut().zip(&probs).enumerate() {
-                *d += g * p;
-                if ids[i / C] == i % C {
-                    *d -= g;
+            let rows = dx.chunks_exact_mut(C).zip(probs.chunks_exact(C));
+            for ((dx, probs), &id) in rows.zip(ids.iter()) {
+                for (d, &p) in dx.iter_mut().zip(probs) {
+                    *d += g * p;
                 }
+                dx[id] -= g;
             }
         })
     });
