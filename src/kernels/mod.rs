@@ -321,6 +321,113 @@ fn exp_sub_sum<E: num_traits::Float, const L: usize>(
     s
 }
 
+/// The largest element (`-inf` when empty, NaN when there is a NaN). Once a running maximum is NaN,
+/// `v > m` is false and it stays NaN. The maximum is exact, so the order of the comparisons changes
+/// no value: the lanes are folded in halves, and a slice shorter than a chunk skips them.
+#[inline(always)]
+fn max_of<E: num_traits::Float, const L: usize>(x: &[E]) -> E {
+    let max_nan = |m: E, v: E| if v > m || v.is_nan() { v } else { m };
+    let (xc, xt) = x.as_chunks::<L>();
+    let mut m = E::neg_infinity();
+    if let Some((&first, rest)) = xc.split_first() {
+        let mut acc = first;
+        for xs in rest {
+            for k in 0..L {
+                acc[k] = max_nan(acc[k], xs[k]);
+            }
+        }
+        let mut width = L;
+        while width > 1 {
+            width /= 2;
+            for k in 0..width {
+                acc[k] = max_nan(acc[k], acc[k + width]);
+            }
+        }
+        m = acc[0];
+    }
+    xt.iter().fold(m, |m, &v| max_nan(m, v))
+}
+
+/// The softmax of each row of `c` elements of `x` into `w`, and its log-sum-exp into `lse`, for
+/// rows shorter than a chunk (`0 < c < L`), as a classifier's scores: for a row whose maximum `m`
+/// is finite, `w = e^(x - m) / s` and `lse = m + ln s` with `s` the sum of `e^(x - m)`, to the bit
+/// what [`exp_sub_sum`] (whose chunk would be mostly padding), then a scaling by `1 / s`, gives row
+/// by row. The rows are shifted all at once and their exponentials taken in chunks across the
+/// rows; each row's sum still adds its weights in order. A row whose maximum is not finite gets
+/// `lse = m` and is left to the caller.
+#[inline(always)]
+fn softmax_short_rows<E: num_traits::Float, const L: usize>(
+    x: &[E],
+    c: usize,
+    w: &mut [E],
+    lse: &mut [E],
+    ok: impl Fn(E) -> bool,
+    fast: impl Fn(E) -> E,
+    full: impl Fn(E) -> E,
+) {
+    assert!(
+        c > 0 && c < L && x.len() == w.len() && x.len() == c * lse.len(),
+        "softmax_short_rows: {} elements, rows of {c}, {} rows",
+        x.len(),
+        lse.len()
+    );
+    for ((xr, wr), mi) in x
+        .chunks_exact(c)
+        .zip(w.chunks_exact_mut(c))
+        .zip(lse.iter_mut())
+    {
+        *mi = max_of::<E, L>(xr);
+        // A row with no finite maximum is shifted by 0: the caller writes its weights.
+        let m = if mi.is_finite() { *mi } else { E::zero() };
+        for (d, &v) in wr.iter_mut().zip(xr) {
+            *d = v - m;
+        }
+    }
+    let (wc, wt) = w.as_chunks_mut::<L>();
+    for ws in wc {
+        exp_chunk(ws, &ok, &fast, &full);
+    }
+    if !wt.is_empty() {
+        let mut d = [E::zero(); L];
+        d[..wt.len()].copy_from_slice(wt);
+        exp_chunk(&mut d, &ok, &fast, &full);
+        wt.copy_from_slice(&d[..wt.len()]);
+    }
+    for (wr, mi) in w.chunks_exact_mut(c).zip(lse.iter_mut()) {
+        if mi.is_finite() {
+            let s = wr.iter().fold(E::zero(), |s, &v| s + v);
+            let r = s.recip();
+            for v in wr.iter_mut() {
+                *v = *v * r;
+            }
+            *mi = *mi + s.ln();
+        }
+    }
+}
+
+/// `d = e^d` on a chunk: on the short path when every element is in its range, else the full one.
+#[inline(always)]
+fn exp_chunk<E: num_traits::Float, const L: usize>(
+    d: &mut [E; L],
+    ok: impl Fn(E) -> bool,
+    fast: impl Fn(E) -> E,
+    full: impl Fn(E) -> E,
+) {
+    let mut all = true;
+    for &v in d.iter() {
+        all &= ok(v);
+    }
+    if all {
+        for v in d.iter_mut() {
+            *v = fast(*v);
+        }
+    } else {
+        for v in d.iter_mut() {
+            *v = full(*v);
+        }
+    }
+}
+
 /// `out = f(a, b)` elementwise, or `out += f(a, b)` when `add`. Plain loops over the slices: the
 /// compiler vectorizes them as they are (chunking them the way [`map`] does makes it gather and
 /// scatter across chunks instead).
@@ -406,6 +513,11 @@ pub trait Kernels: Sized {
     fn max_of(x: &[Self]) -> Self;
     /// `w = e^(x - m)` for a finite `m`, returning the sum of `w`.
     fn exp_sub_sum(x: &[Self], m: Self, w: &mut [Self]) -> Self;
+    /// The softmax of each row of `c` elements of `x` into `w` and each row's log-sum-exp into `lse`
+    /// (one per row), as `max_of`, `exp_sub_sum` and `scale` by `1 / s` give row by row; a row whose
+    /// maximum is not finite (as an empty row's, `-inf`) gets that maximum as its `lse`, and its `w` is
+    /// the caller's to write.
+    fn softmax_rows(x: &[Self], c: usize, w: &mut [Self], lse: &mut [Self]);
     /// `w *= r`.
     fn scale(w: &mut [Self], r: Self);
     /// `y = x - c`.
@@ -447,7 +559,7 @@ macro_rules! kernels {
     ($t:ident, $l:expr) => {
         mod $t {
             use super::math::$t as m;
-            use super::{combine, exp_sub_sum, map, multiversion, sum_by};
+            use super::{combine, exp_sub_sum, map, multiversion, softmax_short_rows, sum_by};
             const L: usize = $l;
 
             /// `s = sigmoid(x)` from the `exp` of `-|x|`.
@@ -617,32 +729,13 @@ macro_rules! kernels {
                     combine::<$t>(x, dy, dx, add, |v, g| g * gelu_tanh_grad::<F>(v))
                 }
                 fn max_of(x: &[$t]) -> $t {
-                    // Once a running maximum is NaN, `v > m` is false and it stays NaN. The
-                    // maximum is exact, so the order of the comparisons changes no value: the lanes
-                    // are folded in halves, and a slice shorter than a chunk skips them.
-                    let max_nan = |m: $t, v: $t| if v > m || v.is_nan() { v } else { m };
-                    let (xc, xt) = x.as_chunks::<L>();
-                    let mut m = $t::NEG_INFINITY;
-                    if let Some((&first, rest)) = xc.split_first() {
-                        let mut acc = first;
-                        for xs in rest {
-                            for k in 0..L {
-                                acc[k] = max_nan(acc[k], xs[k]);
-                            }
-                        }
-                        let mut width = L;
-                        while width > 1 {
-                            width /= 2;
-                            for k in 0..width {
-                                acc[k] = max_nan(acc[k], acc[k + width]);
-                            }
-                        }
-                        m = acc[0];
-                    }
-                    xt.iter().fold(m, |m, &v| max_nan(m, v))
+                    super::max_of::<$t, L>(x)
                 }
                 fn exp_sub_sum_v(x: &[$t], mx: $t, w: &mut [$t]) -> $t {
                     exp_sub_sum::<$t, L>(x, mx, w, m::fast_exp_range, m::fast_exp::<F>, m::exp::<F>)
+                }
+                fn softmax_short_rows_v(x: &[$t], c: usize, w: &mut [$t], lse: &mut [$t]) {
+                    softmax_short_rows::<$t, L>(x, c, w, lse, m::fast_exp_range, m::fast_exp::<F>, m::exp::<F>)
                 }
                 fn scale(w: &mut [$t], r: $t) {
                     for v in w.iter_mut() {
@@ -753,6 +846,29 @@ macro_rules! kernels {
                 }
                 fn exp_sub_sum(x: &[Self], m: Self, w: &mut [Self]) -> Self {
                     exp_sub_sum_v(x, m, w)
+                }
+                fn softmax_rows(x: &[Self], c: usize, w: &mut [Self], lse: &mut [Self]) {
+                    assert!(
+                        x.len() == w.len() && x.len() == c * lse.len(),
+                        "softmax_rows: {} elements, rows of {c}, {} rows",
+                        x.len(),
+                        lse.len()
+                    );
+                    if c == 0 {
+                        lse.fill(<$t>::NEG_INFINITY);
+                    } else if c < L {
+                        softmax_short_rows_v(x, c, w, lse);
+                    } else {
+                        // Long rows one by one, each kernel a vectorized pass over the row.
+                        for ((xr, wr), mi) in x.chunks_exact(c).zip(w.chunks_exact_mut(c)).zip(lse.iter_mut()) {
+                            *mi = max_of(xr);
+                            if mi.is_finite() {
+                                let s = exp_sub_sum_v(xr, *mi, wr);
+                                scale(wr, s.recip());
+                                *mi += s.ln();
+                            }
+                        }
+                    }
                 }
                 fn scale(w: &mut [Self], r: Self) {
                     scale(w, r);

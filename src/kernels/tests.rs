@@ -331,3 +331,61 @@ fn rows_of_every_length() {
     assert_eq!(w[1].to_bits(), one[0].to_bits());
     assert_eq!(s, w[0] + w[1] + w[2]);
 }
+
+/// The row softmax of a whole block of rows, against the row kernels one row at a time: for each
+/// row `m = max_of`, `w = exp_sub_sum(x, m) * (1 / s)` and `lse = m + ln s`, to the bit, for rows of
+/// every length from 1 to past two chunks (short rows take the block path, long ones the row path),
+/// with weights in and out of the short path's range, and rows whose maximum is not finite (their
+/// `lse` is that maximum).
+fn softmax_rows_match_the_row_kernels<E: Kernels + num_traits::Float + core::fmt::Debug>() {
+    let v = |f: f64| E::from(f).expect("in range");
+    for c in 1..40_usize {
+        for rows in [1_usize, 2, 3, 7] {
+            let mut x: Vec<E> = (0..rows * c)
+                .map(|i| v(((i * 37 + c * 11) % 23) as f64 * 4.3 - 60.0))
+                .collect();
+            // Row 1 holds a NaN, row 2 a +inf, row 3 is all -inf.
+            if rows > 1 {
+                x[c + c / 2] = E::nan();
+            }
+            if rows > 2 {
+                x[2 * c] = E::infinity();
+            }
+            if rows > 3 {
+                x[3 * c..4 * c].fill(E::neg_infinity());
+            }
+            let mut w = vec![E::nan(); rows * c];
+            let mut lse = vec![E::nan(); rows];
+            E::softmax_rows(&x, c, &mut w, &mut lse);
+            for r in 0..rows {
+                let xr = &x[r * c..(r + 1) * c];
+                let m = E::max_of(xr);
+                if !m.is_finite() {
+                    assert_eq!(
+                        lse[r].to_f64().map(f64::to_bits),
+                        m.to_f64().map(f64::to_bits)
+                    );
+                    continue;
+                }
+                let mut want = vec![E::zero(); c];
+                let s = E::exp_sub_sum(xr, m, &mut want);
+                E::scale(&mut want, s.recip());
+                let bits = |e: &E| e.to_f64().map(f64::to_bits);
+                let got: Vec<_> = w[r * c..(r + 1) * c].iter().map(bits).collect();
+                let want: Vec<_> = want.iter().map(bits).collect();
+                assert_eq!(got, want, "weights of row {r}, rows of {c}");
+                assert_eq!(
+                    bits(&lse[r]),
+                    bits(&(m + s.ln())),
+                    "lse of row {r}, rows of {c}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn softmax_rows_match_the_row_kernels_f32_and_f64() {
+    softmax_rows_match_the_row_kernels::<f32>();
+    softmax_rows_match_the_row_kernels::<f64>();
+}

@@ -258,19 +258,12 @@ where
     let x = logits.as_slice();
     let rows = logits.typed_shape().batch().size();
     check_rows("cross_entropy", rows, labels.len());
-    // Row by row, so that each row's log-sum-exp needs no buffer of its own.
     let lanes = Lanes::at(&[rows, C], 1);
-    let row = Lanes::at(&[1, C], 1);
     let mut probs = Buffer::uninit(rows * C);
+    let mut lse = Buffer::uninit(rows);
+    softmax_middle(x, lanes, &mut probs, &mut lse);
     let mut total = E::zero();
-    for (run, &id) in lanes.runs().zip(labels.ids.iter()) {
-        let mut lse = E::zero();
-        softmax_middle(
-            &x[run.clone()],
-            row,
-            &mut probs[run.clone()],
-            core::slice::from_mut(&mut lse),
-        );
+    for ((run, &id), &lse) in lanes.runs().zip(labels.ids.iter()).zip(lse.iter()) {
         total += lse - x[run][id];
     }
     let scale = E::one() / E::from_f64_lossy(rows as f64);
@@ -281,11 +274,12 @@ where
             let Some(node) = node else { return };
             let dx = grads.acc(node);
             let g = dy[0] * scale;
-            for (i, (d, &p)) in dx.iter_mut().zip(&probs).enumerate() {
-                *d += g * p;
-                if ids[i / C] == i % C {
-                    *d -= g;
+            let rows = dx.chunks_exact_mut(C).zip(probs.chunks_exact(C));
+            for ((dx, probs), &id) in rows.zip(ids.iter()) {
+                for (d, &p) in dx.iter_mut().zip(probs) {
+                    *d += g * p;
                 }
+                dx[id] -= g;
             }
         })
     });

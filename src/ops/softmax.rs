@@ -19,24 +19,20 @@ use crate::{Element, ReduceAxis, Shape, Tensor, Tracking};
 ///   grow together), the others 0, and `lse = +inf`.
 pub(crate) fn softmax_middle<E: Element>(x: &[E], lanes: Lanes, w: &mut [E], lse: &mut [E]) {
     if lanes.contiguous() {
-        // The last axis: each set is one contiguous run, and goes through the row kernels.
-        for (mi, run) in lse.iter_mut().zip(lanes.runs()) {
-            let (src, dst) = (&x[run.clone()], &mut w[run]);
-            let m = E::max_of(src);
-            let s = if m.is_finite() {
-                E::exp_sub_sum(src, m, dst)
-            } else {
+        // The last axis: each set is one contiguous run, and all go through the row kernel at once.
+        E::softmax_rows(x, lanes.len, w, lse);
+        for (&m, run) in lse.iter().zip(lanes.runs()) {
+            if !m.is_finite() {
+                let (src, dst) = (&x[run.clone()], &mut w[run]);
                 let mut s = E::zero();
                 for (e, &v) in dst.iter_mut().zip(src) {
                     *e = limit_weight(v, m);
                     s += *e;
                 }
-                s
-            };
-            if s != E::zero() {
-                E::scale(dst, s.recip());
+                if s != E::zero() {
+                    E::scale(dst, s.recip());
+                }
             }
-            *mi = if m.is_finite() { m + s.ln() } else { m };
         }
         return;
     }
