@@ -274,7 +274,11 @@ where
             let Some(node) = node else { return };
             let dx = grads.acc(node);
             let g = dy[0] * scale;
-            let rows = dx.chunks_exact_mut(C).zip(probs.chunks_exact(C));
+            // (With no classes there are no logits: `max(1)` only keeps `chunks_exact` from
+            // panicking on its zero width.)
+            let rows = dx
+                .chunks_exact_mut(C.max(1))
+                .zip(probs.chunks_exact(C.max(1)));
             for ((dx, probs), &id) in rows.zip(ids.iter()) {
                 for (d, &p) in dx.iter_mut().zip(probs) {
                     *d += g * p;
