@@ -1,6 +1,6 @@
 """A state_dict saved in half precision by PyTorch: tests/data/half_precision.safetensors holds a
-Linear(3, 2) in float16 ("l1.*") and one in bfloat16 ("l2.*"), and tests/loading.rs checks that they
-load into f32 and f64 models with the values PyTorch converts them to.
+Linear(3, 2) in float16 ("l1.*") and one in bfloat16 ("l2.*"), and tests/it/loading.rs checks that
+they load into f32 and f64 models with the values PyTorch converts them to.
 Run: python3 scripts/half_precision.py (needs the `safetensors` Python package)."""
 import os
 

@@ -2,7 +2,7 @@
 torch.nn.utils in float64.
 
 Prints the parameters after three optimizer steps (and the other short cases), which
-tests/optim_reference.rs asserts as literals, and writes the schedules' learning rates over many
+tests/it/optim_reference.rs asserts as literals, and writes the schedules' learning rates over many
 steps to tests/data/optim_schedules.txt, which it reads. Run: python3 scripts/optim_reference.py
 """
 import math

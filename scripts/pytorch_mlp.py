@@ -1,4 +1,5 @@
-"""The digits MLP of examples/digits.rs in PyTorch, for tests/pytorch_interop.rs, both directions.
+"""The digits MLP of examples/digits.rs in PyTorch, for tests/it/pytorch_interop.rs, both
+directions.
 
     python3 scripts/pytorch_mlp.py export
         Trains the MLP for a few epochs (seeded) and writes tests/data/mlp_torch.safetensors (its
@@ -7,8 +8,9 @@
 
     python3 scripts/pytorch_mlp.py check [MODEL LOGITS]
         Loads a file written by the crate (default: target/tmp/pytorch_interop/mlp_shaped.safetensors,
-        written by `cargo test --test pytorch_interop`) into the same PyTorch module and compares its
-        logits with the ones the crate wrote beside it. Exits with status 1 if they differ.
+        written by `cargo test --test it pytorch_interop::`) into the same PyTorch module and
+        compares its logits with the ones the crate wrote beside it. Exits with status 1 if they
+        differ.
 
 Logits agree when the argmax is equal on every row and no logit differs by more than 1e-5.
 """

@@ -1,5 +1,5 @@
 """The writer of the reference fixtures: values of ops and their gradients computed by PyTorch in
-float64, in a small text format that tests/common/reference.rs reads.
+float64, in a small text format that tests/it/reference.rs reads.
 
 Each group of ops has a script (scripts/reference_<group>.py) that builds a `Fixture` and calls
 `case(...)` for each case; the file goes to tests/data/reference/<group>.txt. A case records its

@@ -1,5 +1,5 @@
 """PyTorch's values and gradients for the activations and elementary functions
-(tests/reference_activations.rs). Run: python3 scripts/reference_activations.py"""
+(tests/it/reference_activations.rs). Run: python3 scripts/reference_activations.py"""
 import torch
 import torch.nn.functional as F
 

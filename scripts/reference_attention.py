@@ -3,10 +3,10 @@ causal mask), and the attention weights per head and averaged over the heads, wi
 of the inputs and of every parameter, computed by PyTorch in float64 with the same weights.
 
 Run: python3 scripts/reference_attention.py  (writes tests/data/reference/attention.txt, read by
-tests/reference_attention.rs). The parameters are inputs of each case, `in_proj_weight` `[3, 4, 4]`
-and `in_proj_bias` `[3, 4]` in the layer's typed shapes (PyTorch's `[12, 4]` and `[12]` read as three
-blocks); `torch.func.functional_call` runs `nn.MultiheadAttention` with them, so that their
-gradients are recorded. The key padding mask is a boolean input (`true`: ignore the key).
+tests/it/reference_attention.rs). The parameters are inputs of each case, `in_proj_weight`
+`[3, 4, 4]` and `in_proj_bias` `[3, 4]` in the layer's typed shapes (PyTorch's `[12, 4]` and `[12]`
+read as three blocks); `torch.func.functional_call` runs `nn.MultiheadAttention` with them, so that
+their gradients are recorded. The key padding mask is a boolean input (`true`: ignore the key).
 """
 import torch
 from torch import nn

@@ -2,7 +2,7 @@
 matmul's batch axes, with their gradients, computed by PyTorch in float64.
 
 Run: python3 scripts/reference_broadcast.py  (writes tests/data/reference/broadcast.txt, read by
-tests/reference_broadcast.rs). Case names say the shapes; `runtime` cases are built in Rust with
+tests/it/reference_broadcast.rs). Case names say the shapes; `runtime` cases are built in Rust with
 run-time dimensions.
 """
 import math

@@ -1,5 +1,5 @@
 """Reference values of conv1d, conv2d, max_pool2d and avg_pool2d and their gradients, from PyTorch in
-float64, for tests/reference_conv.rs.
+float64, for tests/it/reference_conv.rs.
 
 Run: python3 scripts/reference_conv.py  (writes tests/data/reference/conv.txt)
 """

@@ -1,6 +1,6 @@
 """Reference values of the convolution layers (nn.Conv1d, nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d,
 nn.Flatten) with given weights, and the gradients of the input and of every parameter, from PyTorch in
-float64, for tests/reference_conv_layers.rs.
+float64, for tests/it/reference_conv_layers.rs.
 
 The parameters are inputs of the case under their names in the model's state_dict (`conv1.weight`),
 and the modules are called with them through torch.func.functional_call, so that the gradients are

@@ -2,7 +2,7 @@
 index_select, embedding) and their gradients, computed by PyTorch in float64.
 
 Run: python3 scripts/reference_joining.py  (writes tests/data/reference/joining.txt, read by
-tests/reference_joining.rs). Each case is named after the op, the axis and what it exercises; the
+tests/it/reference_joining.rs). Each case is named after the op, the axis and what it exercises; the
 Rust test builds the same inputs with static shapes or with run-time dimensions, as its name says.
 """
 import math

@@ -4,7 +4,7 @@ scaled dot-product attention, MultiheadAttention) and the gradients of their inp
 computed by PyTorch in float64 with the same weights.
 
 Run: python3 scripts/reference_layers.py  (writes tests/data/reference/layers.txt, read by
-tests/reference_layers.rs). A layer's parameters are inputs of the case under their state_dict
+tests/it/reference_layers.rs). A layer's parameters are inputs of the case under their state_dict
 names; `torch.func.functional_call` runs the PyTorch module with them, so that their gradients are
 recorded. Cases whose output is a running statistic have no gradient.
 """

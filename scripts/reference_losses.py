@@ -1,4 +1,4 @@
-"""PyTorch's values and gradients for the losses with a reduction (tests/reference_losses.rs).
+"""PyTorch's values and gradients for the losses with a reduction (tests/it/reference_losses.rs).
 Run: python3 scripts/reference_losses.py"""
 import torch
 import torch.nn.functional as F

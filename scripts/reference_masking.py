@@ -3,7 +3,7 @@ transpose_axes, eq/ne/lt/le/gt/ge, where, masked_fill, maximum/minimum, clamp, a
 var/std, gather, sums and means over several axes) and their gradients, computed by PyTorch in float64.
 
 Run: python3 scripts/reference_masking.py  (writes tests/data/reference/masking.txt, read by
-tests/reference_masking.rs). Each case is named after the op and what it exercises: ties, NaN,
+tests/it/reference_masking.rs). Each case is named after the op and what it exercises: ties, NaN,
 infinities, the bounds of clamp, corrections 0, 1 and fractions, axes of size 1; cases named `runtime_` are
 built with run-time dimensions in the Rust test.
 """

@@ -30,16 +30,16 @@
 //!
 //! | function | `f32` | `f64` | checked by |
 //! |---|---|---|---|
-//! | `exp` | 0.87 | 1 | `tests/kernel_accuracy.rs` (through `Tensor::exp`) |
-//! | `ln` | 0.83 | 1 | `tests/kernel_accuracy.rs` |
-//! | `tanh` | 2.5 | 3 | `tests/kernel_accuracy.rs` |
-//! | `sigmoid` | 2.4 | 2 | `tests/kernel_accuracy.rs` |
-//! | softmax weights, log-softmax, log-sum-exp (rows of 512) | 2.8, 1.5, 0.7 | | `tests/kernel_accuracy.rs` |
-//! | `erf` | 1.03 | 1 | `tests/kernel_accuracy.rs` (against `libm::erf`) |
+//! | `exp` | 0.87 | 1 | `tests/it/kernel_accuracy.rs` (through `Tensor::exp`) |
+//! | `ln` | 0.83 | 1 | `tests/it/kernel_accuracy.rs` |
+//! | `tanh` | 2.5 | 3 | `tests/it/kernel_accuracy.rs` |
+//! | `sigmoid` | 2.4 | 2 | `tests/it/kernel_accuracy.rs` |
+//! | softmax weights, log-softmax, log-sum-exp (rows of 512) | 2.8, 1.5, 0.7 | | `tests/it/kernel_accuracy.rs` |
+//! | `erf` | 1.03 | 1 | `tests/it/kernel_accuracy.rs` (against `libm::erf`) |
 //! | `expm1` | 1.6 | 2 | the tests of this module |
 //! | `log1p` | 1.5 | 1 | the tests of this module |
 //! | `softplus` | 1.9 | 3 | the tests of this module |
-//! | `log_sigmoid` | 1.9 | 2 | `tests/kernel_accuracy.rs` |
+//! | `log_sigmoid` | 1.9 | 2 | `tests/it/kernel_accuracy.rs` |
 //! | `silu` | 3.1 | 4 | the tests of this module (the `f64` reference is itself about 2 ulp off) |
 //! | `gelu_tanh`, `x >= -3` | 13.5 | 18 | the tests of this module |
 //!
@@ -55,8 +55,8 @@
 //! cancels for negative `x`, which costs relative precision in the left tail (not absolute).
 //!
 //! The `f32` figures of `exp`, `ln`, `tanh` and `sigmoid` are the worst over all 2^32 `f32` inputs
-//! (`cargo test --release --test kernel_accuracy -- --ignored`, about 8 minutes; the dense sweeps of
-//! the default test find 0.80, 0.77, 2.48 and 2.14). The edge values the ops document
+//! (`cargo test --release --test it kernel_accuracy:: -- --ignored`, about 8 minutes; the dense
+//! sweeps of the default test find 0.80, 0.77, 2.48 and 2.14). The edge values the ops document
 //! hold exactly: `tanh` and `sigmoid` are exactly ±1, 0 and 1 far out and never NaN for a number;
 //! `exp` is `inf` and 0 exactly where the correctly rounded result is; NaN gives NaN; `tanh`,
 //! `expm1` and `log1p` keep `-0`.

@@ -1,6 +1,6 @@
 //! The kernels that no op uses yet against the standard library (error bounds in ulp over sweeps of
-//! their inputs; the ops' kernels are checked through the ops in `tests/kernel_accuracy.rs`), and the
-//! slice plumbing: tails, both paths of a chunk, accumulation, the row kernels.
+//! their inputs; the ops' kernels are checked through the ops in `tests/it/kernel_accuracy.rs`),
+//! and the slice plumbing: tails, both paths of a chunk, accumulation, the row kernels.
 
 #[path = "../../tests/support/ulp.rs"]
 mod ulp;

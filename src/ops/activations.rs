@@ -14,7 +14,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `torch.nn.functional.gelu(x)` (its default, `approximate="none"`).
     ///
     /// `erf` is the crate's vectorized kernel: within 1.03 ulp of the exact `erf` in `f32` and 1 ulp
-    /// of `libm`'s in `f64` (`tests/kernel_accuracy.rs`).
+    /// of `libm`'s in `f64` (`tests/it/kernel_accuracy.rs`).
     ///
     /// Edge values, as PyTorch: computed as written above, so the left tail loses its relative
     /// precision to the cancellation in `1 + erf` (the absolute error stays below an ulp of 1 times

@@ -45,7 +45,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `2 e^(-x^2) / sqrt(pi)`. PyTorch: `torch.erf`.
     ///
     /// A vectorized kernel, within 1.03 ulp of the exact value in `f32` and 1 ulp of `libm`'s
-    /// in `f64` (checked against `libm` over dense sweeps in `tests/kernel_accuracy.rs`).
+    /// in `f64` (checked against `libm` over dense sweeps in `tests/it/kernel_accuracy.rs`).
     ///
     /// Edge values, as PyTorch: exactly ±1 from about ±3.9 (`f32`) or ±5.9 (`f64`) on and at `±inf`
     /// (derivative 0), `-0` stays `-0`, NaN stays NaN.

@@ -290,7 +290,7 @@ mod tests {
 
     use super::InnerShape;
 
-    // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
+    // The seed examples (with their corrected values) are in tests/it/seeds_contractions.rs.
 
     #[test]
     fn gradient_literal() {

@@ -344,7 +344,7 @@ mod tests {
         LinearShape, NoBias, Rank1, Rank2, Rank3, Rank4, StaticShape, Tape, Tensor, gradcheck,
     };
 
-    // The seed examples (with their corrected values) are in tests/seeds_contractions.rs.
+    // The seed examples (with their corrected values) are in tests/it/seeds_contractions.rs.
 
     #[test]
     fn gradient_literal() {

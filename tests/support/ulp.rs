@@ -1,5 +1,5 @@
 //! Errors in ulp and sweeps of inputs, shared by the accuracy tests of the kernels
-//! (`src/kernels/tests.rs`) and of the ops (`tests/kernel_accuracy.rs`).
+//! (`src/kernels/tests.rs`) and of the ops (`tests/it/kernel_accuracy.rs`).
 
 /// The error of `y` in ulp of `f32` at the exact value `want` (an `f64` reference); 0 when both are
 /// the same infinity or both NaN, infinite when only one is NaN. Where `want` rounds to an `f32`

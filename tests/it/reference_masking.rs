@@ -6,12 +6,9 @@
 //! dimensions. The reference values are written by `scripts/reference_masking.py` (PyTorch,
 //! float64) to `tests/data/reference/masking.txt`.
 
-#[path = "common/reference.rs"]
-mod reference;
-
 use std::collections::HashMap;
 
-use reference::{Case, load};
+use crate::reference::{Case, load};
 use shaped::{
     Axes2, Axes3, Axes5, Axes6, Axis, Const, Dim, IndexTensor, Indices, Mask, Rank0, Rank1, Rank2,
     Rank3, Rank4, Rank5, Rank6, Shape, Tape, Tensor,

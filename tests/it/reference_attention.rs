@@ -5,12 +5,9 @@
 //! dimensions. A dropout in evaluation must change nothing. The reference values are written by
 //! `scripts/reference_attention.py` (PyTorch, float64) to `tests/data/reference/attention.txt`.
 
-#[path = "common/reference.rs"]
-mod reference;
-
 use std::collections::HashMap;
 
-use reference::{Case, load};
+use crate::reference::{Case, load};
 use shaped::nn::{AttentionOptions, Dropout, Linear, MultiheadAttention, Sequence};
 use shaped::{Const, Mask, Module, Rank3, Tape};
 

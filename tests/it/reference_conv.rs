@@ -2,12 +2,9 @@
 //! float64 by `scripts/reference_conv.py` (`tests/data/reference/conv.txt`). Stride, padding and
 //! dilation are repeated here in each call's spec; a case read as a run-time batch gets a tuple type.
 
-#[path = "common/reference.rs"]
-mod reference;
-
 use std::collections::{HashMap, HashSet};
 
-use reference::Case;
+use crate::reference::{self, Case};
 use shaped::{Const, Conv, NoBias, Pool, Rank1, Rank3, Rank4, Tape, Tensor};
 
 /// How far from PyTorch's values the crate may be, relative: sums of products in another order.

@@ -8,7 +8,7 @@
 //!
 //! `cargo test` runs [`CASES`] cases per property and shape, from a fixed seed, so a run is
 //! reproducible. To explore further, set proptest's variables:
-//! `PROPTEST_CASES=2000 PROPTEST_RNG_SEED=7 cargo test --test properties`.
+//! `PROPTEST_CASES=2000 PROPTEST_RNG_SEED=7 cargo test --test it properties::`.
 
 use core::fmt::Debug;
 

@@ -3,9 +3,7 @@
 //! `tests/data/reference/activations.txt`): random inputs, edge values (large inputs of both signs,
 //! signed zeros, the softplus threshold, the hardtanh bounds) and NaN.
 
-#[path = "common/reference.rs"]
-mod reference;
-
+use crate::reference;
 use shaped::{Rank2, Shape, Tape, Tensor};
 
 type Op = fn(&Tensor<(usize,), f64, Tape<f64>>) -> Tensor<(usize,), f64, Tape<f64>>;

@@ -4,12 +4,9 @@
 //! the cases. The reference values are written by `scripts/reference_joining.py` (PyTorch, float64)
 //! to `tests/data/reference/joining.txt`.
 
-#[path = "common/reference.rs"]
-mod reference;
-
 use std::collections::HashMap;
 
-use reference::{Case, load};
+use crate::reference::{Case, load};
 use shaped::{Axis, Const, Dim, Indices, Rank1, Rank2, Rank3, Shape, Tape, Tensor};
 
 /// Values are copied and gradients are routed or summed: they match PyTorch to rounding.

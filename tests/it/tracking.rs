@@ -3,7 +3,7 @@
 //! parameter used many times (one leaf, one gradient buffer), a parameter the loss does not reach (a
 //! typed zero, and named by `unused_params`), and ops written outside the crate.
 
-#[path = "../examples/gelu/op.rs"]
+#[path = "../../examples/gelu/op.rs"]
 mod gelu_op;
 
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy};

@@ -3,10 +3,10 @@
 //! standard library's functions (in `f64` for `f32` inputs), must stay within the bounds the kernel
 //! docs state; and the edge values the ops' docs promise hold.
 //!
-//! `cargo test --release --test kernel_accuracy -- --ignored --nocapture` sweeps every one of the 2^32
-//! `f32` bit patterns instead (a few minutes) and prints the worst errors.
+//! `cargo test --release --test it kernel_accuracy:: -- --ignored --nocapture` sweeps every one of
+//! the 2^32 `f32` bit patterns instead (a few minutes) and prints the worst errors.
 
-#[path = "support/ulp.rs"]
+#[path = "../support/ulp.rs"]
 mod ulp;
 
 use shaped::{Rank1, Rank2, Tensor};

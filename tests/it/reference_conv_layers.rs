@@ -4,10 +4,7 @@
 //! and of every parameter, recorded in float64 by `scripts/reference_conv_layers.py`
 //! (`tests/data/reference/conv_layers.txt`), whose parameters are named as in the model's state_dict.
 
-#[path = "common/reference.rs"]
-mod reference;
-
-use reference::Case;
+use crate::reference::{self, Case};
 use shaped::nn::{AvgPool2d, Conv1d, Conv2d, Flatten, Linear, MaxPool2d};
 use shaped::{Const, Dim, Module, NoTape, Rank3, Rank4, Tape, Tensor, Tracking};
 

@@ -7,12 +7,9 @@
 //! The reference values are written by `scripts/reference_layers.py` (PyTorch) to
 //! `tests/data/reference/layers.txt`.
 
-#[path = "common/reference.rs"]
-mod reference;
-
 use std::collections::HashMap;
 
-use reference::{Case, load};
+use crate::reference::{Case, load};
 use shaped::nn::{
     BatchNorm1d, BatchNormShape, Dropout, Embedding, LayerNorm, LayerNormNoAffine, Linear,
     MultiheadAttention, dropout_with_mask, scaled_dot_product_attention,

@@ -4,10 +4,7 @@
 //! values and the gradients of `sum(out * up)`, from `scripts/reference_broadcast.py` (PyTorch,
 //! float64) in `tests/data/reference/broadcast.txt`.
 
-#[path = "common/reference.rs"]
-mod reference;
-
-use reference::{Case, load};
+use crate::reference::{Case, load};
 use shaped::{BroadcastShapes, Const, Rank0, Rank1, Rank2, Rank3, Rank4, Shape, Tape, Tensor};
 
 /// Sums of a few products: rounding only.

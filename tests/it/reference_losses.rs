@@ -1,9 +1,7 @@
 //! The losses with a reduction against PyTorch 2.15 in float64 (`scripts/reference_losses.py`
 //! recorded the values and gradients in `tests/data/reference/losses.txt`).
 
-#[path = "common/reference.rs"]
-mod reference;
-
+use crate::reference;
 use shaped::nn::{
     BatchMean, Labels, Mean, NoReduction, Reduction, Sum, bce_with_logits, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,

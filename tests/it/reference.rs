@@ -1,6 +1,6 @@
 //! Reading the reference fixtures that `scripts/reference_<group>.py` writes with PyTorch in float64
 //! (`tests/data/reference/<group>.txt`), and checking the crate's values and gradients against them.
-//! A test binary includes this file with `#[path = "common/reference.rs"] mod reference;`.
+//! A module of the integration tests (`tests/it/`), shared by the `reference_*` modules.
 
 #![allow(dead_code)]
 

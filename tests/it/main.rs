@@ -1,0 +1,32 @@
+//! The integration tests, one module per subject, built as one test binary: each binary would
+//! compile and link the crate's generic code again. Run one subject with a filter, e.g.
+//! `cargo test --test it properties`.
+//!
+//! `tests/allocations.rs` (a counting global allocator) and `tests/threads.rs` (which sets the
+//! process-wide thread count) are binaries of their own, and so is `tests/ui.rs` (trybuild).
+
+mod reference;
+
+mod checkpoint;
+mod edge_values;
+mod errors;
+mod identities;
+mod kernel_accuracy;
+mod loading;
+mod module_derive;
+mod optim_reference;
+mod properties;
+mod pytorch_interop;
+mod reference_activations;
+mod reference_attention;
+mod reference_broadcast;
+mod reference_conv;
+mod reference_conv_layers;
+mod reference_joining;
+mod reference_layers;
+mod reference_losses;
+mod reference_masking;
+mod runtime_dims;
+mod seeds_contractions;
+mod tracking;
+mod train;
