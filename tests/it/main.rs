@@ -1,6 +1,6 @@
 //! The integration tests, one module per subject, built as one test binary: each binary would
 //! compile and link the crate's generic code again. Run one subject with a filter, e.g.
-//! `cargo test --test it properties`.
+//! `cargo test --test it properties::` (the `::` keeps the filter to that module).
 //!
 //! `tests/allocations.rs` (a counting global allocator) and `tests/threads.rs` (which sets the
 //! process-wide thread count) are binaries of their own, and so is `tests/ui.rs` (trybuild).
