@@ -24,14 +24,17 @@ struct Other {
 }
 
 fn main() {
-    // Elementwise ops need equal shapes.
+    // Elementwise ops need shapes that broadcast (numpy's rule): equal, or one equal to the last axes
+    // of the other, as in `[2, 3] + [3]`.
     let a: Tensor<Rank2<2, 3>> = Tensor::ones();
     let b: Tensor<Rank2<3, 2>> = Tensor::ones();
     // ui-tests/elementwise_shape
     //     let _ = a + b;
-    // error[E0277]: cannot add `Tensor<Rank2<3, 2>>` to `Tensor<Rank2<2, 3>>`
+    // error[E0277]: shape mismatch: `Rank2<2, 3>` and `Rank2<3, 2>` cannot be broadcast together
     let sum = &a + &b.transpose();
     assert_eq!(sum.to_array(), [[2.0; 3]; 2]);
+    let row: Tensor<Rank1<3>> = Tensor::from([1.0, 2.0, 3.0]);
+    assert_eq!((&a + &row).to_array(), [[2.0, 3.0, 4.0]; 2]);
 
     // matmul: the left operand's last dimension is the right operand's second-to-last.
     let a: Tensor<Rank2<2, 3>> = Tensor::ones();
@@ -94,7 +97,7 @@ fn main() {
     let a: Tensor<Rank2<2, 3>> = Tensor::ones();
     // ui-tests/reshape_numel
     //     let _ = a.reshape::<Rank3<2, 2, 2>>();
-    // error[E0080]: evaluation panicked: reshape must keep the number of elements: the two shapes named below differ in size
+    // error[E0080]: evaluation panicked: reshape must keep the number of elements: 6 elements cannot be reshaped into 8
     let r: Tensor<Rank3<3, 2, 1>> = a.reshape();
     assert_eq!(r.numel(), 6);
 

@@ -1,5 +1,6 @@
 //! The digits classifier that the `digits` example trains and the `predict` example serves: the model,
-//! the data, training and evaluation.
+//! the data, training and evaluation. The `cnn` and `attention` examples also read the data and keep
+//! their training logs with what is here.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};

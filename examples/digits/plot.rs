@@ -1,4 +1,5 @@
-//! The training curves of the digits classifiers as an SVG (used by the `digits` and `cnn` examples).
+//! The training curves of the digits classifiers as an SVG (used by the `digits`, `cnn` and
+//! `attention` examples).
 
 use std::fmt::Write as _;
 
