@@ -46,6 +46,10 @@ use crate::tape::internal::{GradStore, Input, NodeId};
 use crate::{Element, Merge, NoTape, Shape, Tensor, Tracking};
 
 /// The most inputs a [`CustomOp`] takes.
+///
+/// ```
+/// assert_eq!(shaped::custom::MAX_INPUTS, 8);
+/// ```
 pub const MAX_INPUTS: usize = 8;
 
 /// A differentiable op of your own: its output value, its inputs, and a backward closure.
@@ -71,6 +75,14 @@ pub struct CustomOp<'a, S: Shape, E: Element, T: Tracking<E>> {
 
 impl<S: Shape, E: Element> CustomOp<'static, S, E, NoTape> {
     /// Starts an op whose output is `value`, computed by you from the inputs' values.
+    ///
+    /// ```
+    /// use shaped::{CustomOp, Tensor};
+    /// // Off any tape, the op is its value: the backward closure is dropped unused.
+    /// let x = Tensor::from([1.0, 2.0]);
+    /// let y = CustomOp::new(x.map(|v| v * v)).input(&x).backward(|_, _| unreachable!());
+    /// assert_eq!(y.to_vec(), vec![1.0, 4.0]);
+    /// ```
     pub fn new(value: Tensor<S, E>) -> Self {
         Self {
             value,
@@ -87,6 +99,20 @@ impl<'a, S: Shape, E: Element, T: Tracking<E>> CustomOp<'a, S, E, T> {
     ///
     /// # Panics
     /// If the op already has [`MAX_INPUTS`] inputs, or if two inputs are on different tapes.
+    ///
+    /// ```
+    /// use shaped::{CustomOp, Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let (a, b) = (tape.watch(&Tensor::from([2.0])), tape.watch(&Tensor::from([3.0])));
+    /// // y = a b: input 0 is `a`, input 1 is `b`.
+    /// let (av, bv) = (a.detach(), b.detach());
+    /// let y = CustomOp::new(Tensor::from([6.0])).input(&a).input(&b).backward(move |dy, grads| {
+    ///     grads.add(0).unwrap()[0] += dy[0] * bv.as_slice()[0];
+    ///     grads.add(1).unwrap()[0] += dy[0] * av.as_slice()[0];
+    /// });
+    /// let grads = y.sum().backward();
+    /// assert_eq!((grads.get(&a).to_vec(), grads.get(&b).to_vec()), (vec![3.0], vec![2.0]));
+    /// ```
     pub fn input<'b, S2: Shape, T2: Tracking<E>>(
         self,
         x: &'b Tensor<S2, E, T2>,
@@ -113,6 +139,21 @@ impl<'a, S: Shape, E: Element, T: Tracking<E>> CustomOp<'a, S, E, T> {
     ///
     /// `f(dy, grads)` runs during [`backward`](Tensor::backward), once, if some input needs a
     /// gradient; it adds `d(loss)/d(input i)` into [`grads.add(i)`](OpGrads::add).
+    ///
+    /// ```
+    /// use shaped::{CustomOp, Tape, Tensor};
+    /// // y = 3 x, elementwise.
+    /// let tape = Tape::new();
+    /// let x = tape.watch(&Tensor::from([1.0, -1.0]));
+    /// let y = CustomOp::new(x.detach() * 3.0).input(&x).backward(|dy, grads| {
+    ///     if let Some(dx) = grads.add(0) {
+    ///         dx.iter_mut().zip(dy).for_each(|(d, &g)| *d += 3.0 * g);
+    ///     }
+    /// });
+    /// assert_eq!(y.to_vec(), vec![3.0, -3.0]);
+    /// let grads = (&y * &y).sum().backward(); // d(9 x^2)/dx = 18 x
+    /// assert_eq!(grads.get(&x).to_vec(), vec![18.0, -18.0]);
+    /// ```
     pub fn backward(self, f: impl FnOnce(&[E], &mut OpGrads<'_, E>) + 'static) -> Tensor<S, E, T> {
         let count = self.count;
         let shape = self.value.typed_shape();
@@ -154,6 +195,18 @@ impl<E: Element> OpGrads<'_, E> {
     ///
     /// # Panics
     /// If the op has no input `i`.
+    ///
+    /// ```
+    /// use shaped::{CustomOp, Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let w = tape.watch(&Tensor::from([1.0]));
+    /// let data = tape.input(&Tensor::from([5.0])); // on the tape, but a constant
+    /// let y = CustomOp::new(Tensor::from([5.0])).input(&w).input(&data).backward(|dy, grads| {
+    ///     assert!(grads.wants(0) && !grads.wants(1));
+    ///     grads.add(0).unwrap()[0] += dy[0] * 5.0;
+    /// });
+    /// assert_eq!(y.sum().backward().get(&w).to_vec(), vec![5.0]);
+    /// ```
     #[must_use]
     pub fn wants(&self, i: usize) -> bool {
         self.node(i).is_some()
@@ -176,6 +229,24 @@ impl<E: Element> OpGrads<'_, E> {
     ///
     /// # Panics
     /// If the op has no input `i`.
+    ///
+    /// ```
+    /// use shaped::{CustomOp, Tape, Tensor};
+    /// // y = 2 x, used twice: the first backward closure to run writes, the second adds.
+    /// let tape = Tape::new();
+    /// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+    /// let double = || {
+    ///     CustomOp::new(x.detach() * 2.0).input(&x).backward(|dy, grads| {
+    ///         if let Some((dx, fresh)) = grads.add_or_write(0) {
+    ///             for (d, &g) in dx.iter_mut().zip(dy) {
+    ///                 *d = if fresh { 2.0 * g } else { *d + 2.0 * g };
+    ///             }
+    ///         }
+    ///     })
+    /// };
+    /// let grads = (double().sum() + double().sum()).backward();
+    /// assert_eq!(grads.get(&x).to_vec(), vec![4.0, 4.0]);
+    /// ```
     pub fn add_or_write(&mut self, i: usize) -> Option<(&mut [E], bool)> {
         let node = self.node(i)?;
         Some(self.store.acc_fresh(node))

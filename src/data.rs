@@ -1,10 +1,12 @@
-//! Labelled data sets from CSV, and fixed-size batches of them as tensors.
+//! Data sets from CSV, and batches of them as tensors.
 //!
 //! A [`Dataset<F, C>`] holds rows of `F` features and a class id below `C`, read from CSV text whose
 //! last column is the class. Reading checks every row and reports the first bad one by line and column;
 //! [`Dataset::batches`] cuts the rows into static `Tensor<Rank2<B, F>>` batches with their
 //! [`Labels`], and [`Dataset::batches_of`] and [`Dataset::all`] into batches whose number of rows is
-//! known at run time, `Tensor<(usize, Const<F>)>`, the last partial batch included.
+//! known at run time, `Tensor<(usize, Const<F>)>`, the last partial batch included. A
+//! [`Regression<F, O>`] holds rows of `F` features and `O` real-valued targets, read, shuffled, split
+//! and batched the same way, with the targets as a second tensor.
 //!
 //! ```
 //! use shaped::data::Dataset;
@@ -30,6 +32,17 @@ use crate::nn::{ClassScores, Labels};
 use crate::{Const, Dim, Element, Rank2, Shape, Tensor};
 
 /// Rows of `F` features, each with a class id below `C`.
+///
+/// ```
+/// use shaped::data::Dataset;
+/// use shaped::{Rank2, Tensor};
+/// // Two features, three classes; read from CSV, scaled, cut into batches of 2.
+/// let data = Dataset::<2, 3>::from_csv("2,4,0\n6,8,2\n", false)?.map_features(|v| v / 2.0);
+/// let (x, labels): (Tensor<Rank2<2, 2>>, _) = data.batches().next().unwrap();
+/// assert_eq!(x.to_array(), [[1.0, 2.0], [3.0, 4.0]]);
+/// assert_eq!(labels.as_slice(), &[0, 2]);
+/// # Ok::<(), shaped::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset<const F: usize, const C: usize> {
     features: Vec<[f64; F]>,
@@ -75,8 +88,9 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     /// first.
     ///
     /// # Errors
-    /// [`ErrorKind::Io`] when the file cannot be read or decompressed, and every error of
-    /// `from_csv`.
+    /// [`ErrorKind::Io`] when the file cannot be read or decompressed (a gzipped file whose text is
+    /// not UTF-8 included), [`ErrorKind::Parse`] when a plain file is not UTF-8 text, and every
+    /// error of [`from_csv`](Dataset::from_csv).
     ///
     /// ```
     /// use shaped::data::Dataset;
@@ -90,24 +104,51 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     }
 
     /// The number of rows.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// let data = Dataset::<1, 2>::from_csv("x,class\n0.5,1\n\n1.5,0\n", true)?;
+    /// assert_eq!(data.len(), 2); // the header and the blank line are not rows
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
     /// Whether there are no rows.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// assert!(Dataset::<1, 2>::from_csv("x,class\n", true)?.is_empty());
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
 
     /// The class ids, in row order.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// let data = Dataset::<1, 3>::from_csv("0.5,2\n1.5,0\n", false)?;
+    /// assert_eq!(data.labels(), &[2, 0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn labels(&self) -> &[usize] {
         &self.labels
     }
 
     /// The feature rows, in row order.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// let data = Dataset::<2, 3>::from_csv("0.5,1,2\n1.5,-1,0\n", false)?;
+    /// assert_eq!(data.features(), &[[0.5, 1.0], [1.5, -1.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn features(&self) -> &[[f64; F]] {
         &self.features
@@ -127,14 +168,29 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
         self
     }
 
-    /// The rows in a random order drawn from `rng`.
+    /// The rows in a random order drawn from `rng`, each with its label.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let data = Dataset::<1, 4>::from_csv("0,0\n1,1\n2,2\n3,3\n", false)?;
+    /// let shuffled = data.shuffled(&mut StdRng::seed_from_u64(0));
+    /// let mut seen = shuffled.labels().to_vec();
+    /// for (row, &label) in shuffled.features().iter().zip(&seen) {
+    ///     assert_eq!(row[0], label as f64); // rows keep their labels
+    /// }
+    /// seen.sort();
+    /// assert_eq!(seen, [0, 1, 2, 3]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn shuffled<R: Rng + ?Sized>(mut self, rng: &mut R) -> Self {
         shuffle_rows(&mut self.features, &mut self.labels, rng);
         self
     }
 
-    /// Splits off the last `fraction` of the rows (rounded to the nearest row): `(first, last)`.
+    /// Splits off the last `fraction` of the rows (rounded to the nearest row; a fraction outside
+    /// `[0, 1]` is clamped to it): `(first, last)`.
     ///
     /// ```
     /// use shaped::data::Dataset;
@@ -170,6 +226,16 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     }
 
     /// The rows a batching by `B` leaves out, one at a time, as batches of one.
+    ///
+    /// ```
+    /// use shaped::data::Dataset;
+    /// let data = Dataset::<1, 2>::from_csv("1,0\n2,1\n3,1\n", false)?;
+    /// let rest: Vec<_> = data.remainder::<2, f32>().collect();
+    /// assert_eq!(rest.len(), 1); // row 3 is not in the one batch of 2
+    /// assert_eq!(rest[0].0.to_array(), [[3.0]]);
+    /// assert_eq!(rest[0].1.as_slice(), &[1]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     pub fn remainder<const B: usize, E: Element>(
         &self,
     ) -> impl Iterator<Item = (Tensor<Rank2<1, F>, E>, Labels<Const<1>, C>)> + '_ {
@@ -234,7 +300,16 @@ impl<const F: usize, const C: usize> Dataset<F, C> {
     }
 }
 
-/// A batch of features and targets whose number of rows is known at run time.
+/// A batch of features and targets whose number of rows is known at run time: what
+/// [`Regression::batches_of`] and [`Regression::all`] give.
+///
+/// ```
+/// use shaped::data::{Regression, RunTimeBatch};
+/// let data = Regression::<2, 1>::from_csv("1,2,0.5\n", false)?;
+/// let (x, y): RunTimeBatch<2, 1, f64> = data.all();
+/// assert_eq!((x.to_vec(), y.to_vec()), (vec![1.0, 2.0], vec![0.5]));
+/// # Ok::<(), shaped::Error>(())
+/// ```
 pub type RunTimeBatch<const F: usize, const O: usize, E> =
     (Tensor<(usize, Const<F>), E>, Tensor<(usize, Const<O>), E>);
 
@@ -289,58 +364,134 @@ impl<const F: usize, const O: usize> Regression<F, O> {
     /// Reads a CSV file, gunzipped first when its name ends in `.gz`.
     ///
     /// # Errors
-    /// [`ErrorKind::Io`] when the file cannot be read, and every error of
-    /// [`from_csv`](Regression::from_csv).
+    /// [`ErrorKind::Io`] when the file cannot be read or decompressed (a gzipped file whose text is
+    /// not UTF-8 included), [`ErrorKind::Parse`] when a plain file is not UTF-8 text, and every
+    /// error of [`from_csv`](Regression::from_csv).
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// use shaped::ErrorKind;
+    /// let path = std::env::temp_dir().join("shaped_doc_regression_read.csv");
+    /// std::fs::write(&path, "x,y\n1,10\n2,20\n")?;
+    /// let data = Regression::<1, 1>::read(&path, true)?;
+    /// assert_eq!(data.targets(), &[[10.0], [20.0]]);
+    /// std::fs::write(&path, b"1,\xff\n")?;
+    /// assert_eq!(Regression::<1, 1>::read(&path, false).unwrap_err().kind(), ErrorKind::Parse);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read(path: impl AsRef<Path>, has_header: bool) -> Result<Self, Error> {
         Self::from_csv(&read_text(path.as_ref())?, has_header)
     }
 
     /// The number of rows.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<1, 2>::from_csv("0.5,1,2\n\n1.5,3,4\n", false)?;
+    /// assert_eq!(data.len(), 2);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.targets.len()
     }
 
     /// Whether there are no rows.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// assert!(Regression::<1, 1>::from_csv("", false)?.is_empty());
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
 
     /// The feature rows, in row order.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<2, 1>::from_csv("1,2,0.5\n3,4,1.5\n", false)?;
+    /// assert_eq!(data.features(), &[[1.0, 2.0], [3.0, 4.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn features(&self) -> &[[f64; F]] {
         &self.features
     }
 
     /// The target rows, in row order.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<1, 2>::from_csv("1,2,0.5\n3,4,1.5\n", false)?;
+    /// assert_eq!(data.targets(), &[[2.0, 0.5], [4.0, 1.5]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn targets(&self) -> &[[f64; O]] {
         &self.targets
     }
 
-    /// Applies `f` to every feature value.
+    /// Applies `f` to every feature value (the targets are left as they are).
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<1, 1>::from_csv("4,8\n", false)?.map_features(|v| v / 4.0);
+    /// assert_eq!((data.features(), data.targets()), (&[[1.0]][..], &[[8.0]][..]));
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn map_features(mut self, f: impl Fn(f64) -> f64) -> Self {
         map_rows(&mut self.features, f);
         self
     }
 
-    /// Applies `f` to every target value (standardizing, say).
+    /// Applies `f` to every target value (standardizing, say; the features are left as they are).
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<1, 1>::from_csv("4,8\n", false)?.map_targets(|v| v - 10.0);
+    /// assert_eq!((data.features(), data.targets()), (&[[4.0]][..], &[[-2.0]][..]));
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn map_targets(mut self, f: impl Fn(f64) -> f64) -> Self {
         map_rows(&mut self.targets, f);
         self
     }
 
-    /// The rows in a random order drawn from `rng`.
+    /// The rows in a random order drawn from `rng`, each with its targets.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let data = Regression::<1, 1>::from_csv("0,0\n1,10\n2,20\n3,30\n", false)?;
+    /// let shuffled = data.shuffled(&mut StdRng::seed_from_u64(0));
+    /// for (x, y) in shuffled.features().iter().zip(shuffled.targets()) {
+    ///     assert_eq!(y[0], 10.0 * x[0]); // rows keep their targets
+    /// }
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn shuffled<R: Rng + ?Sized>(mut self, rng: &mut R) -> Self {
         shuffle_rows(&mut self.features, &mut self.targets, rng);
         self
     }
 
-    /// Splits off the last `fraction` of the rows (rounded to the nearest row): `(first, last)`.
+    /// Splits off the last `fraction` of the rows (rounded to the nearest row; a fraction outside
+    /// `[0, 1]` is clamped to it): `(first, last)`.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<1, 1>::from_csv("0,0\n1,10\n2,20\n3,30\n", false)?;
+    /// let (train, test) = data.split(0.25);
+    /// assert_eq!((train.len(), test.len()), (3, 1));
+    /// assert_eq!(test.targets(), &[[30.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn split(mut self, fraction: f64) -> (Self, Self) {
         let (features, targets) = split_rows(&mut self.features, &mut self.targets, fraction);
@@ -349,6 +500,16 @@ impl<const F: usize, const O: usize> Regression<F, O> {
 
     /// The rows as consecutive static batches of `B`, features and targets; a last partial batch is
     /// left out.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// use shaped::{Rank2, Tensor};
+    /// let data = Regression::<1, 1>::from_csv("0,0\n1,10\n2,20\n", false)?;
+    /// let batches: Vec<(Tensor<Rank2<2, 1>>, Tensor<Rank2<2, 1>>)> = data.batches().collect();
+    /// assert_eq!(batches.len(), 1); // the third row is left out
+    /// assert_eq!(batches[0].1.to_array(), [[0.0], [10.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     pub fn batches<const B: usize, E: Element>(
         &self,
     ) -> impl Iterator<Item = (Tensor<Rank2<B, F>, E>, Tensor<Rank2<B, O>, E>)> + '_ {
@@ -361,6 +522,14 @@ impl<const F: usize, const O: usize> Regression<F, O> {
     ///
     /// # Panics
     /// If `size` is 0.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<1, 1>::from_csv("0,0\n1,10\n2,20\n", false)?;
+    /// let targets: Vec<Vec<f64>> = data.batches_of::<f64>(2).map(|(_, y)| y.to_vec()).collect();
+    /// assert_eq!(targets, [vec![0.0, 10.0], vec![20.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     pub fn batches_of<E: Element>(
         &self,
         size: usize,
@@ -373,6 +542,15 @@ impl<const F: usize, const O: usize> Regression<F, O> {
     }
 
     /// Every row in one batch whose number of rows is known at run time.
+    ///
+    /// ```
+    /// use shaped::data::Regression;
+    /// let data = Regression::<2, 1>::from_csv("1,2,0.5\n3,4,1.5\n5,6,2.5\n", false)?;
+    /// let (x, y) = data.all::<f32>();
+    /// assert_eq!((x.shape(), y.shape()), ([3, 2], [3, 1]));
+    /// assert_eq!(y.to_vec(), vec![0.5, 1.5, 2.5]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn all<E: Element>(&self) -> RunTimeBatch<F, O, E> {
         self.rows((self.len(), Const), (self.len(), Const), 0)

@@ -114,12 +114,35 @@ impl Default for LoadOptions {
 
 impl LoadOptions {
     /// Strict, without a prefix.
+    ///
+    /// ```
+    /// use shaped::LoadOptions;
+    /// let opts = LoadOptions::new();
+    /// assert!(opts.strict && opts.prefix.is_empty());
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Reads only the tensors under `prefix` (stripped of it).
+    /// Reads only the tensors under `prefix` (stripped of it); the others are ignored, even when
+    /// strict.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{LoadOptions, Module, Tensor};
+    ///
+    /// #[derive(Module)]
+    /// struct Net { head: Linear<2, 1>, tail: Linear<1, 1> }
+    ///
+    /// let net = Net { head: Linear::from_weights(Tensor::ones(), None), tail: Linear::zeros() };
+    /// let mut head: Linear<2, 1> = Linear::from_weights(Tensor::zeros(), None);
+    /// // `tail.weight` and `tail.bias` are not under `head.`: not unexpected.
+    /// let report = head.load_safetensors_with(&net.to_safetensors(), &LoadOptions::new().prefix("head."))?;
+    /// assert!(report.unexpected.is_empty());
+    /// assert_eq!(head.weight.to_array(), [[1.0, 1.0]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
@@ -127,6 +150,18 @@ impl LoadOptions {
     }
 
     /// Whether a missing or unexpected tensor is an error (`true`) or skipped and reported.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{ErrorKind, LoadOptions, Module, Tensor};
+    /// let bytes = Linear::<2, 1>::from_weights(Tensor::ones(), None).to_safetensors();
+    /// let mut layer: Linear<2, 1> = Linear::zeros(); // has a bias the file lacks
+    /// let err = layer.load_safetensors_with(&bytes, &LoadOptions::new()).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Missing);
+    /// let report = layer.load_safetensors_with(&bytes, &LoadOptions::new().strict(false))?;
+    /// assert_eq!(report.missing, ["bias"]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
@@ -136,6 +171,17 @@ impl LoadOptions {
 
 /// What a load skipped (only a non-strict one skips anything): the model's parameters that the file
 /// does not have, and the file's tensors (under the prefix, without it) that the model does not.
+///
+/// ```
+/// use shaped::nn::Linear;
+/// use shaped::{LoadOptions, Module, Rank1, Tensor};
+/// let bytes = Linear::<2, 1>::zeros().to_safetensors(); // `weight` and `bias`
+/// let mut t: Tensor<Rank1<1>> = Tensor::ones(); // a lone tensor is named ``
+/// let report = t.load_safetensors_with(&bytes, &LoadOptions::new().strict(false))?;
+/// assert_eq!(report.missing, [""]);
+/// assert_eq!(report.unexpected, ["bias", "weight"]); // sorted
+/// # Ok::<(), shaped::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadReport {
     /// Parameters left as they were, by name.
@@ -470,6 +516,18 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     ///
     /// # Errors
     /// [`ErrorKind::Io`] when the file cannot be read, and every error of `from_safetensors`.
+    ///
+    /// ```
+    /// use shaped::{ErrorKind, Module, Rank1, Tensor};
+    /// let path = std::env::temp_dir().join("shaped_doc_tensor_from_file.safetensors");
+    /// Tensor::<Rank1<2>>::from([1.0, 2.0]).save(&path)?;
+    /// let t = Tensor::<Rank1<2>>::from_file(&path, "")?;
+    /// assert_eq!(t.to_vec(), vec![1.0, 2.0]);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// let err = Tensor::<Rank1<2>>::from_file("no/such/file.safetensors", "").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Io);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     pub fn from_file(path: impl AsRef<Path>, name: &str) -> Result<Self, Error> {
         Self::from_safetensors(&read_file(path.as_ref())?, name)
     }

@@ -40,13 +40,17 @@
 //! ```
 //!
 //! # What the compiler checks
-//! Every op's signature is its shape rule. Elementwise ops need equal shapes; [`Tensor::matmul`],
-//! [`Tensor::inner`], [`Tensor::linear`] and [`Tensor::bilinear`] need their contracted dimensions to
-//! agree; reductions need the axis to exist; [`Tensor::broadcast_to`] needs the target to have at least
-//! as many axes. Those are type errors, reported by `cargo check`. Two rules need arithmetic on
-//! dimensions that stable Rust's type system cannot do, and are `const` assertions instead, reported by
-//! `cargo build` (not `cargo check`): [`Tensor::reshape`] keeping the element count, and
-//! [`Tensor::broadcast_to`]'s per-axis sizes (each equal, or 1 in the source).
+//! Every op's signature is its shape rule. The elementwise ops of two tensors (`+`, `-`, `*`, `/`)
+//! need equal shapes, or one shape equal to the last axes of the other ([`BroadcastShapes`]);
+//! [`Tensor::matmul`], [`Tensor::inner`], [`Tensor::linear`] and [`Tensor::bilinear`] need their
+//! contracted dimensions to agree; reductions need the axis to exist; [`Tensor::broadcast_to`] needs
+//! the target to have at least as many axes. Those are type errors, reported by `cargo check`. The
+//! rules that need arithmetic on dimensions, which stable Rust's type system cannot do, are `const`
+//! assertions instead, reported by `cargo build` (not `cargo check`): [`Tensor::reshape`] keeping the
+//! element count, [`Tensor::broadcast_to`]'s per-axis sizes (each equal, or 1 in the source), the
+//! bounds of [`Tensor::narrow`] and [`Tensor::split`], and the output shapes that the caller writes
+//! for [`Tensor::concat`], [`Tensor::matmul_to`], the convolutions and the poolings (each op's docs
+//! say which of its rules are checked this way).
 //!
 //! # Dimensions known at run time
 //! A dimension may be a `usize`: the shape is then a tuple of dimensions, `(usize, Const<784>)` for any
@@ -61,10 +65,18 @@
 //! - [`tape`]: [`Tape`], [`NoTape`], [`Grads`]: reverse-mode autodiff.
 //! - [`module`]: [`Module`] and `#[derive(Module)]`: a model's parameters as a typed tree, its gradients
 //!   as a struct of the same shape, save and load (safetensors).
-//! - [`nn`]: layers ([`nn::Linear`], [`nn::Bilinear`]), activations, losses.
-//! - [`optim`]: [`optim::Sgd`], [`optim::Adam`], [`optim::AdamW`].
-//! - [`data`]: labelled CSV data sets cut into static or run-time batches.
+//! - [`nn`]: layers ([`nn::Linear`], [`nn::Bilinear`], [`nn::Conv1d`], [`nn::Conv2d`],
+//!   [`nn::Embedding`], [`nn::MultiheadAttention`], [`nn::LayerNorm`], [`nn::BatchNorm1d`],
+//!   [`nn::Dropout`], poolings), activations, losses, initializers ([`nn::init`]).
+//! - [`optim`]: [`optim::Sgd`], [`optim::Adam`], [`optim::AdamW`], [`optim::RMSprop`],
+//!   [`optim::Adagrad`]; learning-rate schedules ([`optim::schedule`]); clipping and accumulating
+//!   gradients ([`optim::Gradients`]).
+//! - [`data`]: CSV data sets, labelled ([`data::Dataset`]) or with real-valued targets
+//!   ([`data::Regression`]), cut into static or run-time batches.
+//! - [`custom`]: differentiable ops of your own ([`CustomOp`]).
 //! - [`gradcheck()`]: check any function's gradient against central finite differences.
+//! - `set_threads` (with the default feature `threading`): one or two threads for large matrix
+//!   products and parameter updates; the results are the same, bit for bit, either way.
 //! - [`Error`]: the error of the run-time boundaries (building a tensor from a `Vec`, reading data).
 //!
 //! # Semantics

@@ -186,6 +186,15 @@ pub trait Module: Send + Sync + 'static {
     }
 
     /// Gradients of this model's shape, all zeros (a start for accumulating over several batches).
+    ///
+    /// ```
+    /// use shaped::nn::{Linear, LinearGrads};
+    /// use shaped::{Module, Tensor};
+    /// let layer: Linear<3, 2> = Linear::from_weights(Tensor::ones(), Some(Tensor::ones()));
+    /// let g: LinearGrads<3, 2> = layer.zeros_like();
+    /// assert_eq!(g.weight.to_array(), [[0.0; 3]; 2]);
+    /// assert_eq!(g.bias.unwrap().to_vec(), vec![0.0; 2]);
+    /// ```
     #[must_use]
     fn zeros_like(&self) -> Self::Grads;
 
@@ -240,6 +249,17 @@ pub trait Module: Send + Sync + 'static {
 
     /// The buffers' names and dimensions (a count's are empty), in field order: what
     /// [`visit_buffers`](Module::visit_buffers) visits.
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::{Module, ParamInfo};
+    /// let bn: BatchNorm1d<4> = BatchNorm1d::new();
+    /// let info = |name: &str, dims: &[usize]| ParamInfo { name: name.into(), dims: dims.to_vec() };
+    /// assert_eq!(
+    ///     bn.buffers(),
+    ///     [info("running_mean", &[4]), info("running_var", &[4]), info("num_batches_tracked", &[])]
+    /// );
+    /// ```
     #[must_use]
     fn buffers(&self) -> Vec<ParamInfo> {
         let mut out = Vec::new();
@@ -256,7 +276,15 @@ pub trait Module: Send + Sync + 'static {
         out
     }
 
-    /// The number of scalar parameters.
+    /// The number of scalar parameters (buffers not counted).
+    ///
+    /// ```
+    /// use shaped::nn::{BatchNorm1d, Linear};
+    /// use shaped::{Module, Tensor};
+    /// let layer: Linear<3, 2> = Linear::from_weights(Tensor::ones(), Some(Tensor::zeros()));
+    /// assert_eq!(layer.param_count(), 3 * 2 + 2);
+    /// assert_eq!(BatchNorm1d::<4>::new().param_count(), 4 + 4); // weight and bias
+    /// ```
     #[must_use]
     fn param_count(&self) -> usize {
         let mut n = 0;
@@ -264,7 +292,16 @@ pub trait Module: Send + Sync + 'static {
         n
     }
 
-    /// The parameter tensors' names and dimensions, in field order.
+    /// The parameter tensors' names and dimensions, in field order (buffers are in
+    /// [`buffers`](Module::buffers)).
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, ParamInfo, Tensor};
+    /// let layer: Linear<3, 2> = Linear::from_weights(Tensor::ones(), Some(Tensor::zeros()));
+    /// let info = |name: &str, dims: &[usize]| ParamInfo { name: name.into(), dims: dims.to_vec() };
+    /// assert_eq!(layer.params(), [info("weight", &[2, 3]), info("bias", &[2])]);
+    /// ```
     #[must_use]
     fn params(&self) -> Vec<ParamInfo> {
         let mut out = Vec::new();
@@ -279,22 +316,52 @@ pub trait Module: Send + Sync + 'static {
 
     /// The parameters and the buffers in the safetensors format, each tensor named by its field
     /// path (a PyTorch `state_dict`).
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, Rank1, Tensor};
+    /// let layer: Linear<2, 1, f64> = Linear::from_weights(Tensor::from([[1.0, 2.0]]), Some(Tensor::from([3.0])));
+    /// let bytes = layer.to_safetensors();
+    /// let bias: Tensor<Rank1<1>, f64> = Tensor::from_safetensors(&bytes, "bias")?;
+    /// assert_eq!(bias.to_vec(), vec![3.0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     fn to_safetensors(&self) -> Vec<u8> {
         crate::io::to_safetensors(self)
     }
 
-    /// Replaces the parameters with those in a safetensors buffer. All or nothing: on any error the
-    /// model is left exactly as it was. Tensors stored as `f16` or `bf16` are converted to the model's
-    /// element type.
+    /// Replaces the parameters and the buffers with those in a safetensors buffer. All or nothing: on
+    /// any error the model is left exactly as it was. Tensors stored as `f16` or `bf16` are converted
+    /// to the model's element type.
     ///
     /// # Errors
     /// The buffer is not safetensors ([`ErrorKind::Format`](crate::ErrorKind::Format)); otherwise
-    /// every problem at once, the first one's kind: a parameter is missing
+    /// every problem at once, the first one's kind: a parameter or buffer is missing
     /// ([`Missing`](crate::ErrorKind::Missing)); the buffer has a tensor the model does not
     /// ([`Unexpected`](crate::ErrorKind::Unexpected)); a tensor has another shape
-    /// ([`Shape`](crate::ErrorKind::Shape)) or element type ([`Dtype`](crate::ErrorKind::Dtype)).
-    /// Each message names the tensor and both shapes or types; several are joined in one message.
+    /// ([`Shape`](crate::ErrorKind::Shape)) or element type ([`Dtype`](crate::ErrorKind::Dtype);
+    /// a count such as `num_batches_tracked` must be a non-negative `i64` scalar). Each message
+    /// names the tensor and both shapes or types; several are joined in one message.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{ErrorKind, Module, Tensor};
+    /// let saved: Linear<2, 1, f64> = Linear::from_weights(Tensor::from([[1.0, 2.0]]), Some(Tensor::from([3.0])));
+    /// let bytes = saved.to_safetensors();
+    ///
+    /// let mut layer: Linear<2, 1, f64> = Linear::zeros();
+    /// layer.load_safetensors(&bytes)?;
+    /// assert_eq!(layer.weight.to_array(), [[1.0, 2.0]]);
+    ///
+    /// // Another shape: an error, and the layer is left as it was.
+    /// let mut wide: Linear<3, 1, f64> = Linear::zeros();
+    /// let err = wide.load_safetensors(&bytes).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Shape);
+    /// assert_eq!(err.to_string(), "tensor `weight` has shape [1, 2] in the file, the model needs [1, 3]");
+    /// assert_eq!(wide.weight.to_array(), [[0.0; 3]]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     fn load_safetensors(&mut self, bytes: &[u8]) -> Result<(), Error> {
         crate::io::load_safetensors(self, bytes, &LoadOptions::new()).map(|_| ())
     }
@@ -331,10 +398,26 @@ pub trait Module: Send + Sync + 'static {
         crate::io::load_safetensors(self, bytes, options)
     }
 
-    /// Writes the parameters to a safetensors file.
+    /// Writes the parameters and the buffers to a safetensors file (see
+    /// [`to_safetensors`](Module::to_safetensors)).
     ///
     /// # Errors
     /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be written.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{ErrorKind, Module, Tensor};
+    /// let layer: Linear<2, 1> = Linear::from_weights(Tensor::from([[1.0, 2.0]]), None);
+    /// let path = std::env::temp_dir().join("shaped_doc_module_save.safetensors");
+    /// layer.save(&path)?;
+    /// let mut back: Linear<2, 1> = Linear::from_weights(Tensor::zeros(), None);
+    /// back.load(&path)?;
+    /// assert_eq!(back.weight.to_array(), [[1.0, 2.0]]);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// let err = layer.save("no/such/dir/layer.safetensors").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Io);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     fn save(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error>
     where
         Self: Sized,
@@ -342,12 +425,20 @@ pub trait Module: Send + Sync + 'static {
         crate::io::write_file(path.as_ref(), &self.to_safetensors())
     }
 
-    /// Replaces the parameters with those of a safetensors file, all or nothing (see
+    /// Replaces the parameters and the buffers with those of a safetensors file, all or nothing (see
     /// [`load_safetensors`](Module::load_safetensors)).
     ///
     /// # Errors
     /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read, and every error of
     /// [`load_safetensors`](Module::load_safetensors).
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{ErrorKind, Module};
+    /// let mut layer: Linear<2, 1> = Linear::zeros();
+    /// let err = layer.load("no/such/file.safetensors").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Io);
+    /// ```
     fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<(), Error>
     where
         Self: Sized,
@@ -362,6 +453,20 @@ pub trait Module: Send + Sync + 'static {
     /// # Errors
     /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read, and every error of
     /// `load_safetensors_with`.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{LoadOptions, Module, Tensor};
+    /// let saved: Linear<2, 1> = Linear::from_weights(Tensor::from([[1.0, 2.0]]), None);
+    /// let path = std::env::temp_dir().join("shaped_doc_module_load_with.safetensors");
+    /// saved.save(&path)?;
+    /// let mut layer: Linear<2, 1> = Linear::zeros(); // with a bias, which the file lacks
+    /// let report = layer.load_with(&path, &LoadOptions::new().strict(false))?;
+    /// assert_eq!(report.missing, ["bias"]);
+    /// assert_eq!(layer.weight.to_array(), [[1.0, 2.0]]);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     fn load_with(
         &mut self,
         path: impl AsRef<std::path::Path>,

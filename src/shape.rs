@@ -26,8 +26,10 @@
 //! ```
 //!
 //! # Rules
-//! - Between static dimensions, every rule is a type error at the call, reported by `cargo check`
-//!   with the rule and both shapes (an inner dimension of a product, a layer's input width).
+//! - Between static dimensions, every rule is a compile error at the call: a type error, reported
+//!   by `cargo check` with the rule and both shapes (an inner dimension of a product, a layer's input
+//!   width), or, for a rule that needs arithmetic on dimensions (a reshape's element count, a
+//!   narrowed range), a `const` assertion, reported by `cargo build` (see the design notes below).
 //! - A rule that involves a run-time dimension is checked when the op runs: it panics with a message
 //!   naming the op and both sizes, as slice indexing does. Each op documents its run-time checks.
 //! - An op keeps the form of its operands: static in, static out; a tuple in, a tuple out.

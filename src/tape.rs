@@ -31,7 +31,8 @@
 //! - A tensor that is not on the tape (data, labels, a mask) is a **constant** where it meets a taped
 //!   value: nothing flows into it. [`Tape::input`] puts data on the tape as a constant.
 //! - There is no way to lose a parameter's gradient silently: asking for the gradient of a tensor
-//!   that was never watched does not compile ([`Grads::get`] takes a taped tensor), and
+//!   that is on no tape does not compile ([`Grads::get`] takes a taped tensor), asking for that of a
+//!   taped tensor that was not watched (an op's result, a [`Tape::input`]) panics, and
 //!   [`Module::grads`](crate::Module::grads) panics if the model was not watched on that tape. A
 //!   watched parameter that the loss does not depend on reads as zeros, and
 //!   [`Module::unused_params`](crate::Module::unused_params) names it.
@@ -697,6 +698,18 @@ impl<E: Element> Grads<E> {
     /// # Panics
     /// If `t` is not a watched tensor of that tape (an op's result, or a tensor put on it with
     /// [`Tape::input`]): only watched tensors keep a gradient.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+    /// let y = &x * &x;
+    /// let grads = y.sum().backward();
+    /// assert_eq!(grads.get(&x).to_vec(), vec![2.0, 4.0]); // 2x
+    /// // `y` is on the tape but is not a watched leaf: no gradient is kept for it.
+    /// let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grads.get(&y)));
+    /// assert!(read.is_err());
+    /// ```
     #[must_use]
     pub fn get<S: Shape, T: Watched<E>>(&self, t: &Tensor<S, E, T>) -> Tensor<S, E> {
         let entry = self.entry(t.id()).unwrap_or_else(|| {
@@ -739,12 +752,29 @@ impl<E: Element> Grads<E> {
     }
 
     /// Whether the output depended on `t`, that is, whether `t` was watched and a gradient reached it.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let (a, b) = (tape.watch(&Tensor::from([1.0])), tape.watch(&Tensor::from([2.0])));
+    /// let grads = (&a * 3.0).sum().backward();
+    /// assert!(grads.contains(&a));
+    /// assert!(!grads.contains(&b)); // watched, but the output does not depend on it
+    /// ```
     #[must_use]
     pub fn contains<S: Shape, T: Tracking<E>>(&self, t: &Tensor<S, E, T>) -> bool {
         self.entry(t.id()).is_some_and(Option::is_some)
     }
 
     /// The number of watched tensors that received a gradient.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let (a, b) = (tape.watch(&Tensor::from([1.0])), tape.watch(&Tensor::from([2.0])));
+    /// let grads = (&a * &a).sum().backward();
+    /// assert_eq!(grads.len(), 1); // `b` did not take part
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.entries.iter().filter(|(_, g)| g.is_some()).count()

@@ -504,6 +504,15 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     ///
     /// # Panics
     /// If `low >= high` or either is not finite.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use shaped::{Const, Tensor};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let t: Tensor<(usize, Const<4>)> = Tensor::uniform_with((25, Const), &mut rng, 2.0, 3.0);
+    /// assert_eq!(t.shape(), [25, 4]);
+    /// assert!(t.as_slice().iter().all(|v| (2.0..3.0).contains(v)));
+    /// ```
     #[must_use]
     pub fn uniform_with<R: Rng + ?Sized>(shape: S, rng: &mut R, low: E, high: E) -> Self {
         let dist = Uniform::new(low, high)
@@ -515,6 +524,15 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     }
 
     /// Independent samples of the standard normal distribution, of the given shape.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use shaped::{Const, Tensor};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let t: Tensor<(usize, Const<100>), f64> = Tensor::randn_with((100, Const), &mut rng);
+    /// assert_eq!(t.shape(), [100, 100]);
+    /// assert!(t.mean().item().abs() < 0.05); // 10000 samples: a standard error of 0.01
+    /// ```
     #[must_use]
     pub fn randn_with<R: Rng + ?Sized>(shape: S, rng: &mut R) -> Self {
         Self::from_data_with(
@@ -527,6 +545,14 @@ impl<S: Shape, E: Element> Tensor<S, E> {
 
     /// Independent samples of the normal distribution with the given mean and standard deviation, of
     /// the given shape.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use shaped::{Const, Tensor};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    /// let t: Tensor<(usize, Const<100>), f64> = Tensor::normal_with((100, Const), &mut rng, -3.0, 0.1);
+    /// assert!((t.mean().item() + 3.0).abs() < 0.01); // a standard error of 0.001
+    /// ```
     #[must_use]
     pub fn normal_with<R: Rng + ?Sized>(shape: S, rng: &mut R, mean: E, std: E) -> Self {
         Self::from_data_with(

@@ -25,7 +25,20 @@ use syn::{
     Data, DeriveInput, Fields, Index, Member, Type, Visibility, parse_macro_input, parse_quote,
 };
 
-/// Derives `shaped::Module` and the gradient struct `<Name>Grads`. See the crate docs.
+/// Derives `shaped::Module` for a struct of tensors, layers and other modules, and writes its
+/// gradient struct `<Name>Grads`: the same fields with their gradient types, deriving `Clone` and
+/// `Debug`, also a `Module`.
+///
+/// A struct generic over its tracking (`struct Mlp<T: Tracking<f32> = NoTape>`, with `T` passed to
+/// its trained fields) also gets `Trainable`, so that `tape.watch(&model)` puts it on a tape;
+/// `Module` is then implemented for `T = NoTape`. Fields that do not use `T` are frozen. Parameters
+/// are named by their field paths (`l1.weight`; `0.weight` in a tuple struct), as in a PyTorch
+/// `state_dict`, and buffers and the training flag are passed on to every field that is not
+/// skipped. `#[module(skip)]` marks a field that is not part of the model (an activation, a
+/// setting): it is left out of the parameters and of `<Name>Grads` (a hidden `()` there in a tuple
+/// struct), and cloned when the model is put on a tape.
+///
+/// The examples are in the docs of `shaped::module` and `shaped::Trainable`.
 #[proc_macro_derive(Module, attributes(module))]
 pub fn derive_module(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

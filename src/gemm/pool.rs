@@ -111,26 +111,35 @@ fn helper() -> Option<&'static Helper> {
 /// The number of threads set by [`set_threads`].
 static THREADS: AtomicUsize = AtomicUsize::new(2);
 
-/// Sets how many threads a large matrix product may use: 1 or 2 (the default; larger values mean
-/// 2). Only with the `threading` feature, and on a machine with at least two cores.
+/// Sets how many threads a large matrix product may use: 1 or 2 (the default; 0 means 1, larger
+/// values mean 2). Only with the `threading` feature, and on a machine with at least two cores.
 ///
 /// A product of at least 2^20 multiply-adds (`m k n`) is cut in two blocks of rows or columns of
-/// the result: the calling thread computes the first and a helper thread (awake between the
-/// products of a training step) the second; SGD, Adam and AdamW update a parameter of at least 2^15
-/// values in the same two parts. The cut is at half, and moves (in sixteenths) when one thread is
-/// measured to compute faster than the other for a while. The results do not depend on this
-/// setting or on the cut: every block is computed as it is in the whole product, to the last bit.
-/// It applies to every thread of the process, from the next product on.
+/// the result: the calling thread computes the first and a helper thread (one for the process,
+/// awake between the products of a training step) the second; SGD, Adam and AdamW update a
+/// parameter of at least 2^15 values in the same two parts. The product is computed whole on the
+/// calling thread when the helper is asleep (it is woken for the next one), busy with another
+/// thread's product, or took no part of the last few products it was offered. The cut is at half,
+/// and moves (in sixteenths) when one thread is measured to compute faster than the other for a
+/// while. The results do not depend on this setting or on the cut: every block is computed as it
+/// is in the whole product, so they are the same as with one thread, to the last bit. The setting
+/// applies to every thread of the process, from the next product on.
 ///
 /// ```
 /// use shaped::{Rank2, Tensor};
 ///
-/// let a: Tensor<Rank2<256, 256>> = Tensor::full(0.5);
-/// let two_threads = a.matmul(&a);
+/// // Values whose sums round differently in another order: 256^3 = 2^24 multiply-adds, cut in two.
+/// let a: Tensor<Rank2<256, 256>> = Tensor::from_fn(|[i, j]| 1.0 / (1 + i + 2 * j) as f32);
 /// shaped::set_threads(1);
 /// let one_thread = a.matmul(&a);
 /// shaped::set_threads(2);
-/// assert_eq!(one_thread, two_threads);
+/// // (The first product may find the helper asleep and wake it for the next ones.)
+/// for _ in 0..3 {
+///     assert_eq!(a.matmul(&a), one_thread); // the same bits
+/// }
+/// // c[0][0] = sum over k of a[0][k] a[k][0] = 1 / ((1 + 2k) (1 + k))
+/// let want: f64 = (0..256).map(|k| 1.0 / ((1 + 2 * k) * (1 + k)) as f64).sum();
+/// assert!((f64::from(one_thread[[0, 0]]) - want).abs() < 1e-5);
 /// ```
 pub fn set_threads(threads: usize) {
     THREADS.store(threads.clamp(1, 2), Ordering::Relaxed);

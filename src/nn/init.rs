@@ -42,8 +42,10 @@ pub enum Nonlinearity {
     Tanh,
     /// `ReLU`: gain `sqrt(2)`.
     Relu,
-    /// Leaky `ReLU` with this negative slope: gain `sqrt(2 / (1 + slope^2))` (PyTorch's
-    /// `kaiming_uniform` default is the slope 0.01; its `nn.Linear` init uses `sqrt(5)`).
+    /// Leaky `ReLU` with this negative slope: gain `sqrt(2 / (1 + slope^2))`. PyTorch's
+    /// `kaiming_uniform_` and `kaiming_normal_` default to `a = 0` (gain `sqrt(2)`, as
+    /// [`Relu`](Nonlinearity::Relu)); `calculate_gain("leaky_relu")` without a slope uses 0.01;
+    /// `nn.Linear`'s own init uses `sqrt(5)`.
     LeakyRelu(f64),
 }
 
@@ -97,6 +99,19 @@ fn uniform<S: StaticShape, E: Element, R: Rng + ?Sized>(rng: &mut R, bound: f64)
 
 /// Xavier (Glorot) uniform: `U(-a, a)` with `a = gain * sqrt(6 / (fan_in + fan_out))`. PyTorch:
 /// `torch.nn.init.xavier_uniform_(w, gain)`.
+///
+/// # Panics
+/// For a shape of fewer than two dimensions (see [`fans`]), as PyTorch.
+///
+/// ```
+/// use shaped::nn::init::xavier_uniform;
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Rank2, Tensor};
+/// // fan_in 20, fan_out 4: a = sqrt(6 / 24) = 0.5
+/// let w: Tensor<Rank2<4, 20>, f64> = xavier_uniform(&mut StdRng::seed_from_u64(0), 1.0);
+/// assert!(w.as_slice().iter().all(|v| v.abs() <= 0.5));
+/// assert!(w.as_slice().iter().any(|v| v.abs() > 0.4));
+/// ```
 #[must_use]
 pub fn xavier_uniform<S: StaticShape, E: Element, R: Rng + ?Sized>(
     rng: &mut R,
@@ -108,6 +123,19 @@ pub fn xavier_uniform<S: StaticShape, E: Element, R: Rng + ?Sized>(
 
 /// Xavier (Glorot) normal: `N(0, std^2)` with `std = gain * sqrt(2 / (fan_in + fan_out))`. PyTorch:
 /// `torch.nn.init.xavier_normal_(w, gain)`.
+///
+/// # Panics
+/// For a shape of fewer than two dimensions (see [`fans`]), as PyTorch.
+///
+/// ```
+/// use shaped::nn::init::xavier_normal;
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Rank2, Tensor};
+/// // fan_in 150, fan_out 50: std = 2 sqrt(2 / 200) = 0.2
+/// let w: Tensor<Rank2<50, 150>, f64> = xavier_normal(&mut StdRng::seed_from_u64(0), 2.0);
+/// let std = (w.as_slice().iter().map(|v| v * v).sum::<f64>() / 7500.0).sqrt();
+/// assert!((std - 0.2).abs() < 0.01);
+/// ```
 #[must_use]
 pub fn xavier_normal<S: StaticShape, E: Element, R: Rng + ?Sized>(
     rng: &mut R,
@@ -134,6 +162,9 @@ fn kaiming_std(dims: &[usize], fan: Fan, nonlinearity: Nonlinearity) -> f64 {
 /// Kaiming (He) uniform: `U(-b, b)` with `b = gain * sqrt(3 / fan)`. PyTorch:
 /// `torch.nn.init.kaiming_uniform_(w, a, mode, nonlinearity)` (`Nonlinearity::LeakyRelu(a)`).
 ///
+/// # Panics
+/// For a shape of fewer than two dimensions (see [`fans`]), as PyTorch.
+///
 /// ```
 /// use shaped::nn::init::{kaiming_uniform, Fan, Nonlinearity};
 /// use shaped::rand::{SeedableRng, rngs::StdRng};
@@ -157,6 +188,20 @@ pub fn kaiming_uniform<S: StaticShape, E: Element, R: Rng + ?Sized>(
 
 /// Kaiming (He) normal: `N(0, std^2)` with `std = gain / sqrt(fan)`. PyTorch:
 /// `torch.nn.init.kaiming_normal_(w, a, mode, nonlinearity)`.
+///
+/// # Panics
+/// For a shape of fewer than two dimensions (see [`fans`]), as PyTorch.
+///
+/// ```
+/// use shaped::nn::init::{kaiming_normal, Fan, Nonlinearity};
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Rank2, Tensor};
+/// // fan_out 200: std = sqrt(2) / sqrt(200) = 0.1
+/// let w: Tensor<Rank2<200, 40>, f64> =
+///     kaiming_normal(&mut StdRng::seed_from_u64(0), Fan::Out, Nonlinearity::Relu);
+/// let std = (w.as_slice().iter().map(|v| v * v).sum::<f64>() / 8000.0).sqrt();
+/// assert!((std - 0.1).abs() < 0.005);
+/// ```
 #[must_use]
 pub fn kaiming_normal<S: StaticShape, E: Element, R: Rng + ?Sized>(
     rng: &mut R,

@@ -46,6 +46,15 @@ impl<const B: usize, const C: usize> Labels<Const<B>, C> {
     /// [`ErrorKind::OutOfRange`] naming the first id that is not below `C`, its position and `C`.
     ///
     /// [`ErrorKind::OutOfRange`]: crate::ErrorKind::OutOfRange
+    ///
+    /// ```
+    /// use shaped::nn::Labels;
+    /// use shaped::{Const, ErrorKind};
+    /// let labels: Labels<Const<2>, 3> = Labels::new([2, 0])?;
+    /// assert_eq!(labels.as_slice(), &[2, 0]);
+    /// assert_eq!(Labels::<Const<1>, 3>::new([3]).unwrap_err().kind(), ErrorKind::OutOfRange);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     pub fn new(ids: [usize; B]) -> Result<Self, Error> {
         Self::from_slice(&ids)
     }
@@ -133,7 +142,14 @@ impl<B: Dim, const C: usize> Labels<B, C> {
         self.ids.is_empty()
     }
 
-    /// The batch dimension.
+    /// The batch dimension: `Const<B>` for a static batch, the count for a run-time one.
+    ///
+    /// ```
+    /// use shaped::nn::Labels;
+    /// let labels = Labels::<usize, 3>::from_slice(&[0, 1, 2, 1])?;
+    /// assert_eq!(labels.batch(), 4);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn batch(&self) -> B {
         self.batch
@@ -355,7 +371,7 @@ where
 }
 
 /// The fraction of rows of `logits` whose largest entry is at the row's label (the first largest on a
-/// tie; a row containing NaN counts as wrong).
+/// tie; a row containing NaN counts as wrong). A batch of no rows gives NaN (`0 / 0`).
 ///
 /// ```
 /// use shaped::nn::{accuracy, Labels};
@@ -363,6 +379,9 @@ where
 /// let logits = Tensor::from([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]);
 /// let labels = Labels::new([1, 0, 0, 0])?;
 /// assert_eq!(accuracy(&logits, &labels), 0.75);
+///
+/// let none: Tensor<(usize, shaped::Const<2>)> = Tensor::zeros_with((0, shaped::Const));
+/// assert!(accuracy(&none, &Labels::from_slice(&[])?).is_nan());
 /// # Ok::<(), shaped::Error>(())
 /// ```
 ///

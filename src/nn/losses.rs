@@ -209,8 +209,9 @@ where
 /// Derivatives: `-target` for `input`; `ln target + 1 - input` for `target` (`exp(t) (t + 1 - input)`
 /// with `log_target`).
 ///
-/// Edge values, as PyTorch: a target of 0 contributes 0 (`0 ln 0 = 0`) and its derivative for the
-/// target is `-inf` (the limit of `ln t`), where PyTorch gives NaN.
+/// Edge values: a target of 0 contributes 0 (`0 ln 0 = 0`), as in PyTorch, and also where the input
+/// is `-inf` (PyTorch gives NaN there, `0 * inf`); its derivative for the target is `-inf` (the
+/// limit of `ln t`), where PyTorch gives NaN.
 ///
 /// # Panics
 /// When run-time dimensions of the two shapes differ.

@@ -14,8 +14,13 @@ use crate::{
 };
 
 /// A layer's forward pass as a trait, so that a sequence of layers can run them in order: `x` in,
-/// [`Output`](Forward::Output) out. Implemented by the layers of [`crate::nn`] (each also has the
-/// same `forward` as an inherent method), the activations, and tuples of them.
+/// [`Output`](Forward::Output) out. Implemented by [`Linear`], [`LayerNorm`],
+/// [`LayerNormNoAffine`], [`BatchNorm1d`], [`Dropout`], [`Embedding`] (ids in), the activation
+/// layers [`ReLU`], [`Sigmoid`] and [`Tanh`], and tuples of them; each also has the same `forward`
+/// as an inherent method. [`Softmax`](crate::nn::Softmax), the convolutions, the poolings,
+/// [`Flatten`](crate::nn::Flatten), [`Bilinear`](crate::nn::Bilinear) and
+/// [`MultiheadAttention`](crate::nn::MultiheadAttention) do not implement it: call their
+/// `forward` from a model's own.
 ///
 /// # Tuples of layers
 /// `(Linear<4, 8>, ReLU, Linear<8, 3>)` is a [`Module`] whose parameters are named by position as

@@ -285,7 +285,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// `self` is `x1: [.., IN1]`, `x2` is `[.., IN2]` with the same leading axes (rank 1 to 4), the
     /// weight is `[OUT, IN1, IN2]`, the bias is [`NoBias`](crate::NoBias), `&[OUT]` or `&[1, OUT]`
-    /// (lucid's layout); the result is `[.., OUT]` with either bias (a `[1, OUT]` bias adds no axis).
+    /// (a row); the result is `[.., OUT]` with either bias (a `[1, OUT]` bias adds no axis).
     ///
     /// Derivatives, for the gradient `G` of `y`, row by row: `dx1[i] = sum_k G[k] (W_k x2^T)[i]`,
     /// `dx2[j] = sum_k G[k] (x1 W_k)[j]`, `dW[k, i, j] = sum_n G[n, k] x1[n, i] x2[n, j]`,

@@ -181,7 +181,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// ```
     /// use shaped::{Rank2, Rank3, Tensor};
-    /// // minima's BroadcastTo((3, 3)) of [1, 2, 3]
+    /// // a row [1, 2, 3] repeated along a new leading axis
     /// let a = Tensor::from([1.0, 2.0, 3.0]);
     /// assert_eq!(a.broadcast_to::<Rank2<3, 3>>().to_array(), [[1.0, 2.0, 3.0]; 3]);
     /// // a column (2, 1) stretched along its size-1 axis and repeated along a new leading axis

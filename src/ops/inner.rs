@@ -195,8 +195,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// Derivatives, with `a` seen as `[M, K]`, `b` as `[N, K]` and the gradient `G` of the result as
     /// `[M, N]`: `da = G b`, `db = G^T a`.
     ///
-    /// numpy: `np.inner(a, b)`. (lucid's `inner` page describes the matmul contraction in its prose and
-    /// prints the diagonal in its example; numpy's definition is the one implemented.)
+    /// numpy: `np.inner(a, b)`.
     ///
     /// # Panics
     /// With run-time dimensions, when the last dimensions differ at run time; the message names both.

@@ -115,8 +115,8 @@ use sealed::BiasInput;
 
 /// The optional bias of [`Tensor::linear`], [`Tensor::bilinear`], [`Tensor::conv1d`] and
 /// [`Tensor::conv2d`] whose weight has shape `W`:
-/// [`NoBias`], or a reference to a tensor `[OUT]` (`torch`'s layout) or `[1, OUT]` (lucid's), where `OUT` is the
-/// weight's first dimension. The bias's gradient has the bias's shape.
+/// [`NoBias`], or a reference to a tensor `[OUT]` (`torch`'s layout) or `[1, OUT]` (a row), where
+/// `OUT` is the weight's first dimension. The bias's gradient has the bias's shape.
 ///
 /// ```
 /// use shaped::{Bias, NoBias, Rank1, Rank2, Tensor};
@@ -213,7 +213,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// A linear map of the last axis: `y = x W^T + b`, as `torch.nn.functional.linear(x, weight, bias)`.
     ///
     /// `x` is `[.., IN]` (rank 1 to 4), the weight is `[OUT, IN]` (`torch`'s layout: one row per
-    /// output), the bias is [`NoBias`], `&[OUT]` or `&[1, OUT]` (lucid's layout); the result is
+    /// output), the bias is [`NoBias`], `&[OUT]` or `&[1, OUT]` (a row); the result is
     /// `[.., OUT]` with either bias (a `[1, OUT]` bias adds no axis):
     /// `y[.., o] = sum_i x[.., i] W[o, i] + b[o]`.
     ///

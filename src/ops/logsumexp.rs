@@ -10,7 +10,7 @@ use crate::ops::softmax::softmax_middle;
 use crate::{Element, Rank0, ReduceAxis, Shape, Tensor, Tracking};
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
-    /// `ln(sum(exp(x)))` over all elements, a scalar (minima's `logsumexp(a)` with `axes=None`).
+    /// `ln(sum(exp(x)))` over all elements, a scalar.
     ///
     /// Computed as `m + ln(sum(exp(x - m)))` with `m` the maximum, so inputs near `±1000` give finite,
     /// correct results. Derivative: `softmax(x)`, the weights `exp(x - y)`.

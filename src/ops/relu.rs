@@ -8,7 +8,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `max(x, 0)` elementwise. Derivative: 1 for `x > 0`, 0 for `x <= 0`. PyTorch: `torch.relu`.
     ///
     /// At exactly `x = 0` the derivative is **0**, as in PyTorch, JAX and TensorFlow (any value in
-    /// `[0, 1]` is a subgradient there). minima defines it as 1; this crate does not follow it.
+    /// `[0, 1]` is a subgradient there).
     ///
     /// Edge values: `relu(inf) = inf` (derivative 1), `relu(-inf) = 0` (derivative 0), as in PyTorch.
     /// A NaN stays NaN (unlike `f64::max`, which would return 0), and its gradient is NaN: the

@@ -124,7 +124,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// Edge values, IEEE as in PyTorch: the sum of zero elements is 0, `inf + -inf` is NaN, a NaN
     /// gives NaN; the derivative is 1 whatever the values. The additions run in up to 32 interleaved
-    /// partial sums, so the last bits may differ from a sum taken in another order.
+    /// partial sums (16 for `f64`), so the last bits may differ from a sum taken in another order;
+    /// the order depends only on the number of elements, so the same values always give the same
+    /// bits.
     ///
     /// ```
     /// use shaped::Tensor;

@@ -153,10 +153,9 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// Derivative: the gradient is transposed back (`dx = dy` with its last two axes swapped).
     ///
-    /// PyTorch: `x.transpose(-2, -1)` (or `x.mT`); numpy: `np.swapaxes(x, -2, -1)`. This is minima's
-    /// default (`transpose(a)` swaps the last two axes). It differs from numpy's `x.T` and
-    /// `np.transpose(x)`, which *reverse* all axes: the two agree for a matrix only. For other
-    /// orders of axes, use [`permute`](Tensor::permute).
+    /// PyTorch: `x.transpose(-2, -1)` (or `x.mT`); numpy: `np.swapaxes(x, -2, -1)`. It differs from
+    /// numpy's `x.T` and `np.transpose(x)`, which *reverse* all axes: the two agree for a matrix
+    /// only. For other orders of axes, use [`permute`](Tensor::permute).
     ///
     /// The result is a new buffer (a blocked copy). A tensor with fewer than two axes has no last two
     /// axes, so `transpose` on a vector or a scalar does not compile; reshape a vector to
@@ -175,7 +174,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// ```
     /// use shaped::{Rank3, Tensor};
-    /// // minima: transpose(np.arange(1, 7).reshape(2, 3))
+    /// // np.arange(1, 7).reshape(2, 3), transposed
     /// let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// assert_eq!(a.transpose().to_array(), [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]);
     /// // batched: a (2, 1, 3) becomes a (2, 3, 1)

@@ -99,7 +99,9 @@ macro_rules! adam_settings {
         );
 
         super::setter!(
-            /// The weight decay. Panics if negative.
+            /// The weight decay: for [`Adam`], an L2 term `weight_decay * p` added to the gradient
+            /// (default 0); for [`AdamW`], the decoupled shrink `p (1 - lr weight_decay)` before the
+            /// step (default 0.01). Panics if negative.
             weight_decay, "weight decay", non_negative
         );
     };

@@ -119,9 +119,9 @@ pub trait Gradients: Module<Grads = Self> + Sized {
     /// `max_norm`, and returns the total norm they had: `torch.nn.utils.clip_grad_norm_`. As there,
     /// every gradient is multiplied by `min(1, max_norm / (total_norm + 1e-6))`.
     ///
-    /// Edge values: a non-finite total norm makes the gradients NaN (infinity: zero times
-    /// infinity), as in PyTorch with `error_if_nonfinite=False`; check the returned norm to skip
-    /// such a step.
+    /// Edge values, as in PyTorch with `error_if_nonfinite=False`: a NaN total norm makes every
+    /// gradient NaN; an infinite one scales by 0, so the infinite gradients become NaN (zero times
+    /// infinity) and the finite ones 0. Check the returned norm to skip such a step.
     ///
     /// # Panics
     /// If `norm_type` is not positive (or is NaN).

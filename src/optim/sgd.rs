@@ -78,7 +78,18 @@ impl<M: Module> Sgd<M> {
         momentum, "momentum", non_negative
     );
 
-    /// Dampening of the momentum (default 0).
+    /// Dampening of the momentum (default 0): later steps add `(1 - dampening) g` to the buffer.
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([0.0]);
+    /// let g = Tensor::from([1.0]);
+    /// let mut opt = Sgd::new(&p, 1.0).momentum(0.5).dampening(0.5);
+    /// opt.step(&mut p, &g); // the first step: buf = g = 1
+    /// opt.step(&mut p, &g); // buf = 0.5 * 1 + 0.5 * 1 = 1
+    /// assert_eq!(p.to_vec(), vec![-2.0]);
+    /// ```
     #[must_use]
     pub fn dampening(mut self, dampening: M::Elem) -> Self {
         self.0.dampening = dampening;
@@ -86,7 +97,20 @@ impl<M: Module> Sgd<M> {
     }
 
     /// Nesterov momentum (default off). Needs a positive momentum and zero dampening, as in PyTorch;
-    /// checked at the first [`step`](Optimizer::step).
+    /// checked by every [`step`](Optimizer::step), which panics otherwise (also after a schedule
+    /// has set the momentum to 0).
+    ///
+    /// ```
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([1.0]);
+    /// let g = Tensor::from([1.0]);
+    /// let mut opt = Sgd::new(&p, 0.1).momentum(0.5).nesterov(true);
+    /// opt.step(&mut p, &g); // buf = g = 1; p -= 0.1 (g + 0.5 buf)
+    /// approx::assert_relative_eq!(p.to_vec()[0], 0.85, epsilon = 1e-12);
+    /// opt.step(&mut p, &g); // buf = 0.5 + 1 = 1.5; p -= 0.1 (1 + 0.75)
+    /// approx::assert_relative_eq!(p.to_vec()[0], 0.675, epsilon = 1e-12);
+    /// ```
     #[must_use]
     pub fn nesterov(mut self, nesterov: bool) -> Self {
         self.0.nesterov = nesterov;
