@@ -9,7 +9,7 @@
 use shaped::nn::{Linear, mse};
 use shaped::optim::{Optimizer, Sgd};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Rank1, Rank2, Tensor, Trainable};
+use shaped::{Module, Rank1, Rank2, Tensor};
 
 const N: usize = 200;
 

@@ -11,7 +11,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Bilinear, Linear, binary_cross_entropy_with_logits as bce};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{RngExt, SeedableRng, rngs::StdRng};
-use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Module, NoTape, Rank2, Tensor, Tracking};
 
 const BATCH: usize = 64;
 const HELD_OUT: usize = 50;

@@ -9,7 +9,7 @@
 use shaped::nn::{Linear, binary_cross_entropy_with_logits as bce};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Module, NoTape, Rank2, Tensor, Tracking};
 
 #[derive(Module)]
 struct Xor<T: Tracking<f32> = NoTape> {

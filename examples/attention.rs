@@ -28,7 +28,7 @@ use shaped::data::Dataset;
 use shaped::nn::{LayerNorm, Linear, MultiheadAttention, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{Rng, SeedableRng, rngs::StdRng};
-use shaped::{Const, Dim, Module, NoTape, Tensor, Tracking, Trainable};
+use shaped::{Const, Dim, Module, NoTape, Tensor, Tracking};
 
 const SEED: u64 = 0;
 const BATCH: usize = 16;

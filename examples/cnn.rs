@@ -27,7 +27,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Conv2d, Flatten, Linear, MaxPool2d, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::Rng;
-use shaped::{Const, Dim, Module, NoTape, Tensor, Tracking, Trainable};
+use shaped::{Const, Dim, Module, NoTape, Tensor, Tracking};
 
 use model::Epoch;
 

@@ -122,7 +122,7 @@ pub trait Module: Send + Sync + 'static {
     ///
     /// # Panics
     /// If the model was not watched ([`Tape::watch`]) on the tape that computed `grads`: a trained
-    /// parameter must never read as a silent zero. [`Trainable::value_and_grad`] does the watching and
+    /// parameter must never read as a silent zero. [`value_and_grad`](Module::value_and_grad) does the watching and
     /// the reading in one call.
     #[must_use]
     fn grads(&self, grads: &Grads<Self::Elem>) -> Self::Grads
@@ -130,6 +130,40 @@ pub trait Module: Send + Sync + 'static {
         Self: Trainable,
     {
         self.read_grads(grads, true)
+    }
+
+    /// Runs `f` on this model put on a fresh tape, and returns the loss it computes and the model's
+    /// gradients: watching, `backward` and reading the gradients in one call, as JAX's
+    /// `value_and_grad`. Only a trainable model (generic over its tracking: [`Trainable`]) has
+    /// gradients: on another, this does not compile.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// use shaped::{Module, Rank1, Tensor};
+    ///
+    /// let layer: Linear<2, 1, f64> = Linear::new(&mut StdRng::seed_from_u64(3));
+    /// let x = Tensor::from([1.0, 2.0]);
+    /// // loss = sum(W x + b): d/dW = x, d/db = 1
+    /// let (loss, grads) = layer.value_and_grad(|l| l.forward(x.clone()).sum());
+    /// assert_eq!(loss, layer.forward(x).sum().item());
+    /// assert_eq!(grads.weight.to_array(), [[1.0, 2.0]]);
+    /// assert_eq!(grads.bias.unwrap().to_vec(), vec![1.0]);
+    /// ```
+    fn value_and_grad(
+        &self,
+        f: impl FnOnce(&<Self as Trainable>::Tracked) -> Tensor<Rank0, Self::Elem, Tape<Self::Elem>>,
+    ) -> (Self::Elem, Self::Grads)
+    where
+        Self: Trainable + Sized,
+    {
+        let tape = Tape::new();
+        let loss = {
+            let tracked = self.track(&tape);
+            f(&tracked)
+        };
+        let grads = loss.backward();
+        (loss.item(), self.grads(&grads))
     }
 
     /// [`grads`](Module::grads), where `trained` says whether this part of the model was put on the
@@ -157,7 +191,7 @@ pub trait Module: Send + Sync + 'static {
     /// ```
     /// use shaped::nn::Linear;
     /// use shaped::rand::{SeedableRng, rngs::StdRng};
-    /// use shaped::{Module, Rank1, Tensor, Tracking, NoTape, Trainable};
+    /// use shaped::{Module, Rank1, Tensor, Tracking, NoTape};
     ///
     /// #[derive(Module)]
     /// struct TwoHeads<T: Tracking<f32> = NoTape> {
@@ -491,7 +525,7 @@ pub trait Module: Send + Sync + 'static {
 /// ```
 /// use shaped::nn::{Labels, Linear, cross_entropy};
 /// use shaped::rand::{SeedableRng, rngs::StdRng};
-/// use shaped::{Module, NoTape, Rank1, Rank2, Tensor, Trainable, Tracking};
+/// use shaped::{Module, NoTape, Rank1, Rank2, Tensor, Tracking};
 ///
 /// #[derive(Module)]
 /// struct Scorer<T: Tracking<f32> = NoTape> {
@@ -532,39 +566,6 @@ pub trait Trainable: Module {
     /// [`tape.watch(&model)`](Tape::watch).
     #[must_use]
     fn track(&self, tape: &Tape<Self::Elem>) -> Self::Tracked;
-
-    /// Runs `f` on this model put on a fresh tape, and returns the loss it computes and the model's
-    /// gradients: watching, `backward` and reading the gradients in one call, as JAX's
-    /// `value_and_grad`.
-    ///
-    /// ```
-    /// use shaped::nn::Linear;
-    /// use shaped::rand::{SeedableRng, rngs::StdRng};
-    /// use shaped::{Rank1, Tensor, Trainable};
-    ///
-    /// let layer: Linear<2, 1, f64> = Linear::new(&mut StdRng::seed_from_u64(3));
-    /// let x = Tensor::from([1.0, 2.0]);
-    /// // loss = sum(W x + b): d/dW = x, d/db = 1
-    /// let (loss, grads) = layer.value_and_grad(|l| l.forward(x.clone()).sum());
-    /// assert_eq!(loss, layer.forward(x).sum().item());
-    /// assert_eq!(grads.weight.to_array(), [[1.0, 2.0]]);
-    /// assert_eq!(grads.bias.unwrap().to_vec(), vec![1.0]);
-    /// ```
-    fn value_and_grad(
-        &self,
-        f: impl FnOnce(&Self::Tracked) -> Tensor<Rank0, Self::Elem, Tape<Self::Elem>>,
-    ) -> (Self::Elem, Self::Grads)
-    where
-        Self: Sized,
-    {
-        let tape = Tape::new();
-        let loss = {
-            let tracked = self.track(&tape);
-            f(&tracked)
-        };
-        let grads = loss.backward();
-        (loss.item(), self.grads(&grads))
-    }
 }
 
 impl<S: Shape, E: Element> Trainable for Tensor<S, E, NoTape> {

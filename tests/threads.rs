@@ -12,9 +12,7 @@ use shaped::nn::{Bilinear, Labels, Linear, cross_entropy, mse};
 use shaped::optim::{Adam, AdamW, Optimizer, Sgd};
 use shaped::rand::SeedableRng;
 use shaped::rand::rngs::StdRng;
-use shaped::{
-    Const, Grads, Module, NoTape, Rank0, Rank1, Rank2, Rank3, Tape, Tensor, Tracking, Trainable,
-};
+use shaped::{Const, Grads, Module, NoTape, Rank0, Rank1, Rank2, Rank3, Tape, Tensor, Tracking};
 
 /// A derived model of `Linear` layers.
 #[derive(Module, Clone, Debug)]

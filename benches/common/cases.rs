@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shaped::nn::{Labels, Linear, cross_entropy, mse};
 use shaped::optim::{Optimizer, Sgd};
-use shaped::{Const, Dim, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Dim, Module, NoTape, Rank2, Tensor, Tracking};
 
 use super::reference;
 

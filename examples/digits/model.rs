@@ -9,7 +9,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{Rng, SeedableRng, rngs::StdRng};
-use shaped::{Const, Dim, Module, NoTape, Tensor, Tracking, Trainable};
+use shaped::{Const, Dim, Module, NoTape, Tensor, Tracking};
 
 pub const SEED: u64 = 0;
 pub const BATCH: usize = 16;

@@ -9,7 +9,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{GradCheck, Module, NoTape, Rank2, Tensor, Tracking, Trainable, gradcheck};
+use shaped::{GradCheck, Module, NoTape, Rank2, Tensor, Tracking, gradcheck};
 
 use op::gelu;
 

@@ -21,7 +21,7 @@ use crate::{Const, Dim, Element, Indices, Module, NoTape, Rank2, Tensor, Trackin
 ///
 /// ```
 /// use shaped::nn::Embedding;
-/// use shaped::{Const, Indices, Module, Tensor, Trainable};
+/// use shaped::{Const, Indices, Module, Tensor};
 ///
 /// let table = Embedding::from_weights(Tensor::from([[0.0, 0.5], [1.0, 1.5], [2.0, 2.5]]));
 /// let ids = Indices::<usize, Const<3>>::from_slice(&[2, 0, 2])?;
@@ -69,7 +69,7 @@ impl<const V: usize, const D: usize, E: Element> Embedding<V, D, E> {
     /// ```
     /// use shaped::nn::Embedding;
     /// use shaped::rand::{SeedableRng, rngs::StdRng};
-    /// use shaped::{Const, Indices, Trainable};
+    /// use shaped::{Const, Indices, Module};
     ///
     /// let table: Embedding<4, 2, f64> = Embedding::padded(&mut StdRng::seed_from_u64(0), 0);
     /// assert_eq!(table.weight.to_array()[0], [0.0, 0.0]);
@@ -106,7 +106,7 @@ impl<const V: usize, const D: usize, E: Element> Embedding<V, D, E> {
     ///
     /// ```
     /// use shaped::nn::Embedding;
-    /// use shaped::{Const, Indices, Tensor, Trainable};
+    /// use shaped::{Const, Indices, Module, Tensor};
     ///
     /// let table = Embedding::from_weights(Tensor::from([[0.5, 0.5], [1.0, 2.0]])).with_padding_idx(0);
     /// let ids = Indices::<Const<2>, Const<2>>::new([0, 1])?;
@@ -142,7 +142,7 @@ impl<const V: usize, const D: usize, E: Element, T: Tracking<E>> Embedding<V, D,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Rank1, Trainable, gradcheck};
+    use crate::{Module, Rank1, gradcheck};
     use rand::SeedableRng;
 
     #[test]

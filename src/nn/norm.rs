@@ -283,7 +283,7 @@ fn normalize<S: Shape, E: Element, X: Tracking<E>>(
 ///
 /// ```
 /// use shaped::nn::LayerNorm;
-/// use shaped::{Module, Rank2, Tensor, Trainable};
+/// use shaped::{Module, Rank2, Tensor};
 ///
 /// let norm: LayerNorm<4, f64> = LayerNorm::new().with_eps(0.0);
 /// assert_eq!(norm.params().iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["weight", "bias"]);

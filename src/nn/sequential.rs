@@ -33,7 +33,7 @@ use crate::{
 /// ```
 /// use shaped::nn::{Dropout, Forward, LayerNorm, LayerNormNoAffine, Linear, ReLU};
 /// use shaped::rand::{SeedableRng, rngs::StdRng};
-/// use shaped::{Module, NoTape, Rank2, Tape, Tensor, Trainable};
+/// use shaped::{Module, NoTape, Rank2, Tape, Tensor};
 ///
 /// let mut rng = StdRng::seed_from_u64(0);
 /// let mut mlp = (Linear::<4, 8>::new(&mut rng), ReLU, Dropout::new(0.1, 1), LayerNorm::<8>::new(), Linear::<8, 3>::new(&mut rng));

@@ -17,7 +17,7 @@ use crate::{Element, Module};
 /// use shaped::nn::Linear;
 /// use shaped::optim::{Gradients, Optimizer, Sgd};
 /// use shaped::rand::{SeedableRng, rngs::StdRng};
-/// use shaped::{Module, NoTape, Rank1, Tensor, Tracking, Trainable};
+/// use shaped::{Module, NoTape, Rank1, Tensor, Tracking};
 ///
 /// #[derive(Module)]
 /// struct Net<T: Tracking<f64> = NoTape> { l1: Linear<2, 2, f64, T> }

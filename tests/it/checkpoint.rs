@@ -7,7 +7,7 @@ use shaped::nn::{Labels, Linear, cross_entropy};
 use shaped::optim::schedule::{ExponentialLr, OneCycleLr, Schedule, StepLr};
 use shaped::optim::{Adagrad, Adam, AdamW, Gradients, Optimizer, RMSprop, Sgd};
 use shaped::rand::{RngExt, SeedableRng, rngs::StdRng};
-use shaped::{Const, ErrorKind, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, ErrorKind, Module, NoTape, Rank2, Tensor, Tracking};
 
 #[derive(Module)]
 struct Mlp<T: Tracking<f32> = NoTape> {

@@ -16,7 +16,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking};
 
 /// Logits may differ by float32 rounding (a different summation order), no more.
 const TOLERANCE: f32 = 1e-5;

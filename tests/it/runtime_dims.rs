@@ -8,8 +8,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy, mse, predict};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::{
-    Const, Dim, Module, NoTape, Rank1, Rank2, Shape, StaticShape, Tape, Tensor, Tracking,
-    Trainable, gradcheck,
+    Const, Dim, Module, NoTape, Rank1, Rank2, Shape, StaticShape, Tape, Tensor, Tracking, gradcheck,
 };
 
 fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {

@@ -10,8 +10,7 @@ use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::{
-    GradCheck, Module, NoTape, Rank1, Rank2, StaticShape, Tape, Tensor, Tracking, Trainable,
-    gradcheck,
+    GradCheck, Module, NoTape, Rank1, Rank2, StaticShape, Tape, Tensor, Tracking, gradcheck,
 };
 
 fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {

@@ -7,7 +7,7 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy};
 use shaped::optim::{Adam, Optimizer};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Module, NoTape, Rank2, Tensor, Tracking};
 
 fn data_file(name: &str) -> Vec<u8> {
     let path = format!("{}/examples/data/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -3,7 +3,7 @@
 // Conv1d builds with stride, padding and dilation.
 use shaped::nn::{AvgPool2d, Conv1d, Conv2d, Flatten, Linear, MaxPool2d};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Const, Dim, Module, NoTape, Rank3, Rank4, Tape, Tensor, Tracking, Trainable};
+use shaped::{Const, Dim, Module, NoTape, Rank3, Rank4, Tape, Tensor, Tracking};
 
 #[derive(Module)]
 struct Cnn<T: Tracking<f32> = NoTape> {

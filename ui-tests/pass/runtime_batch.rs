@@ -2,7 +2,7 @@
 // run-time number of rows, with the same weights and the same gradient struct.
 use shaped::nn::{Labels, Linear, cross_entropy, predict};
 use shaped::rand::{SeedableRng, rngs::StdRng};
-use shaped::{Const, Dim, Module, NoTape, Rank2, Tensor, Tracking, Trainable};
+use shaped::{Const, Dim, Module, NoTape, Rank2, Tensor, Tracking};
 
 #[derive(Module)]
 struct Mlp<T: Tracking<f32> = NoTape> {

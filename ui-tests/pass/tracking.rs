@@ -1,6 +1,6 @@
 // A model generic over its tracking: watched on a tape, every op on its parameters records (a
 // transpose, a broadcast, a penalty on a parameter alone); stored, it records nothing.
-use shaped::{Module, NoTape, Rank1, Rank2, Tape, Tensor, Trainable, Tracking};
+use shaped::{Module, NoTape, Rank1, Rank2, Tape, Tensor, Tracking};
 
 #[derive(Module)]
 struct Affine<T: Tracking<f64> = NoTape> {
