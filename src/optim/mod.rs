@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use shaped::optim::{Optimizer, Sgd};
-//! use shaped::{Rank1, Tensor, Trainable};
+//! use shaped::{Module, Rank1, Tensor};
 //!
 //! // Fit w so that w . x = 3 for x = [1, 2].
 //! let mut w: Tensor<Rank1<2>, f64> = Tensor::zeros();
