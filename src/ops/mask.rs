@@ -429,6 +429,18 @@ mask_operator!(
 
 /// A mask for a tensor of shape `S`: `&Mask<S>` or `Mask<S>`, the condition of
 /// [`Tensor::masked_fill`].
+///
+/// ```
+/// use shaped::{Mask, MaskOf, Rank1, Tensor};
+/// // a helper that takes the mask borrowed or owned, as `masked_fill` does
+/// fn zero_where(x: &Tensor<Rank1<3>>, m: impl MaskOf<Rank1<3>>) -> Tensor<Rank1<3>> {
+///     x.masked_fill(m, 0.0)
+/// }
+/// let x = Tensor::from([1.0, -2.0, 3.0]);
+/// let negative = x.lt(0.0);
+/// assert_eq!(zero_where(&x, &negative).to_vec(), vec![1.0, 0.0, 3.0]);
+/// assert_eq!(zero_where(&x, Mask::from([true, false, false])).to_vec(), vec![0.0, -2.0, 3.0]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: `{Self}` is not a mask of shape `{S}`",
     label = "expected a `Mask<{S}>`, the shape of the tensor",
