@@ -65,6 +65,26 @@ pub const MAX_INPUTS: usize = 8;
 /// [`detach`](Tensor::detach)ed copies, which share the data.
 ///
 /// See the [module docs](crate::custom) for an op of two inputs.
+///
+/// ```
+/// use shaped::{CustomOp, Rank1, Tape, Tensor, Tracking};
+/// // y = x^3 with dy/dx = 3 x^2, on a tape or off it.
+/// fn cube<T: Tracking<f64>>(x: &Tensor<Rank1<2>, f64, T>) -> Tensor<Rank1<2>, f64, T> {
+///     let xv = x.detach();
+///     CustomOp::new(xv.map(|v| v * v * v)).input(x).backward(move |dy, grads| {
+///         if let Some(dx) = grads.add(0) {
+///             for ((d, &g), &v) in dx.iter_mut().zip(dy).zip(xv.as_slice()) {
+///                 *d += g * 3.0 * v * v;
+///             }
+///         }
+///     })
+/// }
+/// let x = Tensor::from([1.0, 2.0]);
+/// assert_eq!(cube(&x).to_vec(), vec![1.0, 8.0]);
+/// let tape = Tape::new();
+/// let xt = tape.watch(&x);
+/// assert_eq!(cube(&xt).sum().backward().get(&xt).to_vec(), vec![3.0, 12.0]);
+/// ```
 #[must_use = "an op is recorded only by `backward`"]
 pub struct CustomOp<'a, S: Shape, E: Element, T: Tracking<E>> {
     value: Tensor<S, E>,
@@ -175,6 +195,21 @@ impl<'a, S: Shape, E: Element, T: Tracking<E>> CustomOp<'a, S, E, T> {
 }
 
 /// The inputs' gradients, handed to a [`CustomOp`]'s backward closure.
+///
+/// ```
+/// use shaped::{CustomOp, OpGrads, Tape, Tensor};
+/// // A backward closure may be a named function: y = x + 1, dy/dx = 1.
+/// fn pass_through(dy: &[f64], grads: &mut OpGrads<'_, f64>) {
+///     if let Some(dx) = grads.add(0) {
+///         dx.iter_mut().zip(dy).for_each(|(d, &g)| *d += g);
+///     }
+/// }
+/// let tape = Tape::new();
+/// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+/// let y = CustomOp::new(x.detach() + 1.0).input(&x).backward(pass_through);
+/// let grads = (&y * 2.0).sum().backward();
+/// assert_eq!(grads.get(&x).to_vec(), vec![2.0, 2.0]);
+/// ```
 pub struct OpGrads<'s, E: Element> {
     nodes: [Option<NodeId>; MAX_INPUTS],
     count: usize,
@@ -218,6 +253,19 @@ impl<E: Element> OpGrads<'_, E> {
     ///
     /// # Panics
     /// If the op has no input `i`.
+    ///
+    /// ```
+    /// use shaped::{CustomOp, Tape, Tensor};
+    /// // loss = sum(2 x) + sum(x^2): x feeds the custom op and `powi`, and the gradients add.
+    /// let tape = Tape::new();
+    /// let x = tape.watch(&Tensor::from([1.0, 3.0]));
+    /// let double = CustomOp::new(x.detach() * 2.0).input(&x).backward(|dy, grads| {
+    ///     let dx = grads.add(0).unwrap();
+    ///     dx.iter_mut().zip(dy).for_each(|(d, &g)| *d += 2.0 * g);
+    /// });
+    /// let grads = (double.sum() + x.powi(2).sum()).backward();
+    /// assert_eq!(grads.get(&x).to_vec(), vec![4.0, 8.0]); // 2 + 2x
+    /// ```
     pub fn add(&mut self, i: usize) -> Option<&mut [E]> {
         let node = self.node(i)?;
         Some(self.store.acc(node))

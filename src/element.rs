@@ -45,6 +45,13 @@ pub trait Element:
     const NAME: &'static str;
 
     /// Converts an `f64` constant to this type (rounding to nearest for `f32`).
+    ///
+    /// ```
+    /// use shaped::Element;
+    /// assert_eq!(f32::from_f64_lossy(0.1), 0.1_f32); // the f32 nearest to 0.1
+    /// assert_eq!(f64::from_f64_lossy(0.1), 0.1);
+    /// assert_eq!(f32::from_f64_lossy(1e40), f32::INFINITY); // too large for f32
+    /// ```
     fn from_f64_lossy(v: f64) -> Self;
 
     /// The safetensors element type this type is stored as.

@@ -55,6 +55,14 @@ impl Error {
     }
 
     /// The kind of error.
+    ///
+    /// ```
+    /// use shaped::{Const, ErrorKind, Indices, Rank1, Tensor};
+    /// let err = Tensor::<Rank1<3>>::from_slice(&[1.0, 2.0]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Length);
+    /// let err = Indices::<Const<1>, Const<4>>::new([4]).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::OutOfRange);
+    /// ```
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
         self.kind

@@ -96,6 +96,16 @@ impl GradCheck {
 }
 
 /// Where a gradient check failed: the worst element.
+///
+/// ```
+/// use shaped::{gradcheck, Tensor};
+/// let x = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+/// // sum(x * detach(x)): the tape sees d/dx = x, the true derivative of sum(x^2) is 2x.
+/// let err = gradcheck(|x| (&x * &x.detach()).sum(), &x).unwrap_err();
+/// assert_eq!((err.input, err.index.clone(), err.failures), (0, vec![1, 1], 4)); // worst: the largest x
+/// assert_eq!(err.tape, 4.0);
+/// assert!((err.numeric - 8.0).abs() < 1e-6);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradCheckError {
     /// Which input the worst element belongs to (0 for a function of one tensor).
@@ -133,6 +143,13 @@ impl std::error::Error for GradCheckError {}
 
 /// The inputs of a gradient check: a tensor `&Tensor<S, E>`, or a tuple of two to four of them.
 /// The function under test receives the same tensors on a tape (watched), as a tensor or a tuple.
+///
+/// ```
+/// use shaped::{gradcheck, Tensor};
+/// let (a, b, c) = (Tensor::from([1.0, 2.0]), Tensor::from([3.0, -1.0]), Tensor::from([0.5, 0.5]));
+/// // f(a, b, c) = sum(a b + c^2): df/da = b, df/db = a, df/dc = 2c
+/// gradcheck(|(a, b, c)| (&a * &b + c.powi(2)).sum(), (&a, &b, &c)).unwrap();
+/// ```
 pub trait GradInputs<E: Element> {
     /// The inputs on a tape: `Tensor<S, E, Tape<E>>`, or a tuple of them.
     type Taped: Clone;
@@ -225,6 +242,17 @@ impl GradCheck {
     /// # Errors
     /// A [`GradCheckError`] naming the worst element when any element is out of tolerance (a NaN on
     /// either side counts as out of tolerance unless both sides are NaN).
+    ///
+    /// ```
+    /// use shaped::{GradCheck, Tensor};
+    /// let (a, b) = (Tensor::from([2.0, 3.0]), Tensor::from([1.0, 1.0]));
+    /// let check = GradCheck::default();
+    /// // f(a, b) = sum(a b): df/da = b, df/db = a
+    /// check.run(|(a, b)| (&a * &b).sum(), (&a, &b)).unwrap();
+    /// // Detaching `b` hides it from the tape: its gradient reads 0 instead of a = [2, 3].
+    /// let err = check.run(|(a, b)| (&a * &b.detach()).sum(), (&a, &b)).unwrap_err();
+    /// assert_eq!((err.input, err.index.clone(), err.failures), (1, vec![1], 2));
+    /// ```
     #[allow(clippy::needless_pass_by_value)] // `&x` or `(&a, &b)`: a reference or a tuple of them
     pub fn run<E: Element, I: GradInputs<E>>(
         &self,

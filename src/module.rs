@@ -50,6 +50,20 @@ pub type VisitBuffersMut<'a, E> = dyn FnMut(&str, BufferMut<'_, E>) + 'a;
 /// One buffer of a layer, as [`Module::visit_buffers`] shows it: state that is saved and loaded
 /// with the parameters but is not trained (PyTorch's `register_buffer`), such as the running
 /// statistics of [`BatchNorm1d`](crate::nn::BatchNorm1d).
+///
+/// ```
+/// use shaped::module::BufferRef;
+/// use shaped::nn::BatchNorm1d;
+/// use shaped::Module;
+/// let bn: BatchNorm1d<2, f64> = BatchNorm1d::new();
+/// let mut seen = Vec::new();
+/// bn.visit_buffers(&mut String::new(), &mut |name, b| match b {
+///     BufferRef::Values { values, .. } => seen.push(format!("{name}: {values:?}")),
+///     BufferRef::Count(n) => seen.push(format!("{name}: {n}")),
+/// });
+/// // a fresh layer: mean 0, variance 1, no batch seen
+/// assert_eq!(seen, ["running_mean: [0.0, 0.0]", "running_var: [1.0, 1.0]", "num_batches_tracked: 0"]);
+/// ```
 #[derive(Debug)]
 pub enum BufferRef<'a, E> {
     /// Values of the element type with their dimensions (`running_mean`), stored as the parameters.
@@ -64,6 +78,20 @@ pub enum BufferRef<'a, E> {
 }
 
 /// One buffer of a layer, mutable, as [`Module::visit_buffers_mut`] shows it (loading).
+///
+/// ```
+/// use shaped::module::BufferMut;
+/// use shaped::nn::BatchNorm1d;
+/// use shaped::Module;
+/// let mut bn: BatchNorm1d<2, f64> = BatchNorm1d::new();
+/// bn.visit_buffers_mut(&mut String::new(), &mut |name, b| match b {
+///     BufferMut::Values { values, .. } if name == "running_mean" => values.copy_from_slice(&[0.5, -0.5]),
+///     BufferMut::Count(n) => *n = 10,
+///     BufferMut::Values { .. } => {}
+/// });
+/// assert_eq!(bn.running_mean().to_vec(), vec![0.5, -0.5]);
+/// assert_eq!(bn.num_batches_tracked(), 10);
+/// ```
 #[derive(Debug)]
 pub enum BufferMut<'a, E> {
     /// Values of the element type with their dimensions.
@@ -78,6 +106,14 @@ pub enum BufferMut<'a, E> {
 }
 
 /// The name and dimensions of one parameter tensor.
+///
+/// ```
+/// use shaped::nn::Linear;
+/// use shaped::{Module, ParamInfo};
+/// let layer: Linear<3, 2> = Linear::zeros();
+/// let first: &ParamInfo = &layer.params()[0];
+/// assert_eq!((first.name.as_str(), first.dims.as_slice()), ("weight", &[2, 3][..]));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParamInfo {
     /// The path of the field, segments joined with `.` (`l1.weight`), as in a PyTorch `state_dict`.
@@ -90,6 +126,22 @@ pub struct ParamInfo {
 ///
 /// Implement it with the derive; the methods are the visitors that the derive generates, and the
 /// provided methods build on them.
+///
+/// ```
+/// use shaped::nn::Linear;
+/// use shaped::{Module, NoTape, Rank1, Tensor, Tracking};
+///
+/// #[derive(Module)]
+/// struct Net<T: Tracking<f32> = NoTape> {
+///     hidden: Linear<2, 3, f32, T>,
+///     scale: Tensor<Rank1<3>, f32, T>,
+/// }
+///
+/// let net = Net { hidden: Linear::zeros(), scale: Tensor::ones() };
+/// assert_eq!(net.param_count(), 2 * 3 + 3 + 3);
+/// let names: Vec<String> = net.params().into_iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["hidden.weight", "hidden.bias", "scale"]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a `Module`",
     label = "neither a tensor nor a module with parameters (a layer, a struct with `#[derive(Module)]`)",
@@ -105,13 +157,46 @@ pub trait Module: Send + Sync + 'static {
 
     /// Calls `f(name, values, dims)` for every parameter tensor, in field order. `path` is the prefix
     /// of the names (empty at the root); it is restored before returning.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, Tensor};
+    /// let layer = Linear::from_weights(Tensor::from([[1.0, 2.0]]), Some(Tensor::from([3.0])));
+    /// let mut sums = Vec::new();
+    /// layer.visit(&mut String::from("fc"), &mut |name, values, dims| {
+    ///     sums.push((name.to_owned(), dims.to_vec(), values.iter().sum::<f64>()));
+    /// });
+    /// assert_eq!(sums, [("fc.weight".into(), vec![1, 2], 3.0), ("fc.bias".into(), vec![1], 3.0)]);
+    /// ```
     fn visit(&self, path: &mut String, f: &mut Visit<'_, Self::Elem>);
 
     /// Like [`visit`](Module::visit), with the values mutable (loading, in-place updates).
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, Tensor};
+    /// let mut layer = Linear::from_weights(Tensor::from([[1.0, 2.0]]), Some(Tensor::from([3.0])));
+    /// // halve every parameter in place
+    /// layer.visit_mut(&mut String::new(), &mut |_, values, _| values.iter_mut().for_each(|v| *v /= 2.0));
+    /// assert_eq!(layer.weight.to_array(), [[0.5, 1.0]]);
+    /// assert_eq!(layer.bias.unwrap().to_vec(), vec![1.5]);
+    /// ```
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, Self::Elem>);
 
     /// Walks this tree and `other` (of the gradient type) together, calling `f(mine, theirs)` for each
     /// pair of tensors. Optimizers update parameters with it; on gradients it accumulates.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, Tensor};
+    /// let mut layer = Linear::from_weights(Tensor::from([[1.0, 2.0]]), Some(Tensor::from([0.0])));
+    /// let x = Tensor::from([3.0, 4.0]);
+    /// let (_, g) = layer.value_and_grad(|l| l.forward(x.clone()).sum()); // d/dW = x, d/db = 1
+    /// // one step of gradient descent by hand, learning rate 0.5: p -= 0.5 g
+    /// layer.zip_mut(&g, &mut |p, g| p.iter_mut().zip(g).for_each(|(p, g)| *p -= 0.5 * g));
+    /// assert_eq!(layer.weight.to_array(), [[-0.5, 0.0]]);
+    /// assert_eq!(layer.bias.unwrap().to_vec(), vec![-0.5]);
+    /// ```
     fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, Self::Elem>);
 
     /// Reads this model's gradients out of a backward pass's [`Grads`], one typed tensor per parameter:
@@ -124,6 +209,19 @@ pub trait Module: Send + Sync + 'static {
     /// If the model was not watched ([`Tape::watch`]) on the tape that computed `grads`: a trained
     /// parameter must never read as a silent zero. [`value_and_grad`](Module::value_and_grad) does the watching and
     /// the reading in one call.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, Tape, Tensor};
+    /// let layer = Linear::from_weights(Tensor::from([[1.0, -1.0]]), Some(Tensor::from([0.0])));
+    /// let tape = Tape::new();
+    /// let m = tape.watch(&layer);
+    /// // loss = (W x + b)^2 with x = [2, 1]: W x = 1, so d/dW = 2 (W x) x = [4, 2], d/db = 2
+    /// let loss = m.forward(Tensor::from([2.0, 1.0])).powi(2).sum();
+    /// let g = layer.grads(&loss.backward());
+    /// assert_eq!(g.weight.to_array(), [[4.0, 2.0]]);
+    /// assert_eq!(g.bias.unwrap().to_vec(), vec![2.0]);
+    /// ```
     #[must_use]
     fn grads(&self, grads: &Grads<Self::Elem>) -> Self::Grads
     where
@@ -236,11 +334,41 @@ pub trait Module: Send + Sync + 'static {
     /// [`BatchNorm1d`](crate::nn::BatchNorm1d)'s `running_mean`, `running_var` and
     /// `num_batches_tracked`), in field order, named like the parameters. Optimizers never see
     /// buffers and gradients do not carry them. None by default; the derive visits every field.
+    ///
+    /// ```
+    /// use shaped::nn::{BatchNorm1d, Linear};
+    /// use shaped::{Module, NoTape, Tracking};
+    ///
+    /// #[derive(Module)]
+    /// struct Net<T: Tracking<f32> = NoTape> {
+    ///     fc: Linear<3, 4, f32, T>,
+    ///     bn: BatchNorm1d<4, f32, T>,
+    /// }
+    ///
+    /// let net = Net { fc: Linear::zeros(), bn: BatchNorm1d::new() };
+    /// let mut names = Vec::new();
+    /// net.visit_buffers(&mut String::new(), &mut |name, _| names.push(name.to_owned()));
+    /// // the linear layer has none
+    /// assert_eq!(names, ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]);
+    /// ```
     fn visit_buffers(&self, path: &mut String, f: &mut VisitBuffers<'_, Self::Elem>) {
         let _ = (path, f);
     }
 
     /// Like [`visit_buffers`](Module::visit_buffers), with the buffers mutable (loading).
+    ///
+    /// ```
+    /// use shaped::module::BufferMut;
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::Module;
+    /// let mut bn: BatchNorm1d<3, f64> = BatchNorm1d::new();
+    /// bn.visit_buffers_mut(&mut String::new(), &mut |name, b| {
+    ///     if let (BufferMut::Values { values, .. }, "running_var") = (b, name) {
+    ///         values.fill(4.0);
+    ///     }
+    /// });
+    /// assert_eq!(bn.running_var().to_vec(), vec![4.0; 3]);
+    /// ```
     fn visit_buffers_mut(&mut self, path: &mut String, f: &mut VisitBuffersMut<'_, Self::Elem>) {
         let _ = (path, f);
     }
@@ -249,6 +377,21 @@ pub trait Module: Send + Sync + 'static {
     /// and in evaluation ([`Dropout`](crate::nn::Dropout), [`BatchNorm1d`](crate::nn::BatchNorm1d));
     /// the derive passes it to every field. Call it through [`train`](Module::train) and
     /// [`eval`](Module::eval).
+    ///
+    /// ```
+    /// use shaped::nn::{BatchNorm1d, Dropout};
+    /// use shaped::Module;
+    ///
+    /// #[derive(Module)]
+    /// struct Net {
+    ///     bn: BatchNorm1d<4>,
+    ///     drop: Dropout,
+    /// }
+    ///
+    /// let mut net = Net { bn: BatchNorm1d::new(), drop: Dropout::new(0.5, 0) };
+    /// net.set_training(false); // what `eval` does
+    /// assert!(!net.bn.is_training() && !net.drop.is_training());
+    /// ```
     fn set_training(&mut self, training: bool) {
         let _ = training;
     }
@@ -277,6 +420,19 @@ pub trait Module: Send + Sync + 'static {
     /// Puts the model in evaluation mode (PyTorch's `model.eval()`): dropout is the identity, batch
     /// normalization uses its running statistics and leaves them as they are. See
     /// [`train`](Module::train).
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::{Module, Tensor};
+    /// let mut bn: BatchNorm1d<1, f64> = BatchNorm1d::new();
+    /// bn.eval();
+    /// assert!(!bn.is_training());
+    /// // evaluation: the running statistics (mean 0, variance 1), so the input comes back
+    /// // (up to eps = 1e-5), and they are not updated
+    /// let y = bn.forward(Tensor::from([[2.0], [4.0]]));
+    /// assert!((y[[1, 0]] - 4.0).abs() < 1e-4);
+    /// assert_eq!(bn.num_batches_tracked(), 0);
+    /// ```
     fn eval(&mut self) {
         self.set_training(false);
     }
@@ -564,6 +720,16 @@ pub trait Trainable: Module {
 
     /// Puts the trained parameters on `tape`, sharing their data. Call it as
     /// [`tape.watch(&model)`](Tape::watch).
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor, Trainable};
+    /// let w = Tensor::from([2.0, 3.0]);
+    /// let tape = Tape::new();
+    /// let wt = w.track(&tape); // the same as `tape.watch(&w)`
+    /// assert!(wt.shares_data(&w));
+    /// let grads = (&wt * &wt).sum().backward();
+    /// assert_eq!(grads.get(&wt).to_vec(), vec![4.0, 6.0]); // d(w^2)/dw = 2w
+    /// ```
     #[must_use]
     fn track(&self, tape: &Tape<Self::Elem>) -> Self::Tracked;
 }

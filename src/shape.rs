@@ -66,8 +66,21 @@ pub trait Dim: Copy + Debug + PartialEq + Eq + Send + Sync + 'static + Sealed {
     /// The size, if the compiler knows it.
     const STATIC: Option<usize>;
     /// The size of this dimension.
+    ///
+    /// ```
+    /// use shaped::{Const, Dim};
+    /// assert_eq!(Const::<3>.size(), 3);
+    /// assert_eq!(5_usize.size(), 5);
+    /// ```
     fn size(&self) -> usize;
     /// This dimension with size `n`, if it can have that size (a `Const<N>` only `N`).
+    ///
+    /// ```
+    /// use shaped::{Const, Dim};
+    /// assert_eq!(Const::<3>::from_size(3), Some(Const));
+    /// assert_eq!(Const::<3>::from_size(4), None);
+    /// assert_eq!(usize::from_size(4), Some(4));
+    /// ```
     fn from_size(n: usize) -> Option<Self>;
 }
 
@@ -175,16 +188,44 @@ pub trait Shape: Copy + Debug + PartialEq + Send + Sync + 'static + Sealed {
     /// itself for a tuple; `Rank0` for a scalar).
     type Tuple: Shape<Dims = Self::Dims>;
     /// The same shape written as a tuple of [`Dim`]s.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank2, Shape};
+    /// assert_eq!(Rank2::<2, 3>.to_tuple(), (Const::<2>, Const::<3>));
+    /// assert_eq!((5_usize, Const::<3>).to_tuple(), (5, Const::<3>));
+    /// ```
     fn to_tuple(&self) -> Self::Tuple;
     /// The dimensions, outermost first.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank0, Rank3, Shape};
+    /// assert_eq!(Rank3::<2, 3, 4>.dims(), [2, 3, 4]);
+    /// assert_eq!((Const::<2>, 7_usize).dims(), [2, 7]);
+    /// assert!(Rank0.dims().is_empty());
+    /// ```
     fn dims(&self) -> Self::Dims;
     /// The number of elements: the product of the dimensions (1 for a scalar).
+    ///
+    /// ```
+    /// use shaped::{Const, Rank0, Rank3, Shape};
+    /// assert_eq!(Rank3::<2, 3, 4>.numel(), 24); // 2 * 3 * 4
+    /// assert_eq!((5_usize, Const::<3>).numel(), 15);
+    /// assert_eq!(Rank0.numel(), 1);
+    /// ```
     #[inline]
     fn numel(&self) -> usize {
         self.dims().as_ref().iter().product()
     }
     /// The shape with these dimensions, if it can have them: the rank must match, and each static
     /// dimension must be equal.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank2, Shape};
+    /// assert_eq!(<(usize, Const<3>)>::from_dims(&[5, 3]), Some((5, Const)));
+    /// assert_eq!(<(usize, Const<3>)>::from_dims(&[5, 4]), None); // 4 is not 3
+    /// assert_eq!(<(usize, Const<3>)>::from_dims(&[5, 3, 1]), None); // rank 3, not 2
+    /// assert_eq!(Rank2::<2, 3>::from_dims(&[2, 3]), Some(Rank2));
+    /// ```
     fn from_dims(dims: &[usize]) -> Option<Self>;
     /// The shape of `numel` elements, if there is one: a static shape must have that many, and a
     /// shape with one run-time dimension gets it from the count (PyTorch's `-1`); `None` when the count
@@ -217,6 +258,15 @@ pub trait StaticShape: Shape + Default {
 
 /// A shape written as a tuple of [`Dim`]s, such as `(usize, Const<784>)`: the form that can hold
 /// run-time dimensions. Ops on tuples give tuples.
+///
+/// ```
+/// use shaped::{Const, Tensor, TupleShape};
+/// fn rows<S: TupleShape>(t: &Tensor<S>) -> usize {
+///     t.shape().as_ref()[0]
+/// }
+/// let t = Tensor::<(usize, Const<2>)>::zeros_with((3, Const));
+/// assert_eq!(rows(&t), 3);
+/// ```
 pub trait TupleShape: Shape {}
 
 /// A shape with at least one axis, split into its leading axes and its last dimension.
@@ -236,6 +286,13 @@ pub trait NonScalar: Shape {
     /// The last dimension (`shape[-1]`).
     type Last: Dim;
     /// The shape without its last axis, and its last dimension.
+    ///
+    /// ```
+    /// use shaped::{Const, NonScalar, Rank1, Rank3, Shape};
+    /// assert_eq!(Rank3::<2, 3, 4>.split_last().0.dims(), [2, 3]);
+    /// assert_eq!((7_usize, Const::<4>).split_last(), ((7,), Const::<4>));
+    /// assert_eq!(Rank1::<5>.split_last().0.numel(), 1); // the scalar Rank0
+    /// ```
     fn split_last(&self) -> (Self::Init, Self::Last);
 }
 
@@ -250,6 +307,13 @@ pub trait ReplaceLast<const N: usize>: NonScalar {
     /// `shape[:-1] + [N]`.
     type Output: NonScalar<Init = Self::Init, Last = Const<N>>;
     /// `shape[:-1] + [N]`.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank2, ReplaceLast, Shape};
+    /// let s: Rank2<2, 9> = ReplaceLast::<9>::replace_last(&Rank2::<2, 3>);
+    /// assert_eq!(s.dims(), [2, 9]);
+    /// assert_eq!(ReplaceLast::<9>::replace_last(&(5_usize, Const::<3>)).dims(), [5, 9]);
+    /// ```
     fn replace_last(&self) -> Self::Output;
 }
 
@@ -269,6 +333,12 @@ pub trait Transposable: Shape {
     /// The shape with its last two axes swapped.
     type Output: Shape + Transposable<Output = Self>;
     /// The shape with its last two axes swapped.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank3, Shape, Transposable};
+    /// assert_eq!(Rank3::<2, 3, 4>.transposed().dims(), [2, 4, 3]);
+    /// assert_eq!((Const::<2>, 5_usize, Const::<4>).transposed(), (Const::<2>, Const::<4>, 5));
+    /// ```
     fn transposed(&self) -> Self::Output;
 }
 
@@ -297,11 +367,30 @@ pub trait ReduceAxis<const AX: usize>: Shape {
     /// The shape with axis `AX` kept with size 1.
     type KeepDim: Shape;
     /// The shape with axis `AX` removed.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank3, ReduceAxis, Shape};
+    /// assert_eq!(ReduceAxis::<1>::reduced(&Rank3::<2, 3, 4>).dims(), [2, 4]);
+    /// assert_eq!(ReduceAxis::<0>::reduced(&(7_usize, Const::<3>)).dims(), [3]);
+    /// ```
     fn reduced(&self) -> Self::Reduced;
     /// The shape with axis `AX` kept with size 1.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank3, ReduceAxis, Shape};
+    /// assert_eq!(ReduceAxis::<1>::kept(&Rank3::<2, 3, 4>).dims(), [2, 1, 4]);
+    /// assert_eq!(ReduceAxis::<1>::kept(&(7_usize, Const::<3>)).dims(), [7, 1]);
+    /// ```
     fn kept(&self) -> Self::KeepDim;
     /// `(outer, len, inner)`: the product of the dimensions before `AX`, the size of `AX`, and the
     /// product of the dimensions after it.
+    ///
+    /// ```
+    /// use shaped::{Rank4, ReduceAxis};
+    /// // axis 1 of [2, 3, 4, 5]: outer 2, len 3, inner 4 * 5
+    /// assert_eq!(ReduceAxis::<1>::split(&Rank4::<2, 3, 4, 5>), (2, 3, 20));
+    /// assert_eq!(ReduceAxis::<3>::split(&Rank4::<2, 3, 4, 5>), (24, 5, 1));
+    /// ```
     #[inline]
     fn split(&self) -> (usize, usize, usize) {
         let dims = self.dims();
@@ -359,19 +448,66 @@ macro_rules! ranks {
 
 ranks! {
     /// A scalar: no axes, one element.
+    ///
+    /// ```
+    /// use shaped::{Rank0, Shape, Tensor};
+    /// assert_eq!((Rank0::RANK, Rank0.numel()), (0, 1));
+    /// let s: Tensor<Rank0> = Tensor::full(2.5);
+    /// assert_eq!(s.item(), 2.5);
+    /// ```
     Rank0 0 [] => Rank0 = Rank0;
     /// A vector of `A` elements.
+    ///
+    /// ```
+    /// use shaped::{Rank1, Shape, Tensor};
+    /// assert_eq!(Rank1::<3>.dims(), [3]);
+    /// let v: Tensor<Rank1<3>> = Tensor::from_fn(|[i]| i as f32);
+    /// assert_eq!(v.to_vec(), vec![0.0, 1.0, 2.0]);
+    /// ```
     Rank1 1 [A] => (Const<A>,) = (Const,);
     /// An `A` x `B` matrix.
+    ///
+    /// ```
+    /// use shaped::{Rank2, Shape, Tensor};
+    /// assert_eq!(Rank2::<2, 3>.dims(), [2, 3]);
+    /// let m: Tensor<Rank2<2, 3>> = Tensor::from_fn(|[i, j]| (10 * i + j) as f32);
+    /// assert_eq!(m.to_array(), [[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]]);
+    /// ```
     Rank2 2 [A, B] => (Const<A>, Const<B>) = (Const, Const);
     /// A rank-3 tensor, `A` x `B` x `C`.
+    ///
+    /// ```
+    /// use shaped::{Rank3, Shape, Tensor};
+    /// assert_eq!(Rank3::<2, 3, 4>.numel(), 24);
+    /// let t: Tensor<Rank3<2, 3, 4>> = Tensor::from_fn(|[i, j, k]| (100 * i + 10 * j + k) as f32);
+    /// assert_eq!(t[[1, 2, 3]], 123.0);
+    /// ```
     Rank3 3 [A, B, C] => (Const<A>, Const<B>, Const<C>) = (Const, Const, Const);
     /// A rank-4 tensor, `A` x `B` x `C` x `D`.
+    ///
+    /// ```
+    /// use shaped::{Rank4, Shape};
+    /// // a batch of 8 RGB images of 32 x 32, NCHW
+    /// assert_eq!(Rank4::<8, 3, 32, 32>.numel(), 24_576);
+    /// assert_eq!(Rank4::<8, 3, 32, 32>.dims(), [8, 3, 32, 32]);
+    /// ```
     Rank4 4 [A, B, C, D] => (Const<A>, Const<B>, Const<C>, Const<D>) = (Const, Const, Const, Const);
     /// A rank-5 tensor, `A` x `B` x `C` x `D` x `F`.
+    ///
+    /// ```
+    /// use shaped::{Rank5, Shape};
+    /// assert_eq!(Rank5::<1, 2, 3, 4, 5>.numel(), 120);
+    /// assert_eq!(Rank5::<1, 2, 3, 4, 5>.dims(), [1, 2, 3, 4, 5]);
+    /// ```
     Rank5 5 [A, B, C, D, F] => (Const<A>, Const<B>, Const<C>, Const<D>, Const<F>)
         = (Const, Const, Const, Const, Const);
     /// A rank-6 tensor, `A` x `B` x `C` x `D` x `F` x `G`.
+    ///
+    /// ```
+    /// use shaped::{Rank6, Shape};
+    /// assert_eq!(Rank6::<1, 2, 3, 4, 5, 6>.numel(), 720);
+    /// assert_eq!(Rank6::<1, 2, 3, 4, 5, 6>.dims(), [1, 2, 3, 4, 5, 6]);
+    /// ```
     Rank6 6 [A, B, C, D, F, G] => (Const<A>, Const<B>, Const<C>, Const<D>, Const<F>, Const<G>)
         = (Const, Const, Const, Const, Const, Const);
 }

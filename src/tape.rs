@@ -188,6 +188,23 @@ pub trait Tracking<E: Element>:
 /// | `NoTape` | any `T` | `T` |
 /// | `Tape<E>` | `NoTape` | `Tape<E>` (the untracked operand is a constant) |
 /// | `Tape<E>` | `Tape<E>` | `Tape<E>` (the same tape; two different tapes panic) |
+///
+/// ```
+/// use shaped::{Merge, Rank1, Tape, Tensor, Tracking};
+/// // Generic code over the tracking of both operands: the result is on a tape if either is.
+/// fn weighted<T1: Tracking<f64> + Merge<f64, T2>, T2: Tracking<f64>>(
+///     x: &Tensor<Rank1<2>, f64, T1>,
+///     w: &Tensor<Rank1<2>, f64, T2>,
+/// ) -> Tensor<Rank1<2>, f64, <T1 as Merge<f64, T2>>::Output> {
+///     x * w
+/// }
+/// let (x, w) = (Tensor::from([1.0, 2.0]), Tensor::from([3.0, 4.0]));
+/// assert_eq!(weighted(&x, &w).to_vec(), vec![3.0, 8.0]); // NoTape, NoTape -> NoTape
+/// let tape = Tape::new();
+/// let wt = tape.watch(&w);
+/// let grads = weighted(&x, &wt).sum().backward(); // NoTape, Tape -> Tape
+/// assert_eq!(grads.get(&wt).to_vec(), vec![1.0, 2.0]); // d(sum(x w))/dw = x
+/// ```
 #[diagnostic::on_unimplemented(
     message = "cannot combine a tensor tracked by `{Self}` with one tracked by `{Rhs}`",
     note = "both operands must have the same element type and be on the same tape, or on none"
@@ -204,6 +221,17 @@ pub trait Merge<E: Element, Rhs> {
 ///
 /// `Tensor<S, E>` means `Tensor<S, E, NoTape>`. Ops on such tensors compute their result and nothing
 /// else; where one meets a tensor on a tape, it is a constant.
+///
+/// ```
+/// use shaped::{NoTape, Rank1, Tape, Tensor};
+/// let c: Tensor<Rank1<2>, f64, NoTape> = Tensor::from([2.0, 3.0]);
+/// let tape = Tape::new();
+/// let w = tape.watch(&Tensor::from([5.0, 7.0]));
+/// let grads = (&w * &c).sum().backward();
+/// // `c` is a constant: d(sum(w c))/dw = c, and nothing is kept for `c`
+/// assert_eq!(grads.get(&w).to_vec(), vec![2.0, 3.0]);
+/// assert_eq!(grads.len(), 1);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoTape;
 
@@ -255,6 +283,17 @@ impl<E: Element> Merge<E, Tape<E>> for Tape<E> {
 /// The tracking of a value recorded on a tape: what [`backward`](Tensor::backward) needs.
 ///
 /// Implemented by [`Tape<E>`] only, so `backward` on a tensor that is not on a tape does not compile.
+///
+/// ```
+/// use shaped::{OnTape, Rank0, Tape, Tensor};
+/// // A helper that runs backward needs its argument on a tape.
+/// fn watched_with_gradient<T: OnTape<f64>>(loss: &Tensor<Rank0, f64, T>) -> usize {
+///     loss.backward().len()
+/// }
+/// let tape = Tape::new();
+/// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+/// assert_eq!(watched_with_gradient(&x.sum()), 1);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`backward` needs a value recorded on a tape, but this tensor is tracked by `{Self}`",
     label = "this value was computed off any tape, so nothing was recorded to differentiate",
@@ -279,6 +318,17 @@ impl<E: Element> OnTape<E> for Tape<E> {
 ///
 /// Implemented by [`Tape<E>`] only: asking for the gradient of a tensor that was never put on a tape
 /// does not compile (it could only read as a silent zero).
+///
+/// ```
+/// use shaped::{Grads, Rank1, Tape, Tensor, Watched};
+/// fn grad_norm2<T: Watched<f64>>(grads: &Grads<f64>, p: &Tensor<Rank1<2>, f64, T>) -> f64 {
+///     grads.get(p).powi(2).sum().item()
+/// }
+/// let tape = Tape::new();
+/// let p = tape.watch(&Tensor::from([1.0, -2.0]));
+/// let grads = p.powi(2).sum().backward(); // gradient 2p = [2, -4]
+/// assert_eq!(grad_norm2(&grads, &p), 20.0); // 4 + 16
+/// ```
 #[diagnostic::on_unimplemented(
     message = "only a tensor watched on a tape has a gradient, but this tensor is tracked by `{Self}`",
     label = "not on a tape",
@@ -291,6 +341,21 @@ impl<E: Element> Watched<E> for Tape<E> {}
 /// A shape with a single element and no axes: what [`backward`](Tensor::backward) starts from.
 ///
 /// Implemented by [`Rank0`] only, so `backward` on a non-scalar does not compile.
+///
+/// ```compile_fail,E0277
+/// use shaped::{Tape, Tensor};
+/// let tape = Tape::new();
+/// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+/// let _ = (&x * 2.0).backward(); // `backward` needs a scalar loss, but this tensor has shape `Rank1<2>`
+/// ```
+///
+/// ```
+/// use shaped::{Tape, Tensor};
+/// let tape = Tape::new();
+/// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+/// let grads = (&x * 2.0).sum().backward(); // `sum` gives a Rank0
+/// assert_eq!(grads.get(&x).to_vec(), vec![2.0, 2.0]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`backward` needs a scalar loss, but this tensor has shape `{Self}`",
     label = "not a scalar",
@@ -429,6 +494,15 @@ impl<E: Element> Default for Tape<E> {
 
 impl<E: Element> Tape<E> {
     /// A new, empty tape.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// assert!(tape.is_empty());
+    /// let x = tape.watch(&Tensor::from([3.0]));
+    /// let grads = x.powi(2).sum().backward();
+    /// assert_eq!(grads.get(&x).to_vec(), vec![6.0]); // d(x^2)/dx = 2x
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         let state = E::with_pool(|p| p.tapes.pop()).flatten().map_or_else(
@@ -526,6 +600,15 @@ impl<E: Element> Tape<E> {
     }
 
     /// Whether no op has been recorded.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let x = tape.watch(&Tensor::from([1.0_f32]));
+    /// assert!(tape.is_empty()); // watching records no op
+    /// let _ = x.exp();
+    /// assert!(!tape.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -781,6 +864,18 @@ impl<E: Element> Grads<E> {
     }
 
     /// Whether no watched tensor received a gradient.
+    ///
+    /// ```
+    /// use shaped::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let w = tape.watch(&Tensor::from([1.0]));
+    /// // the loss does not depend on the watched `w`
+    /// let grads = tape.input(&Tensor::from([3.0])).exp().sum().backward();
+    /// assert!(grads.is_empty());
+    /// assert_eq!(grads.get(&w).to_vec(), vec![0.0]);
+    /// let grads = Tape::new().watch(&Tensor::from([1.0])).sum().backward();
+    /// assert!(!grads.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -49,6 +49,14 @@ pub struct Tensor<S: Shape, E: Element = f32, T: Tracking<E> = NoTape> {
 
 impl<S: Shape, E: Element, T: Tracking<E>> Clone for Tensor<S, E, T> {
     /// Shares the data (no copy) and, for a tensor on a tape, its place on the tape.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([1.0, 2.0]);
+    /// let b = a.clone();
+    /// assert!(b.shares_data(&a));
+    /// assert_eq!(b.to_vec(), vec![1.0, 2.0]);
+    /// ```
     #[inline]
     fn clone(&self) -> Self {
         Self {
@@ -706,6 +714,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Index<S::Dims> for Tensor<S, E, T> {
     type Output = E;
 
     /// The element at a multi-index, `t[[i, j]]`. Panics when an index is out of bounds.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(t[[0, 2]], 3.0);
+    /// assert_eq!(t[[1, 0]], 4.0);
+    /// ```
     #[inline]
     fn index(&self, index: S::Dims) -> &E {
         &self.data[offset(index.as_ref(), self.shape.dims().as_ref())]
@@ -716,6 +731,14 @@ impl<S: Shape, E: Element, T: Tracking<E>, T2: Tracking<E>> PartialEq<Tensor<S, 
     for Tensor<S, E, T>
 {
     /// Equal shapes and elementwise equal values (IEEE: a NaN anywhere makes tensors unequal).
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([1.0, 2.0]);
+    /// assert_eq!(a, Tensor::from([1.0, 2.0]));
+    /// assert_ne!(a, Tensor::from([1.0, 2.5]));
+    /// assert_ne!(Tensor::from([f64::NAN]), Tensor::from([f64::NAN]));
+    /// ```
     fn eq(&self, other: &Tensor<S, E, T2>) -> bool {
         self.shape == other.shape && self.as_slice() == other.as_slice()
     }
@@ -729,6 +752,15 @@ impl<S: Shape, E: Element, T: Tracking<E>> approx::AbsDiffEq for Tensor<S, E, T>
     }
 
     /// Every pair of elements is within `epsilon` of each other.
+    ///
+    /// ```
+    /// use approx::AbsDiffEq;
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([1.0, 2.0]);
+    /// // |2.0 - 2.05| = 0.05
+    /// assert!(a.abs_diff_eq(&Tensor::from([1.0, 2.05]), 0.1));
+    /// assert!(!a.abs_diff_eq(&Tensor::from([1.0, 2.05]), 0.01));
+    /// ```
     fn abs_diff_eq(&self, other: &Self, epsilon: E) -> bool {
         self.as_slice()
             .iter()
@@ -743,6 +775,15 @@ impl<S: Shape, E: Element, T: Tracking<E>> approx::RelativeEq for Tensor<S, E, T
     }
 
     /// Every pair of elements is relatively close.
+    ///
+    /// ```
+    /// use approx::RelativeEq;
+    /// use shaped::Tensor;
+    /// let a = Tensor::from([100.0, 200.0]);
+    /// // |200 - 201| / 201 < 1%, but not < 0.1%
+    /// assert!(a.relative_eq(&Tensor::from([100.0, 201.0]), 0.0, 0.01));
+    /// assert!(!a.relative_eq(&Tensor::from([100.0, 201.0]), 0.0, 0.001));
+    /// ```
     fn relative_eq(&self, other: &Self, epsilon: E, max_relative: E) -> bool {
         self.as_slice()
             .iter()
@@ -757,6 +798,15 @@ impl<S: Shape, E: Element, T: Tracking<E>> approx::UlpsEq for Tensor<S, E, T> {
     }
 
     /// Every pair of elements is within `max_ulps` units in the last place.
+    ///
+    /// ```
+    /// use approx::UlpsEq;
+    /// use shaped::Tensor;
+    /// let one = Tensor::from([1.0_f32]);
+    /// let next = Tensor::from([f32::from_bits(1.0_f32.to_bits() + 2)]); // 2 ulps above 1
+    /// assert!(one.ulps_eq(&next, 0.0, 2));
+    /// assert!(!one.ulps_eq(&next, 0.0, 1));
+    /// ```
     fn ulps_eq(&self, other: &Self, epsilon: E, max_ulps: u32) -> bool {
         self.as_slice()
             .iter()
@@ -785,6 +835,12 @@ scalar_from!(f32, f64);
 
 impl<E: Element, const A: usize> From<[E; A]> for Tensor<Rank1<A>, E> {
     /// A vector from an array: `Tensor::from([1.0, 2.0])` is a `Tensor<Rank1<2>, f64>`.
+    ///
+    /// ```
+    /// use shaped::{Rank1, Tensor};
+    /// let v: Tensor<Rank1<3>, f32> = Tensor::from([1.0, 2.0, 3.0]);
+    /// assert_eq!(v.to_vec(), vec![1.0, 2.0, 3.0]);
+    /// ```
     fn from(a: [E; A]) -> Self {
         Tensor::from_data(a.to_vec())
     }
@@ -792,6 +848,13 @@ impl<E: Element, const A: usize> From<[E; A]> for Tensor<Rank1<A>, E> {
 
 impl<E: Element, const A: usize, const B: usize> From<[[E; B]; A]> for Tensor<Rank2<A, B>, E> {
     /// A matrix from nested arrays: `Tensor::from([[1.0, 2.0], [3.0, 4.0]])` is a `Rank2<2, 2>` tensor.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let m = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// assert_eq!(m.shape(), [2, 3]);
+    /// assert_eq!(m.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]); // row-major
+    /// ```
     fn from(a: [[E; B]; A]) -> Self {
         Tensor::from_data(a.as_flattened().to_vec())
     }
@@ -801,6 +864,13 @@ impl<E: Element, const A: usize, const B: usize, const C: usize> From<[[[E; C]; 
     for Tensor<Rank3<A, B, C>, E>
 {
     /// A rank-3 tensor from nested arrays; the shape is read off the literal.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]]);
+    /// assert_eq!(t.shape(), [3, 1, 2]);
+    /// assert_eq!(t[[2, 0, 1]], 6.0);
+    /// ```
     fn from(a: [[[E; C]; B]; A]) -> Self {
         Tensor::from_data(a.as_flattened().as_flattened().to_vec())
     }
@@ -810,6 +880,13 @@ impl<E: Element, const A: usize, const B: usize, const C: usize, const D: usize>
     From<[[[[E; D]; C]; B]; A]> for Tensor<Rank4<A, B, C, D>, E>
 {
     /// A rank-4 tensor from nested arrays; the shape is read off the literal.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[[1.0, 2.0, 3.0]], [[4.0, 5.0, 6.0]]]]);
+    /// assert_eq!(t.shape(), [1, 2, 1, 3]);
+    /// assert_eq!(t[[0, 1, 0, 2]], 6.0);
+    /// ```
     fn from(a: [[[[E; D]; C]; B]; A]) -> Self {
         Tensor::from_data(a.as_flattened().as_flattened().as_flattened().to_vec())
     }
@@ -819,6 +896,13 @@ impl<E: Element, const A: usize, const B: usize, const C: usize, const D: usize,
     From<[[[[[E; F]; D]; C]; B]; A]> for Tensor<Rank5<A, B, C, D, F>, E>
 {
     /// A rank-5 tensor from nested arrays; the shape is read off the literal.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[[[1.0, 2.0]]]], [[[[3.0, 4.0]]]]]);
+    /// assert_eq!(t.shape(), [2, 1, 1, 1, 2]);
+    /// assert_eq!(t[[1, 0, 0, 0, 0]], 3.0);
+    /// ```
     fn from(a: [[[[[E; F]; D]; C]; B]; A]) -> Self {
         Tensor::from_data(
             a.as_flattened()
@@ -841,6 +925,13 @@ impl<
 > From<[[[[[[E; G]; F]; D]; C]; B]; A]> for Tensor<Rank6<A, B, C, D, F, G>, E>
 {
     /// A rank-6 tensor from nested arrays; the shape is read off the literal.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let t = Tensor::from([[[[[[1.0], [2.0], [3.0]]]]]]);
+    /// assert_eq!(t.shape(), [1, 1, 1, 1, 3, 1]);
+    /// assert_eq!(t[[0, 0, 0, 0, 2, 0]], 3.0);
+    /// ```
     fn from(a: [[[[[[E; G]; F]; D]; C]; B]; A]) -> Self {
         Tensor::from_data(
             a.as_flattened()

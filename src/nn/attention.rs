@@ -238,6 +238,17 @@ pub struct MultiheadAttention<
 }
 
 /// The gradients of a [`MultiheadAttention`]: the same fields, with the same types.
+///
+/// ```
+/// use shaped::nn::{MultiheadAttention, MultiheadAttentionGrads};
+/// use shaped::{Module, Rank3, Tensor};
+/// let mha: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::zeros();
+/// let x: Tensor<Rank3<1, 3, 4>, f64> = Tensor::ones();
+/// let (_, g): (f64, MultiheadAttentionGrads<4, 2, 2, f64>) =
+///     mha.value_and_grad(|m| m.forward(&x, &x, &x, false).sum());
+/// // loss = sum of the 3 x 4 outputs, each `+ out_proj.bias[j]` once per position: 3
+/// assert_eq!(g.out_proj.bias.unwrap().to_vec(), vec![3.0; 4]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct MultiheadAttentionGrads<
     const EMBED: usize,
@@ -282,6 +293,16 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>
     /// `out_proj.weight` as `nn.Linear`'s (`U(-1/sqrt(EMBED), 1/sqrt(EMBED))`).
     ///
     /// Fails to build when `EMBED != HEADS x HEAD_DIM` (see the type's docs).
+    ///
+    /// ```
+    /// use shaped::nn::MultiheadAttention;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let mha: MultiheadAttention<6, 3, 2> = MultiheadAttention::new(&mut StdRng::seed_from_u64(0));
+    /// // Xavier bound sqrt(6 / (4 * 6)) = 0.5
+    /// assert!(mha.in_proj_weight.as_slice().iter().all(|w| w.abs() <= 0.5));
+    /// assert_eq!(mha.in_proj_bias.to_vec(), vec![0.0; 18]);
+    /// assert_eq!(mha.out_proj.bias.unwrap().to_vec(), vec![0.0; 6]);
+    /// ```
     #[must_use]
     pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
         let bound = E::from_f64_lossy((6.0 / (4 * EMBED) as f64).sqrt());
@@ -296,6 +317,22 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>
     /// projection.
     ///
     /// Fails to build when `EMBED != HEADS x HEAD_DIM`.
+    ///
+    /// ```
+    /// use shaped::nn::{Linear, MultiheadAttention};
+    /// use shaped::{Rank3, Tensor};
+    /// // every projection the identity, biases zero, one head
+    /// let eye = [[1.0, 0.0], [0.0, 1.0]];
+    /// let mha: MultiheadAttention<2, 1, 2, f64> = MultiheadAttention::from_weights(
+    ///     Tensor::from([eye; 3]),
+    ///     Tensor::zeros(),
+    ///     Linear::from_weights(Tensor::from(eye), Some(Tensor::zeros())),
+    /// );
+    /// // one key: its weight is 1, so the output is its value
+    /// let q: Tensor<Rank3<1, 1, 2>, f64> = Tensor::from([[[5.0, -5.0]]]);
+    /// let kv = Tensor::from([[[3.0, 4.0]]]);
+    /// assert_eq!(mha.forward(&q, &kv, &kv, false).to_vec(), vec![3.0, 4.0]);
+    /// ```
     #[must_use]
     pub fn from_weights(
         in_proj_weight: Tensor<Rank3<3, EMBED, EMBED>, E>,
@@ -313,6 +350,15 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element>
     /// A layer of zeros (with biases), to load a checkpoint into.
     ///
     /// Fails to build when `EMBED != HEADS x HEAD_DIM`.
+    ///
+    /// ```
+    /// use shaped::nn::MultiheadAttention;
+    /// use shaped::{Module, Rank3, Tensor};
+    /// let mha: MultiheadAttention<4, 2, 2> = MultiheadAttention::zeros();
+    /// assert_eq!(mha.param_count(), 3 * 4 * 4 + 3 * 4 + 4 * 4 + 4);
+    /// let x: Tensor<Rank3<1, 2, 4>> = Tensor::ones();
+    /// assert_eq!(mha.forward(&x, &x, &x, false).to_vec(), vec![0.0; 8]); // zero output projection
+    /// ```
     #[must_use]
     pub fn zeros() -> Self {
         Self::from_weights(Tensor::zeros(), Tensor::zeros(), Linear::zeros())
@@ -353,6 +399,25 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
     /// # Panics
     /// When run-time sizes differ: the batch of the three inputs, or the lengths of `key` and
     /// `value` (the message names both).
+    ///
+    /// ```
+    /// use shaped::nn::{Linear, MultiheadAttention};
+    /// use shaped::{Const, Tensor};
+    /// let eye = [[1.0, 0.0], [0.0, 1.0]];
+    /// let mha: MultiheadAttention<2, 1, 2, f64> = MultiheadAttention::from_weights(
+    ///     Tensor::from([eye; 3]),
+    ///     Tensor::zeros(),
+    ///     Linear::from_weights(Tensor::from(eye), Some(Tensor::zeros())),
+    /// );
+    /// // keys of zeros: equal scores, so each query averages the values it may see
+    /// let q = Tensor::<(usize, usize, Const<2>), f64>::ones_with((1, 2, Const));
+    /// let k = Tensor::<(usize, usize, Const<2>), f64>::zeros_with((1, 2, Const));
+    /// let v = Tensor::from_vec_with((1, 2, Const), vec![1.0, 2.0, 3.0, 4.0])?;
+    /// assert_eq!(mha.forward(&q, &k, &v, false).to_vec(), vec![2.0, 3.0, 2.0, 3.0]);
+    /// // causal: position 0 sees value 0 only
+    /// assert_eq!(mha.forward(&q, &k, &v, true).to_vec(), vec![1.0, 2.0, 2.0, 3.0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     #[track_caller]
     #[allow(clippy::type_complexity)] // the output's shape and tracking, spelled out
@@ -550,6 +615,21 @@ impl<B: Dim, S: Dim, E: Element> Default for AttentionOptions<'_, B, S, E> {
 
 /// What [`MultiheadAttention::attend`] gives: the output `[B, L, EMBED]` and the attention weights
 /// of each head `[B, HEADS, L, S]` (after the dropout, as PyTorch's), both on the tape of the inputs.
+///
+/// ```
+/// use shaped::nn::{AttentionOptions, MultiheadAttention};
+/// use shaped::{Rank3, Tensor};
+/// let mha: MultiheadAttention<4, 2, 2, f64> = MultiheadAttention::zeros();
+/// let x: Tensor<Rank3<1, 3, 4>, f64> = Tensor::ones();
+/// let causal = AttentionOptions { causal: true, ..AttentionOptions::default() };
+/// let a = mha.attend(&x, &x, &x, &causal);
+/// assert_eq!(a.output.shape(), [1, 3, 4]);
+/// // equal scores: query i spreads its weight over keys 0..=i, in each of the 2 heads
+/// assert_eq!(a.weights.shape(), [1, 2, 3, 3]);
+/// assert_eq!(a.weights[[0, 1, 2, 0]], 1.0 / 3.0);
+/// assert_eq!(a.weights[[0, 0, 1, 1]], 0.5);
+/// assert_eq!(a.weights[[0, 0, 0, 2]], 0.0);
+/// ```
 #[derive(Clone, Debug)]
 pub struct AttentionOutput<
     B: Dim,
@@ -590,6 +670,19 @@ impl<B: Dim, L: Dim, S: Dim, const EMBED: usize, const HEADS: usize, E: Element,
 
 /// A batch of sequences of `EMBED` features, `[B, L, EMBED]`: a static `Rank3<B, L, EMBED>` or a
 /// tuple `(B, L, Const<EMBED>)` of static or run-time `B` and `L`.
+///
+/// ```
+/// use shaped::nn::Sequence;
+/// use shaped::{Const, Dim, Rank3, Shape};
+/// // a helper generic over static and run-time batches of sequences
+/// fn batch_and_length<S: Sequence<8>>(s: S) -> (usize, usize) {
+///     let d = s.dims();
+///     (d.as_ref()[0], d.as_ref()[1])
+/// }
+/// assert_eq!(batch_and_length(Rank3::<2, 5, 8>), (2, 5));
+/// assert_eq!(batch_and_length((3_usize, 7_usize, Const::<8>)), (3, 7));
+/// assert_eq!(<<Rank3<2, 5, 8> as Sequence<8>>::B as Dim>::STATIC, Some(2));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a batch of sequences of {EMBED} features `[B, L, {EMBED}]`",
     label = "multi-head attention takes `[batch, length, embed]`"

@@ -44,6 +44,15 @@ pub struct Bilinear<
 impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<IN1, IN2, OUT, E> {
     /// A layer with PyTorch's default initialization: weight and bias drawn from
     /// `U(-1/sqrt(IN1), 1/sqrt(IN1))`.
+    ///
+    /// ```
+    /// use shaped::nn::Bilinear;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let layer: Bilinear<4, 2, 3> = Bilinear::new(&mut StdRng::seed_from_u64(0));
+    /// // 1/sqrt(4) = 0.5
+    /// assert!(layer.weight.as_slice().iter().all(|w| w.abs() <= 0.5));
+    /// assert!(layer.bias.unwrap().as_slice().iter().all(|b| b.abs() <= 0.5));
+    /// ```
     #[must_use]
     pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
         let weight = init_uniform(rng, IN1);
@@ -53,6 +62,16 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<
 
     /// A layer with the given weight `[OUT, IN1, IN2]` and bias `[OUT]` (or none), without drawing
     /// random ones.
+    ///
+    /// ```
+    /// use shaped::nn::Bilinear;
+    /// use shaped::Tensor;
+    /// // one output, W = [[1, 2], [3, 4]], b = 0.5
+    /// let layer = Bilinear::from_weights(Tensor::from([[[1.0, 2.0], [3.0, 4.0]]]), Some(Tensor::from([0.5])));
+    /// // x1 W x2^T + b with x1 = [1, 0], x2 = [0, 1]: W[0][1] + 0.5
+    /// let y = layer.forward(Tensor::from([1.0, 0.0]), Tensor::from([0.0, 1.0]));
+    /// assert_eq!(y.to_vec(), vec![2.5]);
+    /// ```
     #[must_use]
     pub fn from_weights(
         weight: Tensor<Rank3<OUT, IN1, IN2>, E>,
@@ -62,12 +81,29 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element> Bilinear<
     }
 
     /// A layer of zeros, with a bias: the cheapest start for loading a checkpoint into.
+    ///
+    /// ```
+    /// use shaped::nn::Bilinear;
+    /// use shaped::Module;
+    /// let layer: Bilinear<3, 2, 4> = Bilinear::zeros();
+    /// assert_eq!(layer.param_count(), 4 * 3 * 2 + 4);
+    /// assert_eq!(layer.weight.sum().item(), 0.0);
+    /// ```
     #[must_use]
     pub fn zeros() -> Self {
         Self::from_weights(Tensor::zeros(), Some(Tensor::zeros()))
     }
 
     /// A layer without bias (`nn.Bilinear(IN1, IN2, OUT, bias=False)`).
+    ///
+    /// ```
+    /// use shaped::nn::Bilinear;
+    /// use shaped::Module;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let layer: Bilinear<3, 2, 4> = Bilinear::without_bias(&mut StdRng::seed_from_u64(0));
+    /// assert!(layer.bias.is_none());
+    /// assert_eq!(layer.param_count(), 4 * 3 * 2);
+    /// ```
     #[must_use]
     pub fn without_bias<R: Rng + ?Sized>(rng: &mut R) -> Self {
         Self {
@@ -82,6 +118,18 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element, T: Tracki
 {
     /// `x1 W_k x2^T + b_k` for inputs `[.., IN1]` and `[.., IN2]`. The result is on the layer's tape if
     /// it was watched, and on the inputs' if they are on one.
+    ///
+    /// ```
+    /// use shaped::nn::Bilinear;
+    /// use shaped::{Rank2, Tensor};
+    /// // two outputs: W_0 = I (a dot product), W_1 = 2 I, no bias
+    /// let w = Tensor::from([[[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [0.0, 2.0]]]);
+    /// let layer = Bilinear::from_weights(w, None);
+    /// let x1: Tensor<Rank2<2, 2>, f64> = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// let x2 = Tensor::from([[5.0, 6.0], [1.0, -1.0]]);
+    /// // row 0: 1 * 5 + 2 * 6 = 17; row 1: 3 - 4 = -1
+    /// assert_eq!(layer.forward(x1, x2).to_array(), [[17.0, 34.0], [-1.0, -2.0]]);
+    /// ```
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
     pub fn forward<S1: Shape, S2, X>(

@@ -15,6 +15,17 @@ use crate::{Element, Grads, Module, Shape, Tensor, Tracking};
 
 /// The gradients of a layer without parameters ([`Dropout`], an activation in a tuple of
 /// layers): nothing.
+///
+/// ```
+/// use shaped::nn::{Dropout, NoParams};
+/// use shaped::{Module, Tape, Tensor};
+/// let drop: Dropout<f64> = Dropout::new(0.5, 0);
+/// let tape = Tape::new();
+/// let x = tape.watch(&Tensor::from([1.0, 2.0]));
+/// let grads = drop.forward(x).sum().backward();
+/// let g: NoParams<f64> = drop.grads(&grads);
+/// assert_eq!(g.param_count(), 0);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoParams<E>(PhantomData<E>);
 
@@ -100,6 +111,21 @@ impl<E: Element> Dropout<E> {
     /// # Panics
     /// If `p` is not in `[0, 1]` (the message is PyTorch's: `dropout probability has to be between
     /// 0 and 1, but got 1.5`).
+    ///
+    /// ```
+    /// use shaped::nn::Dropout;
+    /// use shaped::{Rank1, Tensor};
+    /// let drop: Dropout<f64> = Dropout::new(0.25, 7);
+    /// assert_eq!((drop.p(), drop.is_training()), (0.25, true));
+    /// let y = drop.forward(Tensor::<Rank1<16>, f64>::ones());
+    /// // kept elements are scaled by 1 / (1 - 0.25)
+    /// assert!(y.as_slice().iter().all(|&v| v == 0.0 || (v - 4.0 / 3.0).abs() < 1e-12));
+    /// ```
+    ///
+    /// ```should_panic
+    /// use shaped::nn::Dropout;
+    /// let _: Dropout = Dropout::new(1.5, 0); // dropout probability has to be between 0 and 1
+    /// ```
     #[must_use]
     #[track_caller]
     pub fn new(p: f64, seed: u64) -> Self {
@@ -130,12 +156,29 @@ impl<E: Element> Dropout<E> {
     }
 
     /// The probability of a zero.
+    ///
+    /// ```
+    /// use shaped::nn::Dropout;
+    /// let drop: Dropout = Dropout::new(0.3, 0);
+    /// assert_eq!(drop.p(), 0.3);
+    /// ```
     #[must_use]
     pub fn p(&self) -> f64 {
         self.p
     }
 
     /// Whether the layer is in training mode (see [`Module::train`]).
+    ///
+    /// ```
+    /// use shaped::nn::Dropout;
+    /// use shaped::Module;
+    /// let mut drop: Dropout = Dropout::new(0.5, 0);
+    /// assert!(drop.is_training()); // layers start in training mode
+    /// drop.eval();
+    /// assert!(!drop.is_training());
+    /// drop.train();
+    /// assert!(drop.is_training());
+    /// ```
     #[must_use]
     pub fn is_training(&self) -> bool {
         self.training
@@ -147,6 +190,19 @@ impl<E: Element> Dropout<E> {
     ///
     /// # Panics
     /// Never: the mask has the input's shape by construction.
+    ///
+    /// ```
+    /// use shaped::nn::Dropout;
+    /// use shaped::{Const, Module, Tensor};
+    /// let mut drop: Dropout<f64> = Dropout::new(0.5, 1);
+    /// let x = Tensor::<(usize, Const<4>), f64>::full_with((100, Const), 3.0);
+    /// let y = drop.forward(x.clone());
+    /// assert!(y.as_slice().iter().all(|&v| v == 0.0 || v == 6.0)); // dropped, or 3 / (1 - 0.5)
+    /// let kept = y.as_slice().iter().filter(|&&v| v != 0.0).count();
+    /// assert!((100..300).contains(&kept)); // about half of 400
+    /// drop.eval();
+    /// assert_eq!(drop.forward(x.clone()), x); // the identity in evaluation
+    /// ```
     #[must_use]
     pub fn forward<S: Shape, T: Tracking<E>>(&self, x: Tensor<S, E, T>) -> Tensor<S, E, T> {
         if !self.training || self.p == 0.0 {

@@ -90,6 +90,16 @@ impl<const V: usize, const D: usize, E: Element> Embedding<V, D, E> {
     }
 
     /// A table with the given rows `[V, D]`, without a padding id.
+    ///
+    /// ```
+    /// use shaped::nn::Embedding;
+    /// use shaped::{Const, Indices, Tensor};
+    /// let table = Embedding::from_weights(Tensor::from([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]));
+    /// assert_eq!(table.padding_idx, None);
+    /// let ids = Indices::<Const<1>, Const<3>>::new([2])?;
+    /// assert_eq!(table.forward(&ids).to_vec(), vec![1.0, 1.0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn from_weights(weight: Tensor<Rank2<V, D>, E>) -> Self {
         Self {
@@ -130,6 +140,18 @@ impl<const V: usize, const D: usize, E: Element> Embedding<V, D, E> {
 impl<const V: usize, const D: usize, E: Element, T: Tracking<E>> Embedding<V, D, E, T> {
     /// The rows of the ids, in their order: `(N, D)` for `N` ids.
     /// Ids equal to the padding id, if there is one, get their row, which gets no gradient.
+    ///
+    /// ```
+    /// use shaped::nn::Embedding;
+    /// use shaped::{Const, Indices, Tensor};
+    /// let table = Embedding::from_weights(Tensor::from([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]]));
+    /// // a run-time number of ids: the output is (usize, Const<2>)
+    /// let ids = Indices::<usize, Const<3>>::from_slice(&[1, 1, 2, 0])?;
+    /// let y = table.forward(&ids);
+    /// assert_eq!(y.shape(), [4, 2]);
+    /// assert_eq!(y.to_vec(), vec![1.0, 2.0, 1.0, 2.0, 3.0, 4.0, 0.0, 0.0]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn forward<N: Dim>(&self, ids: &Indices<N, Const<V>>) -> Tensor<(N, Const<D>), E, T> {
         match self.padding_idx {

@@ -25,6 +25,19 @@ use crate::{Element, StaticShape, Tensor};
 
 /// Which fan scales the variance: the inputs (`fan_in`, keeps the forward pass's variance) or the
 /// outputs (`fan_out`, keeps the backward pass's).
+///
+/// ```
+/// use shaped::nn::init::{kaiming_uniform, Fan, Nonlinearity};
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Rank2, Tensor};
+/// let mut rng = StdRng::seed_from_u64(0);
+/// // a weight [OUT = 4, IN = 100]: b = sqrt(2) sqrt(3 / fan)
+/// let by_in: Tensor<Rank2<4, 100>, f64> = kaiming_uniform(&mut rng, Fan::In, Nonlinearity::Relu);
+/// let by_out: Tensor<Rank2<4, 100>, f64> = kaiming_uniform(&mut rng, Fan::Out, Nonlinearity::Relu);
+/// let max = |t: &Tensor<Rank2<4, 100>, f64>| t.as_slice().iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+/// assert!(max(&by_in) <= 0.06_f64.sqrt()); // sqrt(6 / 100)
+/// assert!(max(&by_out) > 0.06_f64.sqrt() && max(&by_out) <= 1.5_f64.sqrt()); // sqrt(6 / 4)
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fan {
     /// `mode='fan_in'`, PyTorch's default.
@@ -34,6 +47,13 @@ pub enum Fan {
 }
 
 /// The nonlinearity that follows the layer, for the gain (`torch.nn.init.calculate_gain`).
+///
+/// ```
+/// use shaped::nn::init::Nonlinearity;
+/// assert_eq!(Nonlinearity::Linear.gain(), 1.0);
+/// // leaky ReLU with slope 1 is the identity: sqrt(2 / (1 + 1)) = 1
+/// assert_eq!(Nonlinearity::LeakyRelu(1.0).gain(), 1.0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Nonlinearity {
     /// Linear or sigmoid: gain 1.

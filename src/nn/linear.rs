@@ -127,6 +127,15 @@ impl<const IN: usize, const OUT: usize, E: Element> Linear<IN, OUT, E> {
 impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>> Linear<IN, OUT, E, T> {
     /// `x W^T + b` for an input `[.., IN]`. The result is on the layer's tape if it was watched, and on
     /// the input's if the input is on one.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::Tensor;
+    /// let layer = Linear::from_weights(Tensor::from([[1.0, 2.0], [0.0, -1.0]]), Some(Tensor::from([1.0, 0.0])));
+    /// // each row x: [x0 + 2 x1 + 1, -x1]
+    /// let y = layer.forward(Tensor::from([[1.0, 1.0], [2.0, 0.0], [0.0, 3.0]]));
+    /// assert_eq!(y.to_array(), [[4.0, -1.0], [3.0, 0.0], [7.0, -3.0]]);
+    /// ```
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
     pub fn forward<S: Shape, X>(

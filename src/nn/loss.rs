@@ -125,18 +125,39 @@ impl<B: Dim, const C: usize> Labels<B, C> {
     }
 
     /// The class ids.
+    ///
+    /// ```
+    /// use shaped::nn::Labels;
+    /// let labels = Labels::<usize, 3>::from_slice(&[2, 0, 1])?;
+    /// assert_eq!(labels.as_slice(), &[2, 0, 1]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn as_slice(&self) -> &[usize] {
         &self.ids
     }
 
     /// The number of labels.
+    ///
+    /// ```
+    /// use shaped::nn::Labels;
+    /// let labels = Labels::<usize, 10>::from_slice(&[7, 7, 3])?;
+    /// assert_eq!(labels.len(), 3);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
     /// Whether there are no labels.
+    ///
+    /// ```
+    /// use shaped::nn::Labels;
+    /// assert!(Labels::<usize, 10>::from_slice(&[])?.is_empty());
+    /// assert!(!Labels::<usize, 10>::from_slice(&[0])?.is_empty());
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
@@ -166,6 +187,20 @@ impl<B: Dim, const C: usize> Labels<B, C> {
 
 /// The shape of class scores: `[batch, C]`, as `Rank2<B, C>` or `(B, Const<C>)`. What
 /// [`cross_entropy`], [`accuracy`] and [`predict`] take, with [`Labels`] of the same batch dimension.
+///
+/// ```
+/// use shaped::nn::{ClassScores, Labels, accuracy};
+/// use shaped::{Const, Tensor};
+/// // generic over static and run-time batches of 3 classes
+/// fn top1<S: ClassScores<3>>(logits: &Tensor<S>, labels: &Labels<S::Batch, 3>) -> f64 {
+///     accuracy(logits, labels)
+/// }
+/// let logits = Tensor::from([[0.1, 2.0, 0.3], [1.5, 0.0, 0.2]]);
+/// assert_eq!(top1(&logits, &Labels::new([1, 2])?), 0.5); // row 0 right, row 1 wrong
+/// let rows = Tensor::<(usize, Const<3>)>::from_vec_with((1, Const), vec![0.0, 0.0, 1.0])?;
+/// assert_eq!(top1(&rows, &Labels::from_slice(&[2])?), 1.0);
+/// # Ok::<(), shaped::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a shape of class scores with {C} classes",
     label = "expected `[batch, {C}]`",
@@ -175,6 +210,13 @@ pub trait ClassScores<const C: usize>: Shape {
     /// The batch dimension.
     type Batch: Dim;
     /// The batch dimension's value.
+    ///
+    /// ```
+    /// use shaped::nn::ClassScores;
+    /// use shaped::{Const, Rank2};
+    /// assert_eq!(ClassScores::<10>::batch(&Rank2::<32, 10>), Const::<32>);
+    /// assert_eq!(ClassScores::<10>::batch(&(5_usize, Const::<10>)), 5);
+    /// ```
     fn batch(&self) -> Self::Batch;
 }
 

@@ -347,6 +347,15 @@ impl<const D: usize, E: Element> Default for LayerNorm<D, E> {
 
 impl<const D: usize, E: Element, T: Tracking<E>> LayerNorm<D, E, T> {
     /// The same layer with another `eps` (PyTorch's `nn.LayerNorm(D, eps=...)`).
+    ///
+    /// ```
+    /// use shaped::nn::LayerNorm;
+    /// use shaped::Tensor;
+    /// let norm: LayerNorm<2, f64> = LayerNorm::new().with_eps(3.0);
+    /// assert_eq!(norm.eps, 3.0);
+    /// // [0, 2]: mean 1, variance 1: (x - 1) / sqrt(1 + 3)
+    /// assert_eq!(norm.forward(Tensor::from([0.0, 2.0])).to_vec(), vec![-0.5, 0.5]);
+    /// ```
     #[must_use]
     pub fn with_eps(mut self, eps: E) -> Self {
         self.eps = eps;
@@ -354,6 +363,16 @@ impl<const D: usize, E: Element, T: Tracking<E>> LayerNorm<D, E, T> {
     }
 
     /// The normalized input, scaled and shifted: `[.., D]` in, `[.., D]` out (see the type's docs).
+    ///
+    /// ```
+    /// use shaped::nn::LayerNorm;
+    /// use shaped::{Const, Tensor};
+    /// let norm = LayerNorm::from_weights(Tensor::from([1.0, 10.0]), Tensor::from([0.0, 5.0])).with_eps(0.0);
+    /// // rows of a run-time batch, each normalized on its own: [1, 3] and [7, 5] give xhat = [-1, 1] and [1, -1]
+    /// let x = Tensor::<(usize, Const<2>), f64>::from_vec_with((2, Const), vec![1.0, 3.0, 7.0, 5.0])?;
+    /// assert_eq!(norm.forward(x).to_vec(), vec![-1.0, 15.0, 1.0, -5.0]); // xhat * [1, 10] + [0, 5]
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
     pub fn forward<S, X>(&self, x: Tensor<S, E, X>) -> Tensor<S, E, Merged<E, X, T>>
@@ -436,6 +455,17 @@ impl<const D: usize, E: Element> LayerNormNoAffine<D, E> {
     }
 
     /// The normalized input: `[.., D]` in, `[.., D]` out (see the type's docs).
+    ///
+    /// ```
+    /// use shaped::nn::LayerNormNoAffine;
+    /// use shaped::Tensor;
+    /// let norm: LayerNormNoAffine<3, f64> = LayerNormNoAffine::with_eps(0.0);
+    /// // each row: mean 2, biased variance 2/3
+    /// let y = norm.forward(Tensor::from([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]));
+    /// let k = 1.5_f64.sqrt(); // 1 / sqrt(2/3)
+    /// assert!((y[[0, 0]] + k).abs() < 1e-12 && (y[[1, 0]] - k).abs() < 1e-12);
+    /// assert_eq!(y[[0, 1]], 0.0);
+    /// ```
     #[must_use]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
     pub fn forward<S, X>(&self, x: Tensor<S, E, X>) -> Tensor<S, E, X>
@@ -530,6 +560,18 @@ pub struct BatchNorm1d<const C: usize, E: Element = f32, T: Tracking<E> = NoTape
 
 /// The gradients of a [`BatchNorm1d`]: its parameters `weight` and `bias` (the running statistics
 /// are buffers, not trained).
+///
+/// ```
+/// use shaped::nn::{BatchNorm1d, BatchNorm1dGrads};
+/// use shaped::{Module, Tensor};
+/// let bn: BatchNorm1d<1, f64> = BatchNorm1d::new();
+/// let x = Tensor::from([[1.0], [3.0]]);
+/// // loss = sum(y * [1, 2]^T) with xhat = [-1, 1] (up to eps): d/dweight = sum(dy xhat) = 1, d/dbias = 3
+/// let (_, g): (f64, BatchNorm1dGrads<1, f64>) =
+///     bn.value_and_grad(|b| (b.forward(x.clone()) * &Tensor::from([[1.0], [2.0]])).sum());
+/// assert!((g.weight.to_vec()[0] - 1.0).abs() < 1e-4);
+/// assert_eq!(g.bias.to_vec(), vec![3.0]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct BatchNorm1dGrads<const C: usize, E: Element = f32> {
     /// The gradient of `weight`.
@@ -541,6 +583,14 @@ pub struct BatchNorm1dGrads<const C: usize, E: Element = f32> {
 impl<const C: usize, E: Element> BatchNorm1d<C, E> {
     /// A layer with PyTorch's initialization, in training mode: `weight` ones, `bias` zeros,
     /// `running_mean` zeros, `running_var` ones, `eps = 1e-5`, `momentum = 0.1`.
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// let bn: BatchNorm1d<2, f64> = BatchNorm1d::new();
+    /// assert_eq!((bn.weight.to_vec(), bn.bias.to_vec()), (vec![1.0; 2], vec![0.0; 2]));
+    /// assert_eq!((bn.running_mean().to_vec(), bn.running_var().to_vec()), (vec![0.0; 2], vec![1.0; 2]));
+    /// assert_eq!((bn.eps, bn.momentum, bn.is_training()), (1e-5, 0.1, true));
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Self::from_weights(Tensor::ones(), Tensor::zeros())
@@ -573,6 +623,18 @@ impl<const C: usize, E: Element> BatchNorm1d<C, E> {
     }
 
     /// The same layer with the given running statistics (a checkpoint's, another framework's).
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::{Module, Tensor};
+    /// let mut bn: BatchNorm1d<1, f64> =
+    ///     BatchNorm1d::new().with_running_stats(&Tensor::from([2.0]), &Tensor::from([4.0]), 7);
+    /// assert_eq!(bn.num_batches_tracked(), 7);
+    /// bn.eval();
+    /// // (x - 2) / sqrt(4 + eps)
+    /// let y = bn.forward(Tensor::from([[6.0]]));
+    /// assert!((y[[0, 0]] - 2.0).abs() < 1e-5);
+    /// ```
     #[must_use]
     pub fn with_running_stats(
         self,
@@ -598,6 +660,16 @@ impl<const C: usize, E: Element> Default for BatchNorm1d<C, E> {
 
 impl<const C: usize, E: Element, T: Tracking<E>> Clone for BatchNorm1d<C, E, T> {
     /// A copy with its own running statistics.
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::Tensor;
+    /// let bn: BatchNorm1d<1, f64> = BatchNorm1d::new();
+    /// let copy = bn.clone();
+    /// let _ = copy.forward(Tensor::from([[1.0], [3.0]])); // a training forward updates the copy's only
+    /// assert_eq!(copy.num_batches_tracked(), 1);
+    /// assert_eq!(bn.num_batches_tracked(), 0);
+    /// ```
     fn clone(&self) -> Self {
         let r = self.stats();
         Self {
@@ -622,24 +694,61 @@ impl<const C: usize, E: Element, T: Tracking<E>> BatchNorm1d<C, E, T> {
     }
 
     /// The running mean `[C]`.
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::Tensor;
+    /// let bn: BatchNorm1d<1, f64> = BatchNorm1d::new();
+    /// let _ = bn.forward(Tensor::from([[4.0], [6.0]])); // batch mean 5
+    /// assert_eq!(bn.running_mean().to_vec(), vec![0.5]); // 0.9 * 0 + 0.1 * 5
+    /// ```
     #[must_use]
     pub fn running_mean(&self) -> Tensor<Rank1<C>, E> {
         Tensor::from_data(self.stats().mean.clone())
     }
 
     /// The running (unbiased) variance `[C]`.
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::Tensor;
+    /// let bn: BatchNorm1d<1, f64> = BatchNorm1d::new();
+    /// let _ = bn.forward(Tensor::from([[4.0], [8.0]])); // unbiased variance ((-2)^2 + 2^2) / 1 = 8
+    /// assert_eq!(bn.running_var().to_vec(), vec![0.9 + 0.8]); // 0.9 * 1 + 0.1 * 8
+    /// ```
     #[must_use]
     pub fn running_var(&self) -> Tensor<Rank1<C>, E> {
         Tensor::from_data(self.stats().var.clone())
     }
 
     /// The number of training batches seen.
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::{Module, Tensor};
+    /// let mut bn: BatchNorm1d<1, f64> = BatchNorm1d::new();
+    /// let x = Tensor::from([[1.0], [2.0]]);
+    /// let _ = bn.forward(x.clone());
+    /// let _ = bn.forward(x.clone());
+    /// bn.eval();
+    /// let _ = bn.forward(x); // evaluation does not count
+    /// assert_eq!(bn.num_batches_tracked(), 2);
+    /// ```
     #[must_use]
     pub fn num_batches_tracked(&self) -> u64 {
         self.stats().batches
     }
 
     /// Whether the layer is in training mode (see [`Module::train`]).
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::Module;
+    /// let mut bn: BatchNorm1d<3> = BatchNorm1d::new();
+    /// assert!(bn.is_training());
+    /// bn.eval();
+    /// assert!(!bn.is_training());
+    /// ```
     #[must_use]
     pub fn is_training(&self) -> bool {
         self.training
@@ -873,6 +982,16 @@ impl<const C: usize, E: Element> Trainable for BatchNorm1d<C, E> {
 
     /// The layer with `weight` and `bias` on the tape, its mode, and the running statistics shared
     /// with `self` (a training forward of the copy updates them).
+    ///
+    /// ```
+    /// use shaped::nn::BatchNorm1d;
+    /// use shaped::{Tape, Tensor};
+    /// let bn: BatchNorm1d<1, f64> = BatchNorm1d::new();
+    /// let tape = Tape::new();
+    /// let on_tape = tape.watch(&bn);
+    /// let _ = on_tape.forward(Tensor::from([[0.0], [2.0]])); // batch mean 1
+    /// assert_eq!(bn.running_mean().to_vec(), vec![0.1]); // the stored layer's statistics moved
+    /// ```
     fn track(&self, tape: &Tape<E>) -> Self::Tracked {
         BatchNorm1d {
             weight: self.weight.track(tape),

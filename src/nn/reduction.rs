@@ -28,24 +28,63 @@ mod sealed {
 }
 
 /// The mean over all elements (PyTorch's `reduction='mean'`, the default): a scalar.
+///
+/// ```
+/// use shaped::nn::{Mean, mse_loss};
+/// use shaped::Tensor;
+/// let (p, t) = (Tensor::from([[1.0, 2.0], [3.0, 4.0]]), Tensor::from([[0.0, 0.0], [0.0, 0.0]]));
+/// assert_eq!(mse_loss(&p, &t, Mean).item(), 7.5); // (1 + 4 + 9 + 16) / 4
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Mean;
 
 /// The sum over all elements (`reduction='sum'`): a scalar.
+///
+/// ```
+/// use shaped::nn::{Sum, mse_loss};
+/// use shaped::Tensor;
+/// let (p, t) = (Tensor::from([[1.0, 2.0], [3.0, 4.0]]), Tensor::from([[0.0, 0.0], [0.0, 0.0]]));
+/// assert_eq!(mse_loss(&p, &t, Sum).item(), 30.0); // 1 + 4 + 9 + 16
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sum;
 
 /// The sum over all elements divided by the size of the first axis (`reduction='batchmean'` of
 /// `kl_div`, the mathematically correct KL divergence per sample): a scalar.
+///
+/// ```
+/// use shaped::nn::{BatchMean, mse_loss};
+/// use shaped::Tensor;
+/// let (p, t) = (Tensor::from([[1.0, 2.0], [3.0, 4.0]]), Tensor::from([[0.0, 0.0], [0.0, 0.0]]));
+/// assert_eq!(mse_loss(&p, &t, BatchMean).item(), 15.0); // (1 + 4 + 9 + 16) / 2 rows
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BatchMean;
 
 /// No reduction (`reduction='none'`): one value per element, with the input's shape.
+///
+/// ```
+/// use shaped::nn::{NoReduction, mse_loss};
+/// use shaped::Tensor;
+/// let (p, t) = (Tensor::from([[1.0, 2.0], [3.0, 4.0]]), Tensor::from([[0.0, 1.0], [0.0, 1.0]]));
+/// assert_eq!(mse_loss(&p, &t, NoReduction).to_array(), [[1.0, 1.0], [9.0, 9.0]]);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoReduction;
 
 /// A reduction of elementwise values of shape `S`: [`Mean`], [`Sum`], [`BatchMean`] or
 /// [`NoReduction`].
+///
+/// ```
+/// use shaped::nn::{Mean, NoReduction, Reduction, l1_loss};
+/// use shaped::{Rank1, Tensor};
+/// // a helper that passes the caller's reduction on, output shape included
+/// fn abs_error<R: Reduction<Rank1<2>>>(r: R) -> Tensor<R::Output, f64> {
+///     l1_loss(&Tensor::from([1.0, -3.0]), &Tensor::from([0.0, 0.0]), r)
+/// }
+/// assert_eq!(abs_error(Mean).item(), 2.0);
+/// assert_eq!(abs_error(NoReduction).to_vec(), vec![1.0, 3.0]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a reduction of values of shape `{S}`",
     note = "losses take `Mean`, `Sum`, `BatchMean` (a shape with at least one axis) or `NoReduction`"

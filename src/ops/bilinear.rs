@@ -16,6 +16,23 @@ use crate::{
 
 /// The rule that the two inputs of [`Tensor::bilinear`] have the same leading axes: `Self` (the second
 /// input's shape) and `X1` (the first's) may differ only in their last dimension.
+///
+/// ```
+/// use shaped::{NoBias, Rank3, Tensor};
+/// let x1 = Tensor::from([[1.0, 2.0]]); // [1, 2]
+/// let x2 = Tensor::from([[3.0, 4.0, 5.0]]); // [1, 3]: the same leading axes, another width
+/// let w = Tensor::<Rank3<1, 2, 3>, f64>::ones();
+/// // x1 W x2^T with W all ones: (1 + 2) (3 + 4 + 5)
+/// assert_eq!(x1.bilinear(&x2, &w, NoBias).to_array(), [[36.0]]);
+/// ```
+///
+/// ```compile_fail
+/// use shaped::{NoBias, Rank3, Tensor};
+/// let x1 = Tensor::from([[1.0, 2.0]]); // [1, 2]
+/// let x2 = Tensor::from([[3.0, 4.0, 5.0], [6.0, 7.0, 8.0]]); // [2, 3]: 2 rows, not 1
+/// let w = Tensor::<Rank3<1, 2, 3>, f64>::ones();
+/// let _ = x1.bilinear(&x2, &w, NoBias); // bilinear inputs must have the same leading axes
+/// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: bilinear inputs `{X1}` and `{Self}` must have the same leading axes (all but the last)",
     label = "its leading axes differ from the first input's",
@@ -64,6 +81,23 @@ pub trait BilinearIn1<X1: Shape>: Shape {
 
 /// The rule of [`Tensor::bilinear`] for the second input: the weight `[OUT, IN1, IN2]` takes a second
 /// input `[.., IN2]`.
+///
+/// ```
+/// use shaped::{NoBias, Tensor};
+/// let x1 = Tensor::from([1.0, 0.0]);
+/// let x2 = Tensor::from([0.0, 1.0, 0.0]);
+/// let w = Tensor::from([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]); // [OUT = 1, IN1 = 2, IN2 = 3]
+/// // x1 W[0] x2^T picks W[0][0][1]
+/// assert_eq!(x1.bilinear(&x2, &w, NoBias).to_array(), [2.0]);
+/// ```
+///
+/// ```compile_fail
+/// use shaped::{NoBias, Tensor};
+/// let x1 = Tensor::from([1.0, 0.0]);
+/// let x2 = Tensor::from([0.0, 1.0]); // IN2 = 2, but the weight takes 3
+/// let w = Tensor::from([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]]);
+/// let _ = x1.bilinear(&x2, &w, NoBias);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: bilinear weight `{Self}` does not fit the second input `{X2}`: the weight must be `[OUT, IN1, IN2]` with IN2 = the second input's last dimension",
     label = "a weight `[OUT, IN1, IN2]` takes a second input `[.., IN2]`",

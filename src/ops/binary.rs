@@ -51,6 +51,14 @@ pub trait BroadcastShapes<Rhs: Shape>: Shape {
     /// The shape both operands are broadcast to.
     type Output: Shape;
     /// The broadcast shape, or `None` when run-time dimensions do not fit (neither equal nor 1).
+    ///
+    /// ```
+    /// use shaped::{BroadcastShapes, Const, Rank1, Shape};
+    /// let rows = (3_usize, Const::<4>);
+    /// assert_eq!(rows.broadcast_shapes(&Rank1::<4>).map(|s| s.dims()), Some([3, 4]));
+    /// assert_eq!((3_usize,).broadcast_shapes(&(5_usize,)), None); // 3 and 5: neither is 1
+    /// assert_eq!((1_usize,).broadcast_shapes(&(5_usize,)), Some((5,)));
+    /// ```
     fn broadcast_shapes(&self, rhs: &Rhs) -> Option<Self::Output>;
 }
 
@@ -72,6 +80,14 @@ pub trait BroadcastDim<Rhs: Dim>: Dim {
     /// The broadcast dimension.
     type Output: Dim;
     /// The broadcast dimension, or `None` when the sizes are neither equal nor 1.
+    ///
+    /// ```
+    /// use shaped::{BroadcastDim, Const};
+    /// assert_eq!(5_usize.broadcast_dim(5_usize), Some(5));
+    /// assert_eq!(5_usize.broadcast_dim(1_usize), Some(5));
+    /// assert_eq!(Const::<2>.broadcast_dim(1_usize), Some(Const::<2>));
+    /// assert_eq!(Const::<2>.broadcast_dim(3_usize), None);
+    /// ```
     fn broadcast_dim(self, rhs: Rhs) -> Option<Self::Output>;
 }
 

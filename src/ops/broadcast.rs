@@ -35,6 +35,19 @@ use crate::{Element, Shape, StaticShape, Tensor, Tracking};
 pub trait BroadcastTo<Dst>: Shape {}
 
 /// Arrays of dimensions `[usize; R]` whose length is at most `Other`'s.
+///
+/// ```
+/// use shaped::RankAtMost;
+/// fn at_most<A: RankAtMost<B>, B>() {}
+/// at_most::<[usize; 2], [usize; 3]>();
+/// at_most::<[usize; 3], [usize; 3]>();
+/// ```
+///
+/// ```compile_fail
+/// use shaped::RankAtMost;
+/// fn at_most<A: RankAtMost<B>, B>() {}
+/// at_most::<[usize; 4], [usize; 3]>(); // 4 axes do not fit in 3
+/// ```
 pub trait RankAtMost<Other> {}
 
 macro_rules! rank_at_most {

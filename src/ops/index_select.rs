@@ -106,6 +106,15 @@ impl<const K: usize, const V: usize> Indices<Const<K>, Const<V>> {
     ///
     /// # Errors
     /// [`ErrorKind::OutOfRange`] naming the first index that is not below `V`, its position and `V`.
+    ///
+    /// ```
+    /// use shaped::{Axis, Const, Indices, Tensor};
+    /// let rows = Indices::<Const<2>, Const<3>>::new([2, 0])?;
+    /// let x = Tensor::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    /// assert_eq!(x.index_select(Axis::<0>, &rows).to_vec(), vec![5.0, 6.0, 1.0, 2.0]);
+    /// assert!(Indices::<Const<2>, Const<3>>::new([0, 3]).is_err()); // 3 is not below 3
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     pub fn new(ids: [usize; K]) -> Result<Self, Error> {
         Self::from_slice_with(Const, &ids)
     }
@@ -158,30 +167,68 @@ impl<N: Dim, V: Dim> Indices<N, V> {
     }
 
     /// The indices.
+    ///
+    /// ```
+    /// use shaped::{Const, Indices};
+    /// let ids = Indices::<usize, Const<5>>::from_slice(&[4, 1, 4])?;
+    /// assert_eq!(ids.as_slice(), &[4, 1, 4]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn as_slice(&self) -> &[usize] {
         &self.ids
     }
 
     /// The number of indices.
+    ///
+    /// ```
+    /// use shaped::{Const, Indices};
+    /// let ids = Indices::<usize, Const<5>>::from_slice(&[4, 1, 4])?;
+    /// assert_eq!(ids.len(), 3); // repeated indices count
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
     /// Whether there are no indices.
+    ///
+    /// ```
+    /// use shaped::{Const, Indices};
+    /// assert!(Indices::<usize, Const<5>>::from_slice(&[])?.is_empty());
+    /// assert!(!Indices::<usize, Const<5>>::from_slice(&[0])?.is_empty());
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
 
     /// The number of indices, as the dimension `N` it gives an op's result.
+    ///
+    /// ```
+    /// use shaped::{Const, Indices};
+    /// let run_time = Indices::<usize, Const<5>>::from_slice(&[4, 1, 4])?;
+    /// assert_eq!(run_time.count(), 3);
+    /// let fixed = Indices::<Const<3>, Const<5>>::new([4, 1, 4])?;
+    /// assert_eq!(fixed.count(), Const::<3>);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn count(&self) -> N {
         self.count
     }
 
     /// The size of the axis the indices are below.
+    ///
+    /// ```
+    /// use shaped::Indices;
+    /// let vocab = 7;
+    /// let ids = Indices::<usize, usize>::from_slice_with(vocab, &[6, 0])?;
+    /// assert_eq!(ids.bound(), 7);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn bound(&self) -> V {
         self.bound
@@ -280,30 +327,67 @@ impl<S: Shape, V: Dim> IndexTensor<S, V> {
     }
 
     /// The indices in row-major order.
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor, Rank2};
+    /// let ids = IndexTensor::<Rank2<2, 2>, Const<3>>::from_slice(&[0, 2, 1, 1])?;
+    /// assert_eq!(ids.as_slice(), &[0, 2, 1, 1]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn as_slice(&self) -> &[usize] {
         &self.ids
     }
 
     /// The dimensions, outermost first.
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor};
+    /// let ids = IndexTensor::<(usize, Const<2>), Const<3>>::from_slice_with((3, Const), Const, &[0, 1, 2, 0, 1, 2])?;
+    /// assert_eq!(ids.shape(), [3, 2]);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn shape(&self) -> S::Dims {
         self.shape.dims()
     }
 
     /// The shape as a value of its type (the run-time sizes for a tuple).
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor};
+    /// let ids = IndexTensor::<(usize, Const<2>), Const<3>>::from_slice_with((1, Const), Const, &[2, 0])?;
+    /// assert_eq!(ids.typed_shape(), (1, Const::<2>));
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn typed_shape(&self) -> S {
         self.shape
     }
 
     /// The number of indices.
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor, Rank2};
+    /// let ids = IndexTensor::<Rank2<2, 3>, Const<4>>::from_slice(&[0, 1, 2, 3, 3, 3])?;
+    /// assert_eq!(ids.numel(), 6); // 2 * 3
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn numel(&self) -> usize {
         self.ids.len()
     }
 
     /// The size of the axis the indices are below.
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor};
+    /// let ids = IndexTensor::<(usize,), usize>::from_slice_with((2,), 10, &[9, 3])?;
+    /// assert_eq!(ids.bound(), 10);
+    /// let fixed = IndexTensor::<(usize,), Const<4>>::from_slice_with((2,), Const, &[3, 3])?;
+    /// assert_eq!(fixed.bound(), Const::<4>);
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[must_use]
     pub fn bound(&self) -> V {
         self.bound
@@ -330,6 +414,13 @@ impl<S: Shape, V: Dim> core::ops::Index<S::Dims> for IndexTensor<S, V> {
     type Output = usize;
 
     /// The index at a multi-index, `ids[[i, j]]`. Panics when it is out of bounds.
+    ///
+    /// ```
+    /// use shaped::{Const, IndexTensor, Rank2};
+    /// let ids = IndexTensor::<Rank2<2, 3>, Const<5>>::from_slice(&[0, 1, 2, 3, 4, 0])?;
+    /// assert_eq!((ids[[0, 2]], ids[[1, 0]]), (2, 3));
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
     #[track_caller]
     fn index(&self, at: S::Dims) -> &usize {
         &self.ids[crate::tensor::offset(at.as_ref(), self.shape.dims().as_ref())]

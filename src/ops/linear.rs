@@ -96,6 +96,14 @@ where
 }
 
 /// No bias: `x.linear(&w, NoBias)` is `x W^T`, and `x1.bilinear(&x2, &w, NoBias)` has no `+ b`.
+///
+/// ```
+/// use shaped::{NoBias, Tensor};
+/// let x = Tensor::from([[1.0, 2.0]]);
+/// let w = Tensor::from([[3.0, 4.0], [1.0, -1.0]]);
+/// // x W^T = [1 * 3 + 2 * 4, 1 * 1 + 2 * (-1)]
+/// assert_eq!(x.linear(&w, NoBias).to_array(), [[11.0, -1.0]]);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoBias;
 

@@ -39,6 +39,14 @@ pub struct Mask<S: Shape> {
 
 impl<S: Shape> Clone for Mask<S> {
     /// Shares the values (no copy).
+    ///
+    /// ```
+    /// use shaped::Mask;
+    /// let m = Mask::from([true, false]);
+    /// let c = m.clone();
+    /// assert_eq!(c, m);
+    /// assert_eq!(c.as_slice().as_ptr(), m.as_slice().as_ptr()); // the same values, not a copy
+    /// ```
     #[inline]
     fn clone(&self) -> Self {
         Self {
@@ -97,6 +105,12 @@ impl<S: Shape> Mask<S> {
     }
 
     /// The dimensions, outermost first.
+    ///
+    /// ```
+    /// use shaped::{Const, Mask};
+    /// let m: Mask<(usize, Const<3>)> = Mask::from_fn_with((2, Const), |[i, j]| i == j);
+    /// assert_eq!(m.shape(), [2, 3]);
+    /// ```
     #[inline]
     #[must_use]
     pub fn shape(&self) -> S::Dims {
@@ -104,6 +118,12 @@ impl<S: Shape> Mask<S> {
     }
 
     /// The shape as a value of its type (the run-time sizes for a tuple).
+    ///
+    /// ```
+    /// use shaped::{Const, Mask};
+    /// let m: Mask<(usize, Const<3>)> = Mask::from_fn_with((4, Const), |[i, _]| i > 1);
+    /// assert_eq!(m.typed_shape(), (4, Const::<3>));
+    /// ```
     #[inline]
     #[must_use]
     pub fn typed_shape(&self) -> S {
@@ -111,6 +131,13 @@ impl<S: Shape> Mask<S> {
     }
 
     /// The number of elements.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let m = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).gt(2.0);
+    /// assert_eq!(m.numel(), 6); // all elements, true or false
+    /// assert_eq!(m.count(), 4); // the true ones
+    /// ```
     #[inline]
     #[must_use]
     pub fn numel(&self) -> usize {
@@ -118,6 +145,12 @@ impl<S: Shape> Mask<S> {
     }
 
     /// The values in row-major order, borrowed.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let m = Tensor::from([[1.0, 5.0], [7.0, 2.0]]).gt(4.0);
+    /// assert_eq!(m.as_slice(), &[false, true, true, false]);
+    /// ```
     #[inline]
     #[must_use]
     pub fn as_slice(&self) -> &[bool] {
@@ -125,6 +158,12 @@ impl<S: Shape> Mask<S> {
     }
 
     /// The values in row-major order, copied.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let m = Tensor::from([0.5, -1.0, 2.0]).lt(1.0);
+    /// assert_eq!(m.to_vec(), vec![true, true, false]);
+    /// ```
     #[must_use]
     pub fn to_vec(&self) -> Vec<bool> {
         self.data.to_vec()
@@ -221,6 +260,13 @@ impl<S: StaticShape> Mask<S> {
 
 impl<const A: usize> From<[bool; A]> for Mask<crate::Rank1<A>> {
     /// A mask from an array: `Mask::from([true, false])` is a `Mask<Rank1<2>>`.
+    ///
+    /// ```
+    /// use shaped::{Mask, Tensor};
+    /// let m = Mask::from([true, false, true]);
+    /// assert_eq!(m.count(), 2);
+    /// assert_eq!(Tensor::from([1.0, 2.0, 3.0]).masked_fill(&m, 0.0).to_vec(), vec![0.0, 2.0, 0.0]);
+    /// ```
     fn from(a: [bool; A]) -> Self {
         Self::from_parts(a.into(), crate::Rank1)
     }
@@ -228,6 +274,13 @@ impl<const A: usize> From<[bool; A]> for Mask<crate::Rank1<A>> {
 
 impl<const A: usize, const B: usize> From<[[bool; B]; A]> for Mask<crate::Rank2<A, B>> {
     /// A mask from nested arrays: `Mask::from([[true, false]])` is a `Mask<Rank2<1, 2>>`.
+    ///
+    /// ```
+    /// use shaped::Mask;
+    /// let m = Mask::from([[true, false], [false, false]]);
+    /// assert_eq!(m.shape(), [2, 2]);
+    /// assert_eq!((m[[0, 0]], m[[1, 0]]), (true, false));
+    /// ```
     fn from(a: [[bool; B]; A]) -> Self {
         Self::from_parts(a.as_flattened().into(), crate::Rank2)
     }
@@ -237,6 +290,12 @@ impl<S: Shape> Index<S::Dims> for Mask<S> {
     type Output = bool;
 
     /// The value at a multi-index, `m[[i, j]]`. Panics when an index is out of bounds.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let m = Tensor::from([[1.0, -2.0], [-3.0, 4.0]]).gt(0.0);
+    /// assert!(m[[0, 0]] && !m[[0, 1]] && !m[[1, 0]] && m[[1, 1]]);
+    /// ```
     #[inline]
     fn index(&self, index: S::Dims) -> &bool {
         &self.data[offset(index.as_ref(), self.shape.dims().as_ref())]
@@ -245,6 +304,12 @@ impl<S: Shape> Index<S::Dims> for Mask<S> {
 
 impl<S: Shape> PartialEq for Mask<S> {
     /// Equal shapes and equal values.
+    ///
+    /// ```
+    /// use shaped::{Mask, Tensor};
+    /// assert_eq!(Tensor::from([1.0, 2.0, 3.0]).ge(2.0), Mask::from([false, true, true]));
+    /// assert_ne!(Mask::from([true, false]), Mask::from([true, true]));
+    /// ```
     fn eq(&self, other: &Self) -> bool {
         self.shape == other.shape && self.data == other.data
     }
@@ -254,6 +319,12 @@ impl<S: Shape> Eq for Mask<S> {}
 
 impl<S: Shape> fmt::Debug for Mask<S> {
     /// `Mask(shape=[2, 2], [true, false, false, true])`.
+    ///
+    /// ```
+    /// use shaped::{Mask, Rank2};
+    /// let m: Mask<Rank2<2, 2>> = Mask::from_fn(|[i, j]| i == j);
+    /// assert_eq!(format!("{m:?}"), "Mask(shape=[2, 2], [true, false, false, true])");
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -267,6 +338,13 @@ impl<S: Shape> fmt::Debug for Mask<S> {
 impl<S: Shape> Not for &Mask<S> {
     type Output = Mask<S>;
     /// The elementwise negation. PyTorch: `~mask`.
+    ///
+    /// ```
+    /// use shaped::Mask;
+    /// let m = Mask::from([true, false, false]);
+    /// assert_eq!((!&m).to_vec(), vec![false, true, true]);
+    /// assert_eq!(m.count(), 1); // `m` is only borrowed
+    /// ```
     fn not(self) -> Mask<S> {
         Mask::from_parts(self.data.iter().map(|&m| !m).collect(), self.shape)
     }
@@ -275,6 +353,12 @@ impl<S: Shape> Not for &Mask<S> {
 impl<S: Shape> Not for Mask<S> {
     type Output = Mask<S>;
     /// The elementwise negation. PyTorch: `~mask`.
+    ///
+    /// ```
+    /// use shaped::Tensor;
+    /// let outside = !Tensor::from([-2.0, 0.5, 3.0]).abs().le(1.0); // |x| > 1
+    /// assert_eq!(outside.to_vec(), vec![true, false, true]);
+    /// ```
     fn not(self) -> Mask<S> {
         !&self
     }
@@ -283,10 +367,17 @@ impl<S: Shape> Not for Mask<S> {
 /// A logical operator between masks of the same shape, for owned and borrowed operands; a run-time
 /// mismatch of tuple shapes panics with the op and both shapes.
 macro_rules! mask_operator {
-    ($Trait:ident, $method:ident, $f:expr, $doc:literal) => {
+    ($Trait:ident, $method:ident, $f:expr, $doc:literal, $sym:literal, $truth:literal) => {
         impl<S: Shape> $Trait<&Mask<S>> for &Mask<S> {
             type Output = Mask<S>;
             #[doc = $doc]
+            ///
+            /// ```
+            /// use shaped::Mask;
+            /// let a = Mask::from([true, true, false, false]);
+            /// let b = Mask::from([true, false, true, false]);
+            #[doc = concat!("assert_eq!((&a ", $sym, " &b).to_vec(), vec!", $truth, ");")]
+            /// ```
             #[track_caller]
             fn $method(self, rhs: &Mask<S>) -> Mask<S> {
                 self.zip(rhs, stringify!($method), $f)
@@ -296,6 +387,13 @@ macro_rules! mask_operator {
         impl<S: Shape> $Trait<Mask<S>> for Mask<S> {
             type Output = Mask<S>;
             #[doc = $doc]
+            ///
+            /// ```
+            /// use shaped::Mask;
+            /// let a = Mask::from([true, true, false, false]);
+            /// let b = Mask::from([true, false, true, false]);
+            #[doc = concat!("assert_eq!((a ", $sym, " b).to_vec(), vec!", $truth, ");")]
+            /// ```
             #[track_caller]
             fn $method(self, rhs: Mask<S>) -> Mask<S> {
                 self.zip(&rhs, stringify!($method), $f)
@@ -308,23 +406,41 @@ mask_operator!(
     BitAnd,
     bitand,
     |a, b| a & b,
-    "Elementwise and. PyTorch: `a & b`."
+    "Elementwise and. PyTorch: `a & b`.",
+    "&",
+    "[true, false, false, false]"
 );
 mask_operator!(
     BitOr,
     bitor,
     |a, b| a | b,
-    "Elementwise or. PyTorch: `a | b`."
+    "Elementwise or. PyTorch: `a | b`.",
+    "|",
+    "[true, true, true, false]"
 );
 mask_operator!(
     BitXor,
     bitxor,
     |a, b| a ^ b,
-    "Elementwise exclusive or. PyTorch: `a ^ b`."
+    "Elementwise exclusive or. PyTorch: `a ^ b`.",
+    "^",
+    "[false, true, true, false]"
 );
 
 /// A mask for a tensor of shape `S`: `&Mask<S>` or `Mask<S>`, the condition of
 /// [`Tensor::masked_fill`].
+///
+/// ```
+/// use shaped::{Mask, MaskOf, Rank1, Tensor};
+/// // a helper that takes the mask borrowed or owned, as `masked_fill` does
+/// fn zero_where(x: &Tensor<Rank1<3>>, m: impl MaskOf<Rank1<3>>) -> Tensor<Rank1<3>> {
+///     x.masked_fill(m, 0.0)
+/// }
+/// let x = Tensor::from([1.0, -2.0, 3.0]);
+/// let negative = x.lt(0.0);
+/// assert_eq!(zero_where(&x, &negative).to_vec(), vec![1.0, 0.0, 3.0]);
+/// assert_eq!(zero_where(&x, Mask::from([true, false, false])).to_vec(), vec![0.0, -2.0, 3.0]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: `{Self}` is not a mask of shape `{S}`",
     label = "expected a `Mask<{S}>`, the shape of the tensor",

@@ -38,8 +38,20 @@ pub trait ReplaceAxis<const AX: usize, D: Dim>: Shape {
     /// The shape with the dimension of axis `AX` replaced by `D`.
     type Output: Shape;
     /// The dimension of axis `AX`.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank3, ReplaceAxis};
+    /// assert_eq!(ReplaceAxis::<2, Const<1>>::axis_dim(&Rank3::<2, 3, 4>), Const::<4>);
+    /// assert_eq!(ReplaceAxis::<0, usize>::axis_dim(&(6_usize, Const::<3>)), 6);
+    /// ```
     fn axis_dim(&self) -> Self::AxisDim;
     /// The shape with the dimension of axis `AX` replaced by `d`.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank3, ReplaceAxis, Shape};
+    /// assert_eq!(ReplaceAxis::<2, Const<9>>::replace_axis(&Rank3::<2, 3, 4>, Const).dims(), [2, 3, 9]);
+    /// assert_eq!(ReplaceAxis::<1, usize>::replace_axis(&(6_usize, Const::<3>), 2), (6, 2));
+    /// ```
     fn replace_axis(&self, d: D) -> Self::Output;
 }
 

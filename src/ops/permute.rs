@@ -13,26 +13,67 @@ use crate::{
 /// An order of the two axes of a rank-2 tensor, for [`Tensor::permute`]: output axis 0 is input axis
 /// `A`, output axis 1 is input axis `B`. Also a set of two axes, for the reductions over several axes
 /// ([`Tensor::sum_axes`]).
+///
+/// ```
+/// use shaped::{Axes2, Tensor};
+/// let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+/// assert_eq!(x.permute::<Axes2<1, 0>>().to_array(), [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]);
+/// assert_eq!(x.sum_axes::<Axes2<0, 1>>().item(), 21.0);
+/// ```
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Hash)]
 pub struct Axes2<const A: usize, const B: usize>;
 
 /// An order of the three axes of a rank-3 tensor, for [`Tensor::permute`]: output axis `i` is input
 /// axis `[A, B, C][i]`. Also a set of three axes, for [`Tensor::sum_axes`] and the like.
+///
+/// ```
+/// use shaped::{Axes3, Rank3, Tensor};
+/// let x: Tensor<Rank3<2, 3, 4>> = Tensor::from_fn(|[i, j, k]| (100 * i + 10 * j + k) as f32);
+/// let y = x.permute::<Axes3<2, 0, 1>>(); // [2, 3, 4] -> [4, 2, 3]: y[k][i][j] = x[i][j][k]
+/// assert_eq!(y.shape(), [4, 2, 3]);
+/// assert_eq!(y[[3, 1, 2]], 123.0);
+/// ```
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Hash)]
 pub struct Axes3<const A: usize, const B: usize, const C: usize>;
 
 /// An order of the four axes of a rank-4 tensor, for [`Tensor::permute`]: output axis `i` is input
 /// axis `[A, B, C, D][i]`. Also a set of four axes, for [`Tensor::sum_axes`] and the like.
+///
+/// ```
+/// use shaped::{Axes4, Rank4, Tensor};
+/// // NCHW -> NHWC
+/// let x: Tensor<Rank4<1, 3, 2, 2>> = Tensor::from_fn(|[_, c, h, w]| (100 * c + 10 * h + w) as f32);
+/// let y = x.permute::<Axes4<0, 2, 3, 1>>();
+/// assert_eq!(y.shape(), [1, 2, 2, 3]);
+/// assert_eq!(y[[0, 1, 0, 2]], 210.0); // channel 2, row 1, column 0
+/// ```
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Hash)]
 pub struct Axes4<const A: usize, const B: usize, const C: usize, const D: usize>;
 
 /// An order of the five axes of a rank-5 tensor, for [`Tensor::permute`]: output axis `i` is input
 /// axis `[A, B, C, D, F][i]`. Also a set of five axes, for [`Tensor::sum_axes`] and the like.
+///
+/// ```
+/// use shaped::{Axes5, Rank5, Tensor};
+/// let x: Tensor<Rank5<1, 2, 1, 3, 1>> = Tensor::from_fn(|[_, b, _, d, _]| (10 * b + d) as f32);
+/// let y = x.permute::<Axes5<3, 1, 0, 2, 4>>();
+/// assert_eq!(y.shape(), [3, 2, 1, 1, 1]);
+/// assert_eq!(y[[2, 1, 0, 0, 0]], 12.0);
+/// ```
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Hash)]
 pub struct Axes5<const A: usize, const B: usize, const C: usize, const D: usize, const F: usize>;
 
 /// An order of the six axes of a rank-6 tensor, for [`Tensor::permute`]: output axis `i` is input
 /// axis `[A, B, C, D, F, G][i]`. Also the set of all six axes, for [`Tensor::sum_axes`] and the like.
+///
+/// ```
+/// use shaped::{Axes6, Rank6, Tensor};
+/// let x: Tensor<Rank6<2, 1, 1, 1, 1, 3>> = Tensor::from_fn(|[a, _, _, _, _, g]| (10 * a + g) as f32);
+/// let y = x.permute::<Axes6<5, 1, 2, 3, 4, 0>>(); // swap the first and last axes
+/// assert_eq!(y.shape(), [3, 1, 1, 1, 1, 2]);
+/// assert_eq!(y[[2, 0, 0, 0, 0, 1]], 12.0);
+/// assert_eq!(x.sum_axes::<Axes6<0, 1, 2, 3, 4, 5>>().item(), 36.0); // (0 + 1 + 2) + (10 + 11 + 12)
+/// ```
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Hash)]
 pub struct Axes6<
     const A: usize,
@@ -72,6 +113,13 @@ pub trait PermuteTo<P>: Shape {
     /// The permutation as a list: output axis `i` is input axis `AXES[i]`.
     const AXES: &'static [usize];
     /// The shape with its axes reordered.
+    ///
+    /// ```
+    /// use shaped::{Axes3, Const, PermuteTo, Rank3, Shape};
+    /// assert_eq!(PermuteTo::<Axes3<1, 2, 0>>::permuted(&Rank3::<2, 3, 4>).dims(), [3, 4, 2]);
+    /// let rows = (7_usize, Const::<3>, Const::<2>);
+    /// assert_eq!(PermuteTo::<Axes3<0, 2, 1>>::permuted(&rows), (7, Const::<2>, Const::<3>));
+    /// ```
     fn permuted(&self) -> Self::Output;
 }
 

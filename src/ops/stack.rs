@@ -33,6 +33,12 @@ pub trait InsertAxis<const AX: usize, const N: usize>: Shape {
     /// The shape with a new axis of size `N` at position `AX`.
     type Output: Shape;
     /// The shape with a new axis of size `N` at position `AX`.
+    ///
+    /// ```
+    /// use shaped::{InsertAxis, Rank2, Shape};
+    /// assert_eq!(InsertAxis::<0, 5>::insert_axis(&Rank2::<3, 4>).dims(), [5, 3, 4]);
+    /// assert_eq!(InsertAxis::<2, 5>::insert_axis(&Rank2::<3, 4>).dims(), [3, 4, 5]);
+    /// ```
     fn insert_axis(&self) -> Self::Output;
 }
 

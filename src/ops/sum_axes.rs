@@ -44,8 +44,19 @@ pub trait ReduceAxes<X>: Shape {
     /// The axes of `X`, in increasing order.
     const AXES: &'static [usize];
     /// The shape with the axes of `X` removed.
+    ///
+    /// ```
+    /// use shaped::{Axes2, Rank3, ReduceAxes, Shape};
+    /// assert_eq!(ReduceAxes::<Axes2<0, 2>>::reduced_axes(&Rank3::<2, 3, 4>).dims(), [3]);
+    /// ```
     fn reduced_axes(&self) -> Self::Reduced;
     /// The shape with the axes of `X` kept with size 1.
+    ///
+    /// ```
+    /// use shaped::{Axes2, Const, ReduceAxes, Shape};
+    /// let rows = (7_usize, Const::<3>, Const::<4>);
+    /// assert_eq!(ReduceAxes::<Axes2<0, 2>>::kept_axes(&rows).dims(), [1, 3, 1]);
+    /// ```
     fn kept_axes(&self) -> Self::KeepDim;
 }
 
@@ -121,6 +132,12 @@ pub trait ReduceAll: Shape {
     /// The shape of the same rank with every dimension 1.
     type KeepDim: Shape;
     /// The shape of the same rank with every dimension 1.
+    ///
+    /// ```
+    /// use shaped::{Rank3, ReduceAll, Shape};
+    /// assert_eq!(Rank3::<2, 3, 4>.kept_all().dims(), [1, 1, 1]);
+    /// assert_eq!((5_usize,).kept_all().numel(), 1);
+    /// ```
     fn kept_all(&self) -> Self::KeepDim;
 }
 
@@ -200,6 +217,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
 
     /// The sum over the axes of `X`, each kept in the shape with size 1 (`keepdim=True` in
     /// PyTorch). Same derivative and edge values as [`sum_axes`](Tensor::sum_axes).
+    ///
+    /// ```
+    /// use shaped::{Axes2, Tensor};
+    /// let x = Tensor::from([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]);
+    /// // over axes 0 and 2: [1 + 2 + 5 + 6, 3 + 4 + 7 + 8]
+    /// assert_eq!(x.sum_axes_keepdim::<Axes2<0, 2>>().to_array(), [[[14.0], [22.0]]]);
+    /// ```
     #[must_use]
     pub fn sum_axes_keepdim<X>(&self) -> Tensor<<S as ReduceAxes<X>>::KeepDim, E, T>
     where
@@ -233,6 +257,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
 
     /// The mean over the axes of `X`, each kept in the shape with size 1 (`keepdim=True` in
     /// PyTorch). Same derivative and edge values as [`mean_axes`](Tensor::mean_axes).
+    ///
+    /// ```
+    /// use shaped::{Axes2, Tensor};
+    /// let x = Tensor::from([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]);
+    /// // over axes 0 and 2: [(1 + 2 + 5 + 6) / 4, (3 + 4 + 7 + 8) / 4]
+    /// assert_eq!(x.mean_axes_keepdim::<Axes2<0, 2>>().to_array(), [[[3.5], [5.5]]]);
+    /// ```
     #[must_use]
     pub fn mean_axes_keepdim<X>(&self) -> Tensor<<S as ReduceAxes<X>>::KeepDim, E, T>
     where

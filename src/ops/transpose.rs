@@ -33,6 +33,12 @@ pub trait TransposeAxes<const A: usize, const B: usize>: Shape {
     /// The swap as a permutation: output axis `i` is input axis `AXES[i]`.
     const AXES: &'static [usize];
     /// The shape with axes `A` and `B` swapped.
+    ///
+    /// ```
+    /// use shaped::{Const, Rank3, Shape, TransposeAxes};
+    /// assert_eq!(TransposeAxes::<0, 2>::transposed_axes(&Rank3::<2, 3, 4>).dims(), [4, 3, 2]);
+    /// assert_eq!(TransposeAxes::<1, 1>::transposed_axes(&(7_usize, Const::<3>)), (7, Const::<3>));
+    /// ```
     fn transposed_axes(&self) -> Self::Output;
 }
 

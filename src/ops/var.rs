@@ -71,6 +71,15 @@ fn var_backward_middle<E: Element>(x: &[E], mean: &[E], c: &[E], lanes: Lanes, d
 /// ```
 pub trait Correction: Copy {
     /// The correction as a number.
+    ///
+    /// ```
+    /// use shaped::{Correction, Tensor};
+    /// assert_eq!(0_i32.correction(), 0.0);
+    /// assert_eq!(1_usize.correction(), 1.0);
+    /// let x = Tensor::from([1.0, 3.0]);
+    /// // mean 2, squared deviations 1 + 1: divided by 2 - 1
+    /// assert_eq!(x.var(1).item(), 2.0);
+    /// ```
     fn correction(self) -> f64;
 }
 

@@ -156,6 +156,13 @@ impl<M: Module> Optimizer<M> for Adagrad<M> {
     }
 
     /// Adagrad has no momentum: this panics.
+    ///
+    /// ```should_panic
+    /// use shaped::optim::{Adagrad, Optimizer};
+    /// use shaped::Tensor;
+    /// let mut opt = Adagrad::new(&Tensor::from([1.0]), 0.1);
+    /// opt.set_momentum(0.9); // Adagrad has no momentum to set to 0.9
+    /// ```
     fn set_momentum(&mut self, momentum: M::Elem) {
         panic!(
             "Adagrad has no momentum to set to {momentum} (a one-cycle schedule cycles the \

@@ -80,9 +80,20 @@ super::stateful!(Moments<E, const DECOUPLED: bool>, if DECOUPLED { "AdamW" } els
 });
 
 macro_rules! adam_settings {
-    () => {
+    ($ty:literal) => {
         /// The exponential decay rates of the first and second moment estimates (default 0.9, 0.999).
         /// Panics unless both are in `[0, 1)`.
+        ///
+        /// ```
+        #[doc = concat!("use shaped::optim::{", $ty, ", Optimizer};")]
+        /// use shaped::Tensor;
+        /// let mut p = Tensor::from([1.0]);
+        #[doc = concat!("let mut opt = ", $ty, "::new(&p, 0.1).betas(0.0, 0.0).weight_decay(0.0);")]
+        /// // beta1 = beta2 = 0: m = g, v = g^2, so each step is lr g / |g| = 0.1 (up to eps)
+        /// opt.step(&mut p, &Tensor::from([4.0]));
+        /// opt.step(&mut p, &Tensor::from([-0.5]));
+        /// approx::assert_relative_eq!(p.to_vec()[0], 1.0, epsilon = 1e-6);
+        /// ```
         #[must_use]
         pub fn betas(mut self, beta1: M::Elem, beta2: M::Elem) -> Self {
             check("beta1", beta1, unit(beta1));
@@ -95,6 +106,16 @@ macro_rules! adam_settings {
         super::setter!(
             /// The term added to the denominator for numerical stability (default 1e-8). Panics
             /// if negative.
+            ///
+            /// ```
+            #[doc = concat!("use shaped::optim::{", $ty, ", Optimizer};")]
+            /// use shaped::Tensor;
+            /// let mut p = Tensor::from([1.0]);
+            #[doc = concat!("let mut opt = ", $ty, "::new(&p, 0.1).eps(1.0).weight_decay(0.0);")]
+            /// // first step with g = 1: the corrected m and v are 1, so p -= 0.1 * 1 / (1 + eps)
+            /// opt.step(&mut p, &Tensor::from([1.0]));
+            /// approx::assert_relative_eq!(p.to_vec()[0], 0.95, epsilon = 1e-9);
+            /// ```
             eps, "eps", non_negative
         );
 
@@ -102,6 +123,23 @@ macro_rules! adam_settings {
             /// The weight decay: for [`Adam`], an L2 term `weight_decay * p` added to the gradient
             /// (default 0); for [`AdamW`], the decoupled shrink `p (1 - lr weight_decay)` before the
             /// step (default 0.01). Panics if negative.
+            ///
+            /// ```
+            /// use shaped::optim::{Adam, AdamW, Optimizer};
+            /// use shaped::Tensor;
+            /// let zero = Tensor::from([0.0]);
+            /// // AdamW, zero gradient: only the shrink acts, p = 2 (1 - 0.1 * 0.5)
+            /// let mut p = Tensor::from([2.0]);
+            /// AdamW::new(&p, 0.1).weight_decay(0.5).step(&mut p, &zero);
+            /// assert_eq!(p.to_vec(), vec![1.9]);
+            /// // Adam, zero gradient: g = 0.5 * 2 = 1 makes a first step of about lr = 0.1 against it
+            /// let mut q = Tensor::from([2.0]);
+            /// Adam::new(&q, 0.1).weight_decay(0.5).step(&mut q, &zero);
+            /// approx::assert_relative_eq!(q.to_vec()[0], 1.9, epsilon = 1e-6);
+            /// // with no decay, a zero gradient leaves the parameter where it is
+            /// AdamW::new(&p, 0.1).weight_decay(0.0).step(&mut p, &zero);
+            /// assert_eq!(p.to_vec(), vec![1.9]);
+            /// ```
             weight_decay, "weight decay", non_negative
         );
     };
@@ -132,12 +170,24 @@ impl<M: Module> Adam<M> {
     /// Adam with learning rate `lr` (PyTorch's default is 1e-3) for models of `model`'s type.
     ///
     /// Panics if `lr` is negative or not finite.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::optim::{Adam, Optimizer};
+    /// use shaped::{Module, Tensor};
+    /// let mut layer = Linear::from_weights(Tensor::from([[1.0, 1.0]]), Some(Tensor::from([0.0])));
+    /// let mut adam = Adam::new(&layer, 0.01);
+    /// assert_eq!(adam.lr(), 0.01);
+    /// let (_, g) = layer.value_and_grad(|l| l.forward(Tensor::from([2.0, -3.0])).sum()); // d/dW = x
+    /// adam.step(&mut layer, &g); // the first step: about lr against each gradient's sign
+    /// approx::assert_relative_eq!(layer.weight, Tensor::from([[0.99, 1.01]]), epsilon = 1e-6);
+    /// ```
     #[must_use]
     pub fn new(model: &M, lr: M::Elem) -> Self {
         Self(Moments::new(model, lr, M::Elem::zero()), PhantomData)
     }
 
-    adam_settings!();
+    adam_settings!("Adam");
 }
 
 impl<M: Module> Optimizer<M> for Adam<M> {
@@ -146,6 +196,17 @@ impl<M: Module> Optimizer<M> for Adam<M> {
     }
 
     /// Sets `beta1`.
+    ///
+    /// ```
+    /// use shaped::optim::{Adam, Optimizer};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([1.0]);
+    /// let mut adam = Adam::new(&p, 0.1);
+    /// adam.set_momentum(0.0); // beta1 = 0: m is the last gradient
+    /// adam.step(&mut p, &Tensor::from([1.0]));
+    /// adam.step(&mut p, &Tensor::from([-1.0])); // m = -1: a step of about lr back
+    /// approx::assert_relative_eq!(p.to_vec()[0], 1.0, epsilon = 1e-6);
+    /// ```
     fn set_momentum(&mut self, beta1: M::Elem) {
         check("beta1", beta1, unit(beta1));
         self.0.beta1 = beta1;
@@ -174,6 +235,16 @@ impl<M: Module> AdamW<M> {
     /// AdamW with learning rate `lr` and weight decay 0.01 for models of `model`'s type.
     ///
     /// Panics if `lr` is negative or not finite.
+    ///
+    /// ```
+    /// use shaped::optim::{AdamW, Optimizer};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([10.0]);
+    /// let mut opt = AdamW::new(&p, 0.1);
+    /// opt.step(&mut p, &Tensor::from([0.0]));
+    /// // the default decay 0.01 alone: p = 10 (1 - 0.1 * 0.01)
+    /// approx::assert_relative_eq!(p.to_vec()[0], 9.99, epsilon = 1e-12);
+    /// ```
     #[must_use]
     pub fn new(model: &M, lr: M::Elem) -> Self {
         Self(
@@ -182,7 +253,7 @@ impl<M: Module> AdamW<M> {
         )
     }
 
-    adam_settings!();
+    adam_settings!("AdamW");
 }
 
 impl<M: Module> Optimizer<M> for AdamW<M> {
@@ -191,6 +262,24 @@ impl<M: Module> Optimizer<M> for AdamW<M> {
     }
 
     /// Sets `beta1`.
+    ///
+    /// ```should_panic
+    /// use shaped::optim::{AdamW, Optimizer};
+    /// use shaped::Tensor;
+    /// let mut opt = AdamW::new(&Tensor::from([1.0]), 0.1);
+    /// opt.set_momentum(1.0); // beta1 must be in [0, 1)
+    /// ```
+    ///
+    /// ```
+    /// use shaped::optim::{AdamW, Optimizer};
+    /// use shaped::Tensor;
+    /// let mut p = Tensor::from([1.0]);
+    /// let mut opt = AdamW::new(&p, 0.1).weight_decay(0.0);
+    /// opt.set_momentum(0.0); // beta1 = 0: m is the last gradient
+    /// opt.step(&mut p, &Tensor::from([1.0]));
+    /// opt.step(&mut p, &Tensor::from([-1.0])); // m = -1: a step of about lr back
+    /// approx::assert_relative_eq!(p.to_vec()[0], 1.0, epsilon = 1e-6);
+    /// ```
     fn set_momentum(&mut self, beta1: M::Elem) {
         check("beta1", beta1, unit(beta1));
         self.0.beta1 = beta1;

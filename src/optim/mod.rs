@@ -102,6 +102,23 @@ use crate::{Error, Module};
 /// Besides [`step`](Optimizer::step): the learning rate and momentum that a
 /// [schedule](schedule::Schedule) sets, the number of steps taken, freezing parameters by name,
 /// and saving and loading the state (see the [module docs](self) for both).
+///
+/// ```
+/// use shaped::optim::{Adam, Optimizer, Sgd};
+/// use shaped::{Module, Rank1, Tensor};
+/// // any optimizer: minimize sum((p - 3)^2) from p = 0
+/// fn fit(opt: &mut impl Optimizer<Tensor<Rank1<1>, f64>>) -> f64 {
+///     let mut p = Tensor::from([0.0]);
+///     for _ in 0..200 {
+///         let (_, g) = p.value_and_grad(|p| (p - 3.0).powi(2).sum());
+///         opt.step(&mut p, &g);
+///     }
+///     p.to_vec()[0]
+/// }
+/// let like = Tensor::<Rank1<1>, f64>::zeros();
+/// assert!((fit(&mut Sgd::new(&like, 0.1)) - 3.0).abs() < 1e-6);
+/// assert!((fit(&mut Adam::new(&like, 0.1)) - 3.0).abs() < 1e-2);
+/// ```
 pub trait Optimizer<M: Module> {
     /// One update of every parameter of `model` that is not [frozen](Optimizer::freeze), from
     /// `grads`.

@@ -58,6 +58,12 @@ use crate::{Element, Module};
 /// ```
 pub trait Schedule {
     /// The learning rate of step `step`, 0 for the first.
+    ///
+    /// ```
+    /// use shaped::optim::schedule::{ExponentialLr, Schedule};
+    /// let s = ExponentialLr::new(0.1, 0.5); // 0.1 * 0.5^step
+    /// assert_eq!((s.lr(0), s.lr(1), s.lr(2)), (0.1, 0.05, 0.025));
+    /// ```
     fn lr(&self, step: usize) -> f64;
 
     /// The momentum of step `step`, for a schedule that cycles it ([`OneCycleLr`]); `None` (leave
@@ -724,6 +730,18 @@ impl OneCycleLr {
 impl Schedule for OneCycleLr {
     /// # Panics
     /// If `step` is past `total_steps` (as PyTorch raises).
+    ///
+    /// ```
+    /// use shaped::optim::schedule::{OneCycleLr, Schedule};
+    /// let s = OneCycleLr::new(0.1, 10);
+    /// approx::assert_relative_eq!(s.lr(0), 0.1 / 25.0, epsilon = 1e-12); // max_lr / div_factor
+    /// assert_eq!(s.lr(2), 0.1); // the peak
+    /// ```
+    ///
+    /// ```should_panic
+    /// use shaped::optim::schedule::{OneCycleLr, Schedule};
+    /// let _ = OneCycleLr::new(0.1, 10).lr(11);
+    /// ```
     fn lr(&self, step: usize) -> f64 {
         self.at(step).0
     }

@@ -53,6 +53,18 @@ impl<M: Module> Sgd<M> {
     /// Plain SGD with learning rate `lr` for models of `model`'s type.
     ///
     /// Panics if `lr` is negative or not finite.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::{Module, Tensor};
+    /// let mut layer = Linear::from_weights(Tensor::from([[1.0, 1.0]]), Some(Tensor::from([0.0])));
+    /// let mut opt = Sgd::new(&layer, 0.1);
+    /// let (_, g) = layer.value_and_grad(|l| l.forward(Tensor::from([2.0, 3.0])).sum()); // d/dW = x, d/db = 1
+    /// opt.step(&mut layer, &g); // p - 0.1 g
+    /// approx::assert_relative_eq!(layer.weight, Tensor::from([[0.8, 0.7]]), epsilon = 1e-12);
+    /// approx::assert_relative_eq!(layer.bias.unwrap(), Tensor::from([-0.1]), epsilon = 1e-12);
+    /// ```
     #[must_use]
     pub fn new(model: &M, lr: M::Elem) -> Self {
         check("learning rate", lr, valid_lr(lr));
@@ -75,6 +87,17 @@ impl<M: Module> Sgd<M> {
 
     super::setter!(
         /// Momentum factor (default 0). Panics if negative.
+        ///
+        /// ```
+        /// use shaped::optim::{Optimizer, Sgd};
+        /// use shaped::Tensor;
+        /// let mut p = Tensor::from([0.0]);
+        /// let g = Tensor::from([1.0]);
+        /// let mut opt = Sgd::new(&p, 1.0).momentum(0.9);
+        /// opt.step(&mut p, &g); // buf = g = 1
+        /// opt.step(&mut p, &g); // buf = 0.9 * 1 + 1 = 1.9
+        /// approx::assert_relative_eq!(p.to_vec()[0], -2.9, epsilon = 1e-12);
+        /// ```
         momentum, "momentum", non_negative
     );
 
@@ -119,6 +142,15 @@ impl<M: Module> Sgd<M> {
 
     super::setter!(
         /// L2 penalty added to the gradient (default 0). Panics if negative.
+        ///
+        /// ```
+        /// use shaped::optim::{Optimizer, Sgd};
+        /// use shaped::Tensor;
+        /// let mut p = Tensor::from([2.0]);
+        /// let mut opt = Sgd::new(&p, 0.1).weight_decay(0.5);
+        /// opt.step(&mut p, &Tensor::from([0.0])); // g = 0 + 0.5 * 2 = 1: p = 2 - 0.1
+        /// assert_eq!(p.to_vec(), vec![1.9]);
+        /// ```
         weight_decay, "weight decay", non_negative
     );
 }
