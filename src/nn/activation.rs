@@ -52,7 +52,8 @@ activation!(
     tanh
 );
 
-/// Softmax along axis `AX`, as a layer.
+/// Softmax along axis `AX`, as a layer; it can stand in a tuple of layers, as the other activations
+/// (see [`Forward`](crate::nn::Forward)).
 ///
 /// ```
 /// use shaped::nn::Softmax;

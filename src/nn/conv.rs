@@ -109,6 +109,9 @@ macro_rules! conv_layer {
 /// An image with other than `IN` channels, or an output with other than `OUT`, does not compile; a
 /// wrong output size is a `const` assertion, reported by `cargo build`.
 ///
+/// In a tuple of layers it stands with its output shape written, per image:
+/// `Out<Conv2d<1, 16, 3>, Rank3<16, H_out, W_out>>` (see [`Out`](crate::nn::Out)).
+///
 /// ```
 /// use shaped::nn::Conv2d;
 /// use shaped::rand::{SeedableRng, rngs::StdRng};
@@ -152,7 +155,8 @@ conv_layer!(Conv2d, conv2d, 2, Rank4<K, K>);
 /// `nn.Conv1d(IN, OUT, K, stride=STRIDE, padding=PADDING, dilation=DILATION)` with the same layout and
 /// parameter names: `weight: [OUT, IN, K]`, `bias: [OUT]`. The input is `[N, IN, L]` (or a tuple with a
 /// run-time batch), the output `[N, OUT, L_out]`, computed by [`Tensor::conv1d`]. Spec, rules and
-/// initialization are those of [`Conv2d`].
+/// initialization are those of [`Conv2d`]; in a tuple of layers it is `Out<Conv1d<..>, Rank2<OUT,
+/// L_out>>` (see [`Out`](crate::nn::Out)).
 ///
 /// ```
 /// use shaped::nn::Conv1d;

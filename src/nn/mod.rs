@@ -85,6 +85,6 @@ pub use norm::{
 };
 pub use pool::{AvgPool2d, Flatten, FlattenShape, MaxPool2d};
 pub use reduction::{BatchMean, Mean, NoReduction, Reduction, Sum};
-pub use sequential::Forward;
+pub use sequential::{Forward, Out, SampleShape};
 #[doc(hidden)]
 pub use sequential::{Layer, TrainLayer};

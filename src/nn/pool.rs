@@ -2,7 +2,8 @@
 //! `Flatten`, PyTorch's `nn.Flatten`, which takes pooled images to a `Linear` layer.
 //!
 //! None has parameters: in a model with `#[derive(Module)]`, a field holding one is marked
-//! `#[module(skip)]`.
+//! `#[module(skip)]`. In a tuple of layers each stands in an [`Out`](crate::nn::Out) with its output
+//! shape per sample: `Out<MaxPool2d<2>, Rank3<C, H_out, W_out>>`, `Out<Flatten, Rank1<F>>`.
 
 use crate::const_msg::ConstMsg;
 use crate::{Const, Dim, Element, Pool, Pool2dShape, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};

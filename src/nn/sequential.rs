@@ -2,25 +2,41 @@
 //!
 //! See [`Forward`].
 
+use core::fmt;
+use core::marker::PhantomData;
+
 use crate::module::{Visit, VisitBuffers, VisitBuffersMut, VisitMut, ZipMut, push_segment};
 use crate::nn::{
-    BatchNorm1d, Dropout, Embedding, LayerNorm, LayerNormNoAffine, Linear, NoParams, ReLU, Sigmoid,
-    Tanh,
+    AvgPool2d, BatchNorm1d, Conv1d, Conv2d, Dropout, Embedding, Flatten, FlattenShape, LayerNorm,
+    LayerNormNoAffine, Linear, MaxPool2d, NoParams, ReLU, Sigmoid, Softmax, Tanh,
 };
 use crate::ops::Merged;
 use crate::{
-    Const, Dim, Element, Grads, Indices, LinearShape, Merge, Module, NoTape, NonScalar, Rank2,
-    Shape, Tape, Tensor, Tracking, Trainable,
+    Const, ConvShape, Dim, Element, Grads, Indices, LinearShape, Merge, Module, NoTape, NonScalar,
+    Pool2dShape, Rank1, Rank2, Rank3, Rank4, Rank5, Rank6, ReduceAxis, Shape, Tape, Tensor,
+    Tracking, Trainable,
 };
 
 /// A layer's forward pass as a trait, so that a sequence of layers can run them in order: `x` in,
 /// [`Output`](Forward::Output) out. Implemented by [`Linear`], [`LayerNorm`],
 /// [`LayerNormNoAffine`], [`BatchNorm1d`], [`Dropout`], [`Embedding`] (ids in), the activation
-/// layers [`ReLU`], [`Sigmoid`] and [`Tanh`], and tuples of them; each also has the same `forward`
-/// as an inherent method. [`Softmax`](crate::nn::Softmax), the convolutions, the poolings,
-/// [`Flatten`](crate::nn::Flatten), [`Bilinear`](crate::nn::Bilinear) and
-/// [`MultiheadAttention`](crate::nn::MultiheadAttention) do not implement it: call their
-/// `forward` from a model's own.
+/// layers [`ReLU`], [`Sigmoid`], [`Tanh`] and [`Softmax`], by [`Conv1d`], [`Conv2d`],
+/// [`MaxPool2d`], [`AvgPool2d`] and [`Flatten`] wrapped in [`Out`] with their output shape (see
+/// below), and by tuples of them; each also has the same `forward` as an inherent method.
+/// [`Bilinear`](crate::nn::Bilinear) (two inputs) and
+/// [`MultiheadAttention`](crate::nn::MultiheadAttention) (query, key and value) do not implement
+/// it: a sequence passes one tensor from layer to layer, so call their `forward` from a model's
+/// own.
+///
+/// # Convolutions, poolings and `Flatten`
+/// Their output sizes are arithmetic on the input's (`(H + 2 padding - dilation (kernel - 1) - 1) /
+/// stride + 1` for a convolution, `C H W` for [`Flatten`]), which stable Rust cannot compute in a
+/// type: their `forward` takes the output type from the caller, who writes it on a binding. In a sequence there is no binding between two
+/// layers, so the layer's type carries it: [`Out<L, O>`](Out) is the layer `L` with the output
+/// shape `O` of one sample, without the batch axis (`Out<Conv2d<1, 8, 3>, Rank3<8, 26, 26>>`,
+/// `Out<Flatten, Rank1<1352>>`). The batch axis is the input's, static or run-time, so one model
+/// takes both. The layer's own shape rule and `const` assertion check the written shape as they
+/// check a binding; see [`Out`] for a CNN as a tuple.
 ///
 /// # Tuples of layers
 /// `(Linear<4, 8>, ReLU, Linear<8, 3>)` is a [`Module`] whose parameters are named by position as
@@ -57,18 +73,218 @@ use crate::{
 /// ```
 ///
 /// The first element of a tuple is a layer with a [`Module`] impl (a layer with parameters,
-/// [`Dropout`](crate::nn::Dropout), a nested tuple): it fixes the element type; the activations
-/// [`ReLU`], [`Sigmoid`] and [`Tanh`] can stand anywhere after it. Tuples of 2 to 8 layers.
+/// [`Dropout`](crate::nn::Dropout), a nested tuple): it fixes the element type; the layers without
+/// parameters, the activations [`ReLU`], [`Sigmoid`], [`Tanh`] and [`Softmax`] and the poolings
+/// and [`Flatten`] in an [`Out`], can stand anywhere after it. Tuples of 2 to 8 layers.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot take a `{X}` as its input",
     label = "no `Forward` for this input",
-    note = "in a sequence, each layer's input is the previous layer's output: check the widths"
+    note = "in a sequence, each layer's input is the previous layer's output: check the widths",
+    note = "a convolution, a pooling or `Flatten` stands in a sequence as `Out<layer, output shape of one sample>`"
 )]
 pub trait Forward<X> {
     /// The output for an input `X`.
     type Output;
     /// Runs the layer (or the sequence) on `x`.
     fn forward(&self, x: X) -> Self::Output;
+}
+
+/// A layer with the output shape of one sample written in its type: how a convolution, a pooling or
+/// [`Flatten`] stands in a tuple of layers (see [`Forward`]). `O` is the output without its batch
+/// axis, `Rank3<C, H, W>` for [`Conv2d`], [`MaxPool2d`] and [`AvgPool2d`], `Rank2<C, L>` for
+/// [`Conv1d`], `Rank1<F>` for [`Flatten`]; the batch axis is the input's, so the same layer takes a
+/// static batch (`Rank4<N, ..>` gives `Rank4<N, ..>`) and a run-time one (`(usize, ..)` gives
+/// `(usize, Const<..>, ..)`).
+///
+/// The layer runs its own `forward` with that output type: a shape its rule rejects (channels,
+/// batch, a flattened width) does not compile, and wrong output sizes fail the layer's `const`
+/// assertion at `cargo build`, as they do on a binding. The parameters are the layer's, under the
+/// same names (`0.weight`, not `0.layer.weight`), and so are the gradients (`Conv2dGrads`).
+///
+/// ```
+/// use shaped::nn::{Conv2d, Flatten, Forward, Linear, MaxPool2d, Out, ReLU};
+/// use shaped::rand::{SeedableRng, rngs::StdRng};
+/// use shaped::{Const, Module, Rank1, Rank2, Rank3, Rank4, Tensor};
+///
+/// // nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 10))
+/// // on 1 x 8 x 8 images: the convolution gives 4 x 6 x 6, the pooling 4 x 3 x 3, 36 features.
+/// type Cnn = (
+///     Out<Conv2d<1, 4, 3>, Rank3<4, 6, 6>>,
+///     ReLU,
+///     Out<MaxPool2d<2>, Rank3<4, 3, 3>>,
+///     Out<Flatten, Rank1<36>>,
+///     Linear<36, 10>,
+/// );
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let model: Cnn = (
+///     Out::new(Conv2d::new(&mut rng)),
+///     ReLU,
+///     Out::new(MaxPool2d),
+///     Out::new(Flatten),
+///     Linear::new(&mut rng),
+/// );
+/// let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["0.weight", "0.bias", "4.weight", "4.bias"]);
+///
+/// let x: Tensor<Rank4<2, 1, 8, 8>> = Tensor::ones();
+/// let y: Tensor<Rank2<2, 10>> = model.forward(x.clone());
+/// // The same model on a batch whose size is known at run time only.
+/// let xr: Tensor<(usize, Const<1>, Const<8>, Const<8>)> = x.reshape();
+/// let yr: Tensor<(usize, Const<10>)> = model.forward(xr);
+/// assert_eq!(yr.to_vec(), y.to_vec());
+///
+/// let (_, grads) = model.value_and_grad(|m| m.forward(x.clone()).sum());
+/// let _: &Tensor<Rank4<4, 1, 3, 3>> = &grads.0.weight; // the convolution's, typed
+/// ```
+pub struct Out<L, O> {
+    /// The layer.
+    pub layer: L,
+    sample: PhantomData<fn() -> O>,
+}
+
+impl<L, O> Out<L, O> {
+    /// `layer`, with the output shape `O` of one sample (usually inferred from the model's type).
+    #[must_use]
+    pub const fn new(layer: L) -> Self {
+        Self {
+            layer,
+            sample: PhantomData,
+        }
+    }
+}
+
+impl<L: Clone, O> Clone for Out<L, O> {
+    fn clone(&self) -> Self {
+        Self::new(self.layer.clone())
+    }
+}
+
+impl<L: Copy, O> Copy for Out<L, O> {}
+
+impl<L: Default, O> Default for Out<L, O> {
+    fn default() -> Self {
+        Self::new(L::default())
+    }
+}
+
+impl<L: fmt::Debug, O> fmt::Debug for Out<L, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Out")
+            .field("layer", &self.layer)
+            .field("sample", &format_args!("{}", core::any::type_name::<O>()))
+            .finish()
+    }
+}
+
+/// The layer's parameters under the layer's own names.
+impl<L: Module, O: Shape> Module for Out<L, O> {
+    type Elem = L::Elem;
+    type Grads = L::Grads;
+
+    fn visit(&self, path: &mut String, f: &mut Visit<'_, L::Elem>) {
+        self.layer.visit(path, f);
+    }
+    fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, L::Elem>) {
+        self.layer.visit_mut(path, f);
+    }
+    fn zip_mut(&mut self, other: &L::Grads, f: &mut ZipMut<'_, L::Elem>) {
+        self.layer.zip_mut(other, f);
+    }
+    fn read_grads(&self, grads: &Grads<L::Elem>, trained: bool) -> L::Grads {
+        self.layer.read_grads(grads, trained)
+    }
+    fn unused_into(
+        &self,
+        grads: &Grads<L::Elem>,
+        trained: bool,
+        path: &mut String,
+        out: &mut Vec<String>,
+    ) {
+        self.layer.unused_into(grads, trained, path, out);
+    }
+    fn zeros_like(&self) -> L::Grads {
+        self.layer.zeros_like()
+    }
+    fn visit_buffers(&self, path: &mut String, f: &mut VisitBuffers<'_, L::Elem>) {
+        self.layer.visit_buffers(path, f);
+    }
+    fn visit_buffers_mut(&mut self, path: &mut String, f: &mut VisitBuffersMut<'_, L::Elem>) {
+        self.layer.visit_buffers_mut(path, f);
+    }
+    fn set_training(&mut self, training: bool) {
+        self.layer.set_training(training);
+    }
+}
+
+impl<L: Trainable, O: Shape> Trainable for Out<L, O> {
+    type Tracked = Out<L::Tracked, O>;
+    fn track(&self, tape: &Tape<L::Elem>) -> Self::Tracked {
+        Out::new(self.layer.track(tape))
+    }
+}
+
+/// The output shape of an [`Out`] layer: `Self`, the output of one sample, with the batch axis of
+/// the input `X` in front. A static input gives a static output, a tuple input (a run-time batch) a
+/// tuple output.
+///
+/// ```
+/// use shaped::nn::SampleShape;
+/// use shaped::{Const, Rank3, Rank4};
+/// let _: <Rank3<8, 4, 4> as SampleShape<Rank4<16, 1, 8, 8>>>::Output = Rank4::<16, 8, 4, 4>;
+/// type Runtime = (usize, Const<1>, Const<8>, Const<8>);
+/// let _: <Rank3<8, 4, 4> as SampleShape<Runtime>>::Output = (5_usize, Const::<8>, Const::<4>, Const::<4>);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{X}` has no batch axis to give outputs of shape `{Self}`",
+    label = "`Out` keeps the input's first axis, the batch, and writes the rest",
+    note = "the output shape of one sample is a `Rank1`, `Rank2` or `Rank3`, after an input of rank 1 to 6"
+)]
+pub trait SampleShape<X: Shape>: Shape {
+    /// `Self` with the input's batch axis in front.
+    type Output: Shape;
+}
+
+/// [`SampleShape`] for a sample `$Sample<$p..>` after a static input `$Rank<N, ..>` and after a tuple
+/// input `(B, ..)`.
+macro_rules! sample_shape {
+    ($Sample:ident [$($p:ident),+] => $Batched:ident; static $Rank:ident [$($d:ident),*]) => {
+        #[diagnostic::do_not_recommend]
+        impl<const N: usize, $(const $d: usize,)* $(const $p: usize,)+> SampleShape<$Rank<N $(, $d)*>>
+            for $Sample<$($p),+>
+        {
+            type Output = $Batched<N, $($p),+>;
+        }
+    };
+    ($Sample:ident [$($p:ident),+] => $Batched:ident; tuple ($($d:ident),*)) => {
+        #[diagnostic::do_not_recommend]
+        impl<B: Dim, $($d: Dim,)* $(const $p: usize,)+> SampleShape<(B, $($d,)*)> for $Sample<$($p),+> {
+            type Output = (B, $(Const<$p>,)+);
+        }
+    };
+}
+
+/// [`SampleShape`] for a sample `$Sample<$p..>` after every input of rank 1 to 6.
+macro_rules! sample_shapes {
+    ($($Sample:ident [$($p:ident),+] => $Batched:ident;)*) => {$(
+        sample_shape!($Sample [$($p),+] => $Batched; static Rank1 []);
+        sample_shape!($Sample [$($p),+] => $Batched; static Rank2 [D1]);
+        sample_shape!($Sample [$($p),+] => $Batched; static Rank3 [D1, D2]);
+        sample_shape!($Sample [$($p),+] => $Batched; static Rank4 [D1, D2, D3]);
+        sample_shape!($Sample [$($p),+] => $Batched; static Rank5 [D1, D2, D3, D4]);
+        sample_shape!($Sample [$($p),+] => $Batched; static Rank6 [D1, D2, D3, D4, D5]);
+        sample_shape!($Sample [$($p),+] => $Batched; tuple ());
+        sample_shape!($Sample [$($p),+] => $Batched; tuple (D1));
+        sample_shape!($Sample [$($p),+] => $Batched; tuple (D1, D2));
+        sample_shape!($Sample [$($p),+] => $Batched; tuple (D1, D2, D3));
+        sample_shape!($Sample [$($p),+] => $Batched; tuple (D1, D2, D3, D4));
+        sample_shape!($Sample [$($p),+] => $Batched; tuple (D1, D2, D3, D4, D5));
+    )*};
+}
+
+sample_shapes! {
+    Rank1 [P1] => Rank2;
+    Rank2 [P1, P2] => Rank3;
+    Rank3 [P1, P2, P3] => Rank4;
 }
 
 /// One element of a sequence after the first: a [`Module`] of the sequence's element type, or an
@@ -144,10 +360,11 @@ impl<M: Trainable> TrainLayer<M::Elem> for M {
     }
 }
 
-/// The activations: layers without parameters, of any element type.
-macro_rules! activation_layers {
-    ($($act:ident),*) => {$(
-        impl<E: Element> Layer<E> for $act {
+/// [`Layer`] and [`TrainLayer`] for layers without parameters, of any element type: they can stand
+/// anywhere after a sequence's first layer.
+macro_rules! no_params_layers {
+    ($([$($g:tt)*] $ty:ty),* $(,)?) => {$(
+        impl<E: Element, $($g)*> Layer<E> for $ty {
             type Grads = NoParams<E>;
             fn visit(&self, _: &mut String, _: &mut Visit<'_, E>) {}
             fn visit_mut(&mut self, _: &mut String, _: &mut VisitMut<'_, E>) {}
@@ -164,13 +381,28 @@ macro_rules! activation_layers {
             fn set_training(&mut self, _: bool) {}
         }
 
-        impl<E: Element> TrainLayer<E> for $act {
-            type Tracked = $act;
-            fn track(&self, _: &Tape<E>) -> $act {
-                $act
+        impl<E: Element, $($g)*> TrainLayer<E> for $ty {
+            type Tracked = Self;
+            fn track(&self, _: &Tape<E>) -> Self {
+                *self
             }
         }
+    )*};
+}
 
+no_params_layers! {
+    [] ReLU,
+    [] Sigmoid,
+    [] Tanh,
+    [const AX: usize] Softmax<AX>,
+    [const K: usize, const S: usize, const P: usize, O: Shape] Out<MaxPool2d<K, S, P>, O>,
+    [const K: usize, const S: usize, const P: usize, O: Shape] Out<AvgPool2d<K, S, P>, O>,
+    [O: Shape] Out<Flatten, O>,
+}
+
+/// The activations' [`Forward`]: the same shape out.
+macro_rules! activation_layers {
+    ($($act:ident),*) => {$(
         impl<S: Shape, E: Element, T: Tracking<E>> Forward<Tensor<S, E, T>> for $act {
             type Output = Tensor<S, E, T>;
             fn forward(&self, x: Tensor<S, E, T>) -> Tensor<S, E, T> {
@@ -290,6 +522,7 @@ macro_rules! sequence {
         {
             type Output = $last;
 
+            #[track_caller]
             fn forward(&self, x: X) -> $last {
                 let y = self.$ai.forward(x);
                 $( let y = self.$ri.forward(y); )+
@@ -372,5 +605,89 @@ impl<const V: usize, const D: usize, E: Element, T: Tracking<E>, N: Dim>
     type Output = Tensor<(N, Const<D>), E, T>;
     fn forward(&self, ids: Indices<N, Const<V>>) -> Self::Output {
         Embedding::forward(self, &ids)
+    }
+}
+
+impl<const AX: usize, S: ReduceAxis<AX>, E: Element, T: Tracking<E>> Forward<Tensor<S, E, T>>
+    for Softmax<AX>
+{
+    type Output = Tensor<S, E, T>;
+    fn forward(&self, x: Tensor<S, E, T>) -> Tensor<S, E, T> {
+        Softmax::forward(self, x)
+    }
+}
+
+/// A convolution with the output shape of one sample written: the layer's `forward`, its shape
+/// rule and its `const` assertion on the output sizes, with the input's batch.
+macro_rules! conv_forward {
+    ($Layer:ident, $d:literal, $Weight:ident<$($k:ident),+>) => {
+        impl<
+            const IN: usize,
+            const OUT: usize,
+            const K: usize,
+            E: Element,
+            T: Tracking<E>,
+            const STRIDE: usize,
+            const PADDING: usize,
+            const DILATION: usize,
+            O,
+            S: Shape,
+            X,
+        > Forward<Tensor<S, E, X>> for Out<$Layer<IN, OUT, K, E, T, STRIDE, PADDING, DILATION>, O>
+        where
+            O: SampleShape<S>,
+            $Weight<OUT, IN, $($k),+>: ConvShape<S, <O as SampleShape<S>>::Output, $d>,
+            X: Tracking<E> + Merge<E, T>,
+            Merged<E, X, T>:
+                Merge<E, T, Output = Merged<E, X, T>> + Merge<E, NoTape, Output = Merged<E, X, T>>,
+        {
+            type Output = Tensor<<O as SampleShape<S>>::Output, E, Merged<E, X, T>>;
+            #[track_caller]
+            fn forward(&self, x: Tensor<S, E, X>) -> Self::Output {
+                self.layer.forward(x)
+            }
+        }
+    };
+}
+
+conv_forward!(Conv2d, 2, Rank4<K, K>);
+conv_forward!(Conv1d, 1, Rank3<K>);
+
+/// A pooling with the output shape of one sample written: the layer's `forward`, its shape rule
+/// and its `const` assertion on the output sizes, with the input's batch.
+macro_rules! pool_forward {
+    ($($Layer:ident),*) => {$(
+        impl<const KERNEL: usize, const STRIDE: usize, const PADDING: usize, O, S, E, T>
+            Forward<Tensor<S, E, T>> for Out<$Layer<KERNEL, STRIDE, PADDING>, O>
+        where
+            O: SampleShape<S>,
+            S: Pool2dShape<<O as SampleShape<S>>::Output>,
+            E: Element,
+            T: Tracking<E>,
+        {
+            type Output = Tensor<<O as SampleShape<S>>::Output, E, T>;
+            #[track_caller]
+            fn forward(&self, x: Tensor<S, E, T>) -> Self::Output {
+                self.layer.forward(x)
+            }
+        }
+    )*};
+}
+
+pool_forward!(MaxPool2d, AvgPool2d);
+
+/// [`Flatten`] with the flattened width written (`Rank1<F>`): its `forward`, its shape rule and its
+/// `const` assertion on the width, with the input's batch.
+impl<O, S, E, T> Forward<Tensor<S, E, T>> for Out<Flatten, O>
+where
+    O: SampleShape<S>,
+    S: FlattenShape<<O as SampleShape<S>>::Output>,
+    E: Element,
+    T: Tracking<E>,
+{
+    type Output = Tensor<<O as SampleShape<S>>::Output, E, T>;
+    #[track_caller]
+    fn forward(&self, x: Tensor<S, E, T>) -> Self::Output {
+        self.layer.forward(x)
     }
 }

@@ -28,5 +28,6 @@ mod reference_losses;
 mod reference_masking;
 mod runtime_dims;
 mod seeds_contractions;
+mod sequential;
 mod tracking;
 mod train;
