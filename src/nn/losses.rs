@@ -209,9 +209,12 @@ where
 /// Derivatives: `-target` for `input`; `ln target + 1 - input` for `target` (`exp(t) (t + 1 - input)`
 /// with `log_target`).
 ///
-/// Edge values: a target of 0 contributes 0 (`0 ln 0 = 0`), as in PyTorch, and also where the input
-/// is `-inf` (PyTorch gives NaN there, `0 * inf`); its derivative for the target is `-inf` (the
-/// limit of `ln t`), where PyTorch gives NaN.
+/// Edge values, as PyTorch, which computes `xlogy(t, t) - t input` (`exp(t) (t - input)` with
+/// `log_target`): a target of 0 contributes 0 against a finite input (`0 ln 0 = 0`) and NaN against
+/// an infinite one (`0 * inf`); its derivative for the target is NaN (`ln t + t / t - input`, with
+/// `t / t = 0 / 0`), and for the input `-0`. A target above 0 against an input of `-inf` gives `inf`
+/// (derivative `inf` for the target). With `log_target`, a target of `-inf` (probability 0) gives
+/// NaN (`0 * -inf`), and NaN for the target's derivative.
 ///
 /// # Panics
 /// When run-time dimensions of the two shapes differ.
@@ -254,16 +257,27 @@ where
             input,
             target,
             reduction,
-            |_, x, t| {
-                if t == E::zero() {
-                    E::zero()
-                } else {
-                    t * (t.ln() - x)
-                }
-            },
+            // xlogy(t, t) - t x, which is 0 at t = 0 only for a finite x.
+            |_, x, t| xlogy_self(t) - t * x,
             |_, _, t| -t,
-            move |_, x, t| t.ln() + one - x,
+            // The derivative of xlogy(t, t) is ln t + t / t, with ln t taken as 0 at t = 0 (as in
+            // xlogy), so 0 / 0 makes it NaN there.
+            |_, x, t| {
+                let ln = if t == E::zero() { E::zero() } else { t.ln() };
+                #[allow(clippy::eq_op)] // 1, but NaN at t = 0 (and at an infinite t), as in PyTorch
+                let ratio = t / t;
+                ln + ratio - x
+            },
         )
+    }
+}
+
+/// `t ln t`, and 0 at `t = 0` (`torch.xlogy(t, t)`; NaN for a NaN `t`).
+fn xlogy_self<E: Element>(t: E) -> E {
+    if t == E::zero() {
+        E::zero()
+    } else {
+        t * t.ln()
     }
 }
 

@@ -59,7 +59,8 @@ mod tests {
 
     #[test]
     fn the_minima_examples() {
-        // minima's EWiseAdd: [1, 2, 3] + [4, 5, 6] = [5, 7, 9]; the 2-D example; AddScalar(5).
+        // Elementwise: [1, 2, 3] + [4, 5, 6] = [5, 7, 9]; two matrices of one shape, element by
+        // element; a scalar is added to every element: [1, 2, 3] + 5 = [6, 7, 8].
         assert_eq!(
             (Tensor::from([1.0, 2.0, 3.0]) + Tensor::from([4.0, 5.0, 6.0])).to_vec(),
             vec![5.0, 7.0, 9.0]

@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn gradient_literal() {
-        // d relu(x)/dx = 1 for x > 0, 0 for x <= 0, so 0 at exactly 0 (minima says 1; PyTorch says 0).
+        // d relu(x)/dx = 1 for x > 0, 0 for x <= 0, so 0 at exactly 0 and at -0 (as PyTorch).
         let x = Tensor::from([
             -1.0,
             0.0,

@@ -40,6 +40,9 @@ impl Params {
     /// One step: calls `f(i, step, dims, param, grad)` for every parameter `i` that is not frozen,
     /// with its update count `step` already incremented (1 at its first update) and its shape.
     ///
+    /// Every parameter's count and size are checked before anything changes: a step that panics
+    /// leaves the model, the update counts and the optimizer's buffers as they were.
+    ///
     /// # Panics
     /// If the model or the gradients do not have the parameters (count and sizes) that the
     /// optimizer was made for: a model with another optional part present, or other run-time sizes.
@@ -49,7 +52,9 @@ impl Params {
         grads: &M::Grads,
         mut f: impl FnMut(usize, usize, &[usize], &mut [M::Elem], &[M::Elem]),
     ) {
-        self.count += 1;
+        // First walk: the checks alone. It writes nothing (`zip_mut` hands out the parameters
+        // mutably, so a buffer shared with another tensor is copied here rather than in the second
+        // walk: values unchanged, the same allocations).
         let n = self.len();
         let mut i = 0;
         model.zip_mut(grads, &mut |p, g| {
@@ -66,10 +71,6 @@ impl Params {
                 p.len(),
                 g.len()
             );
-            if !self.frozen[i] {
-                self.steps[i] += 1;
-                f(i, self.steps[i], &self.dims[i], p, g);
-            }
             i += 1;
         });
         assert!(
@@ -77,6 +78,16 @@ impl Params {
             "the model and its gradients have {i} parameter tensors in common, the optimizer was \
              made for {n} (an optional part present in one and not the other?)"
         );
+        // Second walk: the same `n` tensors with the sizes just checked.
+        self.count += 1;
+        let mut i = 0;
+        model.zip_mut(grads, &mut |p, g| {
+            if !self.frozen[i] {
+                self.steps[i] += 1;
+                f(i, self.steps[i], &self.dims[i], p, g);
+            }
+            i += 1;
+        });
     }
 
     /// Freezes (or unfreezes) the parameter called `name` and every parameter under it

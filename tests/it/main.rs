@@ -12,6 +12,7 @@ mod edge_values;
 mod errors;
 mod identities;
 mod kernel_accuracy;
+mod kl_div_edges;
 mod loading;
 mod module_derive;
 mod optim_reference;

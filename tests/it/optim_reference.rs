@@ -3,9 +3,10 @@
 //! torch.nn.utils; learning-rate schedules against torch.optim.lr_scheduler over hundreds of steps.
 //! The expected values were recorded from PyTorch 2.15 in float64 by `scripts/optim_reference.py`
 //! (printed and copied here, or written to `tests/data/optim_schedules.txt` for the schedules); the
-//! first two SGD cases can also be checked by hand (comments).
+//! first two SGD cases can also be checked by hand (comments). A step on parameters of sizes other
+//! than the optimizer's panics before it changes the model or the optimizer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use shaped::optim::schedule::{
     CosineAnnealingLr, ExponentialLr, LinearLr, MultiStepLr, OneCycleLr, Schedule, StepLr,
@@ -519,4 +520,139 @@ fn one_cycle_without_momentum_runs_adagrad() {
     let s = OneCycleLr::new(0.1, 10).cycle_momentum(false);
     s.apply(&mut opt);
     assert_eq!(opt.lr(), s.lr(0));
+}
+
+/// Two parameters whose sizes are known at run time, so that a model can change them.
+#[derive(Module)]
+struct Resizable {
+    a: Tensor<(usize,), f64>,
+    b: Tensor<(usize,), f64>,
+}
+
+fn dyn1(v: &[f64]) -> Tensor<(usize,), f64> {
+    Tensor::from_vec_with((v.len(),), v.to_vec()).unwrap()
+}
+
+fn resizable(a: &[f64], b: &[f64]) -> Resizable {
+    Resizable {
+        a: dyn1(a),
+        b: dyn1(b),
+    }
+}
+
+fn resizable_grads(a: &[f64], b: &[f64]) -> ResizableGrads {
+    ResizableGrads {
+        a: dyn1(a),
+        b: dyn1(b),
+    }
+}
+
+/// The model's values as bits, in field order.
+fn resizable_bits(m: &Resizable) -> Vec<u64> {
+    m.a.to_vec()
+        .into_iter()
+        .chain(m.b.to_vec())
+        .map(f64::to_bits)
+        .collect()
+}
+
+/// An optimizer's saved state, comparable: every tensor's bytes by name (the per-parameter `step`
+/// counts and the update rule's buffers) and the metadata (`step_count`, the settings).
+fn saved_state(bytes: &[u8]) -> (BTreeMap<String, Vec<u8>>, BTreeMap<String, String>) {
+    let tensors = safetensors::SafeTensors::deserialize(bytes).unwrap();
+    let data = tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.data().to_vec()))
+        .collect();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).unwrap();
+    let meta = meta
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    (data, meta)
+}
+
+/// One step, then a step on the model with its second (and last) parameter of another size: it
+/// panics naming the parameter and both sizes, and leaves the model, the step counts and the
+/// buffers bit for bit as they were, so that the next correct step gives what it gives without
+/// the failed one.
+fn a_step_of_the_wrong_size_changes_nothing<O: Optimizer<Resizable>>(
+    name: &str,
+    make: impl Fn(&Resizable) -> O,
+) {
+    let (a0, b0) = ([0.5, -1.0, 2.0], [0.3, -0.7]);
+    let (ga, gb) = ([0.1, -0.2, 0.3], [0.2, 0.1]);
+    let (ga2, gb2) = ([-0.4, 0.5, 0.1], [-0.3, 0.4]);
+
+    let mut model = resizable(&a0, &b0);
+    let mut opt = make(&model);
+    opt.step(&mut model, &resizable_grads(&ga, &gb));
+
+    let b1 = model.b.to_vec();
+    model.b = dyn1(&[1.0, 2.0, 3.0]);
+    let (bits, count, state) = (
+        resizable_bits(&model),
+        opt.step_count(),
+        opt.to_safetensors(),
+    );
+    let wrong = resizable_grads(&ga2, &[0.1, 0.1, 0.1]);
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        opt.step(&mut model, &wrong);
+    }))
+    .expect_err(name);
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert_eq!(
+        message, "parameter `b` has 3 elements and its gradient 3; the optimizer was made for 2",
+        "{name}"
+    );
+    assert_eq!(resizable_bits(&model), bits, "{name}: the model");
+    assert_eq!(opt.step_count(), count, "{name}: the step count");
+    assert_eq!(
+        saved_state(&opt.to_safetensors()),
+        saved_state(&state),
+        "{name}: the per-parameter steps and buffers"
+    );
+
+    // Back to the right size: the second step is the one of an optimizer that never failed.
+    model.b = dyn1(&b1);
+    opt.step(&mut model, &resizable_grads(&ga2, &gb2));
+    let mut clean = resizable(&a0, &b0);
+    let mut clean_opt = make(&clean);
+    clean_opt.step(&mut clean, &resizable_grads(&ga, &gb));
+    clean_opt.step(&mut clean, &resizable_grads(&ga2, &gb2));
+    assert_eq!(
+        resizable_bits(&model),
+        resizable_bits(&clean),
+        "{name}: the next step"
+    );
+    assert_eq!(opt.step_count(), 2, "{name}");
+}
+
+#[test]
+fn a_step_on_parameters_of_another_size_panics_before_changing_anything() {
+    a_step_of_the_wrong_size_changes_nothing("sgd", |m| Sgd::new(m, 0.1).momentum(0.9));
+    a_step_of_the_wrong_size_changes_nothing("adam", |m| Adam::new(m, 0.01));
+    a_step_of_the_wrong_size_changes_nothing("adamw", |m| AdamW::new(m, 0.01));
+    a_step_of_the_wrong_size_changes_nothing("rmsprop", |m| RMSprop::new(m, 0.01).momentum(0.5));
+    a_step_of_the_wrong_size_changes_nothing("adagrad", |m| Adagrad::new(m, 0.1));
+}
+
+#[test]
+#[should_panic(
+    expected = "parameter `b` has 2 elements and its gradient 3; the optimizer was made for 2"
+)]
+fn a_gradient_of_another_size_panics() {
+    let mut model = resizable(&[0.5, -1.0, 2.0], &[0.3, -0.7]);
+    let mut opt = Sgd::new(&model, 0.1);
+    opt.step(
+        &mut model,
+        &resizable_grads(&[0.1, 0.1, 0.1], &[0.1, 0.1, 0.1]),
+    );
 }
