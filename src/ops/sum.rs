@@ -208,9 +208,9 @@ mod tests {
     use crate::{Rank1, Rank2, Rank3, Rank4, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_examples() {
-        // Summation(axes=(0,)) of [[1, 2, 3], [4, 5, 6]] = [5, 7, 9]; the 3x3 walkthrough sums
-        // [[1, 2, 3], [4, 5, 6], [7, 8, 9]] over axis 0 to [12, 15, 18].
+    fn sum_axis_0_adds_the_rows() {
+        // The sum over axis 0 adds the rows, column by column: [[1, 2, 3], [4, 5, 6]] gives
+        // [5, 7, 9], and [[1, 2, 3], [4, 5, 6], [7, 8, 9]] gives [12, 15, 18].
         let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
         assert_eq!(a.sum_axis::<0>().to_array(), [5.0, 7.0, 9.0]);
         let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
