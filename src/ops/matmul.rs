@@ -881,7 +881,7 @@ mod tests {
 
     #[test]
     fn the_shared_operand_gradient_is_summed_over_the_batch() {
-        // ERRATA: for A (m, n) used against a batch, dL/dA = sum over the batch of G[b] B[b]^T.
+        // For A (m, n) used against a batch, dL/dA = sum over the batch of G[b] B[b]^T.
         // f = sum(A B[b]) over b, so dA_ik = sum_b sum_j B[b]_kj.
         let a = Tensor::from([[1.0, 2.0]]);
         let b = Tensor::from([[[1.0], [2.0]], [[3.0], [4.0]], [[5.0], [6.0]]]);

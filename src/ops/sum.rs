@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn gradient_literal() {
         // f = sum(sum_axis0(x) * [1, 10, 100]): df/dx[i][j] = w[j], the out_grad spread back over the
-        // summed axis (shape (1, 3) broadcast, not (3, 1): see ERRATA).
+        // summed axis (as a (1, 3) broadcast down the rows, not a (3, 1) one across the columns).
         let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
         let w = Tensor::from([1.0, 10.0, 100.0]);
         let tape = Tape::new();
