@@ -11,9 +11,17 @@ use crate::{
 };
 
 /// The constructors and the forward of a convolution layer: `$op` on a weight `$Weight<OUT, IN,
-/// kernel..>`, whose kernel has `$k` taps along each of its spatial axes.
+/// kernel..>`, whose kernel has `$k` taps along each of its spatial axes. Each method's example is
+/// given after its name.
 macro_rules! conv_layer {
-    ($Layer:ident, $op:ident, $d:literal, $Weight:ident<$($k:ident),+>) => {
+    (
+        $Layer:ident, $op:ident, $d:literal, $Weight:ident<$($k:ident),+>;
+        new: $(#[$new:meta])*
+        from_weights: $(#[$from_weights:meta])*
+        zeros: $(#[$zeros:meta])*
+        without_bias: $(#[$without_bias:meta])*
+        forward: $(#[$forward:meta])*
+    ) => {
         impl<
             const IN: usize,
             const OUT: usize,
@@ -27,6 +35,8 @@ macro_rules! conv_layer {
             /// A layer with PyTorch's default initialization: the weight from
             /// `kaiming_uniform(a = sqrt(5))`, which is `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, and the bias
             /// from the same uniform, with `fan_in = IN` times the kernel's size.
+            ///
+            $(#[$new])*
             #[must_use]
             pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
                 // The weight is drawn first, then the bias, as PyTorch's `reset_parameters`.
@@ -36,6 +46,8 @@ macro_rules! conv_layer {
             }
 
             /// A layer with the given weight and bias (or none), without drawing random ones.
+            ///
+            $(#[$from_weights])*
             #[must_use]
             pub fn from_weights(
                 weight: Tensor<$Weight<OUT, IN, $($k),+>, E>,
@@ -45,12 +57,16 @@ macro_rules! conv_layer {
             }
 
             /// A layer of zeros, with a bias: the cheapest start for loading a checkpoint into.
+            ///
+            $(#[$zeros])*
             #[must_use]
             pub fn zeros() -> Self {
                 Self::from_weights(Tensor::zeros(), Some(Tensor::zeros()))
             }
 
             /// A layer without bias (`bias=False`), its weight initialized as by [`new`](Self::new).
+            ///
+            $(#[$without_bias])*
             #[must_use]
             pub fn without_bias<R: Rng + ?Sized>(rng: &mut R) -> Self {
                 let weight = kaiming_uniform(rng, Fan::In, Nonlinearity::LeakyRelu(5.0_f64.sqrt()));
@@ -77,6 +93,8 @@ macro_rules! conv_layer {
             ///
             /// # Panics
             /// When the input's channels are a run-time size other than `IN`.
+            ///
+            $(#[$forward])*
             #[must_use]
             #[track_caller]
             #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
@@ -149,7 +167,60 @@ pub struct Conv2d<
     pub bias: Option<Tensor<Rank1<OUT>, E, T>>,
 }
 
-conv_layer!(Conv2d, conv2d, 2, Rank4<K, K>);
+conv_layer! {
+    Conv2d, conv2d, 2, Rank4<K, K>;
+    new:
+    /// ```
+    /// use shaped::nn::Conv2d;
+    /// use shaped::Module;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// // fan_in = 1 channel x 2 x 2 = 4: weight and bias in U(-1/2, 1/2)
+    /// let layer: Conv2d<1, 4, 2> = Conv2d::new(&mut StdRng::seed_from_u64(1));
+    /// assert_eq!(layer.param_count(), 4 * 2 * 2 + 4);
+    /// assert!(layer.weight.as_slice().iter().all(|w| w.abs() <= 0.5));
+    /// assert!(layer.bias.unwrap().as_slice().iter().all(|b| b.abs() <= 0.5));
+    /// ```
+    from_weights:
+    /// ```
+    /// use shaped::nn::Conv2d;
+    /// use shaped::{Rank4, Tensor};
+    /// // One 2 x 2 filter of ones and a bias of 0.5: each output is the sum of a window, plus 0.5.
+    /// let layer: Conv2d<1, 1, 2> =
+    ///     Conv2d::from_weights(Tensor::from([[[[1.0, 1.0], [1.0, 1.0]]]]), Some(Tensor::from([0.5])));
+    /// let x = Tensor::from([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]]]);
+    /// let y: Tensor<Rank4<1, 1, 2, 2>> = layer.forward(x);
+    /// // 1 + 2 + 4 + 5 = 12, 2 + 3 + 5 + 6 = 16, 4 + 5 + 7 + 8 = 24, 5 + 6 + 8 + 9 = 28
+    /// assert_eq!(y.to_vec(), vec![12.5, 16.5, 24.5, 28.5]);
+    /// ```
+    zeros:
+    /// ```
+    /// use shaped::nn::Conv2d;
+    /// use shaped::Module;
+    /// let layer: Conv2d<3, 2, 3> = Conv2d::zeros();
+    /// assert_eq!(layer.param_count(), 2 * 3 * 3 * 3 + 2);
+    /// assert!(layer.weight.as_slice().iter().all(|&w| w == 0.0));
+    /// assert_eq!(layer.bias.unwrap().to_vec(), vec![0.0, 0.0]);
+    /// ```
+    without_bias:
+    /// ```
+    /// use shaped::nn::Conv2d;
+    /// use shaped::Module;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let layer: Conv2d<3, 8, 3> = Conv2d::without_bias(&mut StdRng::seed_from_u64(1));
+    /// assert!(layer.bias.is_none());
+    /// assert_eq!(layer.param_count(), 8 * 3 * 3 * 3);
+    /// ```
+    forward:
+    /// ```
+    /// use shaped::nn::Conv2d;
+    /// use shaped::{NoTape, Rank4, Tensor};
+    /// // A 2 x 2 filter of ones with padding 1: each output is the sum of a window over the image
+    /// // [[1, 2], [3, 4]] framed by zeros, 3 x 3 windows in all.
+    /// let layer: Conv2d<1, 1, 2, f32, NoTape, 1, 1> = Conv2d::from_weights(Tensor::ones(), None);
+    /// let y: Tensor<Rank4<1, 1, 3, 3>> = layer.forward(Tensor::from([[[[1.0, 2.0], [3.0, 4.0]]]]));
+    /// assert_eq!(y.to_array()[0][0], [[1.0, 3.0, 2.0], [4.0, 10.0, 6.0], [3.0, 7.0, 4.0]]);
+    /// ```
+}
 
 /// A one-dimensional convolution layer: `IN` input channels, `OUT` filters of `K` taps, PyTorch's
 /// `nn.Conv1d(IN, OUT, K, stride=STRIDE, padding=PADDING, dilation=DILATION)` with the same layout and
@@ -185,7 +256,59 @@ pub struct Conv1d<
     pub bias: Option<Tensor<Rank1<OUT>, E, T>>,
 }
 
-conv_layer!(Conv1d, conv1d, 1, Rank3<K>);
+conv_layer! {
+    Conv1d, conv1d, 1, Rank3<K>;
+    new:
+    /// ```
+    /// use shaped::nn::Conv1d;
+    /// use shaped::Module;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// // fan_in = 2 channels x 2 taps = 4: weight and bias in U(-1/2, 1/2)
+    /// let layer: Conv1d<2, 3, 2> = Conv1d::new(&mut StdRng::seed_from_u64(1));
+    /// assert_eq!(layer.param_count(), 3 * 2 * 2 + 3);
+    /// assert!(layer.weight.as_slice().iter().all(|w| w.abs() <= 0.5));
+    /// assert!(layer.bias.unwrap().as_slice().iter().all(|b| b.abs() <= 0.5));
+    /// ```
+    from_weights:
+    /// ```
+    /// use shaped::nn::Conv1d;
+    /// use shaped::{Rank3, Tensor};
+    /// // Two filters, no bias: the sum of two neighbours, and twice the second of them.
+    /// let layer: Conv1d<1, 2, 2> =
+    ///     Conv1d::from_weights(Tensor::from([[[1.0, 1.0]], [[0.0, 2.0]]]), None);
+    /// let y: Tensor<Rank3<1, 2, 2>> = layer.forward(Tensor::from([[[1.0, 2.0, 3.0]]]));
+    /// assert_eq!(y.to_array(), [[[3.0, 5.0], [4.0, 6.0]]]);
+    /// ```
+    zeros:
+    /// ```
+    /// use shaped::nn::Conv1d;
+    /// use shaped::Module;
+    /// let layer: Conv1d<2, 4, 3> = Conv1d::zeros();
+    /// assert_eq!(layer.param_count(), 4 * 2 * 3 + 4);
+    /// assert!(layer.weight.as_slice().iter().all(|&w| w == 0.0));
+    /// assert_eq!(layer.bias.unwrap().to_vec(), vec![0.0; 4]);
+    /// ```
+    without_bias:
+    /// ```
+    /// use shaped::nn::Conv1d;
+    /// use shaped::Module;
+    /// use shaped::rand::{SeedableRng, rngs::StdRng};
+    /// let layer: Conv1d<4, 2, 3> = Conv1d::without_bias(&mut StdRng::seed_from_u64(1));
+    /// assert!(layer.bias.is_none());
+    /// assert_eq!(layer.param_count(), 2 * 4 * 3);
+    /// ```
+    forward:
+    /// ```
+    /// use shaped::nn::Conv1d;
+    /// use shaped::{Const, NoTape, Tensor};
+    /// // Two taps of 1 with stride 2: the sums of (1, 2) and of (3, 4); 5 starts no whole window.
+    /// let layer: Conv1d<1, 1, 2, f32, NoTape, 2> = Conv1d::from_weights(Tensor::ones(), None);
+    /// // A batch whose size is known at run time only.
+    /// let x: Tensor<(usize, Const<1>, Const<5>)> = Tensor::from([[[1.0, 2.0, 3.0, 4.0, 5.0]]]).reshape();
+    /// let y: Tensor<(usize, Const<1>, Const<2>)> = layer.forward(x);
+    /// assert_eq!(y.to_vec(), vec![3.0, 7.0]);
+    /// ```
+}
 
 #[cfg(test)]
 mod tests {

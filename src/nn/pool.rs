@@ -8,8 +8,9 @@
 use crate::const_msg::ConstMsg;
 use crate::{Const, Dim, Element, Pool, Pool2dShape, Rank2, Rank3, Rank4, Shape, Tensor, Tracking};
 
+/// A pooling layer running `Tensor::$op`; its `forward`'s example is given after `forward:`.
 macro_rules! pool_layer {
-    ($(#[$doc:meta])* $Layer:ident, $op:ident) => {
+    ($(#[$doc:meta])* $Layer:ident, $op:ident; forward: $(#[$forward:meta])*) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
         pub struct $Layer<const KERNEL: usize, const STRIDE: usize = KERNEL, const PADDING: usize = 0>;
@@ -20,6 +21,8 @@ macro_rules! pool_layer {
             #[doc = concat!("[`Tensor::", stringify!($op), "`] of `x` with the layer's window. The")]
             /// output's type is written by the caller; its height and width are checked by a `const`
             /// assertion at `cargo build`.
+            ///
+            $(#[$forward])*
             #[must_use]
             #[track_caller]
             pub fn forward<S, O, E, T>(&self, x: Tensor<S, E, T>) -> Tensor<O, E, T>
@@ -47,7 +50,18 @@ pool_layer!(
     /// assert_eq!(y.to_vec(), vec![5.0, 7.0, 13.0, 15.0]);
     /// ```
     MaxPool2d,
-    max_pool2d
+    max_pool2d;
+    forward:
+    /// ```
+    /// use shaped::nn::MaxPool2d;
+    /// use shaped::{Const, Tensor};
+    /// // 2 x 2 windows with stride 1 over [[1, 2, 3], [4, 5, 6], [7, 8, 9]]: each window's maximum
+    /// // is its bottom-right element. The batch is known at run time only.
+    /// let x: Tensor<(usize, Const<1>, Const<3>, Const<3>)> =
+    ///     Tensor::from([[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]]]).reshape();
+    /// let y: Tensor<(usize, Const<1>, Const<2>, Const<2>)> = MaxPool2d::<2, 1>.forward(x);
+    /// assert_eq!(y.to_vec(), vec![5.0, 6.0, 8.0, 9.0]);
+    /// ```
 );
 
 pool_layer!(
@@ -63,7 +77,17 @@ pool_layer!(
     /// assert_eq!(y.to_vec(), vec![2.5, 4.5]);
     /// ```
     AvgPool2d,
-    avg_pool2d
+    avg_pool2d;
+    forward:
+    /// ```
+    /// use shaped::nn::AvgPool2d;
+    /// use shaped::{Rank4, Tensor};
+    /// // Padding 1 frames [[1, 2], [3, 4]] with zeros; each 2 x 2 window (stride 2) holds one
+    /// // element and three zeros, and their mean is a quarter of the element.
+    /// let x = Tensor::from([[[[1.0, 2.0], [3.0, 4.0]]]]);
+    /// let y: Tensor<Rank4<1, 1, 2, 2>> = AvgPool2d::<2, 2, 1>.forward(x);
+    /// assert_eq!(y.to_vec(), vec![0.25, 0.5, 0.75, 1.0]);
+    /// ```
 );
 
 /// Every axis of an image but the batch flattened into one, PyTorch's `nn.Flatten()`: `[N, C, H, W]`
@@ -98,6 +122,15 @@ pub struct Flatten;
 
 impl Flatten {
     /// `x` with every axis but the first flattened into one; see [`Flatten`].
+    ///
+    /// ```
+    /// use shaped::nn::Flatten;
+    /// use shaped::{Rank2, Tensor};
+    /// // [N, C, L] = [2, 2, 2] to [2, 4]: each sample's channels one after the other.
+    /// let x = Tensor::from([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]);
+    /// let y: Tensor<Rank2<2, 4>> = Flatten.forward(x);
+    /// assert_eq!(y.to_array(), [[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]);
+    /// ```
     #[must_use]
     #[track_caller]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain
@@ -127,6 +160,20 @@ impl Flatten {
 
 /// The shape rule of [`Flatten`]: an input `Self = [N, axes..]` gives `O = [N, F]` with the same
 /// batch, where `F`, written by the caller, must be the product of the axes (a `const` assertion).
+///
+/// It is the bound of a function generic over the images it flattens:
+///
+/// ```
+/// use shaped::nn::{Flatten, FlattenShape};
+/// use shaped::{Rank2, Rank4, Shape, Tensor};
+/// fn features<S: FlattenShape<O>, O: Shape>(x: Tensor<S>) -> Tensor<O> {
+///     Flatten.forward(x)
+/// }
+/// // One image of 2 channels of 1 x 2 pixels: 2 x 1 x 2 = 4 features.
+/// let x: Tensor<Rank4<1, 2, 1, 2>> = Tensor::from([[[[1.0, 2.0]], [[3.0, 4.0]]]]);
+/// let y: Tensor<Rank2<1, 4>> = features(x);
+/// assert_eq!(y.to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: flattening `{Self}` cannot give `{O}`",
     label = "flatten keeps the batch: `[N, C, H, W]` gives `[N, C H W]`",

@@ -86,6 +86,20 @@ pub trait Forward<X> {
     /// The output for an input `X`.
     type Output;
     /// Runs the layer (or the sequence) on `x`.
+    ///
+    /// ```
+    /// use shaped::nn::{Forward, Linear, ReLU};
+    /// use shaped::Tensor;
+    /// // relu(x) + relu(1 - x): a Linear to [x, 1 - x], ReLU, and a Linear summing the two.
+    /// let model = (
+    ///     Linear::from_weights(Tensor::from([[1.0], [-1.0]]), Some(Tensor::from([0.0, 1.0]))),
+    ///     ReLU,
+    ///     Linear::from_weights(Tensor::from([[1.0, 1.0]]), None),
+    /// );
+    /// // x = 3: 3 + 0; x = 0.5: 0.5 + 0.5; x = -1: 0 + 2
+    /// let y = model.forward(Tensor::from([[3.0], [0.5], [-1.0]]));
+    /// assert_eq!(y.to_vec(), vec![3.0, 1.0, 2.0]);
+    /// ```
     fn forward(&self, x: X) -> Self::Output;
 }
 
@@ -144,6 +158,16 @@ pub struct Out<L, O> {
 
 impl<L, O> Out<L, O> {
     /// `layer`, with the output shape `O` of one sample (usually inferred from the model's type).
+    ///
+    /// ```
+    /// use shaped::nn::{Forward, MaxPool2d, Out};
+    /// use shaped::{Rank3, Rank4, Tensor};
+    /// // A 2 x 2 max pooling whose output per image is 1 x 1 x 2: the maxima of [[1, 5], [3, 4]]
+    /// // and of [[2, 0], [8, 6]].
+    /// let pool: Out<MaxPool2d<2>, Rank3<1, 1, 2>> = Out::new(MaxPool2d);
+    /// let x: Tensor<Rank4<1, 1, 2, 4>> = Tensor::from([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 6.0]]]]);
+    /// assert_eq!(pool.forward(x).to_vec(), vec![5.0, 8.0]);
+    /// ```
     #[must_use]
     pub const fn new(layer: L) -> Self {
         Self {

@@ -58,7 +58,7 @@ mod tests {
     use crate::{Rank2, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_examples() {
+    fn adds_elementwise_and_a_scalar() {
         // Elementwise: [1, 2, 3] + [4, 5, 6] = [5, 7, 9]; two matrices of one shape, element by
         // element; a scalar is added to every element: [1, 2, 3] + 5 = [6, 7, 8].
         assert_eq!(

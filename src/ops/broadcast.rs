@@ -303,15 +303,16 @@ mod tests {
     }
 
     #[test]
-    fn the_minima_examples() {
-        // BroadcastTo((3, 3)) of [1, 2, 3]: [[1, 2, 3], [1, 2, 3], [1, 2, 3]].
+    fn broadcast_repeats_the_input_and_sums_the_gradient_back() {
+        // [1, 2, 3] broadcast to 3 x 3 is [1, 2, 3] repeated as every row.
         let a = Tensor::from([1.0, 2.0, 3.0]);
         assert_eq!(
             a.broadcast_to::<Rank2<3, 3>>().to_array(),
             [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
         );
-        // BroadcastTo((5, 2, 3)) of a (2, 3), out_grad = ones: the source is padded to [1, 2, 3]
-        // (not [3]: see ERRATA), the sum is over axis 0, and every gradient element is 5.
+        // A (2, 3) broadcast to (5, 2, 3) is read as (1, 2, 3), aligned on the last axes, and
+        // repeated 5 times along axis 0; its gradient is the upstream gradient summed over that
+        // axis, so an upstream gradient of ones gives 5 for every element.
         let a = Tensor::from([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]);
         let tape = Tape::new();
         let at = tape.watch(&a);

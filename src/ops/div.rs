@@ -65,8 +65,10 @@ mod tests {
     use crate::{Rank2, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_examples() {
-        // divide([1, 2, 3], [4, 5, 6]) = [0.25, 0.4, 0.5]; divide_scalar([1, 2, 3], 2) = [0.5, 1, 1.5].
+    fn divides_elementwise_and_by_a_scalar() {
+        // Elementwise, each element by the one at the same position, by reference and by value:
+        // [1, 2, 3] / [4, 5, 6] = [0.25, 0.4, 0.5]. By a scalar, every element: [1, 2, 3] / 2 =
+        // [0.5, 1, 1.5]; a scalar by every element: 4 / [1, 2, 4] = [4, 2, 1].
         let a = Tensor::from([1.0, 2.0, 3.0]);
         let b = Tensor::from([4.0, 5.0, 6.0]);
         assert_eq!((&a / &b).to_vec(), vec![0.25, 0.4, 0.5]);

@@ -27,7 +27,7 @@ mod tests {
 
     #[test]
     #[allow(clippy::approx_constant)]
-    fn the_minima_example() {
+    fn exp_raises_e_to_each_element() {
         // exp([1, 2, 3]) = [e, e^2, e^3] = [2.71828183, 7.3890561, 20.08553692] to 8 decimals (as
         // numpy prints np.exp([1, 2, 3]))
         let y = Tensor::from([1.0, 2.0, 3.0]).exp();

@@ -28,9 +28,9 @@ mod tests {
     use crate::{Rank2, Tape, Tensor, gradcheck};
 
     #[test]
-    #[allow(clippy::approx_constant)] // the seed's printed digits of ln 2
-    fn the_minima_example() {
-        // log([1, 2, 3]) = [0, 0.69314718, 1.09861229]
+    #[allow(clippy::approx_constant)] // ln 2 written to 8 decimals
+    fn ln_is_the_natural_logarithm() {
+        // ln 1 = 0, ln 2 = 0.69314718 and ln 3 = 1.09861229 to 8 decimals.
         let y = Tensor::from([1.0, 2.0, 3.0]).ln();
         approx::assert_relative_eq!(
             y,

@@ -811,8 +811,9 @@ mod tests {
     use super::MatMulShape;
 
     #[test]
-    fn the_minima_example() {
-        // matmul([[1, 2], [3, 4]], [[5, 6], [7, 8]]) = [[19, 22], [43, 50]]
+    fn matmul_takes_rows_times_columns() {
+        // Element [i][j] of a b is row i of a times column j of b: [[1, 2], [3, 4]] [[5, 6], [7, 8]]
+        // = [[1*5 + 2*7, 1*6 + 2*8], [3*5 + 4*7, 3*6 + 4*8]] = [[19, 22], [43, 50]].
         let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
         let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
         assert_eq!(a.matmul(&b).to_array(), [[19.0, 22.0], [43.0, 50.0]]);
@@ -880,7 +881,7 @@ mod tests {
 
     #[test]
     fn the_shared_operand_gradient_is_summed_over_the_batch() {
-        // ERRATA: for A (m, n) used against a batch, dL/dA = sum over the batch of G[b] B[b]^T.
+        // For A (m, n) used against a batch, dL/dA = sum over the batch of G[b] B[b]^T.
         // f = sum(A B[b]) over b, so dA_ik = sum_b sum_j B[b]_kj.
         let a = Tensor::from([[1.0, 2.0]]);
         let b = Tensor::from([[[1.0], [2.0]], [[3.0], [4.0]], [[5.0], [6.0]]]);

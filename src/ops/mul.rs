@@ -56,8 +56,9 @@ mod tests {
     use crate::{Rank3, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_examples() {
-        // EWiseMul: [1, 2, 3] * [4, 5, 6] = [4, 10, 18]; MulScalar(5): [5, 10, 15].
+    fn multiplies_elementwise_and_by_a_scalar() {
+        // Elementwise, each element times the one at the same position: [1, 2, 3] * [4, 5, 6] =
+        // [4, 10, 18]; a scalar multiplies every element: [1, 2, 3] * 5 = [5, 10, 15].
         assert_eq!(
             (Tensor::from([1.0, 2.0, 3.0]) * Tensor::from([4.0, 5.0, 6.0])).to_vec(),
             vec![4.0, 10.0, 18.0]

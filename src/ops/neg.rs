@@ -36,8 +36,8 @@ mod tests {
     use crate::{Rank3, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_example() {
-        // negate([1, -2, 3]) = [-1, 2, -3]
+    fn negation_flips_the_sign_of_every_element() {
+        // -x flips every element's sign, by reference and by value: -[1, -2, 3] = [-1, 2, -3].
         let a = Tensor::from([1.0, -2.0, 3.0]);
         assert_eq!((-&a).to_vec(), vec![-1.0, 2.0, -3.0]);
         assert_eq!((-a).to_vec(), vec![-1.0, 2.0, -3.0]);

@@ -80,8 +80,8 @@ mod tests {
     use crate::{Rank1, Rank2, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_example() {
-        // power_scalar([1, 2, 3], 2) = [1, 4, 9]
+    fn powi_and_powf_raise_each_element() {
+        // x^2 squares each element, as powi(2) and as powf(2.0): [1, 2, 3] gives [1, 4, 9].
         let x = Tensor::from([1.0, 2.0, 3.0]);
         assert_eq!(x.powi(2).to_vec(), vec![1.0, 4.0, 9.0]);
         assert_eq!(x.powf(2.0).to_vec(), vec![1.0, 4.0, 9.0]);

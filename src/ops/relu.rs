@@ -76,8 +76,8 @@ mod tests {
     use crate::{Rank2, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_example() {
-        // relu([1, -2, 3]) = [1, 0, 3]
+    fn relu_keeps_positives_and_zeroes_negatives() {
+        // relu keeps an element above 0 and gives 0 for one below: relu([1, -2, 3]) = [1, 0, 3].
         assert_eq!(
             Tensor::from([1.0, -2.0, 3.0]).relu().to_vec(),
             vec![1.0, 0.0, 3.0]

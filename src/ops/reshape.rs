@@ -103,8 +103,9 @@ mod tests {
     use crate::{Rank1, Rank2, Rank3, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_example() {
-        // reshape([1, 2, 3, 4, 5, 6], (2, 3)) = [[1, 2, 3], [4, 5, 6]]
+    fn reshape_keeps_the_row_major_order() {
+        // A reshape keeps the elements in row-major order: [1, 2, 3, 4, 5, 6] as 2 x 3 is
+        // [[1, 2, 3], [4, 5, 6]].
         let t = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).reshape::<Rank2<2, 3>>();
         assert_eq!(t.to_array(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     }

@@ -208,9 +208,9 @@ mod tests {
     use crate::{Rank1, Rank2, Rank3, Rank4, Tape, Tensor, gradcheck};
 
     #[test]
-    fn the_minima_examples() {
-        // Summation(axes=(0,)) of [[1, 2, 3], [4, 5, 6]] = [5, 7, 9]; the 3x3 walkthrough sums
-        // [[1, 2, 3], [4, 5, 6], [7, 8, 9]] over axis 0 to [12, 15, 18].
+    fn sum_axis_0_adds_the_rows() {
+        // The sum over axis 0 adds the rows, column by column: [[1, 2, 3], [4, 5, 6]] gives
+        // [5, 7, 9], and [[1, 2, 3], [4, 5, 6], [7, 8, 9]] gives [12, 15, 18].
         let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
         assert_eq!(a.sum_axis::<0>().to_array(), [5.0, 7.0, 9.0]);
         let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn gradient_literal() {
         // f = sum(sum_axis0(x) * [1, 10, 100]): df/dx[i][j] = w[j], the out_grad spread back over the
-        // summed axis (shape (1, 3) broadcast, not (3, 1): see ERRATA).
+        // summed axis (as a (1, 3) broadcast down the rows, not a (3, 1) one across the columns).
         let x = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
         let w = Tensor::from([1.0, 10.0, 100.0]);
         let tape = Tape::new();

@@ -359,8 +359,9 @@ mod tests {
     }
 
     #[test]
-    fn the_minima_example() {
-        // transpose(np.arange(1, 7).reshape(2, 3)) = [[1, 4], [2, 5], [3, 6]]
+    fn transpose_swaps_rows_and_columns() {
+        // Element [i][j] of the transpose is element [j][i]: [[1, 2, 3], [4, 5, 6]] transposed is
+        // [[1, 4], [2, 5], [3, 6]].
         let a = Tensor::from([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).reshape::<Rank2<2, 3>>();
         assert_eq!(
             a.transpose().to_array(),

@@ -126,7 +126,12 @@ pub trait Optimizer<M: Module> {
     /// # Panics
     /// If `model` does not have the parameters (their number and sizes) of the model the optimizer
     /// was made for: another number of optional parts present (a layer's bias), or other run-time
-    /// sizes.
+    /// sizes; likewise if `grads` has other run-time sizes than the parameters.
+    ///
+    /// A step that panics changes nothing: every parameter and gradient is checked before any is
+    /// updated, so the parameters, the optimizer's state (its per-parameter buffers and update
+    /// counts) and its [`step_count`](Optimizer::step_count) are left as they were, and the next
+    /// step of the right size is the one it would have been without the failed one.
     ///
     /// ```
     /// use shaped::optim::{Optimizer, Sgd};
@@ -135,6 +140,27 @@ pub trait Optimizer<M: Module> {
     /// let mut opt = Sgd::new(&p, 0.5);
     /// opt.step(&mut p, &Tensor::from([1.0, -1.0])); // p - 0.5 g
     /// assert_eq!(p.to_vec(), vec![0.5, 2.5]);
+    /// ```
+    ///
+    /// A model of two parameters, the second of a run-time size, and gradients whose second is
+    /// of another size: the first parameter, which comes first and fits, is not updated either.
+    ///
+    /// ```
+    /// use std::panic::{AssertUnwindSafe, catch_unwind};
+    /// use shaped::optim::{Optimizer, Sgd};
+    /// use shaped::Tensor;
+    /// let b: Tensor<(usize,), f64> = Tensor::from_vec_with((1,), vec![3.0])?;
+    /// let mut model = (Tensor::from([1.0, 2.0]), b);
+    /// let mut opt = Sgd::new(&model, 0.5).momentum(0.9);
+    /// let wrong = (Tensor::from([1.0, -1.0]), Tensor::from_vec_with((2,), vec![1.0; 2])?);
+    /// assert!(catch_unwind(AssertUnwindSafe(|| opt.step(&mut model, &wrong))).is_err());
+    /// assert_eq!((model.0.to_vec(), opt.step_count()), (vec![1.0, 2.0], 0));
+    /// // The next step is a first one (momentum buffer = g, no 0.9 g from the failed step):
+    /// // p - 0.5 g.
+    /// let right = (Tensor::from([1.0, -1.0]), Tensor::from_vec_with((1,), vec![2.0])?);
+    /// opt.step(&mut model, &right);
+    /// assert_eq!((model.0.to_vec(), model.1.to_vec()), (vec![0.5, 2.5], vec![2.0]));
+    /// # Ok::<(), shaped::Error>(())
     /// ```
     fn step(&mut self, model: &mut M, grads: &M::Grads);
 
