@@ -677,15 +677,15 @@ macro_rules! conv_forward {
 conv_forward!(Conv2d, 2, Rank4<K, K>);
 conv_forward!(Conv1d, 1, Rank3<K>);
 
-/// A pooling with the output shape of one sample written: the layer's `forward`, its shape rule
-/// and its `const` assertion on the output sizes, with the input's batch.
-macro_rules! pool_forward {
-    ($($Layer:ident),*) => {$(
-        impl<const KERNEL: usize, const STRIDE: usize, const PADDING: usize, O, S, E, T>
-            Forward<Tensor<S, E, T>> for Out<$Layer<KERNEL, STRIDE, PADDING>, O>
+/// A layer without parameters whose output shape is written (a pooling, [`Flatten`] with its
+/// width as `Rank1<F>`): the layer's `forward`, its shape rule and its `const` assertion on the
+/// output sizes, with the input's batch.
+macro_rules! sample_forward {
+    ($(impl[$($g:tt)*] $Layer:ty: $Rule:ident;)*) => {$(
+        impl<$($g)* O, S, E, T> Forward<Tensor<S, E, T>> for Out<$Layer, O>
         where
             O: SampleShape<S>,
-            S: Pool2dShape<<O as SampleShape<S>>::Output>,
+            S: $Rule<<O as SampleShape<S>>::Output>,
             E: Element,
             T: Tracking<E>,
         {
@@ -698,20 +698,10 @@ macro_rules! pool_forward {
     )*};
 }
 
-pool_forward!(MaxPool2d, AvgPool2d);
-
-/// [`Flatten`] with the flattened width written (`Rank1<F>`): its `forward`, its shape rule and its
-/// `const` assertion on the width, with the input's batch.
-impl<O, S, E, T> Forward<Tensor<S, E, T>> for Out<Flatten, O>
-where
-    O: SampleShape<S>,
-    S: FlattenShape<<O as SampleShape<S>>::Output>,
-    E: Element,
-    T: Tracking<E>,
-{
-    type Output = Tensor<<O as SampleShape<S>>::Output, E, T>;
-    #[track_caller]
-    fn forward(&self, x: Tensor<S, E, T>) -> Self::Output {
-        self.layer.forward(x)
-    }
+sample_forward! {
+    impl[const KERNEL: usize, const STRIDE: usize, const PADDING: usize,]
+        MaxPool2d<KERNEL, STRIDE, PADDING>: Pool2dShape;
+    impl[const KERNEL: usize, const STRIDE: usize, const PADDING: usize,]
+        AvgPool2d<KERNEL, STRIDE, PADDING>: Pool2dShape;
+    impl[] Flatten: FlattenShape;
 }
