@@ -289,7 +289,7 @@ mod tests {
 
     use super::InnerShape;
 
-    // The seed examples (with their corrected values) are in tests/it/seeds_contractions.rs.
+    // Worked examples with values computed by hand are in tests/it/contraction_examples.rs.
 
     #[test]
     fn gradient_literal() {

@@ -8,6 +8,7 @@
 mod reference;
 
 mod checkpoint;
+mod contraction_examples;
 mod edge_values;
 mod errors;
 mod identities;
@@ -28,7 +29,6 @@ mod reference_layers;
 mod reference_losses;
 mod reference_masking;
 mod runtime_dims;
-mod seeds_contractions;
 mod sequential;
 mod tracking;
 mod train;

@@ -1,16 +1,18 @@
-//! The examples of the seed documents for the contractions, with the corrected values of
-//! `seeds/ERRATA.md`: lucid's `inner` (000), minima's `matmul` (001), lucid's `bilinear` (002) and
-//! `linear` (003), and the `np.inner` article (004). For a non-scalar output, "grad" is the gradient of
-//! `sum(out)`, as in the errata.
+//! Worked examples of the contractions `inner`, `matmul`, `bilinear` and `linear`: their outputs
+//! and gradients on small tensors, with values computed by hand. `inner` follows numpy's
+//! `np.inner`: it contracts the last axis of both operands, so that `inner(A, B) = matmul(A, B^T)`
+//! for matrices. For a non-scalar output, "grad" is the gradient of `sum(out)`: the upstream
+//! gradient is all ones.
 
 use approx::assert_relative_eq;
 use shaped::{NoBias, Rank1, Rank2, Rank3, Tape, Tensor};
 
-// ---- 000: lucid.inner ----
+// ---- inner ----
 
 #[test]
-fn lucid_inner_of_two_vectors() {
-    // inner([1, 2, 3], [4, 5, 6]) = 32; a.grad = b, b.grad = a.
+fn inner_of_two_vectors() {
+    // inner([1, 2, 3], [4, 5, 6]) = 1*4 + 2*5 + 3*6 = 32. d(a . b)/da = b = [4, 5, 6] and
+    // d(a . b)/db = a = [1, 2, 3].
     let a = Tensor::from([1.0, 2.0, 3.0]);
     let b = Tensor::from([4.0, 5.0, 6.0]);
     let tape = Tape::new();
@@ -23,9 +25,11 @@ fn lucid_inner_of_two_vectors() {
 }
 
 #[test]
-fn lucid_inner_of_two_matrices_corrected() {
-    // ERRATA: out [[17, 23], [39, 53]] (lucid printed [17, 53], the diagonal); a.grad [[12, 14],
-    // [12, 14]]; b.grad [[4, 6], [4, 6]].
+fn inner_of_two_matrices_is_every_row_against_every_row() {
+    // inner contracts the last axes of both: out[i][j] = sum_k a[i][k] b[j][k] =
+    // [[17, 23], [39, 53]]; the diagonal alone, [17, 53], would be the elementwise row dot.
+    // With L = sum(out), dL/da[i][k] = sum_j b[j][k], the column sums of b, [12, 14] in every row,
+    // and dL/db[j][k] = sum_i a[i][k], the column sums of a, [4, 6] in every row.
     let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     let tape = Tape::new();
@@ -37,21 +41,22 @@ fn lucid_inner_of_two_matrices_corrected() {
     assert_eq!(g.get(&bt).to_array(), [[4.0, 6.0], [4.0, 6.0]]);
 }
 
-// ---- 001: minima matmul ----
+// ---- matmul ----
 
 #[test]
-fn minima_matmul() {
-    // matmul([[1, 2], [3, 4]], [[5, 6], [7, 8]]) = [[19, 22], [43, 50]] (both the function and the
-    // MatMul op print it).
+fn matmul_of_two_matrices() {
+    // out[i][j] = sum_k a[i][k] b[k][j], rows of a against columns of b:
+    // [[1*5 + 2*7, 1*6 + 2*8], [3*5 + 4*7, 3*6 + 4*8]] = [[19, 22], [43, 50]].
     let a = Tensor::from([[1.0_f32, 2.0], [3.0, 4.0]]);
     let b = Tensor::from([[5.0_f32, 6.0], [7.0, 8.0]]);
     assert_eq!(a.matmul(&b).to_array(), [[19.0, 22.0], [43.0, 50.0]]);
 }
 
 #[test]
-fn minima_matmul_gradients() {
-    // dL/dA = G B^T and dL/dB = A^T G, with G = ones: A.grad = [[11, 15], [11, 15]] (row sums of B),
-    // B.grad = [[4, 4], [6, 6]] (column sums of A).
+fn matmul_gradients_of_the_sum() {
+    // dL/dA = G B^T and dL/dB = A^T G, with G = ones for L = sum(A B): dL/dA[i][k] = sum_j B[k][j],
+    // the row sums of B, [[11, 15], [11, 15]]; dL/dB[k][j] = sum_i A[i][k], the column sums of A,
+    // [[4, 4], [6, 6]].
     let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     let tape = Tape::new();
@@ -62,11 +67,11 @@ fn minima_matmul_gradients() {
 }
 
 #[test]
-fn minima_batched_matmul_gradient_corrected() {
-    // ERRATA: for A (m, n) used against a batch, dL/dA = sum over the batch of G[b] B[b]^T, shape
-    // (m, n). A = [[1, 2]] (1 x 2), B = 2 batches of 2 x 2, G = [[[1, 0]], [[0, 2]]]:
-    // G[0] B[0]^T = [1, 0] [[1, 3], [2, 4]] = [1, 3]; G[1] B[1]^T = [0, 2] [[5, 7], [6, 8]] = [12, 16];
-    // the sum is [[13, 19]].
+fn matmul_gradient_of_a_matrix_shared_across_a_batch_sums_over_the_batch() {
+    // A (m, n) multiplies every matrix of a batch B: dL/dA = sum over the batch of G[b] B[b]^T, of
+    // A's shape (m, n). A = [[1, 2]] (1 x 2), B = 2 batches of 2 x 2, G = [[[1, 0]], [[0, 2]]]:
+    // G[0] B[0]^T = [1, 0] [[1, 3], [2, 4]] = [1, 3];
+    // G[1] B[1]^T = [0, 2] [[5, 7], [6, 8]] = [12, 16]; the sum is [[13, 19]].
     let a = Tensor::from([[1.0, 2.0]]);
     let b = Tensor::from([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]);
     let g = Tensor::from([[[1.0, 0.0]], [[0.0, 2.0]]]);
@@ -75,7 +80,8 @@ fn minima_batched_matmul_gradient_corrected() {
     let out = at.matmul(&b);
     let grads = out.backward_with(&g);
     assert_eq!(grads.get(&at).to_array(), [[13.0, 19.0]]);
-    // and B[b].grad = A^T G[b]
+    // and dL/dB[b] = A^T G[b], one per batch: [[1], [2]] [[1, 0]] = [[1, 0], [2, 0]] and
+    // [[1], [2]] [[0, 2]] = [[0, 2], [0, 4]].
     let tape = Tape::new();
     let bt = tape.watch(&b);
     let grads = a.matmul(&bt).backward_with(&g);
@@ -85,12 +91,14 @@ fn minima_batched_matmul_gradient_corrected() {
     );
 }
 
-// ---- 002: lucid bilinear ----
+// ---- bilinear ----
 
 #[test]
-fn lucid_bilinear_without_bias_corrected() {
-    // out 145; ERRATA: input_1.grad [[39, 53]] (5*3 + 6*4 = 39); input_2.grad [[19, 22]];
-    // weight.grad [[[3, 4], [6, 8]]].
+fn bilinear_without_bias() {
+    // out[o] = x1^T W[o] x2 = sum_ij x1[i] W[o][i][j] x2[j]:
+    // W x2 = [5*3 + 6*4, 7*3 + 8*4] = [39, 53] and x1 . [39, 53] = 39 + 106 = 145.
+    // d/dx1 = W x2 = [[39, 53]]; d/dx2 = W^T x1 = [5*1 + 7*2, 6*1 + 8*2] = [[19, 22]];
+    // d/dW[o][i][j] = x1[i] x2[j], the outer product [[[3, 4], [6, 8]]].
     let x1 = Tensor::from([[1.0, 2.0]]);
     let x2 = Tensor::from([[3.0, 4.0]]);
     let w = Tensor::from([[[5.0, 6.0], [7.0, 8.0]]]);
@@ -105,10 +113,14 @@ fn lucid_bilinear_without_bias_corrected() {
 }
 
 #[test]
-fn lucid_bilinear_batch_with_bias_corrected() {
-    // out [[372], [1134]]; ERRATA: input_1.grad [[105, 127], [143, 173]], input_2.grad [[31, 34],
-    // [71, 78]], weight.grad [[[26, 30], [38, 44]]] (shape (1, 2, 2), summed over the batch),
-    // bias.grad [[2]] (the bias's shape (1, 1)).
+fn bilinear_batch_with_bias_sums_the_parameter_gradients_over_the_batch() {
+    // out[n] = x1[n]^T W x2[n] + b: W x2[0] = [105, 127], 1*105 + 2*127 + 13 = 372;
+    // W x2[1] = [143, 173], 3*143 + 4*173 + 13 = 1134. With L = sum(out), per row
+    // d/dx1[n] = W x2[n] = [[105, 127], [143, 173]] and
+    // d/dx2[n] = W^T x1[n] = [[31, 34], [71, 78]]; the parameters' gradients are summed over the
+    // batch: d/dW = sum_n x1[n] x2[n]^T = [[5, 6], [10, 12]] + [[21, 24], [28, 32]] =
+    // [[[26, 30], [38, 44]]], of W's shape (1, 2, 2), and d/db = 1 per row, 2 in all, of the
+    // bias's shape (1, 1): [[2]].
     let x1 = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     let x2 = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     let w = Tensor::from([[[9.0, 10.0], [11.0, 12.0]]]);
@@ -123,7 +135,7 @@ fn lucid_bilinear_batch_with_bias_corrected() {
     assert_eq!(g.get(&x2t).to_array(), [[31.0, 34.0], [71.0, 78.0]]);
     assert_eq!(g.get(&wt).to_array(), [[[26.0, 30.0], [38.0, 44.0]]]);
     assert_eq!(g.get(&bt).to_array(), [[2.0]]);
-    // The same with the bias as PyTorch lays it out, (OUT,).
+    // The same with a bias of shape (OUT,): d/db = 2, of that shape, [2].
     let b1 = Tensor::from([13.0]);
     let tape = Tape::new();
     let b1t = tape.watch(&b1);
@@ -131,12 +143,13 @@ fn lucid_bilinear_batch_with_bias_corrected() {
     assert_eq!(g.get(&b1t).to_array(), [2.0]);
 }
 
-// ---- 003: lucid linear ----
+// ---- linear ----
 
 #[test]
-fn lucid_linear_without_bias_corrected() {
-    // out [[32, 50]]; ERRATA: input_.grad [[11, 13, 15]] (ones(1, 2) @ W, the input's shape);
-    // weight.grad [[1, 2, 3], [1, 2, 3]].
+fn linear_without_bias() {
+    // out = x W^T, one output per row of W: [1*4 + 2*5 + 3*6, 1*7 + 2*8 + 3*9] = [[32, 50]]. With
+    // L = sum(out), d/dx = ones(1, 2) W, the column sums of W, [[11, 13, 15]] (the input's shape);
+    // d/dW[o][i] = x[i] for every output o: [[1, 2, 3], [1, 2, 3]].
     let x = Tensor::from([[1.0, 2.0, 3.0]]);
     let w = Tensor::from([[4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]);
     let tape = Tape::new();
@@ -149,9 +162,11 @@ fn lucid_linear_without_bias_corrected() {
 }
 
 #[test]
-fn lucid_linear_batch_with_bias_corrected() {
-    // ERRATA: out [[26, 33], [48, 63]] (3*7 + 4*8 + 10 = 63); input_.grad [[12, 14], [12, 14]];
-    // weight.grad [[4, 6], [4, 6]]; bias.grad [[2, 2]], all reduced over the batch.
+fn linear_batch_with_bias_sums_the_parameter_gradients_over_the_batch() {
+    // out = x W^T + b: [[1*5 + 2*6 + 9, 1*7 + 2*8 + 10], [3*5 + 4*6 + 9, 3*7 + 4*8 + 10]] =
+    // [[26, 33], [48, 63]]. With L = sum(out), d/dx[n] = ones W, the column sums of W, [12, 14] in
+    // every row; the parameters' gradients are summed over the batch: d/dW[o] = sum_n x[n], the
+    // column sums of x, [4, 6] in every row, and d/db = 1 per row, [[2, 2]].
     let x = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     let w = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     let b = Tensor::from([[9.0, 10.0]]);
@@ -165,11 +180,11 @@ fn lucid_linear_batch_with_bias_corrected() {
     assert_eq!(g.get(&bt).to_array(), [[2.0, 2.0]]);
 }
 
-// ---- 004: np.inner ----
+// ---- inner as np.inner, and its uses ----
 
 #[test]
-fn np_inner_of_vectors() {
-    // np.inner([1, 2, 3], [4, 5, 6]) = 1*4 + 2*5 + 3*6 = 32
+fn inner_of_vectors_is_the_dot_product() {
+    // inner([1, 2, 3], [4, 5, 6]) = 1*4 + 2*5 + 3*6 = 32
     let a = Tensor::from([1.0, 2.0, 3.0]);
     let b = Tensor::from([4.0, 5.0, 6.0]);
     assert_eq!(a.inner(&b).item(), 32.0);
@@ -178,16 +193,19 @@ fn np_inner_of_vectors() {
 }
 
 #[test]
-fn np_inner_of_matrices() {
-    // (2, 3) inner (2, 3) = [[50, 68], [122, 167]], shape (2, 2).
+fn inner_of_two_matrices_of_three_columns() {
+    // (2, 3) inner (2, 3) has shape (2, 2), one row of a against one row of b:
+    // [1, 2, 3] . [7, 8, 9] = 50, [1, 2, 3] . [10, 11, 12] = 68, [4, 5, 6] . [7, 8, 9] = 122,
+    // [4, 5, 6] . [10, 11, 12] = 167.
     let a = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     let b = Tensor::from([[7.0, 8.0, 9.0], [10.0, 11.0, 12.0]]);
     assert_eq!(a.inner(&b).to_array(), [[50.0, 68.0], [122.0, 167.0]]);
 }
 
 #[test]
-fn np_inner_versus_np_dot() {
-    // inner = [[17, 23], [39, 53]], dot = [[19, 22], [43, 50]], and inner(A, B) = dot(A, B.T).
+fn inner_is_matmul_with_the_second_operand_transposed() {
+    // inner contracts the last axes, matmul the last of A with the first of B: inner =
+    // [[17, 23], [39, 53]], matmul = [[19, 22], [43, 50]], and inner(A, B) = matmul(A, B^T).
     let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
     let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
     assert_eq!(a.inner(&b).to_array(), [[17.0, 23.0], [39.0, 53.0]]);
@@ -197,8 +215,10 @@ fn np_inner_versus_np_dot() {
 }
 
 #[test]
-fn np_inner_cosine_similarity_corrected() {
-    // ERRATA: 0.9459 and 0.2153 (the article printed 0.985 and 0.289).
+fn inner_gives_the_cosine_similarity() {
+    // cos(a, b) = inner(a, b) / (|a| |b|), |a| = sqrt(inner(a, a)):
+    // cos(doc1, doc2) = 0.34 / sqrt(0.38 * 0.34) = 0.9459;
+    // cos(doc1, doc3) = 0.09 / sqrt(0.38 * 0.46) = 0.2153.
     let doc1 = Tensor::from([0.5, 0.3, 0.2, 0.0]);
     let doc2 = Tensor::from([0.4, 0.4, 0.1, 0.1]);
     let doc3 = Tensor::from([0.0, 0.1, 0.3, 0.6]);
@@ -211,8 +231,9 @@ fn np_inner_cosine_similarity_corrected() {
 }
 
 #[test]
-fn np_inner_query_against_a_database() {
-    // scores = [10, 20, 30, 4]; the best match is index 2 with score 30.
+fn inner_scores_a_query_against_every_row_of_a_database() {
+    // inner(query, database) takes the query against each row: scores = [10, 20, 30, 4]; the best
+    // match is index 2 with score 30.
     let query: Tensor<Rank1<4>, f64> = Tensor::from([1.0, 2.0, 3.0, 4.0]);
     let database = Tensor::from([
         [1.0, 1.0, 1.0, 1.0],
@@ -232,9 +253,10 @@ fn np_inner_query_against_a_database() {
 }
 
 #[test]
-fn np_inner_dense_layer_corrected() {
-    // ERRATA: [[0.31, 0.20], [0.75, 0.60], [1.19, 1.00]] (the article printed
-    // [[0.4, 0.4], [0.96, 1.04], [1.52, 1.68]]).
+fn inner_plus_bias_is_a_dense_layer_and_equals_linear() {
+    // out[n][o] = x[n] . w[o] + b[o]: row 0 gives 0.21 + 0.1 = 0.31 and 0.30 - 0.1 = 0.20, row 1
+    // 0.65 + 0.1 = 0.75 and 0.70 - 0.1 = 0.60, row 2 1.09 + 0.1 = 1.19 and 1.10 - 0.1 = 1.00:
+    // [[0.31, 0.20], [0.75, 0.60], [1.19, 1.00]].
     let x = Tensor::from([
         [0.1, 0.2, 0.3, 0.4],
         [0.5, 0.6, 0.7, 0.8],
@@ -251,8 +273,9 @@ fn np_inner_dense_layer_corrected() {
 }
 
 #[test]
-fn np_inner_matches_einsum() {
-    // np.inner(A (3, 4, 5), B (6, 5)) has shape (3, 4, 6) and equals einsum('ijk,lk->ijl').
+fn inner_of_a_rank_3_tensor_and_a_matrix_matches_einsum() {
+    // inner(A (3, 4, 5), B (6, 5)) contracts the last axes, so has shape (3, 4, 6) and equals
+    // einsum('ijk,lk->ijl'): out[i][j][l] = sum_k A[i][j][k] B[l][k].
     let a = Tensor::<Rank3<3, 4, 5>, f64>::from_fn(|[i, j, k]| (i * 20 + j * 5 + k) as f64 * 0.1);
     let b = Tensor::<Rank2<6, 5>, f64>::from_fn(|[l, k]| (l as f64 - 2.0) * (k as f64 + 1.0));
     let c = a.inner(&b);
