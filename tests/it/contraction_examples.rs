@@ -43,28 +43,8 @@ fn inner_of_two_matrices_is_every_row_against_every_row() {
 
 // ---- matmul ----
 
-#[test]
-fn matmul_of_two_matrices() {
-    // out[i][j] = sum_k a[i][k] b[k][j], rows of a against columns of b:
-    // [[1*5 + 2*7, 1*6 + 2*8], [3*5 + 4*7, 3*6 + 4*8]] = [[19, 22], [43, 50]].
-    let a = Tensor::from([[1.0_f32, 2.0], [3.0, 4.0]]);
-    let b = Tensor::from([[5.0_f32, 6.0], [7.0, 8.0]]);
-    assert_eq!(a.matmul(&b).to_array(), [[19.0, 22.0], [43.0, 50.0]]);
-}
-
-#[test]
-fn matmul_gradients_of_the_sum() {
-    // dL/dA = G B^T and dL/dB = A^T G, with G = ones for L = sum(A B): dL/dA[i][k] = sum_j B[k][j],
-    // the row sums of B, [[11, 15], [11, 15]]; dL/dB[k][j] = sum_i A[i][k], the column sums of A,
-    // [[4, 4], [6, 6]].
-    let a = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
-    let b = Tensor::from([[5.0, 6.0], [7.0, 8.0]]);
-    let tape = Tape::new();
-    let (at, bt) = (tape.watch(&a), tape.watch(&b));
-    let g = at.matmul(&bt).sum().backward();
-    assert_eq!(g.get(&at).to_array(), [[11.0, 15.0], [11.0, 15.0]]);
-    assert_eq!(g.get(&bt).to_array(), [[4.0, 4.0], [6.0, 6.0]]);
-}
+// The product of two matrices and the gradients of its sum are checked in src/ops/matmul.rs's unit
+// tests; here, the gradients of a matrix shared across a batch.
 
 #[test]
 fn matmul_gradient_of_a_matrix_shared_across_a_batch_sums_over_the_batch() {
