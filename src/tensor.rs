@@ -350,9 +350,9 @@ impl<S: StaticShape, E: Element> Tensor<S, E> {
     /// If `low >= high` or either is not finite.
     ///
     /// ```
-    /// use rand::SeedableRng;
+    /// use shaped::rand::SeedableRng;
     /// use shaped::{Rank2, Tensor};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = shaped::rand::rngs::StdRng::seed_from_u64(0);
     /// let t: Tensor<Rank2<10, 10>> = Tensor::uniform(&mut rng, -0.5, 0.5);
     /// assert!(t.as_slice().iter().all(|v| (-0.5..0.5).contains(v)));
     /// ```
@@ -364,9 +364,9 @@ impl<S: StaticShape, E: Element> Tensor<S, E> {
     /// Independent samples of the standard normal distribution (mean 0, standard deviation 1).
     ///
     /// ```
-    /// use rand::SeedableRng;
+    /// use shaped::rand::SeedableRng;
     /// use shaped::{Rank1, Tensor};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let mut rng = shaped::rand::rngs::StdRng::seed_from_u64(1);
     /// let t: Tensor<Rank1<10000>, f64> = Tensor::randn(&mut rng);
     /// assert!(t.mean().item().abs() < 0.05);
     /// ```
@@ -378,9 +378,9 @@ impl<S: StaticShape, E: Element> Tensor<S, E> {
     /// Independent samples of the normal distribution with the given mean and standard deviation.
     ///
     /// ```
-    /// use rand::SeedableRng;
+    /// use shaped::rand::SeedableRng;
     /// use shaped::{Rank1, Tensor};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    /// let mut rng = shaped::rand::rngs::StdRng::seed_from_u64(2);
     /// let t: Tensor<Rank1<10000>, f64> = Tensor::normal(&mut rng, 5.0, 0.1);
     /// assert!((t.mean().item() - 5.0).abs() < 0.01);
     /// ```
@@ -514,9 +514,9 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// If `low >= high` or either is not finite.
     ///
     /// ```
-    /// use rand::SeedableRng;
+    /// use shaped::rand::SeedableRng;
     /// use shaped::{Const, Tensor};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut rng = shaped::rand::rngs::StdRng::seed_from_u64(0);
     /// let t: Tensor<(usize, Const<4>)> = Tensor::uniform_with((25, Const), &mut rng, 2.0, 3.0);
     /// assert_eq!(t.shape(), [25, 4]);
     /// assert!(t.as_slice().iter().all(|v| (2.0..3.0).contains(v)));
@@ -534,9 +534,9 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// Independent samples of the standard normal distribution, of the given shape.
     ///
     /// ```
-    /// use rand::SeedableRng;
+    /// use shaped::rand::SeedableRng;
     /// use shaped::{Const, Tensor};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    /// let mut rng = shaped::rand::rngs::StdRng::seed_from_u64(1);
     /// let t: Tensor<(usize, Const<100>), f64> = Tensor::randn_with((100, Const), &mut rng);
     /// assert_eq!(t.shape(), [100, 100]);
     /// assert!(t.mean().item().abs() < 0.05); // 10000 samples: a standard error of 0.01
@@ -555,9 +555,9 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     /// the given shape.
     ///
     /// ```
-    /// use rand::SeedableRng;
+    /// use shaped::rand::SeedableRng;
     /// use shaped::{Const, Tensor};
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+    /// let mut rng = shaped::rand::rngs::StdRng::seed_from_u64(2);
     /// let t: Tensor<(usize, Const<100>), f64> = Tensor::normal_with((100, Const), &mut rng, -3.0, 0.1);
     /// assert!((t.mean().item() + 3.0).abs() < 0.01); // a standard error of 0.001
     /// ```
