@@ -60,7 +60,7 @@
 //!
 //! # Map
 //! - [`shape`](mod@shape): the shape types [`Rank0`] to [`Rank6`], tuples of [`Dim`]s with run-time
-//!   sizes, the [`Shape`] trait and the [`shape!`] macro.
+//!   sizes, the [`Shape`] trait.
 //! - [`Tensor`]: constructors, read-outs, formatting; the ops are its methods.
 //! - [`tape`]: [`Tape`], [`NoTape`], [`Grads`]: reverse-mode autodiff.
 //! - [`module`]: [`Module`] and `#[derive(Module)]`: a model's parameters as a typed tree, its gradients

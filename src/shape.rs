@@ -9,13 +9,11 @@
 //! them: a `Const` is zero-sized).
 //!
 //! ```
-//! use shaped::{Const, Rank2, Shape, StaticShape, shape};
+//! use shaped::{Const, Rank2, Shape, StaticShape};
 //!
 //! assert_eq!(<Rank2<3, 4> as Shape>::RANK, 2);
 //! assert_eq!(<Rank2<3, 4> as StaticShape>::NUMEL, 12);
 //! assert_eq!(Rank2::<3, 4>.dims(), [3, 4]);
-//! // `shape![..]` names the same type.
-//! let _: shape![3, 4] = Rank2::<3, 4>;
 //!
 //! // 10 rows of 784, the 10 known at run time only.
 //! let rows: (usize, Const<784>) = (10, Const);
@@ -589,31 +587,6 @@ static_tuples! {
     (A, B, C, D);
     (A, B, C, D, F);
     (A, B, C, D, F, G);
-}
-
-/// Names a static shape type from its dimensions: `shape![2, 3]` is `Rank2<2, 3>`, `shape![]` is
-/// `Rank0`.
-///
-/// ```
-/// use shaped::{shape, Tensor};
-/// let t: Tensor<shape![2, 3]> = Tensor::zeros();
-/// assert_eq!(t.shape(), [2, 3]);
-/// let s: Tensor<shape![]> = Tensor::full(1.5);
-/// assert_eq!(s.item(), 1.5);
-/// ```
-#[macro_export]
-macro_rules! shape {
-    () => { $crate::Rank0 };
-    ($a:expr $(,)?) => { $crate::Rank1<{ $a }> };
-    ($a:expr, $b:expr $(,)?) => { $crate::Rank2<{ $a }, { $b }> };
-    ($a:expr, $b:expr, $c:expr $(,)?) => { $crate::Rank3<{ $a }, { $b }, { $c }> };
-    ($a:expr, $b:expr, $c:expr, $d:expr $(,)?) => { $crate::Rank4<{ $a }, { $b }, { $c }, { $d }> };
-    ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr $(,)?) => {
-        $crate::Rank5<{ $a }, { $b }, { $c }, { $d }, { $e }>
-    };
-    ($a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr $(,)?) => {
-        $crate::Rank6<{ $a }, { $b }, { $c }, { $d }, { $e }, { $f }>
-    };
 }
 
 macro_rules! non_scalar {
