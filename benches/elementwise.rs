@@ -95,6 +95,16 @@ fn elementwise(c: &mut Criterion) {
     short(&mut group);
     bench_op!(group, "add", 64, SIGNED, |x, b| x + b);
     pytorch_ops!(bench_op, group);
+    // The same ReLU as a user-defined op, and an op the crate does not have (softsign,
+    // x / (1 + |x|)), through `Tensor::unary`.
+    bench_op!(group, "unary_relu", 512, SIGNED, |x, _b| x.unary(
+        |v| if v <= 0.0 { 0.0 } else { v },
+        |v, _| if v > 0.0 { 1.0 } else { 0.0 }
+    ));
+    bench_op!(group, "unary_softsign", 512, SIGNED, |x, _b| x.unary(
+        |v| v / (1.0 + v.abs()),
+        |v, _| 1.0 / ((1.0 + v.abs()) * (1.0 + v.abs()))
+    ));
     group.finish();
 }
 

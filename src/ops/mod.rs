@@ -114,8 +114,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// as the crate's own elementwise ops do (most are written with it): one result buffer,
     /// one closure, no copy. See [`CustomOp`](crate::CustomOp) for ops of several inputs.
     ///
-    /// `f` and `df` are generic, so the loop is compiled with them inlined. `df` runs during
-    /// `backward` and must be `'static`.
+    /// `f` and `df` are generic, so each loop is compiled with them inlined, for AVX-512, AVX2 and the
+    /// baseline, the best one the CPU has chosen at the first call (as the crate's kernels are): plain
+    /// arithmetic in `f` and `df` is vectorized; a call into libm (`f32::tanh`) stays one call per
+    /// element. `df` runs during `backward` and must be `'static`.
     ///
     /// ```
     /// use shaped::{Shape, Tape, Tensor, Tracking, gradcheck};
@@ -136,44 +138,22 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         let x = self.data();
         let n = x.len();
         let mut y = Buffer::uninit(n);
-        for (o, &v) in y.iter_mut().zip(x.iter()) {
-            *o = f(v);
-        }
+        map_pass(&mut y, x, &f);
         let y = Arc::new(y);
         let tape = self.tape().record([self.input()], n, |[node]| {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
                 let (dx, fresh) = grads.acc_fresh(node);
-                accumulate(
-                    dx,
-                    fresh,
-                    x.iter().zip(y.iter()).zip(dy),
-                    |((&xv, &yv), &g)| g * df(xv, yv),
-                );
+                let inputs: [&[E]; 3] = [&x, &y, dy];
+                if fresh {
+                    unary_backward_pass::<E, true, _>(dx, inputs, &df);
+                } else {
+                    unary_backward_pass::<E, false, _>(dx, inputs, &df);
+                }
             })
         });
         Tensor::from_parts(y, self.typed_shape(), tape)
-    }
-}
-
-/// Writes (`fresh`: `dx` holds no gradient yet) or adds `f(item)` for each item into `dx`, one item per
-/// element, in one loop over slices that the compiler vectorizes.
-#[inline]
-fn accumulate<E: Element, I: Iterator>(
-    dx: &mut [E],
-    fresh: bool,
-    items: I,
-    f: impl Fn(I::Item) -> E,
-) {
-    if fresh {
-        for (d, item) in dx.iter_mut().zip(items) {
-            *d = f(item);
-        }
-    } else {
-        for (d, item) in dx.iter_mut().zip(items) {
-            *d += f(item);
-        }
     }
 }
 
@@ -307,6 +287,64 @@ fn zip_loop<E: Element, F: Fn(E, E) -> E>(y: &mut [E], a: &[E], b: &[E], f: &F) 
     let n = y.len();
     for ((o, &x), &z) in y.iter_mut().zip(&a[..n]).zip(&b[..n]) {
         *o = f(x, z);
+    }
+}
+
+wide! {
+    /// `y = f(x)` elementwise: the forward loop of [`Tensor::unary`], so that a user's function is
+    /// compiled with the best vector instructions the CPU has, as the crate's own kernels are.
+    fn map_pass<E: Element, F: Fn(E) -> E>(y: &mut [E], x: &[E], f: &F) {
+        let at = to_line(y);
+        let (y0, y1) = y.split_at_mut(at);
+        map_loop(y0, x, f);
+        map_loop(y1, &x[at..], f);
+    }
+}
+
+/// The loop of [`map_pass`] over `y`'s length.
+// Always inlined, so that it is compiled into each version with that version's features.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn map_loop<E: Element, F: Fn(E) -> E>(y: &mut [E], x: &[E], f: &F) {
+    let n = y.len();
+    for (o, &v) in y.iter_mut().zip(&x[..n]) {
+        *o = f(v);
+    }
+}
+
+wide! {
+    /// The backward loop of [`Tensor::unary`]: `d = dy * df(x, y)` when `W` (the gradient is fresh),
+    /// else `d += dy * df(x, y)`, over `[x, y, dy]`.
+    fn unary_backward_pass<E: Element, const W: bool, F: Fn(E, E) -> E>(
+        d: &mut [E],
+        inputs: [&[E]; 3],
+        df: &F,
+    ) {
+        let at = to_line(d);
+        let (d0, d1) = d.split_at_mut(at);
+        unary_backward_loop::<E, W, F>(d0, inputs, df);
+        unary_backward_loop::<E, W, F>(d1, inputs.map(|v| &v[at..]), df);
+    }
+}
+
+/// The loop of [`unary_backward_pass`] over `d`'s length.
+// Always inlined, so that it is compiled into each version with that version's features.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn unary_backward_loop<E: Element, const W: bool, F: Fn(E, E) -> E>(
+    d: &mut [E],
+    [x, y, dy]: [&[E]; 3],
+    df: &F,
+) {
+    let n = d.len();
+    let (x, y, dy) = (&x[..n], &y[..n], &dy[..n]);
+    for (((d, &x), &y), &g) in d.iter_mut().zip(x).zip(y).zip(dy) {
+        let v = g * df(x, y);
+        if W {
+            *d = v;
+        } else {
+            *d += v;
+        }
     }
 }
 
