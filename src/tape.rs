@@ -29,7 +29,9 @@
 //!   [`Module::grads`](crate::Module::grads) for a model. A tensor watched twice, or used by many ops,
 //!   is one leaf with one gradient buffer.
 //! - A tensor that is not on the tape (data, labels, a mask) is a **constant** where it meets a taped
-//!   value: nothing flows into it. [`Tape::input`] puts data on the tape as a constant.
+//!   value: nothing flows into it. [`Tape::input`] puts data on the tape as a constant. The one
+//!   exception is the stored tensor of a leaf watched on that tape (`&model.w` beside `m.w`): it is
+//!   that leaf. A clone of a tensor off the tape is a new variable, a leaf of its own when watched.
 //! - There is no way to lose a parameter's gradient silently: asking for the gradient of a tensor
 //!   that is on no tape does not compile ([`Grads::get`] takes a taped tensor), asking for that of a
 //!   taped tensor that was not watched (an op's result, a [`Tape::input`]) panics, and
@@ -124,8 +126,11 @@ pub(crate) mod internal {
     /// How an operand enters an op, as far as the tape is concerned.
     #[derive(Clone, Copy)]
     pub enum Input<'a, E: Element> {
-        /// Not on any tape: a constant, nothing flows into it.
-        Constant,
+        /// No operand (an unused slot of a custom op).
+        Absent,
+        /// Not on any tape, with its tensor id: a constant, unless it is a leaf watched on the tape
+        /// that records the op (the stored tensor of a watched parameter), which it then stands for.
+        Constant(u64),
         /// On a tape, with the node of its value (`None`: no gradient flows to it).
         Tracked(&'a Tape<E>),
     }
@@ -135,8 +140,8 @@ pub(crate) mod internal {
         /// Whether this type records (false for `NoTape`).
         const RECORDS: bool;
 
-        /// A tensor with this tracking, as an op input.
-        fn input(&self) -> Input<'_, E>;
+        /// A tensor with this tracking and the id `id`, as an op input.
+        fn input(&self, id: u64) -> Input<'_, E>;
 
         /// Records an op with the given inputs whose output has `out_numel` elements. `make` receives
         /// the node of each input (`None`: no gradient needed there) and builds the backward closure; it
@@ -147,6 +152,11 @@ pub(crate) mod internal {
             out_numel: usize,
             make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
         ) -> Self;
+
+        /// The tracking, on this tracking's tape, of an operand entering as `input`: a tracked one
+        /// keeps its node, the stored tensor of a leaf watched on this tape is that leaf, anything
+        /// else is a constant.
+        fn lift(&self, input: Input<'_, E>) -> Self;
 
         /// The tracking of a tensor that shares its value's node (reshape: same elements, same order).
         fn alias(&self) -> Self {
@@ -239,8 +249,8 @@ impl<E: Element> Record<E> for NoTape {
     const RECORDS: bool = false;
 
     #[inline]
-    fn input(&self) -> Input<'_, E> {
-        Input::Constant
+    fn input(&self, id: u64) -> Input<'_, E> {
+        Input::Constant(id)
     }
 
     #[inline]
@@ -250,6 +260,11 @@ impl<E: Element> Record<E> for NoTape {
         _out_numel: usize,
         _make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
     ) -> Self {
+        NoTape
+    }
+
+    #[inline]
+    fn lift(&self, _input: Input<'_, E>) -> Self {
         NoTape
     }
 }
@@ -417,9 +432,18 @@ impl<E: Element> TapeState<E> {
         id
     }
 
+    /// The leaf node of the watched tensor with this id, if it was watched.
+    #[inline]
+    fn watched(&self, id: u64) -> Option<NodeId> {
+        self.leaves
+            .iter()
+            .find(|&&(leaf, _)| leaf == id)
+            .map(|&(_, node)| node)
+    }
+
     /// The leaf node of the tensor with this id, created on first use.
     fn leaf(&mut self, id: u64, numel: usize) -> NodeId {
-        if let Some(&(_, node)) = self.leaves.iter().find(|&&(leaf, _)| leaf == id) {
+        if let Some(node) = self.watched(id) {
             return node;
         }
         let node = self.new_node(numel);
@@ -702,7 +726,7 @@ impl<E: Element> Record<E> for Tape<E> {
     const RECORDS: bool = true;
 
     #[inline]
-    fn input(&self) -> Input<'_, E> {
+    fn input(&self, _id: u64) -> Input<'_, E> {
         Input::Tracked(self)
     }
 
@@ -714,9 +738,15 @@ impl<E: Element> Record<E> for Tape<E> {
     ) -> Self {
         let mut nodes = [None; N];
         for (slot, input) in nodes.iter_mut().zip(inputs) {
-            if let Input::Tracked(t) = input {
-                self.same_tape(t);
-                *slot = t.node;
+            match input {
+                Input::Tracked(t) => {
+                    self.same_tape(t);
+                    *slot = t.node;
+                }
+                // The one place where an operand off the tape meets a taped one: the stored tensor
+                // of a parameter watched here (`&model.w` inside `value_and_grad`) is that parameter.
+                Input::Constant(id) => *slot = self.state.borrow().watched(id),
+                Input::Absent => {}
             }
         }
         if nodes.iter().all(Option::is_none) {
@@ -726,6 +756,17 @@ impl<E: Element> Record<E> for Tape<E> {
         let run = make(nodes);
         self.state.borrow_mut().ops.push(Recorded { out, run });
         self.handle(Some(out))
+    }
+
+    fn lift(&self, input: Input<'_, E>) -> Self {
+        match input {
+            Input::Tracked(t) => {
+                self.same_tape(t);
+                t.clone()
+            }
+            Input::Constant(id) => self.handle(self.state.borrow().watched(id)),
+            Input::Absent => self.handle(None),
+        }
     }
 }
 impl<E: Element> Tracking<E> for Tape<E> {}

@@ -103,10 +103,22 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         &self.tape
     }
 
+    /// This tensor with the tracking of `tape`'s side of an op: on that tape, it keeps its node, or
+    /// is the leaf of its id when it was watched there, or else is a constant.
+    #[inline]
+    pub(crate) fn on_tape_of<T2: Tracking<E>>(&self, tape: &T2) -> Tensor<S, E, T2> {
+        Tensor::with_id(
+            Arc::clone(&self.data),
+            self.id,
+            self.shape,
+            tape.lift(self.input()),
+        )
+    }
+
     /// This tensor as an op input, for the tape.
     #[inline]
     pub(crate) fn input(&self) -> Input<'_, E> {
-        self.tape.input()
+        self.tape.input(self.id)
     }
 }
 
