@@ -1025,11 +1025,60 @@ mod tests {
         assert_eq!(grads.len(), 1);
         // Watching it again gives the same leaf.
         let tape = Tape::new();
-        let (w1, w2) = (tape.watch(&w), tape.watch(&w.clone()));
+        let (w1, w2) = (tape.watch(&w), tape.watch(&w));
         let y = (&w1 * &w2).sum();
         assert_eq!(tape.leaves(), 1);
         // d(sum(w * w))/dw = 2w
         assert_eq!(y.backward().get(&w1).to_vec(), vec![2.0, 4.0]);
+    }
+
+    #[test]
+    fn a_clone_off_the_tape_is_a_leaf_of_its_own_and_one_on_it_is_the_same_node() {
+        // w2 is a clone of w edited in place. loss = sum(w) + sum(w2^2):
+        // d/dw = [1, 1], d/dw2 = 2 w2 = [20, 4].
+        let w = Tensor::from([1.0_f64, 2.0]);
+        let mut w2 = w.clone();
+        w2.as_mut_slice()[0] = 10.0;
+        let tape = Tape::new();
+        let (wt, w2t) = (tape.watch(&w), tape.watch(&w2));
+        assert_eq!(tape.leaves(), 2);
+        let grads = (wt.sum() + w2t.powi(2).sum()).backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![1.0, 1.0]);
+        assert_eq!(grads.get(&w2t).to_vec(), vec![20.0, 4.0]);
+        // A clone made on the tape is the same leaf: d(sum(w * w))/dw = 2w.
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let y = (&wt * &wt.clone()).sum();
+        assert_eq!(tape.leaves(), 1);
+        assert_eq!(y.backward().get(&wt).to_vec(), vec![2.0, 4.0]);
+    }
+
+    #[test]
+    fn the_stored_tensor_of_a_watched_leaf_is_that_leaf_where_it_meets_the_tape() {
+        // loss = sum(w * w) with one factor the watched handle and one the stored tensor:
+        // d/dw = 2w = [2, 4].
+        let w = Tensor::from([1.0_f64, 2.0]);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let grads = (&wt * &w).sum().backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![2.0, 4.0]);
+        // The stored tensor repeated over 3 rows by the product's broadcast, on either side:
+        // loss = sum over 3 rows of w * w = 3 sum(w^2), d/dw = 6w = [6, 12].
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let grads = (wt.broadcast_to::<Rank2<3, 2>>() * &w).sum().backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![6.0, 12.0]);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let grads = (&w * wt.broadcast_to::<Rank2<3, 2>>()).sum().backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![6.0, 12.0]);
+        // Only a tensor watched on that tape: another one is a constant.
+        let c = Tensor::from([5.0, 7.0]);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let y = (&wt * &c).sum();
+        assert_eq!(tape.leaves(), 1);
+        assert_eq!(y.backward().get(&wt).to_vec(), vec![5.0, 7.0]);
     }
 
     #[test]
