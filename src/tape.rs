@@ -868,10 +868,19 @@ impl<E: Element> Grads<E> {
 
     /// Whether a model's parameter got no gradient although it should have: a trained parameter
     /// without one, or a watched frozen one.
+    ///
+    /// # Panics
+    /// If a trained parameter was not watched on the tape these gradients come from, as
+    /// [`of_param`](Self::of_param) does: every parameter would be listed, none rightly.
     pub(crate) fn unused<S: Shape>(&self, t: &Tensor<S, E>, trained: bool) -> bool {
         match self.entry(t.id()) {
             Some(entry) => entry.is_none(),
-            None => trained,
+            None if trained => panic!(
+                "Module::unused_params: the model was not watched on the tape these gradients come \
+                 from; put it on the tape with `let m = tape.watch(&model)` and run the forward pass \
+                 on `m` (or use `model.value_and_grad(|m| loss)`)"
+            ),
+            None => false,
         }
     }
 
