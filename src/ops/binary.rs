@@ -403,7 +403,7 @@ where
     let pb = b2
         .as_ref()
         .map_or((b.data(), b.input()), |t| (t.data(), t.input()));
-    crate::ops::zip_parts(tape, pa, pb, out, f, fa, fb)
+    crate::ops::zip_parts(&tape, pa, pb, out, f, fa, fb)
 }
 
 #[cold]

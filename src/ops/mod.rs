@@ -214,7 +214,7 @@ where
 {
     same_shape(op, a.typed_shape(), b.typed_shape());
     zip_parts(
-        a.tape().merge(b.tape()),
+        &a.tape().merge(b.tape()),
         (a.data(), a.input()),
         (b.data(), b.input()),
         a.typed_shape(),
@@ -228,7 +228,7 @@ where
 /// recorded on `tape` (the operands' trackings merged).
 #[inline]
 pub(crate) fn zip_parts<O: Shape, E: Element, T: Tracking<E>>(
-    tape: T,
+    tape: &T,
     (av, ia): (&Arc<Buffer<E>>, Input<'_, E>),
     (bv, ib): (&Arc<Buffer<E>>, Input<'_, E>),
     out: O,
