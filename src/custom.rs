@@ -106,7 +106,7 @@ impl<S: Shape, E: Element> CustomOp<'static, S, E, NoTape> {
     pub fn new(value: Tensor<S, E>) -> Self {
         Self {
             value,
-            inputs: [Input::Constant; MAX_INPUTS],
+            inputs: [Input::Absent; MAX_INPUTS],
             count: 0,
             tape: NoTape,
         }

@@ -1,8 +1,9 @@
 //! Tensor identities: a number no other tensor value ever has.
 //!
 //! The tape keys the gradients of leaves by this id rather than by address, because an address can be
-//! reused once a tensor is freed. Clones and reshapes of a tensor keep its id (they are the same
-//! variable); every op result, and [`detach`](crate::Tensor::detach), gets a fresh one.
+//! reused once a tensor is freed. Reshapes of a tensor keep its id (they are the same variable), and so
+//! do clones of a tensor on a tape (the same node); a clone of a tensor off the tapes is a new variable
+//! with a fresh id, as are every op result and [`detach`](crate::Tensor::detach).
 
 use core::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};

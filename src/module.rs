@@ -286,6 +286,10 @@ pub trait Module: Send + Sync + 'static {
     /// the loss (PyTorch's `DistributedDataParallel` reports the same under
     /// `find_unused_parameters`). Frozen parts of the model are not listed.
     ///
+    /// # Panics
+    /// If the model was not watched on the tape that computed `grads`, as [`grads`](Module::grads)
+    /// does.
+    ///
     /// ```
     /// use shaped::nn::Linear;
     /// use shaped::rand::{SeedableRng, rngs::StdRng};

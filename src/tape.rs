@@ -29,7 +29,9 @@
 //!   [`Module::grads`](crate::Module::grads) for a model. A tensor watched twice, or used by many ops,
 //!   is one leaf with one gradient buffer.
 //! - A tensor that is not on the tape (data, labels, a mask) is a **constant** where it meets a taped
-//!   value: nothing flows into it. [`Tape::input`] puts data on the tape as a constant.
+//!   value: nothing flows into it. [`Tape::input`] puts data on the tape as a constant. The one
+//!   exception is the stored tensor of a leaf watched on that tape (`&model.w` beside `m.w`): it is
+//!   that leaf. A clone of a tensor off the tape is a new variable, a leaf of its own when watched.
 //! - There is no way to lose a parameter's gradient silently: asking for the gradient of a tensor
 //!   that is on no tape does not compile ([`Grads::get`] takes a taped tensor), asking for that of a
 //!   taped tensor that was not watched (an op's result, a [`Tape::input`]) panics, and
@@ -124,8 +126,11 @@ pub(crate) mod internal {
     /// How an operand enters an op, as far as the tape is concerned.
     #[derive(Clone, Copy)]
     pub enum Input<'a, E: Element> {
-        /// Not on any tape: a constant, nothing flows into it.
-        Constant,
+        /// No operand (an unused slot of a custom op).
+        Absent,
+        /// Not on any tape, with its tensor id: a constant, unless it is a leaf watched on the tape
+        /// that records the op (the stored tensor of a watched parameter), which it then stands for.
+        Constant(u64),
         /// On a tape, with the node of its value (`None`: no gradient flows to it).
         Tracked(&'a Tape<E>),
     }
@@ -135,8 +140,8 @@ pub(crate) mod internal {
         /// Whether this type records (false for `NoTape`).
         const RECORDS: bool;
 
-        /// A tensor with this tracking, as an op input.
-        fn input(&self) -> Input<'_, E>;
+        /// A tensor with this tracking and the id `id`, as an op input.
+        fn input(&self, id: u64) -> Input<'_, E>;
 
         /// Records an op with the given inputs whose output has `out_numel` elements. `make` receives
         /// the node of each input (`None`: no gradient needed there) and builds the backward closure; it
@@ -147,6 +152,11 @@ pub(crate) mod internal {
             out_numel: usize,
             make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
         ) -> Self;
+
+        /// The tracking, on this tracking's tape, of an operand entering as `input`: a tracked one
+        /// keeps its node, the stored tensor of a leaf watched on this tape is that leaf, anything
+        /// else is a constant.
+        fn lift(&self, input: Input<'_, E>) -> Self;
 
         /// The tracking of a tensor that shares its value's node (reshape: same elements, same order).
         fn alias(&self) -> Self {
@@ -239,8 +249,8 @@ impl<E: Element> Record<E> for NoTape {
     const RECORDS: bool = false;
 
     #[inline]
-    fn input(&self) -> Input<'_, E> {
-        Input::Constant
+    fn input(&self, id: u64) -> Input<'_, E> {
+        Input::Constant(id)
     }
 
     #[inline]
@@ -250,6 +260,11 @@ impl<E: Element> Record<E> for NoTape {
         _out_numel: usize,
         _make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
     ) -> Self {
+        NoTape
+    }
+
+    #[inline]
+    fn lift(&self, _input: Input<'_, E>) -> Self {
         NoTape
     }
 }
@@ -417,9 +432,18 @@ impl<E: Element> TapeState<E> {
         id
     }
 
+    /// The leaf node of the watched tensor with this id, if it was watched.
+    #[inline]
+    fn watched(&self, id: u64) -> Option<NodeId> {
+        self.leaves
+            .iter()
+            .find(|&&(leaf, _)| leaf == id)
+            .map(|&(_, node)| node)
+    }
+
     /// The leaf node of the tensor with this id, created on first use.
     fn leaf(&mut self, id: u64, numel: usize) -> NodeId {
-        if let Some(&(_, node)) = self.leaves.iter().find(|&&(leaf, _)| leaf == id) {
+        if let Some(node) = self.watched(id) {
             return node;
         }
         let node = self.new_node(numel);
@@ -702,7 +726,7 @@ impl<E: Element> Record<E> for Tape<E> {
     const RECORDS: bool = true;
 
     #[inline]
-    fn input(&self) -> Input<'_, E> {
+    fn input(&self, _id: u64) -> Input<'_, E> {
         Input::Tracked(self)
     }
 
@@ -714,9 +738,15 @@ impl<E: Element> Record<E> for Tape<E> {
     ) -> Self {
         let mut nodes = [None; N];
         for (slot, input) in nodes.iter_mut().zip(inputs) {
-            if let Input::Tracked(t) = input {
-                self.same_tape(t);
-                *slot = t.node;
+            match input {
+                Input::Tracked(t) => {
+                    self.same_tape(t);
+                    *slot = t.node;
+                }
+                // The one place where an operand off the tape meets a taped one: the stored tensor
+                // of a parameter watched here (`&model.w` inside `value_and_grad`) is that parameter.
+                Input::Constant(id) => *slot = self.state.borrow().watched(id),
+                Input::Absent => {}
             }
         }
         if nodes.iter().all(Option::is_none) {
@@ -726,6 +756,17 @@ impl<E: Element> Record<E> for Tape<E> {
         let run = make(nodes);
         self.state.borrow_mut().ops.push(Recorded { out, run });
         self.handle(Some(out))
+    }
+
+    fn lift(&self, input: Input<'_, E>) -> Self {
+        match input {
+            Input::Tracked(t) => {
+                self.same_tape(t);
+                t.clone()
+            }
+            Input::Constant(id) => self.handle(self.state.borrow().watched(id)),
+            Input::Absent => self.handle(None),
+        }
     }
 }
 impl<E: Element> Tracking<E> for Tape<E> {}
@@ -827,10 +868,19 @@ impl<E: Element> Grads<E> {
 
     /// Whether a model's parameter got no gradient although it should have: a trained parameter
     /// without one, or a watched frozen one.
+    ///
+    /// # Panics
+    /// If a trained parameter was not watched on the tape these gradients come from, as
+    /// [`of_param`](Self::of_param) does: every parameter would be listed, none rightly.
     pub(crate) fn unused<S: Shape>(&self, t: &Tensor<S, E>, trained: bool) -> bool {
         match self.entry(t.id()) {
             Some(entry) => entry.is_none(),
-            None => trained,
+            None if trained => panic!(
+                "Module::unused_params: the model was not watched on the tape these gradients come \
+                 from; put it on the tape with `let m = tape.watch(&model)` and run the forward pass \
+                 on `m` (or use `model.value_and_grad(|m| loss)`)"
+            ),
+            None => false,
         }
     }
 
@@ -984,11 +1034,60 @@ mod tests {
         assert_eq!(grads.len(), 1);
         // Watching it again gives the same leaf.
         let tape = Tape::new();
-        let (w1, w2) = (tape.watch(&w), tape.watch(&w.clone()));
+        let (w1, w2) = (tape.watch(&w), tape.watch(&w));
         let y = (&w1 * &w2).sum();
         assert_eq!(tape.leaves(), 1);
         // d(sum(w * w))/dw = 2w
         assert_eq!(y.backward().get(&w1).to_vec(), vec![2.0, 4.0]);
+    }
+
+    #[test]
+    fn a_clone_off_the_tape_is_a_leaf_of_its_own_and_one_on_it_is_the_same_node() {
+        // w2 is a clone of w edited in place. loss = sum(w) + sum(w2^2):
+        // d/dw = [1, 1], d/dw2 = 2 w2 = [20, 4].
+        let w = Tensor::from([1.0_f64, 2.0]);
+        let mut w2 = w.clone();
+        w2.as_mut_slice()[0] = 10.0;
+        let tape = Tape::new();
+        let (wt, w2t) = (tape.watch(&w), tape.watch(&w2));
+        assert_eq!(tape.leaves(), 2);
+        let grads = (wt.sum() + w2t.powi(2).sum()).backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![1.0, 1.0]);
+        assert_eq!(grads.get(&w2t).to_vec(), vec![20.0, 4.0]);
+        // A clone made on the tape is the same leaf: d(sum(w * w))/dw = 2w.
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let y = (&wt * &wt.clone()).sum();
+        assert_eq!(tape.leaves(), 1);
+        assert_eq!(y.backward().get(&wt).to_vec(), vec![2.0, 4.0]);
+    }
+
+    #[test]
+    fn the_stored_tensor_of_a_watched_leaf_is_that_leaf_where_it_meets_the_tape() {
+        // loss = sum(w * w) with one factor the watched handle and one the stored tensor:
+        // d/dw = 2w = [2, 4].
+        let w = Tensor::from([1.0_f64, 2.0]);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let grads = (&wt * &w).sum().backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![2.0, 4.0]);
+        // The stored tensor repeated over 3 rows by the product's broadcast, on either side:
+        // loss = sum over 3 rows of w * w = 3 sum(w^2), d/dw = 6w = [6, 12].
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let grads = (wt.broadcast_to::<Rank2<3, 2>>() * &w).sum().backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![6.0, 12.0]);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let grads = (&w * wt.broadcast_to::<Rank2<3, 2>>()).sum().backward();
+        assert_eq!(grads.get(&wt).to_vec(), vec![6.0, 12.0]);
+        // Only a tensor watched on that tape: another one is a constant.
+        let c = Tensor::from([5.0, 7.0]);
+        let tape = Tape::new();
+        let wt = tape.watch(&w);
+        let y = (&wt * &c).sum();
+        assert_eq!(tape.leaves(), 1);
+        assert_eq!(y.backward().get(&wt).to_vec(), vec![5.0, 7.0]);
     }
 
     #[test]

@@ -41,27 +41,47 @@ use crate::{
 /// ```
 pub struct Tensor<S: Shape, E: Element = f32, T: Tracking<E> = NoTape> {
     data: Arc<Buffer<E>>,
-    /// The identity of this value, shared by its clones and reshapes (see `id.rs`).
+    /// The identity of this value, shared by its reshapes and, on a tape, its clones (see `id.rs`).
     id: u64,
     tape: T,
     shape: S,
 }
 
 impl<S: Shape, E: Element, T: Tracking<E>> Clone for Tensor<S, E, T> {
-    /// Shares the data (no copy) and, for a tensor on a tape, its place on the tape.
+    /// Shares the data (no copy; the first in-place write copies it).
+    ///
+    /// A clone of a tensor off the tapes is a new variable, as a cloned Rust value (or PyTorch's
+    /// `deepcopy` of a parameter) is: watched on a tape, it is a leaf of its own with a gradient of
+    /// its own, so two layers made by cloning one are two sets of parameters. A clone of a tensor on
+    /// a tape is the same value on the tape: its uses add up in one gradient.
     ///
     /// ```
-    /// use shaped::Tensor;
+    /// use shaped::{Tape, Tensor};
     /// let a = Tensor::from([1.0, 2.0]);
-    /// let b = a.clone();
+    /// let mut b = a.clone();
     /// assert!(b.shares_data(&a));
-    /// assert_eq!(b.to_vec(), vec![1.0, 2.0]);
+    /// b.as_mut_slice()[0] = 10.0; // copies: `a` is unchanged
+    /// assert_eq!((a.to_vec(), b.to_vec()), (vec![1.0, 2.0], vec![10.0, 2.0]));
+    ///
+    /// let tape = Tape::new();
+    /// let (at, bt) = (tape.watch(&a), tape.watch(&b));
+    /// assert_eq!(tape.leaves(), 2);
+    /// // loss = sum(a) + sum(b^2): d/da = [1, 1], d/db = 2b = [20, 4]
+    /// let grads = (at.sum() + bt.powi(2).sum()).backward();
+    /// assert_eq!(grads.get(&at).to_vec(), vec![1.0, 1.0]);
+    /// assert_eq!(grads.get(&bt).to_vec(), vec![20.0, 4.0]);
+    /// // On the tape, a clone is the same leaf.
+    /// let tape = Tape::new();
+    /// let at = tape.watch(&a);
+    /// let grads = (&at * &at.clone()).sum().backward();
+    /// assert_eq!(grads.get(&at).to_vec(), vec![2.0, 4.0]); // d(sum(a^2))/da = 2a
     /// ```
     #[inline]
     fn clone(&self) -> Self {
         Self {
             data: Arc::clone(&self.data),
-            id: self.id,
+            // A tensor on a tape keeps its node; one off the tapes is a new variable.
+            id: if T::RECORDS { self.id } else { next_id() },
             tape: self.tape.clone(),
             shape: self.shape,
         }
@@ -103,10 +123,22 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         &self.tape
     }
 
+    /// This tensor with the tracking of `tape`'s side of an op: on that tape, it keeps its node, or
+    /// is the leaf of its id when it was watched there, or else is a constant.
+    #[inline]
+    pub(crate) fn on_tape_of<T2: Tracking<E>>(&self, tape: &T2) -> Tensor<S, E, T2> {
+        Tensor::with_id(
+            Arc::clone(&self.data),
+            self.id,
+            self.shape,
+            tape.lift(self.input()),
+        )
+    }
+
     /// This tensor as an op input, for the tape.
     #[inline]
     pub(crate) fn input(&self) -> Input<'_, E> {
-        self.tape.input()
+        self.tape.input(self.id)
     }
 }
 

@@ -392,15 +392,18 @@ where
         cannot_broadcast(op, sa.as_ref(), sb.as_ref())
     };
     let dims = out.dims();
-    let a2 = (sa.as_ref() != dims.as_ref()).then(|| a.broadcast_unchecked(out));
-    let b2 = (sb.as_ref() != dims.as_ref()).then(|| b.broadcast_unchecked(out));
+    // An operand is put on the result's tape before it is repeated, so that the stored tensor of a
+    // parameter watched there still stands for that parameter.
+    let tape = a.tape().merge(b.tape());
+    let a2 = (sa.as_ref() != dims.as_ref()).then(|| a.on_tape_of(&tape).broadcast_unchecked(out));
+    let b2 = (sb.as_ref() != dims.as_ref()).then(|| b.on_tape_of(&tape).broadcast_unchecked(out));
     let pa = a2
         .as_ref()
-        .map_or((a.data(), a.tape()), |t| (t.data(), t.tape()));
+        .map_or((a.data(), a.input()), |t| (t.data(), t.input()));
     let pb = b2
         .as_ref()
-        .map_or((b.data(), b.tape()), |t| (t.data(), t.tape()));
-    crate::ops::zip_parts(pa, pb, out, f, fa, fb)
+        .map_or((b.data(), b.input()), |t| (t.data(), t.input()));
+    crate::ops::zip_parts(&tape, pa, pb, out, f, fa, fb)
 }
 
 #[cold]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use crate::tape::internal::Record;
+use crate::tape::internal::Input;
 use crate::{Element, Merge, Shape, Tensor, Tracking};
 
 // Arithmetic
@@ -194,8 +194,9 @@ where
 {
     same_shape(op, a.typed_shape(), b.typed_shape());
     zip_parts(
-        (a.data(), a.tape()),
-        (b.data(), b.tape()),
+        &a.tape().merge(b.tape()),
+        (a.data(), a.input()),
+        (b.data(), b.input()),
         a.typed_shape(),
         f,
         fa,
@@ -203,27 +204,24 @@ where
     )
 }
 
-/// The loop of [`zip_with`] on two operands' values and trackings, of `out`'s number of elements.
+/// The loop of [`zip_with`] on two operands' values and inputs, of `out`'s number of elements,
+/// recorded on `tape` (the operands' trackings merged).
 #[inline]
-pub(crate) fn zip_parts<O: Shape, E: Element, T1, T2>(
-    (av, ta): (&Arc<Buffer<E>>, &T1),
-    (bv, tb): (&Arc<Buffer<E>>, &T2),
+pub(crate) fn zip_parts<O: Shape, E: Element, T: Tracking<E>>(
+    tape: &T,
+    (av, ia): (&Arc<Buffer<E>>, Input<'_, E>),
+    (bv, ib): (&Arc<Buffer<E>>, Input<'_, E>),
     out: O,
     f: impl Fn(E, E) -> E,
     fa: impl Fn(E, E, E) -> E + 'static,
     fb: impl Fn(E, E, E) -> E + 'static,
-) -> Tensor<O, E, Merged<E, T1, T2>>
-where
-    T1: Tracking<E> + Merge<E, T2>,
-    T2: Tracking<E>,
-{
+) -> Tensor<O, E, T> {
     let n = av.len();
     debug_assert!(bv.len() == n && out.numel() == n);
     let mut y = Buffer::uninit(n);
     zip_pass(&mut y, av, bv, &f);
     let y = Arc::new(y);
-    let tape = ta.merge(tb);
-    let tape = tape.record([ta.input(), tb.input()], n, |[na, nb]| {
+    let tape = tape.record([ia, ib], n, |[na, nb]| {
         let (av, bv, y) = (Arc::clone(av), Arc::clone(bv), Arc::clone(&y));
         Box::new(move |dy, grads| {
             // Two different nodes: both gradients in one pass, which reads `dy` once.
