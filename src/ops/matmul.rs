@@ -130,16 +130,16 @@ matmul_shapes! {
     <B, C, K, N> Rank1<K>, Rank4<B, C, K, N> => Rank3<B, C, N>; batch [B, C], m 1, n N, false, true;
 }
 
-/// The same table for tuples: `$l` and `$r` bind the operands' dimensions by name, and the output
-/// takes the left operand's batch dimensions (checked equal to the right's at run time).
+/// The same table for tuples: `$l` and `$r` bind the operands' dimensions by name. Batch axes are on
+/// one side only (`batch` lists them: the product runs once per matrix of the batched operand);
+/// batch axes on both sides are `tuple_matmul_broadcast`'s.
 macro_rules! tuple_matmul_shapes {
     ($( <$($p:ident),*> ($($l:ident),*), ($($r:ident),*) => ($($o:ident),*);
-        batch [$($b:ident = $b2:ident),*], m $m:tt, k $k:ident = $k2:ident, n $n:tt, $lb:literal, $rb:literal; )*) => {$(
+        batch [$($b:ident),*], m $m:tt, k $k:ident = $k2:ident, n $n:tt, $lb:literal, $rb:literal; )*) => {$(
         #[diagnostic::do_not_recommend]
         impl<$($p: Dim),*> TupleMatMul<($($r,)*)> for ($($l,)*)
         where
             $k: SameDim<$k2>,
-            $($b: SameDim<$b2>,)*
         {
             type Output = tuple_matmul_shapes!(@out $($o),*);
             #[inline]
@@ -148,7 +148,6 @@ macro_rules! tuple_matmul_shapes {
                 let ($($l,)*) = *self;
                 let ($($r,)*) = *rhs;
                 check_same("matmul", "the inner dimensions", $k.size(), $k2.size());
-                $(check_same("matmul", "the batch dimensions", $b.size(), $b2.size());)*
                 let plan = Plan {
                     batch: 1 $(* $b.size())*,
                     m: tuple_matmul_shapes!(@size $m),
@@ -176,17 +175,17 @@ tuple_matmul_shapes! {
     <M, K, K2> (M, K), (K2) => (M); batch [], m M, k K = K2, n 1, false, false;
     <M, K, K2, N> (M, K), (K2, N) => (M, N); batch [], m M, k K = K2, n N, false, false;
 
-    <B, M, K, K2, N> (B, M, K), (K2, N) => (B, M, N); batch [], m M, k K = K2, n N, true, false;
-    <B, M, K, K2> (B, M, K), (K2) => (B, M); batch [], m M, k K = K2, n 1, true, false;
-    <B, M, K, K2, N> (M, K), (B, K2, N) => (B, M, N); batch [], m M, k K = K2, n N, false, true;
-    <B, K, K2, N> (K), (B, K2, N) => (B, N); batch [], m 1, k K = K2, n N, false, true;
+    <B, M, K, K2, N> (B, M, K), (K2, N) => (B, M, N); batch [B], m M, k K = K2, n N, true, false;
+    <B, M, K, K2> (B, M, K), (K2) => (B, M); batch [B], m M, k K = K2, n 1, true, false;
+    <B, M, K, K2, N> (M, K), (B, K2, N) => (B, M, N); batch [B], m M, k K = K2, n N, false, true;
+    <B, K, K2, N> (K), (B, K2, N) => (B, N); batch [B], m 1, k K = K2, n N, false, true;
 
     <B, C, M, K, K2, N> (B, C, M, K), (K2, N) => (B, C, M, N);
-        batch [], m M, k K = K2, n N, true, false;
-    <B, C, M, K, K2> (B, C, M, K), (K2) => (B, C, M); batch [], m M, k K = K2, n 1, true, false;
+        batch [B, C], m M, k K = K2, n N, true, false;
+    <B, C, M, K, K2> (B, C, M, K), (K2) => (B, C, M); batch [B, C], m M, k K = K2, n 1, true, false;
     <B, C, M, K, K2, N> (M, K), (B, C, K2, N) => (B, C, M, N);
-        batch [], m M, k K = K2, n N, false, true;
-    <B, C, K, K2, N> (K), (B, C, K2, N) => (B, C, N); batch [], m 1, k K = K2, n N, false, true;
+        batch [B, C], m M, k K = K2, n N, false, true;
+    <B, C, K, K2, N> (K), (B, C, K2, N) => (B, C, N); batch [B, C], m 1, k K = K2, n N, false, true;
 }
 
 /// Tuples whose batch axes broadcast (`lb` and `rb` are the operands' batch dimensions): the output

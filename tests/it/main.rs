@@ -29,6 +29,7 @@ mod reference_layers;
 mod reference_losses;
 mod reference_masking;
 mod runtime_dims;
+mod runtime_matmul;
 mod sequential;
 mod tracking;
 mod train;
