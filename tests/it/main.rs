@@ -17,6 +17,7 @@ mod kl_div_edges;
 mod loading;
 mod module_derive;
 mod optim_reference;
+mod panic_locations;
 mod properties;
 mod pytorch_interop;
 mod reference_activations;
