@@ -99,7 +99,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// A value with a given identity: the same variable as another tensor with this id.
     #[inline]
     pub(crate) fn with_id(data: Arc<Buffer<E>>, id: u64, shape: S, tape: T) -> Self {
-        debug_assert_eq!(data.len(), shape.numel());
+        assert_eq!(
+            data.len(),
+            shape.numel(),
+            "a tensor's buffer and shape disagree"
+        );
         Self {
             data,
             id,

@@ -115,7 +115,10 @@ fn softmax_last<S: Shape, E: Element, T: Tracking<E>>(
 /// scores averages the values.
 ///
 /// # Panics
-/// When run-time dimensions differ (`matmul`'s message names both shapes).
+/// When run-time dimensions differ; the message names the op and both sizes:
+/// `scaled_dot_product_attention: the widths of the queries and the keys differ: 4 and 3`,
+/// `scaled_dot_product_attention: the lengths of the keys and the values differ: 3 and 5`,
+/// `scaled_dot_product_attention: the batch axes [2] and [3] cannot be broadcast together`.
 ///
 /// ```
 /// use shaped::nn::scaled_dot_product_attention;
@@ -149,19 +152,42 @@ where
     E: Element,
     T: Tracking<E>,
 {
+    let op = "scaled_dot_product_attention";
+    let (qd, kd, vd) = (q.shape(), k.shape(), v.shape());
+    let (qd, kd, vd) = (qd.as_ref(), kd.as_ref(), vd.as_ref());
+    // q [.., L, D] x k^T [.., D, S]; then the weights [.., L, S] x v [.., S, Dv] (or v [S]).
+    if let (Some(&dq), Some(&dk)) = (qd.last(), kd.last()) {
+        check_same(op, "the widths of the queries and the keys", dq, dk);
+    }
+    if kd.len() >= 2 && !vd.is_empty() {
+        let sv = if vd.len() >= 2 {
+            vd[vd.len() - 2]
+        } else {
+            vd[0]
+        };
+        check_same(
+            op,
+            "the lengths of the keys and the values",
+            kd[kd.len() - 2],
+            sv,
+        );
+    }
     let masking = Masking {
         causal,
         padding: None,
     };
-    attention_weights(q, k, masking).matmul(v)
+    attention_weights(q, k, masking, op).matmul_in(op, v)
 }
 
 /// The attention weights `softmax(q k^T / sqrt(D))` of queries `q: [.., L, D]` over keys `k: [.., S,
-/// D]`, `[.., L, S]`, with the scores that `masking` leaves out at weight 0.
+/// D]`, `[.., L, S]`, with the scores that `masking` leaves out at weight 0. A run-time mismatch
+/// panics with a message that names `op`.
+#[track_caller]
 fn attention_weights<Q, K, KT, SC, E, T>(
     q: &Tensor<Q, E, T>,
     k: &Tensor<K, E, T>,
     masking: Masking<'_>,
+    op: &str,
 ) -> Tensor<SC, E, T>
 where
     Q: MatMulShape<KT, Output = SC>,
@@ -174,7 +200,7 @@ where
     let dims = q.shape();
     let d = dims.as_ref()[dims.as_ref().len() - 1];
     let scale = E::one() / E::from_f64_lossy(d as f64).sqrt();
-    let scores = q.matmul(&k.transpose()) * scale;
+    let scores = q.matmul_in(op, &k.transpose()) * scale;
     softmax_last(&scores, masking)
 }
 
@@ -556,14 +582,14 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element, 
             causal: options.causal,
             padding,
         };
-        let mut p = attention_weights(&qh, &kh, masking);
+        let mut p = attention_weights(&qh, &kh, masking, op);
         if let Some(dropout) = options.dropout {
             p = dropout.forward(p);
         }
-        let y =
-            p.matmul(&vh)
-                .permute::<Axes4<0, 2, 1, 3>>()
-                .reshape_to((qs.0, qs.1, Const::<EMBED>));
+        let y = p
+            .matmul_in(op, &vh)
+            .permute::<Axes4<0, 2, 1, 3>>()
+            .reshape_to((qs.0, qs.1, Const::<EMBED>));
         AttentionOutput {
             output: self.out_proj.forward(y),
             weights: p.reshape_to((qs.0, Const, qs.1, ks.1)),

@@ -130,7 +130,18 @@ impl<const IN1: usize, const IN2: usize, const OUT: usize, E: Element, T: Tracki
     /// // row 0: 1 * 5 + 2 * 6 = 17; row 1: 3 - 4 = -1
     /// assert_eq!(layer.forward(x1, x2).to_array(), [[17.0, 34.0], [-1.0, -2.0]]);
     /// ```
+    ///
+    /// Inputs whose static leading axes differ, or whose static last dimensions are not `IN1` and
+    /// `IN2`, do not compile.
+    ///
+    /// # Panics
+    /// With run-time dimensions, when the two inputs' leading dimensions differ, or an input's last
+    /// dimension is not the weight's; the message names both:
+    /// `bilinear: the leading dimensions of the two inputs differ: [3, 2] and [4, 2]`,
+    /// `bilinear: the first input's width and the weight's differ: 5 and 2`,
+    /// `bilinear: the second input's width and the weight's differ: 5 and 2`.
     #[must_use]
+    #[track_caller]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
     pub fn forward<S1: Shape, S2, X>(
         &self,

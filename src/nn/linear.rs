@@ -136,7 +136,15 @@ impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>> Linear<IN, O
     /// let y = layer.forward(Tensor::from([[1.0, 1.0], [2.0, 0.0], [0.0, 3.0]]));
     /// assert_eq!(y.to_array(), [[4.0, -1.0], [3.0, 0.0], [7.0, -3.0]]);
     /// ```
+    ///
+    /// An input whose last dimension is static and not `IN` does not compile.
+    ///
+    /// # Panics
+    /// When the input's last dimension is run-time and is not `IN`; the message names both sizes:
+    /// `linear: the input width and the weight's differ: 5 and 3` for an input `(Const<2>, usize)`
+    /// of width 5 into a `Linear<3, OUT>`.
     #[must_use]
+    #[track_caller]
     #[allow(clippy::needless_pass_by_value)] // by value, so that layers chain: `l2.forward(l1.forward(x))`
     pub fn forward<S: Shape, X>(
         &self,

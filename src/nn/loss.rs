@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::buffer::Buffer;
 
-use super::losses::mse_loss;
+use super::losses::squared_error;
 use super::reduction::{Mean, pair_loss};
 use crate::error::Error;
 use crate::ops::sigmoid::logistic;
@@ -360,7 +360,8 @@ where
 /// ```
 ///
 /// # Panics
-/// When run-time dimensions of the two shapes differ; the message names both shapes.
+/// When run-time dimensions of the two shapes differ; the message names both shapes:
+/// `mse: the shapes differ: [3, 2] and [4, 2]`.
 #[must_use]
 #[track_caller]
 pub fn mse<S: Shape, E: Element, T1, T2>(
@@ -371,7 +372,7 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
-    mse_loss(pred, target, Mean)
+    squared_error("mse", pred, target, Mean)
 }
 
 /// Binary cross-entropy between `sigmoid(logits)` and `targets` (probabilities in `[0, 1]`), averaged

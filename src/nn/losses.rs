@@ -32,7 +32,8 @@ fn sign<E: Element>(x: E) -> E {
 /// Edge values: a NaN or infinity gives NaN or infinity, as PyTorch.
 ///
 /// # Panics
-/// When run-time dimensions of the two shapes differ; the message names both shapes.
+/// When run-time dimensions of the two shapes differ; the message names both shapes:
+/// `mse_loss: the shapes differ: [3, 2] and [4, 2]`.
 ///
 /// ```
 /// use shaped::nn::{mse_loss, Sum};
@@ -51,9 +52,24 @@ where
     T1: Tracking<E> + Merge<E, T2>,
     T2: Tracking<E>,
 {
+    squared_error("mse_loss", pred, target, reduction)
+}
+
+/// [`mse_loss`] inside the op `op`, whose name a shape mismatch reports.
+#[track_caller]
+pub(crate) fn squared_error<S: Shape, E: Element, T1, T2, R: Reduction<S>>(
+    op: &str,
+    pred: &Tensor<S, E, T1>,
+    target: &Tensor<S, E, T2>,
+    reduction: R,
+) -> Tensor<R::Output, E, Merged<E, T1, T2>>
+where
+    T1: Tracking<E> + Merge<E, T2>,
+    T2: Tracking<E>,
+{
     let two = E::from_f64_lossy(2.0);
     pair_loss(
-        "mse_loss",
+        op,
         pred,
         target,
         reduction,

@@ -45,6 +45,7 @@ pub trait BilinearPair<X1: Shape>: Shape {
     /// # Panics
     /// When run-time leading dimensions differ; the message names both shapes.
     #[doc(hidden)]
+    #[track_caller]
     fn pair_rows(&self, x1: &X1) -> usize;
 }
 
@@ -70,6 +71,7 @@ pub trait BilinearIn1<X1: Shape>: Shape {
     /// # Panics
     /// When the first input's last dimension is run-time and is not `IN1`.
     #[doc(hidden)]
+    #[track_caller]
     fn bilinear_shape(&self, x1: &X1) -> Self::Output;
     /// The output width, the weight's first dimension.
     const OUT: usize;
@@ -107,6 +109,7 @@ pub trait BilinearIn1<X1: Shape>: Shape {
 pub trait BilinearIn2<X2: Shape>: Shape {
     /// Checks a run-time last dimension of the second input against `IN2`.
     #[doc(hidden)]
+    #[track_caller]
     fn check_in2(&self, x2: &X2);
 }
 
@@ -149,6 +152,7 @@ macro_rules! bilinear_shapes {
             const IN1: usize = IN1;
             const IN2: usize = IN2;
             #[inline]
+            #[track_caller]
             fn bilinear_shape(&self, _: &$x<$($a,)* IN1>) -> Self::Output {
                 Default::default()
             }
@@ -159,6 +163,7 @@ macro_rules! bilinear_shapes {
             BilinearIn2<$x<$($a,)* IN2>> for Rank3<OUT, IN1, IN2>
         {
             #[inline]
+            #[track_caller]
             fn check_in2(&self, _: &$x<$($a,)* IN2>) {}
         }
     )*};
@@ -180,6 +185,7 @@ where
     X2: TupleShape + NonScalar<Init = X1::Init>,
 {
     #[inline]
+    #[track_caller]
     fn pair_rows(&self, x1: &X1) -> usize {
         let (a, b) = (x1.split_last().0, self.split_last().0);
         assert!(
@@ -204,6 +210,7 @@ where
     const IN1: usize = IN1;
     const IN2: usize = IN2;
     #[inline]
+    #[track_caller]
     fn bilinear_shape(&self, x1: &X1) -> Self::Output {
         check_same(
             "bilinear",
@@ -223,6 +230,7 @@ where
     X2::Last: SameDim<Const<IN2>>,
 {
     #[inline]
+    #[track_caller]
     fn check_in2(&self, x2: &X2) {
         check_same(
             "bilinear",
@@ -368,6 +376,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let _ = x1.bilinear(&x2, &w, NoBias);
     /// ```
     #[must_use]
+    #[track_caller]
     #[allow(clippy::type_complexity)]
     // `bias` by value reads best at the call (`NoBias`, `&b`); it is a reference or a unit.
     #[allow(clippy::needless_pass_by_value)]

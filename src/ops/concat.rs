@@ -66,6 +66,7 @@ pub trait ConcatShape<const AX: usize, Rhs: Shape, Out: Shape>: Shape {
     /// When a run-time dimension on another axis than `AX` differs from its counterpart; the
     /// message names both shapes.
     #[doc(hidden)]
+    #[track_caller]
     fn concat_shape(&self, rhs: &Rhs) -> Out;
 }
 
@@ -82,6 +83,7 @@ pub trait TupleConcat<const AX: usize, Rhs: Shape, Out: Shape>: Shape {
     /// As [`ConcatShape::SIZES`].
     const SIZES: Option<[usize; 3]>;
     /// As [`ConcatShape::concat_shape`].
+    #[track_caller]
     fn tuple_concat(&self, rhs: &Rhs) -> Out;
 }
 
@@ -180,6 +182,7 @@ macro_rules! concat_shapes {
         {
             const SIZES: Option<[usize; 3]> = static_sizes::<M, N, O>();
             #[inline]
+            #[track_caller]
             fn tuple_concat(&self, rhs: &($($p2,)* N, $($q2,)*)) -> ($($p,)* O, $($q,)*) {
                 check_other_axes(self.dims().as_ref(), rhs.dims().as_ref(), $ax);
                 ($(self.$pi,)* self.$ax.joined(rhs.$ax), $(self.$qi,)*)
@@ -197,6 +200,7 @@ where
 {
     const SIZES: Option<[usize; 3]> = <L as TupleConcat<AX, R::Tuple, Out>>::SIZES;
     #[inline]
+    #[track_caller]
     fn concat_shape(&self, rhs: &R) -> Out {
         self.tuple_concat(&rhs.to_tuple())
     }
@@ -214,6 +218,7 @@ macro_rules! static_left_concat {
             const SIZES: Option<[usize; 3]> =
                 <<$rank<$($d),*> as Shape>::Tuple as TupleConcat<AX, R, Out>>::SIZES;
             #[inline]
+            #[track_caller]
             fn concat_shape(&self, rhs: &R) -> Out {
                 self.to_tuple().tuple_concat(rhs)
             }

@@ -79,8 +79,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// # Panics
     /// When the table's number of rows or the ids' bound is a run-time dimension and they differ;
-    /// the message names both (`index_select: the axis size and the indices' bound differ: 5 and
-    /// 4`).
+    /// the message names both (`embedding: the table's rows and the ids' bound differ: 5 and 4`).
     ///
     /// Edge values: rows are copied bit for bit (NaN, infinities, the sign of zero); the gradient of
     /// a row named twice is the sum of both (so `inf` and `-inf` give NaN, as PyTorch). No ids give
@@ -115,7 +114,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     where
         S: EmbeddingTable<V, Width = D>,
     {
-        self.select(0, ids, self.typed_shape().rows_of(ids.count()))
+        let op = ("embedding", "the table's rows and the ids' bound");
+        self.select(op, 0, ids, self.typed_shape().rows_of(ids.count()))
     }
 
     /// [`embedding`](Tensor::embedding) with a padding row: the same rows, but the row
@@ -164,8 +164,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         let out = self.typed_shape().rows_of(ids.count());
         let (rows, width) = (self.shape().as_ref()[0], out.1.size());
         check_same(
-            "index_select",
-            "the axis size and the indices' bound",
+            "embedding_with_padding",
+            "the table's rows and the ids' bound",
             rows,
             ids.bound().size(),
         );
@@ -302,7 +302,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "index_select: the axis size and the indices' bound differ: 3 and 5")]
+    #[should_panic(expected = "embedding: the table's rows and the ids' bound differ: 3 and 5")]
     fn a_run_time_vocabulary_of_another_size_panics() {
         let table: Tensor<(usize, Const<2>)> = Tensor::zeros_with((3, Const));
         let ids = Indices::<Const<1>, usize>::from_slice_with(5, &[4]).unwrap();

@@ -542,6 +542,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         S: SelectAxis<AX, N, V>,
     {
         self.select(
+            ("index_select", "the axis size and the indices' bound"),
             AX,
             indices,
             self.typed_shape().select_shape(indices.count()),
@@ -549,22 +550,19 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     }
 
     /// The slices of axis `ax` at `indices`, with shape `out`: the op of `index_select` and
-    /// `embedding`. Panics unless the axis has the size the indices were checked against.
+    /// `embedding`. Panics unless the axis has the size the indices were checked against, naming
+    /// the op the caller called and what differs (`op`) and both sizes.
     #[track_caller]
     pub(crate) fn select<N: Dim, V: Dim, S2: Shape>(
         &self,
+        op: (&str, &str),
         ax: usize,
         indices: &Indices<N, V>,
         out: S2,
     ) -> Tensor<S2, E, T> {
         let sizes = split_at_axis(self.shape().as_ref(), ax);
         let (outer, len, inner) = sizes;
-        check_same(
-            "index_select",
-            "the axis size and the indices' bound",
-            len,
-            indices.bound().size(),
-        );
+        check_same(op.0, op.1, len, indices.bound().size());
         let numel = outer * indices.len() * inner;
         let (x, mut y) = (self.data(), Buffer::uninit(numel));
         for_each_pick(indices.as_slice(), sizes, |at_y, at_x| {

@@ -46,6 +46,7 @@ pub trait InnerShape<Rhs: Shape>: Shape {
     /// # Panics
     /// When the last dimensions differ at run time; the message names both.
     #[doc(hidden)]
+    #[track_caller]
     fn inner_shape(&self, rhs: &Rhs) -> (Self::Output, (usize, usize, usize));
 }
 
@@ -149,6 +150,7 @@ where
 {
     type Output = <L::Init as Concat<<R::Tuple as NonScalar>::Init>>::Output;
     #[inline]
+    #[track_caller]
     fn inner_shape(&self, rhs: &R) -> (Self::Output, (usize, usize, usize)) {
         let (a, k) = self.split_last();
         let (b, k2) = rhs.to_tuple().split_last();
@@ -167,6 +169,7 @@ macro_rules! static_left_inner {
         {
             type Output = <<$rank<$($d),*> as Shape>::Tuple as InnerShape<R>>::Output;
             #[inline]
+            #[track_caller]
             fn inner_shape(&self, rhs: &R) -> (Self::Output, (usize, usize, usize)) {
                 self.to_tuple().inner_shape(rhs)
             }
@@ -230,6 +233,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let _ = a.inner(&b); // the last dimensions, 4 and 5, differ
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn inner<R: Shape, T2>(
         &self,
         rhs: &Tensor<R, E, T2>,

@@ -44,6 +44,7 @@ pub trait LinearShape<X: Shape>: Shape {
     /// # Panics
     /// When the input's last dimension is run-time and is not `IN`; the message names both.
     #[doc(hidden)]
+    #[track_caller]
     fn linear_shape(&self, x: &X) -> (Self::Output, usize);
 }
 
@@ -83,6 +84,7 @@ where
     const IN: usize = IN;
     const OUT: usize = OUT;
     #[inline]
+    #[track_caller]
     fn linear_shape(&self, x: &X) -> (Self::Output, usize) {
         let (init, last) = x.split_last();
         check_same(
@@ -267,6 +269,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let _ = x.linear(&w, NoBias);
     /// ```
     #[must_use]
+    #[track_caller]
     #[allow(clippy::type_complexity)]
     // `bias` by value reads best at the call (`NoBias`, `&b`); it is a reference or a unit.
     #[allow(clippy::needless_pass_by_value)]

@@ -43,7 +43,7 @@ use crate::{
 /// use shaped::{Const, MatMulShape, Rank2, Rank3, Shape};
 /// type Out = <Rank3<4, 2, 3> as MatMulShape<Rank2<3, 5>>>::Output;
 /// assert_eq!(Out::default().dims(), [4, 2, 5]);
-/// let out: (usize, Const<5>) = (7_usize, Const::<3>).matmul_shape(&Rank2::<3, 5>).0;
+/// let out: (usize, Const<5>) = (7_usize, Const::<3>).matmul_shape(&Rank2::<3, 5>, "matmul").0;
 /// assert_eq!(out.dims(), [7, 5]);
 /// ```
 #[diagnostic::on_unimplemented(
@@ -57,13 +57,15 @@ use crate::{
 pub trait MatMulShape<Rhs: Shape>: Shape {
     /// The shape of the product.
     type Output: Shape;
-    /// The product's shape and the sizes of its matrix products.
+    /// The product's shape and the sizes of its matrix products; `op` is the name of the op the
+    /// caller called, for the messages.
     ///
     /// # Panics
     /// When a run-time dimension does not match the one it must equal (the inner dimensions, the
-    /// batch axes); the message names both sizes.
+    /// batch axes); the message names `op` and both sizes.
     #[doc(hidden)]
-    fn matmul_shape(&self, rhs: &Rhs) -> (Self::Output, Plan);
+    #[track_caller]
+    fn matmul_shape(&self, rhs: &Rhs, op: &str) -> (Self::Output, Plan);
 }
 
 /// [`MatMulShape`] between shapes written as tuples of dimensions, where any dimension may be known
@@ -81,8 +83,10 @@ pub trait MatMulShape<Rhs: Shape>: Shape {
 pub trait TupleMatMul<Rhs: Shape>: Shape {
     /// The shape of the product.
     type Output: Shape;
-    /// The product's shape and the sizes of its matrix products, with the run-time checks.
-    fn tuple_matmul(&self, rhs: &Rhs) -> (Self::Output, Plan);
+    /// The product's shape and the sizes of its matrix products, with the run-time checks, whose
+    /// messages name `op`.
+    #[track_caller]
+    fn tuple_matmul(&self, rhs: &Rhs, op: &str) -> (Self::Output, Plan);
 }
 
 macro_rules! matmul_shapes {
@@ -92,7 +96,7 @@ macro_rules! matmul_shapes {
         impl<$(const $p: usize),*> MatMulShape<$rhs> for $lhs {
             type Output = $out;
             #[inline]
-            fn matmul_shape(&self, _: &$rhs) -> (Self::Output, Plan) {
+            fn matmul_shape(&self, _: &$rhs, _: &str) -> (Self::Output, Plan) {
                 let plan = Plan {
                     batch: 1 $(* $b)*,
                     m: $m,
@@ -130,25 +134,25 @@ matmul_shapes! {
     <B, C, K, N> Rank1<K>, Rank4<B, C, K, N> => Rank3<B, C, N>; batch [B, C], m 1, n N, false, true;
 }
 
-/// The same table for tuples: `$l` and `$r` bind the operands' dimensions by name, and the output
-/// takes the left operand's batch dimensions (checked equal to the right's at run time).
+/// The same table for tuples: `$l` and `$r` bind the operands' dimensions by name. Batch axes are on
+/// one side only (`batch` lists them: the product runs once per matrix of the batched operand);
+/// batch axes on both sides are `tuple_matmul_broadcast`'s.
 macro_rules! tuple_matmul_shapes {
     ($( <$($p:ident),*> ($($l:ident),*), ($($r:ident),*) => ($($o:ident),*);
-        batch [$($b:ident = $b2:ident),*], m $m:tt, k $k:ident = $k2:ident, n $n:tt, $lb:literal, $rb:literal; )*) => {$(
+        batch [$($b:ident),*], m $m:tt, k $k:ident = $k2:ident, n $n:tt, $lb:literal, $rb:literal; )*) => {$(
         #[diagnostic::do_not_recommend]
         impl<$($p: Dim),*> TupleMatMul<($($r,)*)> for ($($l,)*)
         where
             $k: SameDim<$k2>,
-            $($b: SameDim<$b2>,)*
         {
             type Output = tuple_matmul_shapes!(@out $($o),*);
             #[inline]
+            #[track_caller]
             #[allow(non_snake_case)]
-            fn tuple_matmul(&self, rhs: &($($r,)*)) -> (Self::Output, Plan) {
+            fn tuple_matmul(&self, rhs: &($($r,)*), op: &str) -> (Self::Output, Plan) {
                 let ($($l,)*) = *self;
                 let ($($r,)*) = *rhs;
-                check_same("matmul", "the inner dimensions", $k.size(), $k2.size());
-                $(check_same("matmul", "the batch dimensions", $b.size(), $b2.size());)*
+                check_same(op, "the inner dimensions", $k.size(), $k2.size());
                 let plan = Plan {
                     batch: 1 $(* $b.size())*,
                     m: tuple_matmul_shapes!(@size $m),
@@ -176,17 +180,17 @@ tuple_matmul_shapes! {
     <M, K, K2> (M, K), (K2) => (M); batch [], m M, k K = K2, n 1, false, false;
     <M, K, K2, N> (M, K), (K2, N) => (M, N); batch [], m M, k K = K2, n N, false, false;
 
-    <B, M, K, K2, N> (B, M, K), (K2, N) => (B, M, N); batch [], m M, k K = K2, n N, true, false;
-    <B, M, K, K2> (B, M, K), (K2) => (B, M); batch [], m M, k K = K2, n 1, true, false;
-    <B, M, K, K2, N> (M, K), (B, K2, N) => (B, M, N); batch [], m M, k K = K2, n N, false, true;
-    <B, K, K2, N> (K), (B, K2, N) => (B, N); batch [], m 1, k K = K2, n N, false, true;
+    <B, M, K, K2, N> (B, M, K), (K2, N) => (B, M, N); batch [B], m M, k K = K2, n N, true, false;
+    <B, M, K, K2> (B, M, K), (K2) => (B, M); batch [B], m M, k K = K2, n 1, true, false;
+    <B, M, K, K2, N> (M, K), (B, K2, N) => (B, M, N); batch [B], m M, k K = K2, n N, false, true;
+    <B, K, K2, N> (K), (B, K2, N) => (B, N); batch [B], m 1, k K = K2, n N, false, true;
 
     <B, C, M, K, K2, N> (B, C, M, K), (K2, N) => (B, C, M, N);
-        batch [], m M, k K = K2, n N, true, false;
-    <B, C, M, K, K2> (B, C, M, K), (K2) => (B, C, M); batch [], m M, k K = K2, n 1, true, false;
+        batch [B, C], m M, k K = K2, n N, true, false;
+    <B, C, M, K, K2> (B, C, M, K), (K2) => (B, C, M); batch [B, C], m M, k K = K2, n 1, true, false;
     <B, C, M, K, K2, N> (M, K), (B, C, K2, N) => (B, C, M, N);
-        batch [], m M, k K = K2, n N, false, true;
-    <B, C, K, K2, N> (K), (B, C, K2, N) => (B, C, N); batch [], m 1, k K = K2, n N, false, true;
+        batch [B, C], m M, k K = K2, n N, false, true;
+    <B, C, K, K2, N> (K), (B, C, K2, N) => (B, C, N); batch [B, C], m 1, k K = K2, n N, false, true;
 }
 
 /// Tuples whose batch axes broadcast (`lb` and `rb` are the operands' batch dimensions): the output
@@ -203,12 +207,14 @@ macro_rules! tuple_matmul_broadcast {
         {
             type Output = ($($lead,)* $(<$x as BroadcastDim<$y>>::Output,)* $m, $n);
             #[inline]
+            #[track_caller]
             #[allow(non_snake_case)]
-            fn tuple_matmul(&self, rhs: &($($r,)*)) -> (Self::Output, Plan) {
+            fn tuple_matmul(&self, rhs: &($($r,)*), op: &str) -> (Self::Output, Plan) {
                 let ($($l,)*) = *self;
                 let ($($r,)*) = *rhs;
-                check_same("matmul", "the inner dimensions", $k.size(), $k2.size());
+                check_same(op, "the inner dimensions", $k.size(), $k2.size());
                 let plan = Plan::broadcast(
+                    op,
                     &[$($lb.size()),*],
                     &[$($rb.size()),*],
                     $m.size(),
@@ -245,8 +251,9 @@ macro_rules! static_matmul_broadcast {
         impl<$(const $p: usize),*> MatMulShape<$rhs> for $lhs {
             type Output = $out;
             #[inline]
-            fn matmul_shape(&self, _: &$rhs) -> (Self::Output, Plan) {
-                (Default::default(), Plan::broadcast(&[$($lb),*], &[$($rb),*], M, K, N))
+            #[track_caller]
+            fn matmul_shape(&self, _: &$rhs, op: &str) -> (Self::Output, Plan) {
+                (Default::default(), Plan::broadcast(op, &[$($lb),*], &[$($rb),*], M, K, N))
             }
         }
     )*};
@@ -264,8 +271,9 @@ where
 {
     type Output = <L as TupleMatMul<R::Tuple>>::Output;
     #[inline]
-    fn matmul_shape(&self, rhs: &R) -> (Self::Output, Plan) {
-        self.tuple_matmul(&rhs.to_tuple())
+    #[track_caller]
+    fn matmul_shape(&self, rhs: &R, op: &str) -> (Self::Output, Plan) {
+        self.tuple_matmul(&rhs.to_tuple(), op)
     }
 }
 
@@ -279,8 +287,9 @@ macro_rules! static_left_matmul {
         {
             type Output = <<$rank<$($d),*> as Shape>::Tuple as TupleMatMul<R>>::Output;
             #[inline]
-            fn matmul_shape(&self, rhs: &R) -> (Self::Output, Plan) {
-                self.to_tuple().tuple_matmul(rhs)
+            #[track_caller]
+            fn matmul_shape(&self, rhs: &R, op: &str) -> (Self::Output, Plan) {
+                self.to_tuple().tuple_matmul(rhs, op)
             }
         }
     )*};
@@ -542,11 +551,11 @@ impl Plan {
     /// Equal batch axes, or axes on one side only, keep the plans without a map.
     ///
     /// # Panics
-    /// When the batch axes do not broadcast; the message names both.
+    /// When the batch axes do not broadcast; the message names `op` and both.
     #[track_caller]
-    fn broadcast(a: &[usize], b: &[usize], m: usize, k: usize, n: usize) -> Self {
+    fn broadcast(op: &str, a: &[usize], b: &[usize], m: usize, k: usize, n: usize) -> Self {
         let Some(map) = BatchMap::new(a, b) else {
-            batch_mismatch(a, b)
+            batch_mismatch(op, a, b)
         };
         let batch = map.dims().iter().product();
         let (lhs_batched, rhs_batched) = (!a.is_empty(), !b.is_empty());
@@ -634,8 +643,8 @@ const fn check_matmul_to(a: &[usize], b: &[usize], out: &[usize]) {
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn batch_mismatch(a: &[usize], b: &[usize]) -> ! {
-    panic!("matmul: the batch axes {a:?} and {b:?} cannot be broadcast together")
+fn batch_mismatch(op: &str, a: &[usize], b: &[usize]) -> ! {
+    panic!("{op}: the batch axes {a:?} and {b:?} cannot be broadcast together")
 }
 
 impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
@@ -704,6 +713,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let _ = a.matmul(&b); // shape mismatch: cannot matmul `Rank2<2, 3>` by `Rank2<4, 5>`
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn matmul<R: Shape, T2>(
         &self,
         rhs: &Tensor<R, E, T2>,
@@ -713,7 +723,22 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         T: Merge<E, T2>,
         T2: Tracking<E>,
     {
-        let (out_shape, plan) = self.typed_shape().matmul_shape(&rhs.typed_shape());
+        self.matmul_in("matmul", rhs)
+    }
+
+    /// [`matmul`](Tensor::matmul) inside the op `op`, whose name the run-time checks report.
+    #[track_caller]
+    pub(crate) fn matmul_in<R: Shape, T2>(
+        &self,
+        op: &str,
+        rhs: &Tensor<R, E, T2>,
+    ) -> Tensor<<S as MatMulShape<R>>::Output, E, Merged<E, T, T2>>
+    where
+        S: MatMulShape<R>,
+        T: Merge<E, T2>,
+        T2: Tracking<E>,
+    {
+        let (out_shape, plan) = self.typed_shape().matmul_shape(&rhs.typed_shape(), op);
         self.planned_product(rhs, out_shape, plan)
     }
 
@@ -762,7 +787,14 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
         const { check_matmul_to(S::DIMS, R::DIMS, O::DIMS) };
         let (a, b) = (S::DIMS, R::DIMS);
         let (ra, rb) = (a.len(), b.len());
-        let plan = Plan::broadcast(&a[..ra - 2], &b[..rb - 2], a[ra - 2], a[ra - 1], b[rb - 1]);
+        let plan = Plan::broadcast(
+            "matmul_to",
+            &a[..ra - 2],
+            &b[..rb - 2],
+            a[ra - 2],
+            a[ra - 1],
+            b[rb - 1],
+        );
         self.planned_product(rhs, O::default(), plan)
     }
 
