@@ -395,7 +395,7 @@ impl<const D: usize> ConvSizes<D> {
     message = "shape mismatch: conv{D}d weight `{Self}` does not fit input `{X}`: the weight must be `[C_out, C_in, kernel..]` with C_in = the input's channels, and the output `[N, C_out, output..]`",
     label = "a weight `[C_out, C_in, kernel..]` takes inputs `[N, C_in, input..]` and gives `[N, C_out, output..]`",
     note = "the layout is PyTorch's `F.conv{D}d`, with {D} spatial axes: conv1d takes `[N, C_in, L]` by `[C_out, C_in, K]`, conv2d `[N, C_in, H, W]` by `[C_out, C_in, KH, KW]`",
-    note = "a static input gives a static output, and a tuple input (a run-time batch) a tuple output"
+    note = "a static input gives a static output, and a tuple input (a run-time batch) a tuple output; a run-time spatial size (`usize`) gives a `usize` output size, computed when the op runs"
 )]
 pub trait ConvShape<X: Shape, O: Shape, const D: usize>: Shape {
     /// The spatial sizes of the input, the kernel and the output, and `C_out`.
