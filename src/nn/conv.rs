@@ -92,7 +92,9 @@ macro_rules! conv_layer {
             /// was watched, and on the input's if the input is on one.
             ///
             /// # Panics
-            /// When the input's channels are a run-time size other than `IN`.
+            /// When the input's channels are a run-time size other than `IN`; when a spatial size is
+            /// run-time and the kernel spans more than it padded (the message names the op, the axis
+            /// and the sizes), or gives another output size than a `Const` written for it.
             ///
             $(#[$forward])*
             #[must_use]
@@ -229,15 +231,25 @@ conv_layer! {
 /// initialization are those of [`Conv2d`]; in a tuple of layers it is `Out<Conv1d<..>, Rank2<OUT,
 /// L_out>>` (see [`Out`](crate::nn::Out)).
 ///
+/// The length may be known only at run time: `(usize, Const<IN>, usize)` gives `(usize, Const<OUT>,
+/// usize)`, `L_out` computed by the same rule when the layer runs (in a tuple of layers:
+/// `Out<Conv1d<..>, (Const<OUT>, usize)>`). A length too short for the kernel panics, naming it.
+///
 /// ```
 /// use shaped::nn::Conv1d;
-/// use shaped::{Rank3, Tensor};
+/// use shaped::{Const, Rank3, Tensor};
 ///
 /// // A difference filter and a bias of 1.
 /// let layer: Conv1d<1, 1, 2> =
 ///     Conv1d::from_weights(Tensor::from([[[-1.0, 1.0]]]), Some(Tensor::from([1.0])));
 /// let y: Tensor<Rank3<1, 1, 3>> = layer.forward(Tensor::from([[[1.0, 2.0, 4.0, 8.0]]]));
 /// assert_eq!(y.to_vec(), vec![2.0, 3.0, 5.0]);
+///
+/// // A batch of 3 sequences whose length, 5, is known at run time only: 4 differences each.
+/// let x: Tensor<(usize, Const<1>, usize)> = Tensor::from_fn_with((3, Const, 5), |[n, _, i]| (n * i) as f32);
+/// let z: Tensor<(usize, Const<1>, usize)> = layer.forward(x);
+/// assert_eq!(z.shape(), [3, 1, 4]);
+/// assert_eq!(z.to_vec(), vec![1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0]);
 /// ```
 #[derive(Module, Clone, Debug)]
 pub struct Conv1d<

@@ -249,7 +249,8 @@ impl<L: Trainable, O: Shape> Trainable for Out<L, O> {
 
 /// The output shape of an [`Out`] layer: `Self`, the output of one sample, with the batch axis of
 /// the input `X` in front. A static input gives a static output, a tuple input (a run-time batch) a
-/// tuple output.
+/// tuple output. A sample written as a tuple of dimensions, some of them run-time (`(Const<8>,
+/// usize)` for a convolution over sequences of any length), gives a tuple.
 ///
 /// ```
 /// use shaped::nn::SampleShape;
@@ -257,6 +258,8 @@ impl<L: Trainable, O: Shape> Trainable for Out<L, O> {
 /// let _: <Rank3<8, 4, 4> as SampleShape<Rank4<16, 1, 8, 8>>>::Output = Rank4::<16, 8, 4, 4>;
 /// type Runtime = (usize, Const<1>, Const<8>, Const<8>);
 /// let _: <Rank3<8, 4, 4> as SampleShape<Runtime>>::Output = (5_usize, Const::<8>, Const::<4>, Const::<4>);
+/// let _: <(Const<8>, usize) as SampleShape<(usize, Const<2>, usize)>>::Output = (5_usize, Const::<8>, 30_usize);
+/// let _: <(Const<8>, usize) as SampleShape<Rank3<4, 2, 30>>>::Output = (Const::<4>, Const::<8>, 30_usize);
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{X}` has no batch axis to give outputs of shape `{Self}`",
@@ -309,6 +312,50 @@ sample_shapes! {
     Rank1 [P1] => Rank2;
     Rank2 [P1, P2] => Rank3;
     Rank3 [P1, P2, P3] => Rank4;
+}
+
+/// [`SampleShape`] for a sample written as a tuple of dimensions `($p..)`, some of them run-time
+/// (`(Const<8>, usize)`, a convolution's output over a sequence of run-time length): after a static
+/// input `$Rank<N, ..>` and after a tuple input `(B, ..)`.
+macro_rules! tuple_sample_shape {
+    ([$($p:ident),+]; static $Rank:ident [$($d:ident),*]) => {
+        #[diagnostic::do_not_recommend]
+        impl<const N: usize, $(const $d: usize,)* $($p: Dim,)+> SampleShape<$Rank<N $(, $d)*>>
+            for ($($p,)+)
+        {
+            type Output = (Const<N>, $($p,)+);
+        }
+    };
+    ([$($p:ident),+]; tuple ($($d:ident),*)) => {
+        #[diagnostic::do_not_recommend]
+        impl<B: Dim, $($d: Dim,)* $($p: Dim,)+> SampleShape<(B, $($d,)*)> for ($($p,)+) {
+            type Output = (B, $($p,)+);
+        }
+    };
+}
+
+/// [`SampleShape`] for a sample written as a tuple of dimensions, after every input of rank 1 to 6.
+macro_rules! tuple_sample_shapes {
+    ($([$($p:ident),+];)*) => {$(
+        tuple_sample_shape!([$($p),+]; static Rank1 []);
+        tuple_sample_shape!([$($p),+]; static Rank2 [D1]);
+        tuple_sample_shape!([$($p),+]; static Rank3 [D1, D2]);
+        tuple_sample_shape!([$($p),+]; static Rank4 [D1, D2, D3]);
+        tuple_sample_shape!([$($p),+]; static Rank5 [D1, D2, D3, D4]);
+        tuple_sample_shape!([$($p),+]; static Rank6 [D1, D2, D3, D4, D5]);
+        tuple_sample_shape!([$($p),+]; tuple ());
+        tuple_sample_shape!([$($p),+]; tuple (D1));
+        tuple_sample_shape!([$($p),+]; tuple (D1, D2));
+        tuple_sample_shape!([$($p),+]; tuple (D1, D2, D3));
+        tuple_sample_shape!([$($p),+]; tuple (D1, D2, D3, D4));
+        tuple_sample_shape!([$($p),+]; tuple (D1, D2, D3, D4, D5));
+    )*};
+}
+
+tuple_sample_shapes! {
+    [P1];
+    [P1, P2];
+    [P1, P2, P3];
 }
 
 /// One element of a sequence after the first: a [`Module`] of the sequence's element type, or an

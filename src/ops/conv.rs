@@ -38,8 +38,9 @@ pub struct Conv<const STRIDE: usize = 1, const PADDING: usize = 0, const DILATIO
 
 /// One spatial axis of a sliding window (a convolution's kernel, a pooling window): the sizes that
 /// the kernels take at run time, and PyTorch's output size rule for the `const` checks.
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Window {
+pub struct Window {
     pub(crate) input: usize,
     pub(crate) kernel: usize,
     pub(crate) output: usize,
@@ -118,14 +119,20 @@ const PADDED: usize = 3;
 const EXPECTED: usize = 4;
 
 /// Appends one size of every window, as `8 x 8`: the `INPUT`, `KERNEL`, `OUTPUT` (as written),
-/// `PADDED` input or `EXPECTED` output (as computed, for a kernel that fits).
-const fn sizes(mut m: ConstMsg, windows: &[Window], what: usize) -> ConstMsg {
+/// `PADDED` input or `EXPECTED` output (as computed, for a kernel that fits). A size of an axis in
+/// `run_time` other than the kernel's is written `_`: it is known when the op runs.
+const fn sizes(mut m: ConstMsg, windows: &[Window], run_time: &[bool], what: usize) -> ConstMsg {
     let mut i = 0;
     while i < windows.len() {
         if i > 0 {
             m = m.str(" x ");
         }
         let w = windows[i];
+        if run_time[i] && what != KERNEL {
+            m = m.str("_");
+            i += 1;
+            continue;
+        }
         m = m.num(match what {
             INPUT => w.input,
             KERNEL => w.kernel,
@@ -142,7 +149,10 @@ const fn sizes(mut m: ConstMsg, windows: &[Window], what: usize) -> ConstMsg {
 /// stride + 1`, if the kernel fits in the padded input; and panics (at compile time, where it is called
 /// in a `const` block) with the rule's message when the spec or the sizes break it. The first line of
 /// a failed check names the output sizes the op computes and the ones written in the output type.
-pub(crate) const fn check_windows(rule: &WindowRule, windows: &[Window]) {
+///
+/// The sizes of the axes marked in `run_time` (whose input or output is a run-time size) are not
+/// checked here but when the op runs, by [`run_time_axis`]; their spec is.
+pub(crate) const fn check_windows(rule: &WindowRule, windows: &[Window], run_time: &[bool]) {
     let op = rule.op;
     let mut i = 0;
     let mut fits = true;
@@ -162,7 +172,7 @@ pub(crate) const fn check_windows(rule: &WindowRule, windows: &[Window]) {
         );
         if w.kernel == 0 {
             let m = m.str(": the kernel's ").str(rule.axes).str(" is ");
-            let m = sizes(m, windows, KERNEL);
+            let m = sizes(m, windows, run_time, KERNEL);
             panic!(
                 "{}",
                 m.str(": every kernel size must be at least 1").as_str()
@@ -173,11 +183,13 @@ pub(crate) const fn check_windows(rule: &WindowRule, windows: &[Window]) {
                 .str(": the padding ")
                 .num(w.padding)
                 .str(" is more than half the kernel ");
-            let m = sizes(m.str(rule.axes).str(" "), windows, KERNEL);
+            let m = sizes(m.str(rule.axes).str(" "), windows, run_time, KERNEL);
             panic!("{}", m.str(" (PyTorch's rule for pooling)").as_str());
         }
         let span = w.dilation * (w.kernel - 1) + 1;
-        if span > w.input + 2 * w.padding {
+        if run_time[i] {
+            // Checked when the op runs.
+        } else if span > w.input + 2 * w.padding {
             fits = false;
         } else if (w.input + 2 * w.padding - span) / w.stride + 1 != w.output {
             matches = false;
@@ -186,11 +198,11 @@ pub(crate) const fn check_windows(rule: &WindowRule, windows: &[Window]) {
     }
     if !fits {
         let m = m_op(op).str(": the kernel does not fit in the padded input ");
-        let m = sizes(m, windows, PADDED).str(" (input ");
-        let m = sizes(m, windows, INPUT)
+        let m = sizes(m, windows, run_time, PADDED).str(" (input ");
+        let m = sizes(m, windows, run_time, INPUT)
             .str(", padding ")
             .num(windows[0].padding);
-        let m = sizes(m.str("): a kernel "), windows, KERNEL);
+        let m = sizes(m.str("): a kernel "), windows, run_time, KERNEL);
         let m = if rule.pooling {
             m
         } else {
@@ -200,11 +212,11 @@ pub(crate) const fn check_windows(rule: &WindowRule, windows: &[Window]) {
     }
     if !matches {
         let m = m_op(op).str(": the output's ").str(rule.axes).str(" is ");
-        let m = sizes(m, windows, EXPECTED).str(", not ");
-        let m = sizes(m, windows, OUTPUT).str(" as written in the output type: ");
+        let m = sizes(m, windows, run_time, EXPECTED).str(", not ");
+        let m = sizes(m, windows, run_time, OUTPUT).str(" as written in the output type: ");
         let m = m.str(rule.formula).str(", with input ");
-        let m = sizes(m, windows, INPUT).str(", kernel ");
-        let m = spec(rule, sizes(m, windows, KERNEL), windows[0]);
+        let m = sizes(m, windows, run_time, INPUT).str(", kernel ");
+        let m = spec(rule, sizes(m, windows, run_time, KERNEL), windows[0]);
         panic!("{}", m.as_str());
     }
 }
@@ -239,11 +251,79 @@ const fn conv_axes<W: ConvShape<X, O, D>, X: Shape, O: Shape, const D: usize>(
     let rule = WindowRule {
         op,
         axes,
-        formula: "out = (in + 2 padding - dilation (kernel - 1) - 1) / stride + 1",
+        formula: CONV_FORMULA,
         pooling: false,
     };
-    check_windows(&rule, &windows);
+    check_windows(&rule, &windows, &W::SIZES.run_time);
     windows
+}
+
+/// PyTorch's output size rule of a convolution, as the messages write it.
+const CONV_FORMULA: &str = "out = (in + 2 padding - dilation (kernel - 1) - 1) / stride + 1";
+
+/// The compile-time size of a dimension, or 0 for a run-time one (whose size the `const` checks
+/// skip).
+const fn static_size(size: Option<usize>) -> usize {
+    match size {
+        Some(n) => n,
+        None => 0,
+    }
+}
+
+/// One spatial axis of a convolution whose input or output size is run-time: sets the window's input
+/// size to `input`'s, computes its output size by PyTorch's rule, and gives it as the output's
+/// dimension `O`. On an axis whose sizes are both static, this gives what the `const` check has
+/// already checked.
+///
+/// # Panics
+/// When the kernel spans more than the padded input, or the output size is not the `Const` written
+/// in the output type; the message names the op, the axis and the sizes.
+#[inline]
+#[track_caller]
+fn run_time_axis<I: Dim, O: Dim>(op: &str, axis: &str, input: I, w: &mut Window) -> O {
+    w.input = input.size();
+    let span = w.dilation * (w.kernel - 1) + 1;
+    let padded = w.input + 2 * w.padding;
+    if span > padded {
+        too_short(op, axis, *w);
+    }
+    w.output = (padded - span) / w.stride + 1;
+    match O::from_size(w.output) {
+        Some(out) => out,
+        None => not_as_written(op, axis, *w, static_size(O::STATIC)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn too_short(op: &str, axis: &str, w: Window) -> ! {
+    let (input, padding, kernel, dilation) = (w.input, w.padding, w.kernel, w.dilation);
+    panic!(
+        "{op}: the input's {axis} {input} is too short for the kernel: padded with {padding} on \
+         each side it is {}, and a kernel of {kernel} taps with dilation {dilation} spans {}",
+        input + 2 * padding,
+        dilation * (kernel - 1) + 1
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn not_as_written(op: &str, axis: &str, w: Window, written: usize) -> ! {
+    let Window {
+        input,
+        kernel,
+        output,
+        stride,
+        padding,
+        dilation,
+    } = w;
+    panic!(
+        "{op}: the output's {axis} is {output}, not {written} as written in the output type: \
+         {CONV_FORMULA}, with input {input}, kernel {kernel}, stride {stride}, padding {padding}, \
+         dilation {dilation}"
+    )
 }
 
 /// The static sizes of a convolution's spatial axes, given by its shape rule.
@@ -258,6 +338,9 @@ pub struct ConvSizes<const D: usize> {
     pub output: [usize; D],
     /// The number of filters, `C_out`.
     pub c_out: usize,
+    /// The axes whose input or output size is run-time: their sizes above are 0, and are found
+    /// when the op runs.
+    pub run_time: [bool; D],
 }
 
 impl<const D: usize> ConvSizes<D> {
@@ -292,45 +375,71 @@ impl<const D: usize> ConvSizes<D> {
 /// channels, `(usize, usize, Const<H>, Const<W>)` (checked when the op runs); the output is then
 /// `(usize, Const<C_out>, Const<H_out>, Const<W_out>)`.
 ///
+/// The spatial sizes of a tuple may be run-time too: a sequence of run-time length, `(usize,
+/// Const<C_in>, usize)`, gives `(usize, Const<C_out>, usize)`, whose length is computed when the op
+/// runs by the same rule. Each spatial axis of the output is `usize` (computed), or a `Const` that the
+/// rule checks: at compile time when the input's size on that axis is a `Const` too, when the op runs
+/// when it is a `usize`.
+///
 /// ```
 /// use shaped::{Const, ConvShape, Rank3, Rank4, Shape};
 /// fn fits<W: ConvShape<X, O, D>, X: Shape, O: Shape, const D: usize>() {}
 /// fits::<Rank4<16, 3, 3, 3>, Rank4<2, 3, 8, 8>, Rank4<2, 16, 6, 6>, 2>();
 /// fits::<Rank4<16, 3, 3, 3>, (usize, Const<3>, Const<8>, Const<8>), (usize, Const<16>, Const<6>, Const<6>), 2>();
 /// fits::<Rank3<4, 3, 3>, Rank3<2, 3, 10>, Rank3<2, 4, 8>, 1>();
+/// // A run-time length, and a run-time height and width.
+/// fits::<Rank3<4, 3, 3>, (usize, Const<3>, usize), (usize, Const<4>, usize), 1>();
+/// fits::<Rank4<16, 3, 3, 3>, (usize, Const<3>, usize, usize), (usize, Const<16>, usize, usize), 2>();
 /// ```
 #[diagnostic::on_unimplemented(
     message = "shape mismatch: conv{D}d weight `{Self}` does not fit input `{X}`: the weight must be `[C_out, C_in, kernel..]` with C_in = the input's channels, and the output `[N, C_out, output..]`",
     label = "a weight `[C_out, C_in, kernel..]` takes inputs `[N, C_in, input..]` and gives `[N, C_out, output..]`",
     note = "the layout is PyTorch's `F.conv{D}d`, with {D} spatial axes: conv1d takes `[N, C_in, L]` by `[C_out, C_in, K]`, conv2d `[N, C_in, H, W]` by `[C_out, C_in, KH, KW]`",
-    note = "a static input gives a static output, and a tuple input (a run-time batch) a tuple output"
+    note = "a static input gives a static output, and a tuple input (a run-time batch) a tuple output; a run-time spatial size (`usize`) gives a `usize` output size, computed when the op runs"
 )]
 pub trait ConvShape<X: Shape, O: Shape, const D: usize>: Shape {
     /// The spatial sizes of the input, the kernel and the output, and `C_out`.
     #[doc(hidden)]
     const SIZES: ConvSizes<D>;
-    /// The output's shape, the batch and the input's channels.
+    /// The output's shape, the batch and the input's channels; the run-time sizes of the spatial
+    /// axes go into `axes`, the windows of the spec.
     ///
     /// # Panics
-    /// When the input's channels are run-time and are not the weight's `C_in`; the message names both.
+    /// When the input's channels are run-time and are not the weight's `C_in`, when the kernel spans
+    /// more than a run-time spatial axis padded, or when a run-time spatial axis gives another
+    /// output size than the `Const` written; the message names the sizes.
     #[doc(hidden)]
-    fn conv_shape(x: &X) -> (O, usize, usize);
+    fn conv_shape(x: &X, axes: &mut [Window; D]) -> (O, usize, usize);
 }
 
 /// The implementations of a convolution's shape rule for a weight `$Rank<CO, CI, kernel..>`: a static
-/// input with a static output or a tuple of `Const`s, and a tuple input whose batch may be run-time,
-/// with static or run-time channels.
+/// input with a static output or a tuple, and a tuple input whose batch may be run-time, with static
+/// or run-time channels. The spatial axes of a tuple are any dimensions: each is written `$s ($x,
+/// $name): $o $i`, the input's size, its field and its name in the messages, the output's size and
+/// the axis' window in the spec.
 macro_rules! conv_shapes {
-    ($op:literal $d:literal, $Rank:ident, [$($s:ident),+], [$($k:ident),+], [$($o:ident),+]) => {
+    (
+        $op:literal $d:literal, $Rank:ident, [$($k:ident),+],
+        [$($s:ident ($x:tt, $name:literal): $o:ident $i:tt),+]
+    ) => {
         #[diagnostic::do_not_recommend]
         impl<
             const CO: usize, const CI: usize, $(const $k: usize,)+
             const N: usize, $(const $s: usize,)+ $(const $o: usize,)+
         > ConvShape<$Rank<N, CI, $($s),+>, $Rank<N, CO, $($o),+>, $d> for $Rank<CO, CI, $($k),+>
         {
-            const SIZES: ConvSizes<$d> = conv_sizes!(CO, [$($s),+], [$($k),+], [$($o),+]);
+            const SIZES: ConvSizes<$d> = ConvSizes {
+                input: [$($s),+],
+                kernel: [$($k),+],
+                output: [$($o),+],
+                c_out: CO,
+                run_time: [false; $d],
+            };
             #[inline]
-            fn conv_shape(_: &$Rank<N, CI, $($s),+>) -> ($Rank<N, CO, $($o),+>, usize, usize) {
+            fn conv_shape(
+                _: &$Rank<N, CI, $($s),+>,
+                _: &mut [Window; $d],
+            ) -> ($Rank<N, CO, $($o),+>, usize, usize) {
                 ($Rank, N, CI)
             }
         }
@@ -338,32 +447,52 @@ macro_rules! conv_shapes {
         #[diagnostic::do_not_recommend]
         impl<
             const CO: usize, const CI: usize, $(const $k: usize,)+
-            const N: usize, $(const $s: usize,)+ $(const $o: usize,)+
-        > ConvShape<$Rank<N, CI, $($s),+>, (Const<N>, Const<CO>, $(Const<$o>,)+), $d>
+            const N: usize, $(const $s: usize,)+ $($o: Dim,)+
+        > ConvShape<$Rank<N, CI, $($s),+>, (Const<N>, Const<CO>, $($o,)+), $d>
             for $Rank<CO, CI, $($k),+>
         {
-            const SIZES: ConvSizes<$d> = conv_sizes!(CO, [$($s),+], [$($k),+], [$($o),+]);
+            const SIZES: ConvSizes<$d> = ConvSizes {
+                input: [$($s),+],
+                kernel: [$($k),+],
+                output: [$(static_size($o::STATIC)),+],
+                c_out: CO,
+                run_time: [$($o::STATIC.is_none()),+],
+            };
             #[inline]
+            #[track_caller]
             fn conv_shape(
                 _: &$Rank<N, CI, $($s),+>,
-            ) -> ((Const<N>, Const<CO>, $(Const<$o>,)+), usize, usize) {
-                ((Const, Const, $(Const::<$o>,)+), N, CI)
+                axes: &mut [Window; $d],
+            ) -> ((Const<N>, Const<CO>, $($o,)+), usize, usize) {
+                let out = (
+                    Const,
+                    Const,
+                    $(run_time_axis::<Const<$s>, $o>($op, $name, Const, &mut axes[$i]),)+
+                );
+                (out, N, CI)
             }
         }
 
         #[diagnostic::do_not_recommend]
         impl<
             B: Dim, const CO: usize, const CI: usize, $(const $k: usize,)+
-            $(const $s: usize,)+ $(const $o: usize,)+
-        > ConvShape<(B, Const<CI>, $(Const<$s>,)+), (B, Const<CO>, $(Const<$o>,)+), $d>
+            $($s: Dim,)+ $($o: Dim,)+
+        > ConvShape<(B, Const<CI>, $($s,)+), (B, Const<CO>, $($o,)+), $d>
             for $Rank<CO, CI, $($k),+>
         {
             const SIZES: ConvSizes<$d> = conv_sizes!(CO, [$($s),+], [$($k),+], [$($o),+]);
             #[inline]
+            #[track_caller]
             fn conv_shape(
-                x: &(B, Const<CI>, $(Const<$s>,)+),
-            ) -> ((B, Const<CO>, $(Const<$o>,)+), usize, usize) {
-                ((x.0, Const, $(Const::<$o>,)+), x.0.size(), CI)
+                x: &(B, Const<CI>, $($s,)+),
+                axes: &mut [Window; $d],
+            ) -> ((B, Const<CO>, $($o,)+), usize, usize) {
+                let out = (
+                    x.0,
+                    Const,
+                    $(run_time_axis::<$s, $o>($op, $name, x.$x, &mut axes[$i]),)+
+                );
+                (out, x.0.size(), CI)
             }
         }
 
@@ -371,30 +500,45 @@ macro_rules! conv_shapes {
         #[diagnostic::do_not_recommend]
         impl<
             B: Dim, const CO: usize, const CI: usize, $(const $k: usize,)+
-            $(const $s: usize,)+ $(const $o: usize,)+
-        > ConvShape<(B, usize, $(Const<$s>,)+), (B, Const<CO>, $(Const<$o>,)+), $d>
+            $($s: Dim,)+ $($o: Dim,)+
+        > ConvShape<(B, usize, $($s,)+), (B, Const<CO>, $($o,)+), $d>
             for $Rank<CO, CI, $($k),+>
         {
             const SIZES: ConvSizes<$d> = conv_sizes!(CO, [$($s),+], [$($k),+], [$($o),+]);
             #[inline]
+            #[track_caller]
             fn conv_shape(
-                x: &(B, usize, $(Const<$s>,)+),
-            ) -> ((B, Const<CO>, $(Const<$o>,)+), usize, usize) {
+                x: &(B, usize, $($s,)+),
+                axes: &mut [Window; $d],
+            ) -> ((B, Const<CO>, $($o,)+), usize, usize) {
                 check_same($op, "the input's channels and the weight's", x.1, CI);
-                ((x.0, Const, $(Const::<$o>,)+), x.0.size(), x.1)
+                let out = (
+                    x.0,
+                    Const,
+                    $(run_time_axis::<$s, $o>($op, $name, x.$x, &mut axes[$i]),)+
+                );
+                (out, x.0.size(), x.1)
             }
         }
     };
 }
 
+/// The sizes of a tuple's spatial axes `$s` (dimensions) with the output's `$o`: an axis is checked
+/// at compile time when both are `Const`, and when the op runs otherwise.
 macro_rules! conv_sizes {
     ($co:ident, [$($s:ident),+], [$($k:ident),+], [$($o:ident),+]) => {
-        ConvSizes { input: [$($s),+], kernel: [$($k),+], output: [$($o),+], c_out: $co }
+        ConvSizes {
+            input: [$(static_size($s::STATIC)),+],
+            kernel: [$($k),+],
+            output: [$(static_size($o::STATIC)),+],
+            c_out: $co,
+            run_time: [$($s::STATIC.is_none() || $o::STATIC.is_none()),+],
+        }
     };
 }
 
-conv_shapes!("conv2d" 2, Rank4, [H, W], [KH, KW], [OH, OW]);
-conv_shapes!("conv1d" 1, Rank3, [L], [K], [OL]);
+conv_shapes!("conv2d" 2, Rank4, [KH, KW], [H (2, "height"): OH 0, W (3, "width"): OW 1]);
+conv_shapes!("conv1d" 1, Rank3, [K], [L (2, "length"): OL 0]);
 
 /// The run-time sizes of a convolution's input and kernel; a one-dimensional one has height 1.
 #[derive(Clone, Copy, Debug)]
@@ -589,11 +733,12 @@ fn swap_outer<E: Element>(src: &[E], a: usize, b: usize, inner: usize, dst: &mut
 /// The convolution of `x` by `weight` over the spatial axes `axes`, plus `bias`, recorded on the
 /// merged tape: what `conv1d` and `conv2d` share once their sizes are checked.
 #[allow(clippy::type_complexity, clippy::needless_pass_by_value)]
+#[track_caller]
 fn convolve<S, W, O, E, T, T2, B, const D: usize>(
     x: &Tensor<S, E, T>,
     weight: &Tensor<W, E, T2>,
     bias: B,
-    axes: [Window; D],
+    mut axes: [Window; D],
 ) -> Tensor<O, E, Merged<E, Merged<E, T, T2>, B::Tracking>>
 where
     S: Shape,
@@ -605,7 +750,7 @@ where
     T2: Tracking<E>,
     Merged<E, T, T2>: Merge<E, B::Tracking>,
 {
-    let (out_shape, batch, c_in) = W::conv_shape(&x.typed_shape());
+    let (out_shape, batch, c_in) = W::conv_shape(&x.typed_shape(), &mut axes);
     let c_out = W::SIZES.c_out;
     // A one-dimensional convolution is a two-dimensional one of height 1.
     let mut height_width = [Window::FLAT; 2];
@@ -762,7 +907,10 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// `cargo check`, with a first line that names the output sizes the convolution makes and the ones
     /// written. The input may have a run-time batch (and channels): `(usize, Const<C_in>, Const<H>,
     /// Const<W>)` gives `(usize, Const<C_out>, Const<H_out>, Const<W_out>)`, so that a model's forward
-    /// written for a batch `B: Dim` runs on any number of images.
+    /// written for a batch `B: Dim` runs on any number of images. So may its height and width:
+    /// `(usize, Const<C_in>, usize, usize)` gives `(usize, Const<C_out>, usize, usize)`, the output
+    /// sizes computed by the same rule when the op runs (an output axis written as a `Const` after a
+    /// run-time input axis is checked then).
     ///
     /// Computed as im2col and matrix products: for a group of images, the input patches under the
     /// kernel are laid out as the columns of a `[C_in KH KW, images H_out W_out]` matrix, multiplied by
@@ -771,7 +919,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     ///
     /// # Panics
     /// When the input's channels are run-time and are not the weight's `C_in`; the message names both
-    /// (`conv2d: the input's channels and the weight's differ: 3 and 2`).
+    /// (`conv2d: the input's channels and the weight's differ: 3 and 2`). When the input's height or
+    /// width is run-time and the kernel spans more than it padded (`conv2d: the input's width 2 is too
+    /// short for the kernel: padded with 0 on each side it is 2, and a kernel of 3 taps with dilation
+    /// 1 spans 3`), or the output's size on that axis is written as a `Const` other than the one the
+    /// rule gives (`conv2d: the output's width is 6, not 5 as written in the output type: ..`).
     ///
     /// Edge values, as PyTorch: a NaN or an infinity spreads to every output whose window covers it,
     /// also through a zero weight (`NaN * 0` is NaN); the padding is multiplied like any input, so an
@@ -850,8 +1002,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// PADDING]`, zeros in the padding. Derivatives, rules, run-time batches and edge values are those
     /// of [`conv2d`](Tensor::conv2d) with one spatial axis (it is computed as one, of height 1).
     ///
+    /// The length may be known only at run time: `(usize, Const<C_in>, usize)` gives `(usize,
+    /// Const<C_out>, usize)`, with `L_out` computed by the same rule when the op runs, and the same
+    /// values and gradients as a static length. The channels are still checked at compile time.
+    ///
     /// # Panics
     /// When the input's channels are run-time and are not the weight's `C_in`; the message names both.
+    /// When the length is run-time and the kernel spans more than it padded; the message names the
+    /// length, the padding and the kernel's span (`conv1d: the input's length 2 is too short for the
+    /// kernel: padded with 0 on each side it is 2, and a kernel of 3 taps with dilation 1 spans 3`).
+    /// When the length is run-time and the output's is written as a `Const` other than `L_out`.
     ///
     /// ```
     /// use shaped::{Conv, NoBias, Rank3, Tape, Tensor};
@@ -869,6 +1029,16 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// let y: Tensor<Rank3<1, 1, 4>, f64, Tape<f64>> = x.conv1d(&wt, NoBias, Conv::<1>);
     /// // dW[k] = sum_i x[i + k]
     /// assert_eq!(y.sum().backward().get(&wt).to_array(), [[[15.0, 30.0]]]);
+    ///
+    /// // A batch of sequences whose length is known at run time only.
+    /// use shaped::Const;
+    /// let len = 6;
+    /// let s: Tensor<(usize, Const<1>, usize), f64> =
+    ///     Tensor::from_fn_with((1, Const, len), |[_, _, i]| (i * i) as f64);
+    /// let d: Tensor<(usize, Const<1>, usize), f64> = s.conv1d(&w, NoBias, Conv::<2, 1>);
+    /// // (6 + 2 - 1 - 1) / 2 + 1 = 4 outputs: 0 - 0, 1 - 4, 9 - 16, 25 - 0 (the padding)
+    /// assert_eq!(d.shape(), [1, 1, 4]);
+    /// assert_eq!(d.to_vec(), vec![0.0, -3.0, -7.0, 25.0]);
     /// ```
     #[must_use]
     #[track_caller]

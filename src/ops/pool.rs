@@ -129,7 +129,7 @@ const fn pool_windows(
         formula: "out = (in + 2 padding - kernel) / stride + 1",
         pooling: true,
     };
-    check_windows(&rule, &windows);
+    check_windows(&rule, &windows, &[false; 2]);
     windows
 }
 

@@ -9,6 +9,7 @@ mod reference;
 
 mod checkpoint;
 mod contraction_examples;
+mod conv_runtime;
 mod edge_values;
 mod errors;
 mod identities;
