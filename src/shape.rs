@@ -42,6 +42,9 @@
 //!   the output type and a `const` assertion checks it (see [`Tensor::reshape`](crate::Tensor::reshape)).
 //! - Model code written for a batch dimension `B: Dim`, as `Tensor<(B, Const<784>)>`, runs on a static
 //!   batch (`B = Const<64>`) and on a run-time one (`B = usize`), compiled once for every run-time size.
+//!   A static tensor enters it with [`Tensor::into_dims`](crate::Tensor::into_dims) and its result
+//!   leaves with [`Tensor::into_static`](crate::Tensor::into_static); a run-time one meets a static
+//!   shape through [`Tensor::try_into_static`](crate::Tensor::try_into_static), which checks the sizes.
 
 use core::fmt::Debug;
 
@@ -239,19 +242,29 @@ pub trait Shape: Copy + Debug + PartialEq + Send + Sync + 'static + Sealed {
     fn infer(numel: usize) -> Option<Self>;
 }
 
-/// A shape whose every dimension is known to the compiler.
+/// A shape whose every dimension is known to the compiler: [`Rank0`] to [`Rank6`], or a tuple of
+/// [`Const`]s such as `(Const<3>, Const<4>)`.
 ///
 /// ```
 /// use shaped::{Const, Rank2, StaticShape};
 /// assert_eq!(<Rank2<3, 4>>::NUMEL, 12);
 /// assert_eq!(<Rank2<3, 4>>::DIMS, &[3, 4]);
 /// assert_eq!(<(Const<3>, Const<4>)>::DIMS, &[3, 4]);
+/// let _: <(Const<3>, Const<4>) as StaticShape>::Static = Rank2::<3, 4>;
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a static shape: it has a dimension known only at run time",
+    label = "needs every dimension known to the compiler",
+    note = "a static shape is `Rank0` to `Rank6` or a tuple of `Const`s; `Tensor::try_into_static` checks a tensor's run-time sizes against one"
+)]
 pub trait StaticShape: Shape + Default {
     /// The number of elements.
     const NUMEL: usize;
     /// The dimensions, outermost first.
     const DIMS: &'static [usize];
+    /// The same shape written as [`Rank0`] to [`Rank6`] (`Rank2<2, 3>` for `(Const<2>, Const<3>)`;
+    /// itself for those): the inverse of [`Shape::Tuple`].
+    type Static: StaticShape<Dims = Self::Dims, Tuple = Self::Tuple>;
 }
 
 /// A shape written as a tuple of [`Dim`]s, such as `(usize, Const<784>)`: the form that can hold
@@ -440,6 +453,7 @@ macro_rules! ranks {
         impl<$(const $d: usize),*> StaticShape for $name<$($d),*> {
             const NUMEL: usize = 1 $(* $d)*;
             const DIMS: &'static [usize] = &[$($d),*];
+            type Static = Self;
         }
     )*};
 }
@@ -572,21 +586,22 @@ tuples! {
 
 /// Tuples of `Const`s are static shapes too (a static batch in code written for any batch).
 macro_rules! static_tuples {
-    ($( ( $($d:ident),* ) ; )*) => {$(
+    ($( $rank:ident ( $($d:ident),* ) ; )*) => {$(
         impl<$(const $d: usize),*> StaticShape for ($(Const<$d>,)*) {
             const NUMEL: usize = 1 $(* $d)*;
             const DIMS: &'static [usize] = &[$($d),*];
+            type Static = $rank<$($d),*>;
         }
     )*};
 }
 
 static_tuples! {
-    (A);
-    (A, B);
-    (A, B, C);
-    (A, B, C, D);
-    (A, B, C, D, F);
-    (A, B, C, D, F, G);
+    Rank1 (A);
+    Rank2 (A, B);
+    Rank3 (A, B, C);
+    Rank4 (A, B, C, D);
+    Rank5 (A, B, C, D, F);
+    Rank6 (A, B, C, D, F, G);
 }
 
 macro_rules! non_scalar {

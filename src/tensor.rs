@@ -635,24 +635,94 @@ impl<S: Shape, E: Element> Tensor<S, E> {
     pub fn map(&self, f: impl FnMut(E) -> E) -> Self {
         Self::from_data_with(self.shape, self.data.iter().copied().map(f).collect())
     }
+}
 
+/// The static and the tuple form of a shape, for every tensor: the same data under another name of
+/// the same sizes. The result is the same variable, and on a tape the same value (as a reshape is), so
+/// a gradient flows through unchanged.
+impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// The same tensor with the shape written as a tuple of dimensions: `Rank2<64, 784>` becomes
-    /// `(Const<64>, Const<784>)`. No copy. Model code written for any batch `B: Dim`, as
-    /// `Tensor<(B, Const<784>)>`, takes a static batch this way.
+    /// `(Const<64>, Const<784>)`. No copy; on a tape, the same value, so the gradient flows through.
+    /// Model code written for any batch `B: Dim`, as `Tensor<(B, Const<784>)>`, takes a static batch
+    /// this way; [`into_static`](Tensor::into_static) turns its output back.
     ///
     /// ```
-    /// use shaped::{Const, Rank2, Tensor};
-    /// let x: Tensor<Rank2<2, 3>> = Tensor::ones();
-    /// let t: Tensor<(Const<2>, Const<3>)> = x.into_dims();
+    /// use shaped::{Const, Rank2, Tape, Tensor};
+    /// let x: Tensor<Rank2<2, 3>> = Tensor::from([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let t: Tensor<(Const<2>, Const<3>)> = x.clone().into_dims();
     /// assert_eq!(t.shape(), [2, 3]);
+    /// assert_eq!(t.to_vec(), x.to_vec());
+    ///
+    /// // On a tape: d/dx sum(x^2) = 2x, through the tuple shape.
+    /// let tape = Tape::new();
+    /// let xt = tape.watch(&x);
+    /// let grads = xt.clone().into_dims().powi(2).sum().backward();
+    /// assert_eq!(grads.get(&xt).to_array(), [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]);
     /// ```
     #[must_use]
-    pub fn into_dims(self) -> Tensor<S::Tuple, E>
+    pub fn into_dims(self) -> Tensor<S::Tuple, E, T>
     where
         S: StaticShape,
     {
         let shape = self.shape.to_tuple();
-        Tensor::with_id(self.data, self.id, shape, NoTape)
+        self.relabel(shape)
+    }
+
+    /// The same tensor with a shape of [`Const`](crate::Const)s written as [`Rank0`] to [`Rank6`]:
+    /// `(Const<2>, Const<3>)` becomes `Rank2<2, 3>`, the inverse of
+    /// [`into_dims`](Tensor::into_dims). No copy; on a tape, the same value, so the gradient flows
+    /// through. A shape with a run-time (`usize`) dimension is not static:
+    /// [`try_into_static`](Tensor::try_into_static) checks its sizes.
+    ///
+    /// ```
+    /// use shaped::{Const, Dim, Rank2, Tensor};
+    /// // Written once for any number of rows: doubles every value.
+    /// fn double<B: Dim>(x: Tensor<(B, Const<2>)>) -> Tensor<(B, Const<2>)> {
+    ///     x * 2.0
+    /// }
+    /// let x: Tensor<Rank2<2, 2>> = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    /// let y: Tensor<Rank2<2, 2>> = double(x.into_dims()).into_static();
+    /// assert_eq!(y.to_array(), [[2.0, 4.0], [6.0, 8.0]]);
+    /// ```
+    #[must_use]
+    pub fn into_static<S2: StaticShape>(self) -> Tensor<S2, E, T>
+    where
+        S: StaticShape<Static = S2>,
+    {
+        self.relabel(S2::default())
+    }
+
+    /// The same tensor with the static shape `S2` (written as [`Rank0`] to [`Rank6`] or as a tuple of
+    /// [`Const`](crate::Const)s), when its sizes are those of `S2`: how a tensor whose sizes are known
+    /// at run time enters code written for a static shape. No copy; on a tape, the same value, so the
+    /// gradient flows through.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Shape`] when the sizes differ; the message names the sizes and `S2`.
+    ///
+    /// ```
+    /// use shaped::{Const, ErrorKind, Rank2, Tensor};
+    /// let rows = 2; // read from data, say
+    /// let t: Tensor<(usize, Const<3>)> =
+    ///     Tensor::from_vec_with((rows, Const), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+    /// let m: Tensor<Rank2<2, 3>> = t.clone().try_into_static()?;
+    /// assert_eq!(m.to_array(), [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    ///
+    /// let err = t.try_into_static::<Rank2<4, 3>>().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Shape);
+    /// assert_eq!(err.to_string(), "sizes [2, 3] do not fit a tensor of shape type Rank2<4, 3>");
+    /// # Ok::<(), shaped::Error>(())
+    /// ```
+    pub fn try_into_static<S2: StaticShape>(self) -> Result<Tensor<S2, E, T>, Error> {
+        let shape = shape_from_dims::<S2>(self.shape().as_ref())?;
+        Ok(self.relabel(shape))
+    }
+
+    /// The same value (data, identity, place on a tape) under another shape type of the same sizes.
+    #[inline]
+    fn relabel<S2: Shape>(self, shape: S2) -> Tensor<S2, E, T> {
+        debug_assert_eq!(shape.dims().as_ref(), self.shape().as_ref());
+        Tensor::with_id(self.data, self.id, shape, self.tape.alias())
     }
 }
 

@@ -8,7 +8,8 @@ use shaped::data::Dataset;
 use shaped::nn::{Labels, Linear, accuracy, cross_entropy, mse, predict};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::{
-    Const, Dim, Module, NoTape, Rank1, Rank2, Shape, StaticShape, Tape, Tensor, Tracking, gradcheck,
+    Const, Dim, ErrorKind, Module, NoBias, NoTape, Rank1, Rank2, Shape, StaticShape, Tape, Tensor,
+    Tracking, gradcheck,
 };
 
 fn random<S: StaticShape>(seed: u64) -> Tensor<S, f64> {
@@ -85,6 +86,71 @@ fn one_compiled_forward_serves_every_batch_size() {
         }
         assert_eq!(out, full.to_vec(), "batches of {n}");
     }
+}
+
+#[test]
+fn a_relabelled_shape_keeps_its_place_on_the_tape() {
+    // f(x) = sum(w * into_static(d * d)) with d = into_dims(x): df/dx = 2 w x elementwise.
+    // x = [[1, 2], [3, 4]], w = [[1, 0], [2, -1]]: df/dx = [[2, 0], [12, -8]].
+    let x: Tensor<Rank2<2, 2>, f64> = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+    let w = Tensor::from([[1.0, 0.0], [2.0, -1.0]]);
+    let tape = Tape::new();
+    let xt = tape.watch(&x);
+    let d = xt.clone().into_dims();
+    let g = ((&d * &d).into_static() * &w).sum().backward();
+    assert_eq!(g.get(&xt).to_array(), [[2.0, 0.0], [12.0, -8.0]]);
+    // The relabelled tensor is the same variable: its gradient is x's, in its own shape.
+    let gd: Tensor<(Const<2>, Const<2>), f64> = g.get(&d);
+    assert_eq!(gd.to_vec(), vec![2.0, 0.0, 12.0, -8.0]);
+
+    // A run-time batch checked into a static shape on the tape: d/dr sum(r^3) = 3 r^2.
+    let r: Tensor<(usize, Const<2>), f64> =
+        Tensor::from_vec_with((2, Const), vec![1.0, -2.0, 0.5, 3.0]).unwrap();
+    let tape = Tape::new();
+    let rt = tape.watch(&r);
+    let s: Tensor<Rank2<2, 2>, f64, Tape<f64>> = rt.clone().try_into_static().unwrap();
+    let g = s.powi(3).sum().backward();
+    assert_eq!(g.get(&rt).to_vec(), vec![3.0, 12.0, 0.75, 27.0]);
+}
+
+#[test]
+fn gradients_through_relabelled_shapes_match_finite_differences() {
+    let x: Tensor<Rank2<3, 4>, f64> = random(63);
+    let r = random_with((3, Const::<4>), 64);
+    let w: Tensor<Rank2<5, 4>, f64> = random(65);
+    let v: Tensor<Rank2<3, 5>, f64> = random(66);
+    // x through a layer written for any batch and back; r checked into the static shape of x.
+    gradcheck(
+        |(x, r)| {
+            let h = x
+                .clone()
+                .into_dims()
+                .linear(&w, NoBias)
+                .tanh()
+                .into_static();
+            let s: Tensor<Rank2<3, 4>, f64, Tape<f64>> = r.try_into_static().unwrap();
+            (h * &v).sum() + (s.exp() * x.clone()).sum()
+        },
+        (&x, &r),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_run_time_shape_converts_to_a_static_one_when_its_sizes_fit() {
+    let t: Tensor<(usize, Const<2>)> =
+        Tensor::from_fn_with((3, Const), |[i, j]| (10 * i + j) as f32);
+    let m: Tensor<Rank2<3, 2>> = t.clone().try_into_static().unwrap();
+    assert_eq!(m.to_array(), [[0.0, 1.0], [10.0, 11.0], [20.0, 21.0]]);
+    assert!(m.shares_data(&t));
+    let c: Tensor<(Const<3>, Const<2>)> = t.clone().try_into_static().unwrap();
+    assert_eq!(c.into_static().to_array(), m.to_array());
+    let err = t.try_into_static::<Rank2<2, 3>>().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Shape);
+    assert_eq!(
+        err.to_string(),
+        "sizes [3, 2] do not fit a tensor of shape type Rank2<2, 3>"
+    );
 }
 
 #[test]
