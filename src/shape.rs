@@ -122,24 +122,28 @@ impl Dim for usize {
 }
 
 /// Two dimensions that an op needs equal: a type error when both are static and differ, a run-time
-/// check when either is `usize`.
+/// check when either is `usize`. Every dimension meets itself, so code generic over a `B: Dim` needs
+/// no bound to pass `B` where another `B` is expected.
 ///
 /// ```
-/// use shaped::{Const, SameDim};
-/// fn same<A: SameDim<B>, B: shaped::Dim>() {}
+/// use shaped::{Const, Dim, SameDim};
+/// fn same<A: SameDim<B>, B: Dim>() {}
 /// same::<Const<3>, Const<3>>();
 /// same::<Const<3>, usize>();
 /// same::<usize, usize>();
+/// fn generic<B: Dim>() {
+///     same::<B, B>();
+/// }
+/// generic::<Const<7>>();
 /// ```
 #[diagnostic::on_unimplemented(
     message = "dimension mismatch: `{Self}` and `{Rhs}` differ",
     label = "these dimensions must be equal"
 )]
 pub trait SameDim<Rhs: Dim>: Dim {}
-impl<const N: usize> SameDim<Const<N>> for Const<N> {}
+impl<D: Dim> SameDim<D> for D {}
 impl<const N: usize> SameDim<usize> for Const<N> {}
 impl<const N: usize> SameDim<Const<N>> for usize {}
-impl SameDim<usize> for usize {}
 
 /// Panics unless two sizes that an op needs equal are: the run-time half of [`SameDim`].
 #[inline]
