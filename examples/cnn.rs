@@ -77,7 +77,7 @@ impl<T: Tracking<f32>> Cnn<T> {
 /// Mean loss and accuracy over every image, in one forward call (a batch of run-time size).
 fn evaluate(model: &Cnn, data: &Dataset<64, 10>) -> (f64, f64) {
     let (x, labels) = data.all::<f32>();
-    let logits = model.forward(x.reshape());
+    let logits = model.forward::<usize>(x.reshape());
     (
         f64::from(cross_entropy(&logits, &labels).item()),
         accuracy(&logits, &labels),

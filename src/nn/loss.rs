@@ -11,14 +11,17 @@ use super::reduction::{Mean, pair_loss};
 use crate::error::Error;
 use crate::ops::sigmoid::logistic;
 use crate::ops::{Lanes, Merged, checked_ids, softmax_middle};
-use crate::{Const, Dim, Element, Merge, Rank0, Rank2, Shape, Tensor, Tracking};
+use crate::{Const, Dim, Element, Merge, Rank0, Rank2, SameDim, Shape, Tensor, Tracking};
 
 /// The class ids of a batch of samples, each checked to be below `C` when it is built, so that a bad id
 /// in the data is an error where the data is read, never a silently wrong loss.
 ///
 /// `B` is the batch dimension: `Const<64>` for a static batch of 64, `usize` for a batch whose size is
 /// known at run time (the labels then hold their count), or a generic `B: Dim` in code written for
-/// both. It must match the batch dimension of the logits it is used with.
+/// both. Its size must be the logits' number of rows: between two static batches the compiler checks
+/// it ([`SameDim`](crate::SameDim)); where either is run-time, the loss does when it runs. Since
+/// either form fits run-time logits, the batch type is not inferred from the logits: labels built
+/// from a slice are written `Labels<usize, C>` (or with their static batch).
 ///
 /// ```
 /// use shaped::nn::Labels;
@@ -186,7 +189,7 @@ impl<B: Dim, const C: usize> Labels<B, C> {
 }
 
 /// The shape of class scores: `[batch, C]`, as `Rank2<B, C>` or `(B, Const<C>)`. What
-/// [`cross_entropy`], [`accuracy`] and [`predict`] take, with [`Labels`] of the same batch dimension.
+/// [`cross_entropy`], [`accuracy`] and [`predict`] take, with [`Labels`] of the same batch size.
 ///
 /// ```
 /// use shaped::nn::{ClassScores, Labels, accuracy};
@@ -291,7 +294,7 @@ pub(crate) fn classes_str(classes: usize) -> String {
 ///
 /// ```
 /// use shaped::nn::{cross_entropy, Labels};
-/// use shaped::{Tape, Tensor};
+/// use shaped::{Const, Tensor};
 ///
 /// let logits = Tensor::from([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]);
 /// let labels = Labels::new([0, 2])?;
@@ -299,19 +302,26 @@ pub(crate) fn classes_str(classes: usize) -> String {
 /// // row 0: ln(e^2 + 2) - 2; row 1: ln 3
 /// let expected = (((2.0_f64).exp() + 2.0).ln() - 2.0 + 3.0_f64.ln()) / 2.0;
 /// assert!((loss.item() - expected).abs() < 1e-12);
+///
+/// // Run-time logits with labels of a static batch: their sizes are checked when the loss runs.
+/// let rows: Tensor<(usize, Const<3>), f64> = Tensor::from_vec_with((2, Const), logits.to_vec())?;
+/// assert_eq!(cross_entropy(&rows, &labels).item(), loss.item());
 /// # Ok::<(), shaped::Error>(())
 /// ```
+///
 /// # Panics
-/// When the batch is run-time and the logits' rows and the labels differ in number; the message
-/// names both.
+/// When the logits' batch or the labels' is run-time and they differ in number (a static batch of
+/// another size than the labels' is a type error); the message names both:
+/// `cross_entropy: the rows of the logits and the number of labels differ: 5 and 16`.
 #[must_use]
 #[track_caller]
-pub fn cross_entropy<S, const C: usize, E: Element, T: Tracking<E>>(
+pub fn cross_entropy<S, B: Dim, const C: usize, E: Element, T: Tracking<E>>(
     logits: &Tensor<S, E, T>,
-    labels: &Labels<S::Batch, C>,
+    labels: &Labels<B, C>,
 ) -> Tensor<Rank0, E, T>
 where
     S: ClassScores<C>,
+    S::Batch: SameDim<B>,
 {
     let x = logits.as_slice();
     let rows = logits.typed_shape().batch().size();
@@ -423,21 +433,28 @@ where
 /// let labels = Labels::new([1, 0, 0, 0])?;
 /// assert_eq!(accuracy(&logits, &labels), 0.75);
 ///
+/// // Run-time logits with labels of a static batch.
+/// let rows: Tensor<(usize, shaped::Const<2>)> =
+///     Tensor::from_vec_with((4, shaped::Const), logits.to_vec())?;
+/// assert_eq!(accuracy(&rows, &labels), 0.75);
+///
 /// let none: Tensor<(usize, shaped::Const<2>)> = Tensor::zeros_with((0, shaped::Const));
-/// assert!(accuracy(&none, &Labels::from_slice(&[])?).is_nan());
+/// assert!(accuracy(&none, &Labels::<usize, 2>::from_slice(&[])?).is_nan());
 /// # Ok::<(), shaped::Error>(())
 /// ```
 ///
 /// # Panics
-/// When the batch is run-time and the logits' rows and the labels differ in number.
+/// When the logits' batch or the labels' is run-time and they differ in number (a static batch of
+/// another size than the labels' is a type error); the message names both.
 #[must_use]
 #[track_caller]
-pub fn accuracy<S, const C: usize, E: Element, T: Tracking<E>>(
+pub fn accuracy<S, B: Dim, const C: usize, E: Element, T: Tracking<E>>(
     logits: &Tensor<S, E, T>,
-    labels: &Labels<S::Batch, C>,
+    labels: &Labels<B, C>,
 ) -> f64
 where
     S: ClassScores<C>,
+    S::Batch: SameDim<B>,
 {
     let x = logits.as_slice();
     let rows = logits.typed_shape().batch().size();

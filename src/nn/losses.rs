@@ -10,7 +10,9 @@ use super::reduction::{Reduction, pair_loss};
 use crate::buffer::Buffer;
 use crate::ops::Merged;
 use crate::ops::sigmoid::logistic;
-use crate::{Const, Dim, Element, Merge, NonScalar, Rank1, ReduceAxis, Shape, Tensor, Tracking};
+use crate::{
+    Const, Dim, Element, Merge, NonScalar, Rank1, ReduceAxis, SameDim, Shape, Tensor, Tracking,
+};
 
 /// The sign of `x` with `sign(0) = 0` (and NaN for NaN), as `torch.sign`: the derivative of `|x|`
 /// that PyTorch's losses use.
@@ -357,25 +359,31 @@ where
 /// Derivative: `-1` at each sample's label, 0 elsewhere (times the reduction's factor).
 ///
 /// # Panics
-/// When the batch is run-time and the rows and the labels differ in number.
+/// When the batch of the log-probabilities or the labels' is run-time and they differ in number (a
+/// static batch of another size than the labels' is a type error); the message names both.
 ///
 /// ```
 /// use shaped::nn::{nll_loss, Labels, Mean};
-/// use shaped::Tensor;
+/// use shaped::{Const, Tensor};
 /// let log_probs = Tensor::from([[-0.5, -1.0], [-2.0, -0.1]]);
 /// let labels = Labels::new([1, 0])?;
 /// assert_eq!(nll_loss(&log_probs, &labels, Mean).item(), (1.0 + 2.0) / 2.0);
+/// // Run-time rows with labels of a static batch.
+/// let rows: Tensor<(usize, Const<2>), f64> =
+///     Tensor::from_vec_with((2, Const), log_probs.to_vec())?;
+/// assert_eq!(nll_loss(&rows, &labels, Mean).item(), (1.0 + 2.0) / 2.0);
 /// # Ok::<(), shaped::Error>(())
 /// ```
 #[must_use]
 #[track_caller]
-pub fn nll_loss<S, E: Element, T: Tracking<E>, R, const C: usize>(
+pub fn nll_loss<S, B: Dim, E: Element, T: Tracking<E>, R, const C: usize>(
     log_probs: &Tensor<S, E, T>,
-    labels: &Labels<S::Batch, C>,
+    labels: &Labels<B, C>,
     reduction: R,
 ) -> Tensor<R::Output, E, T>
 where
     S: ClassScores<C> + ReduceAxis<1>,
+    S::Batch: SameDim<B>,
     R: Reduction<<S as ReduceAxis<1>>::Reduced>,
 {
     let shape = log_probs.typed_shape();

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use shaped::data::Dataset;
-use shaped::nn::{Labels, Linear, accuracy, cross_entropy, mse, predict};
+use shaped::nn::{Labels, Linear, Mean, Sum, accuracy, cross_entropy, mse, nll_loss, predict};
 use shaped::rand::{SeedableRng, rngs::StdRng};
 use shaped::{
     Const, Dim, ErrorKind, Module, NoBias, NoTape, Rank1, Rank2, Shape, StaticShape, Tape, Tensor,
@@ -151,6 +151,48 @@ fn a_run_time_shape_converts_to_a_static_one_when_its_sizes_fit() {
         err.to_string(),
         "sizes [3, 2] do not fit a tensor of shape type Rank2<2, 3>"
     );
+}
+
+#[test]
+fn losses_take_run_time_logits_with_static_labels() {
+    let x: Tensor<Rank2<4, 3>, f64> = random(67);
+    let labels: Labels<Const<4>, 3> = Labels::new([2, 0, 1, 2]).unwrap();
+    let ids: Labels<usize, 3> = Labels::from_slice(labels.as_slice()).unwrap();
+    let xd: Tensor<(usize, Const<3>), f64> = Tensor::from_vec_with((4, Const), x.to_vec()).unwrap();
+    // Every pairing of a static and a run-time batch gives the same bits.
+    let want = cross_entropy(&x, &labels).item().to_bits();
+    assert_eq!(cross_entropy(&xd, &labels).item().to_bits(), want);
+    assert_eq!(cross_entropy(&x, &ids).item().to_bits(), want);
+    assert_eq!(cross_entropy(&xd, &ids).item().to_bits(), want);
+    assert_eq!(accuracy(&xd, &labels), accuracy(&x, &labels));
+    assert_eq!(accuracy(&x, &ids), accuracy(&x, &labels));
+    let lp = x.log_softmax::<1>();
+    let lpd = xd.log_softmax::<1>();
+    let want = nll_loss(&lp, &labels, Mean).item().to_bits();
+    assert_eq!(nll_loss(&lpd, &labels, Mean).item().to_bits(), want);
+    assert_eq!(nll_loss(&lp, &ids, Mean).item().to_bits(), want);
+    gradcheck(|x| cross_entropy(&x, &labels), &xd).unwrap();
+    gradcheck(|x| nll_loss(&x.log_softmax::<1>(), &labels, Sum), &xd).unwrap();
+}
+
+#[test]
+#[should_panic(
+    expected = "cross_entropy: the rows of the logits and the number of labels differ: 5 and 16"
+)]
+fn run_time_logits_and_static_labels_of_other_sizes_panic_with_both() {
+    let logits: Tensor<(usize, Const<10>)> = Tensor::zeros_with((5, Const));
+    let labels: Labels<Const<16>, 10> = Labels::new([0; 16]).unwrap();
+    let _ = cross_entropy(&logits, &labels);
+}
+
+#[test]
+#[should_panic(
+    expected = "accuracy: the rows of the logits and the number of labels differ: 4 and 2"
+)]
+fn static_logits_and_run_time_labels_of_other_sizes_panic_with_both() {
+    let logits: Tensor<Rank2<4, 3>> = Tensor::zeros();
+    let labels: Labels<usize, 3> = Labels::from_slice(&[0, 1]).unwrap();
+    let _ = accuracy(&logits, &labels);
 }
 
 #[test]
