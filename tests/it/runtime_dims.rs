@@ -88,6 +88,35 @@ fn one_compiled_forward_serves_every_batch_size() {
     }
 }
 
+/// One forward, not generic: a single compiled function for every batch size.
+fn forward(m: &Mlp, x: Tensor<(usize, Const<4>), f64>) -> Tensor<(usize, Const<3>), f64> {
+    m.forward(x)
+}
+
+/// The type of `forward` as a function pointer.
+type Forward = fn(&Mlp, Tensor<(usize, Const<4>), f64>) -> Tensor<(usize, Const<3>), f64>;
+
+#[test]
+fn one_function_pointer_runs_every_batch_size_row_for_row() {
+    let model = mlp(5);
+    let f: Forward = forward;
+    for (rows, seed) in [(1, 60), (5, 61), (64, 62)] {
+        let x = random_with((rows, Const::<4>), seed);
+        let y = f(&model, x.clone());
+        assert_eq!(y.shape(), [rows, 3]);
+        for (r, (x_row, y_row)) in x
+            .as_slice()
+            .chunks(4)
+            .zip(y.as_slice().chunks(3))
+            .enumerate()
+        {
+            let alone = f(&model, Tensor::from_slice_with((1, Const), x_row).unwrap());
+            let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(alone.as_slice()), bits(y_row), "row {r} of {rows}");
+        }
+    }
+}
+
 #[test]
 fn a_relabelled_shape_keeps_its_place_on_the_tape() {
     // f(x) = sum(w * into_static(d * d)) with d = into_dims(x): df/dx = 2 w x elementwise.
