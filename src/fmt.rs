@@ -1,6 +1,7 @@
 //! `Display` and `Debug` for tensors, laid out the way numpy and PyTorch print arrays.
 //!
-//! `Display` prints the values as nested brackets, one row per line, all elements in one width. `Debug`
+//! `Display` prints the values as nested brackets, one row per line, all elements in one width (and
+//! `[]` with the shape for a tensor with no elements). `Debug`
 //! wraps that in `Tensor(..., shape=[..], dtype=..)`. Tensors with more than 1000 elements show the
 //! first and last three entries of each axis with `...` between, like numpy.
 
@@ -167,19 +168,27 @@ fn visit_shown(
 }
 
 impl<S: Shape, E: Element, T: Tracking<E>> Display for Tensor<S, E, T> {
-    /// The values as nested brackets, numpy style; `{:.2}` sets the digits after the point.
+    /// The values as nested brackets, numpy style; `{:.2}` sets the digits after the point. A tensor
+    /// with no elements prints `[]` and its shape, since the brackets alone do not tell `[0, 3]` from
+    /// `[3, 0]` (numpy's `repr` adds it too, for every shape but `(0,)`).
     ///
     /// ```
-    /// use shaped::Tensor;
+    /// use shaped::{Const, Tensor};
     /// let t = Tensor::from([[1.0, -2.5], [3.0, 4.0]]);
     /// assert_eq!(t.to_string(), "[[ 1.0000, -2.5000],\n [ 3.0000,  4.0000]]");
     /// assert_eq!(format!("{t:.1}"), "[[ 1.0, -2.5],\n [ 3.0,  4.0]]");
     /// assert_eq!(Tensor::from([1.0, 2.0, 3.0]).to_string(), "[1.0, 2.0, 3.0]");
     /// assert_eq!(Tensor::from(7.0).to_string(), "7.0");
+    /// let none: Tensor<(usize, Const<3>)> = Tensor::zeros_with((0, Const));
+    /// assert_eq!(none.to_string(), "[], shape=[0, 3]");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let precision = f.precision();
-        write_values(f, self.shape().as_ref(), self.as_slice(), precision, 0)
+        write_values(f, self.shape().as_ref(), self.as_slice(), precision, 0)?;
+        if self.numel() == 0 {
+            write!(f, ", shape={:?}", self.shape().as_ref())?;
+        }
+        Ok(())
     }
 }
 
@@ -218,7 +227,7 @@ impl<S: Shape, E: Element, T: Tracking<E>> fmt::Debug for Tensor<S, E, T> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Rank2, Rank3, Tape, Tensor};
+    use crate::{Const, Rank2, Rank3, Tape, Tensor};
 
     #[test]
     fn rank3_blocks_are_separated_by_a_blank_line() {
@@ -267,5 +276,27 @@ mod tests {
             format!("{empty:?}"),
             "Tensor([], shape=[2, 0, 3], dtype=f32)"
         );
+    }
+
+    #[test]
+    fn display_names_the_shape_of_a_tensor_with_no_elements() {
+        let rows: Tensor<(usize, Const<3>)> = Tensor::zeros_with((0, Const));
+        assert_eq!(rows.to_string(), "[], shape=[0, 3]");
+        assert_eq!(format!("{rows:.2}"), "[], shape=[0, 3]");
+        let cols: Tensor<(Const<3>, usize)> = Tensor::zeros_with((Const, 0));
+        assert_eq!(cols.to_string(), "[], shape=[3, 0]");
+        let static_empty: Tensor<Rank3<2, 0, 3>, f64> = Tensor::zeros();
+        assert_eq!(static_empty.to_string(), "[], shape=[2, 0, 3]");
+        // On a tape, and in `Debug`, which names the shape once.
+        let tape = Tape::new();
+        let taped = tape.input(&static_empty);
+        assert_eq!(taped.to_string(), "[], shape=[2, 0, 3]");
+        assert_eq!(
+            format!("{taped:?}"),
+            "Tensor([], shape=[2, 0, 3], dtype=f64, tape)"
+        );
+        // A tensor with elements prints as before.
+        let one: Tensor<(usize, Const<2>)> = Tensor::ones_with((1, Const));
+        assert_eq!(one.to_string(), "[[1.0, 1.0]]");
     }
 }
