@@ -289,7 +289,8 @@ impl<E: Element, T: Tracking<E>> Tensor<Rank0, E, T> {
 
 /// Constructors of a static shape, whose sizes the type gives. They make tensors that are on no tape.
 impl<S: StaticShape, E: Element> Tensor<S, E> {
-    /// Wraps a buffer of exactly `S::NUMEL` elements. Internal: callers guarantee the length.
+    /// Wraps a buffer of exactly the shape's number of elements. Internal: callers guarantee the
+    /// length.
     #[inline]
     pub(crate) fn from_data(data: Vec<E>) -> Self {
         Self::from_data_with(S::default(), data)
@@ -347,11 +348,12 @@ impl<S: StaticShape, E: Element> Tensor<S, E> {
         Self::from_fn_with(S::default(), f)
     }
 
-    /// A tensor from a row-major buffer, which must hold exactly `S::NUMEL` elements. No copy.
+    /// A tensor from a row-major buffer, which must hold exactly as many elements as the shape has.
+    /// No copy.
     ///
     /// # Errors
-    /// [`ErrorKind::Length`] when the length is not `S::NUMEL`; the message names the shape, the count
-    /// it needs and the count given.
+    /// [`ErrorKind::Length`] when the length is not the shape's number of elements; the message names
+    /// the shape, the count it needs and the count given.
     ///
     /// ```
     /// use shaped::{Rank2, Tensor};
@@ -365,10 +367,11 @@ impl<S: StaticShape, E: Element> Tensor<S, E> {
         Self::from_vec_with(S::default(), data)
     }
 
-    /// A tensor from a row-major slice, which must hold exactly `S::NUMEL` elements. Copies.
+    /// A tensor from a row-major slice, which must hold exactly as many elements as the shape has.
+    /// Copies.
     ///
     /// # Errors
-    /// [`ErrorKind::Length`] when the length is not `S::NUMEL`.
+    /// [`ErrorKind::Length`] when the length is not the shape's number of elements.
     ///
     /// ```
     /// use shaped::{Rank1, Tensor};

@@ -270,8 +270,9 @@ impl<S: StaticShape, const V: usize> IndexTensor<S, Const<V>> {
     /// Indices of the static shape `S` from their values in row-major order, each below `V`.
     ///
     /// # Errors
-    /// [`ErrorKind::Length`] when there are not `S::NUMEL` values; [`ErrorKind::OutOfRange`] naming
-    /// the first index that is not below `V`, its position (a multi-index) and `V`.
+    /// [`ErrorKind::Length`] when there are not as many values as the shape has elements;
+    /// [`ErrorKind::OutOfRange`] naming the first index that is not below `V`, its position (a
+    /// multi-index) and `V`.
     ///
     /// ```
     /// use shaped::{Const, IndexTensor, Rank2};

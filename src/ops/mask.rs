@@ -240,10 +240,10 @@ impl<S: StaticShape> Mask<S> {
         Self::from_fn_with(S::default(), f)
     }
 
-    /// A mask from its values in row-major order, which must be `S::NUMEL`.
+    /// A mask from its values in row-major order, as many as the shape has elements.
     ///
     /// # Errors
-    /// [`ErrorKind::Length`] when the length is not `S::NUMEL`.
+    /// [`ErrorKind::Length`] when the length is not the shape's number of elements.
     ///
     /// [`ErrorKind::Length`]: crate::ErrorKind::Length
     ///
