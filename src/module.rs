@@ -155,6 +155,12 @@ pub trait Module: Send + Sync + 'static {
     /// `<Name>Grads` for a derived struct, the tensor type itself for a tensor).
     type Grads: Module<Elem = Self::Elem, Grads = Self::Grads> + Clone + fmt::Debug;
 
+    /// Whether this type holds parameters: [`Yes`] for a tensor and anything with one in it,
+    /// [`No`] for a layer without any ([`Dropout`](crate::nn::Dropout)). The derive uses it to
+    /// reject a parameter field that would be frozen by mistake. Written by the derive.
+    #[doc(hidden)]
+    type HoldsParams: Flag;
+
     /// Calls `f(name, values, dims)` for every parameter tensor, in field order. `path` is the prefix
     /// of the names (empty at the root); it is restored before returning.
     ///
@@ -201,7 +207,8 @@ pub trait Module: Send + Sync + 'static {
 
     /// Reads this model's gradients out of a backward pass's [`Grads`], one typed tensor per parameter:
     /// zeros for a parameter the loss did not depend on, and for a frozen part of the model (a field
-    /// that does not use the model's tracking parameter, and so was not put on the tape). Only a
+    /// marked `#[module(frozen)]`, which is not put on the tape: see
+    /// [`frozen_params`](Module::frozen_params)). Only a
     /// trainable model has gradients to read: on a model that is not generic over its tracking, this
     /// does not compile.
     ///
@@ -318,6 +325,45 @@ pub trait Module: Send + Sync + 'static {
     {
         let mut out = Vec::new();
         self.unused_into(grads, true, &mut String::new(), &mut out);
+        out
+    }
+
+    /// Appends to `out` the names of this part's frozen parameters: all of them when `frozen`,
+    /// otherwise those under a field marked `#[module(frozen)]` (see
+    /// [`frozen_params`](Module::frozen_params)). Written by the derive; a part without fields of
+    /// its own keeps this default.
+    #[doc(hidden)]
+    fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+        if frozen {
+            self.visit(path, &mut |name, _, _| out.push(name.to_owned()));
+        }
+    }
+
+    /// The names (as in [`params`](Module::params)) of the parameters that are frozen in the
+    /// model, in field order: those under a field marked `#[module(frozen)]`. They are saved and
+    /// loaded with the others (as PyTorch's buffers and parameters with `requires_grad = False`),
+    /// are not put on the tape, have zero gradients, are never listed by
+    /// [`unused_params`](Module::unused_params), and no optimizer ever changes them.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, NoTape, Rank1, Tensor, Tracking};
+    ///
+    /// #[derive(Module)]
+    /// struct Tuned<T: Tracking<f32> = NoTape> {
+    ///     #[module(frozen)]
+    ///     backbone: Linear<2, 2>,
+    ///     head: Linear<2, 1, f32, T>,
+    /// }
+    ///
+    /// let model = Tuned { backbone: Linear::zeros(), head: Linear::zeros() };
+    /// assert_eq!(model.frozen_params(), ["backbone.weight", "backbone.bias"]);
+    /// assert_eq!(model.param_count(), 2 * 2 + 2 + 2 + 1); // still parameters of the model
+    /// ```
+    #[must_use]
+    fn frozen_params(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.frozen_into(false, &mut String::new(), &mut out);
         out
     }
 
@@ -679,8 +725,10 @@ pub trait Module: Send + Sync + 'static {
 ///
 /// `#[derive(Module)]` implements it for a struct that is generic over its tracking (a type
 /// parameter `T: Tracking<E>`, passed on to its layers and tensors); `Module` is then implemented for
-/// the struct with `T = NoTape`, the model you store, save and update. Fields that do not use `T` are
-/// frozen: they are not put on the tape and their gradients read as zeros.
+/// the struct with `T = NoTape`, the model you store, save and update. A field whose type does not
+/// use `T` is not put on the tape: if it holds parameters it must be marked `#[module(frozen)]` (see
+/// [`Module::frozen_params`]), or the model does not compile, as its parameters would silently get
+/// no gradient; a field without parameters ([`Dropout`](crate::nn::Dropout)) needs no mark.
 ///
 /// ```
 /// use shaped::nn::{Labels, Linear, cross_entropy};
@@ -754,6 +802,32 @@ impl<M: Trainable> Trainable for Option<M> {
     }
 }
 
+/// Whether a [`Module`] type holds parameters, as a type: [`Yes`] or [`No`]
+/// ([`Module::HoldsParams`]). `A::Or<B>` is `Yes` when either is.
+#[doc(hidden)]
+pub trait Flag {
+    /// `Yes` when `Self` or `B` is.
+    type Or<B: Flag>: Flag;
+}
+
+/// The type holds parameters (see [`Flag`]).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Yes {}
+
+/// The type holds no parameters (see [`Flag`]).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum No {}
+
+impl Flag for Yes {
+    type Or<B: Flag> = Yes;
+}
+
+impl Flag for No {
+    type Or<B: Flag> = B;
+}
+
 /// Appends a segment to a parameter path, returning the length to truncate back to.
 #[doc(hidden)]
 pub fn push_segment(path: &mut String, segment: &str) -> usize {
@@ -768,6 +842,7 @@ pub fn push_segment(path: &mut String, segment: &str) -> usize {
 impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
     type Elem = E;
     type Grads = Tensor<S, E>;
+    type HoldsParams = Yes;
 
     fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self {
         grads.of_param(self, trained)
@@ -807,6 +882,7 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
 impl<M: Module> Module for Option<M> {
     type Elem = M::Elem;
     type Grads = Option<M::Grads>;
+    type HoldsParams = M::HoldsParams;
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, M::Elem>) {
         if let Some(m) = self {
@@ -839,6 +915,12 @@ impl<M: Module> Module for Option<M> {
     ) {
         if let Some(m) = self {
             m.unused_into(grads, trained, path, out);
+        }
+    }
+
+    fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+        if let Some(m) = self {
+            m.frozen_into(frozen, path, out);
         }
     }
 
