@@ -30,6 +30,69 @@
 //! let w: &Tensor<shaped::Rank2<8, 4>> = &g.embed.weight;
 //! assert_eq!(w.sum().item(), 0.0);
 //! ```
+//!
+//! # Frozen fields
+//!
+//! In a model generic over its tracking (`struct Net<T: Tracking<f32> = NoTape>`, see
+//! [`Trainable`]), a field is put on the tape when its type uses `T`. A field whose type holds
+//! parameters but does not use `T` would never get a gradient, so it must be marked
+//! `#[module(frozen)]`; otherwise the model does not compile, with an error that names the field:
+//!
+//! ```text
+//! error[E0277]: field `pos` holds parameters but its type does not use the tracking parameter `T`, so it would get no gradient: pass `T` to its type, or mark it `#[module(frozen)]`
+//! ```
+//!
+//! A frozen field is a constant of the model (a fixed positional table, a mask, a pretrained
+//! part): it is saved and loaded with the other parameters and listed by
+//! [`frozen_params`](Module::frozen_params); it is cloned, not watched, when the model is put on a
+//! tape (so its type is `Clone`), its gradient reads as zeros,
+//! [`unused_params`](Module::unused_params) leaves it out, and no optimizer changes it, weight
+//! decay and momentum included. Marking a field frozen whose type uses `T` does not compile
+//! either. A field without parameters ([`Dropout`](crate::nn::Dropout)) needs no mark.
+//!
+//! ```
+//! use shaped::nn::Linear;
+//! use shaped::optim::{AdamW, Optimizer};
+//! use shaped::{Module, NoTape, Rank1, Tensor, Tracking};
+//!
+//! #[derive(Module)]
+//! struct Shifted<T: Tracking<f64> = NoTape> {
+//!     #[module(frozen)]
+//!     pos: Tensor<Rank1<2>, f64>, // a fixed offset added to the input
+//!     head: Linear<2, 1, f64, T>,
+//! }
+//!
+//! impl<T: Tracking<f64>> Shifted<T> {
+//!     fn forward(&self, x: &Tensor<Rank1<2>, f64>) -> Tensor<Rank1<1>, f64, T> {
+//!         self.head.forward(x.clone() + &self.pos)
+//!     }
+//! }
+//!
+//! let mut model = Shifted {
+//!     pos: Tensor::from([1.0, -1.0]),
+//!     head: Linear::from_weights(Tensor::from([[0.5, 0.5]]), None),
+//! };
+//! assert_eq!(model.frozen_params(), ["pos"]);
+//! let x = Tensor::from([1.0, 2.0]); // x + pos = [2, 1]
+//! let (loss, g) = model.value_and_grad(|m| m.forward(&x).sum());
+//! assert_eq!(loss, 1.5); // w . (x + pos) = 0.5 * 2 + 0.5 * 1
+//! assert_eq!(g.head.weight.to_array(), [[2.0, 1.0]]); // d/dw = x + pos
+//! assert_eq!(g.pos.to_vec(), [0.0, 0.0]); // not on the tape: zeros
+//!
+//! let mut opt = AdamW::new(&model, 0.1).weight_decay(0.5);
+//! opt.step(&mut model, &g);
+//! assert_eq!(model.pos.to_vec(), [1.0, -1.0]); // not decayed, to the bit
+//! // AdamW's first step: w (1 - lr wd) - lr g / (|g| + eps) = 0.5 * 0.95 - 0.1 (up to eps)
+//! let w = model.head.weight.to_array()[0];
+//! approx::assert_relative_eq!(w[..], [0.375, 0.375][..], epsilon = 1e-8);
+//!
+//! // Saved and loaded with the model.
+//! let head = Linear::from_weights(Tensor::zeros(), None);
+//! let mut back = Shifted { pos: Tensor::zeros(), head };
+//! back.load_safetensors(&model.to_safetensors())?;
+//! assert_eq!(back.pos.to_vec(), [1.0, -1.0]);
+//! # Ok::<(), shaped::Error>(())
+//! ```
 
 use core::fmt;
 

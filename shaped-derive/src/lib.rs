@@ -53,7 +53,8 @@ use syn::{
 /// `#[module(frozen)]` `` and, for a frozen one with `T`, `` field `pos` is marked
 /// `#[module(frozen)]` but its type uses the tracking parameter `T`: ... ``.
 ///
-/// The examples are in the docs of `shaped::module` and `shaped::Trainable`.
+/// The examples are in the docs of `shaped::module` (frozen fields in its section *Frozen
+/// fields*) and `shaped::Trainable`.
 #[proc_macro_derive(Module, attributes(module))]
 pub fn derive_module(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
