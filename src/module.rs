@@ -30,6 +30,69 @@
 //! let w: &Tensor<shaped::Rank2<8, 4>> = &g.embed.weight;
 //! assert_eq!(w.sum().item(), 0.0);
 //! ```
+//!
+//! # Frozen fields
+//!
+//! In a model generic over its tracking (`struct Net<T: Tracking<f32> = NoTape>`, see
+//! [`Trainable`]), a field is put on the tape when its type uses `T`. A field whose type holds
+//! parameters but does not use `T` would never get a gradient, so it must be marked
+//! `#[module(frozen)]`; otherwise the model does not compile, with an error that names the field:
+//!
+//! ```text
+//! error[E0277]: field `pos` holds parameters but its type does not use the tracking parameter `T`, so it would get no gradient: pass `T` to its type, or mark it `#[module(frozen)]`
+//! ```
+//!
+//! A frozen field is a constant of the model (a fixed positional table, a mask, a pretrained
+//! part): it is saved and loaded with the other parameters and listed by
+//! [`frozen_params`](Module::frozen_params); it is cloned, not watched, when the model is put on a
+//! tape (so its type is `Clone`), its gradient reads as zeros,
+//! [`unused_params`](Module::unused_params) leaves it out, and no optimizer changes it, weight
+//! decay and momentum included. Marking a field frozen whose type uses `T` does not compile
+//! either. A field without parameters ([`Dropout`](crate::nn::Dropout)) needs no mark.
+//!
+//! ```
+//! use shaped::nn::Linear;
+//! use shaped::optim::{AdamW, Optimizer};
+//! use shaped::{Module, NoTape, Rank1, Tensor, Tracking};
+//!
+//! #[derive(Module)]
+//! struct Shifted<T: Tracking<f64> = NoTape> {
+//!     #[module(frozen)]
+//!     pos: Tensor<Rank1<2>, f64>, // a fixed offset added to the input
+//!     head: Linear<2, 1, f64, T>,
+//! }
+//!
+//! impl<T: Tracking<f64>> Shifted<T> {
+//!     fn forward(&self, x: &Tensor<Rank1<2>, f64>) -> Tensor<Rank1<1>, f64, T> {
+//!         self.head.forward(x.clone() + &self.pos)
+//!     }
+//! }
+//!
+//! let mut model = Shifted {
+//!     pos: Tensor::from([1.0, -1.0]),
+//!     head: Linear::from_weights(Tensor::from([[0.5, 0.5]]), None),
+//! };
+//! assert_eq!(model.frozen_params(), ["pos"]);
+//! let x = Tensor::from([1.0, 2.0]); // x + pos = [2, 1]
+//! let (loss, g) = model.value_and_grad(|m| m.forward(&x).sum());
+//! assert_eq!(loss, 1.5); // w . (x + pos) = 0.5 * 2 + 0.5 * 1
+//! assert_eq!(g.head.weight.to_array(), [[2.0, 1.0]]); // d/dw = x + pos
+//! assert_eq!(g.pos.to_vec(), [0.0, 0.0]); // not on the tape: zeros
+//!
+//! let mut opt = AdamW::new(&model, 0.1).weight_decay(0.5);
+//! opt.step(&mut model, &g);
+//! assert_eq!(model.pos.to_vec(), [1.0, -1.0]); // not decayed, to the bit
+//! // AdamW's first step: w (1 - lr wd) - lr g / (|g| + eps) = 0.5 * 0.95 - 0.1 (up to eps)
+//! let w = model.head.weight.to_array()[0];
+//! approx::assert_relative_eq!(w[..], [0.375, 0.375][..], epsilon = 1e-8);
+//!
+//! // Saved and loaded with the model.
+//! let head = Linear::from_weights(Tensor::zeros(), None);
+//! let mut back = Shifted { pos: Tensor::zeros(), head };
+//! back.load_safetensors(&model.to_safetensors())?;
+//! assert_eq!(back.pos.to_vec(), [1.0, -1.0]);
+//! # Ok::<(), shaped::Error>(())
+//! ```
 
 use core::fmt;
 
@@ -155,6 +218,12 @@ pub trait Module: Send + Sync + 'static {
     /// `<Name>Grads` for a derived struct, the tensor type itself for a tensor).
     type Grads: Module<Elem = Self::Elem, Grads = Self::Grads> + Clone + fmt::Debug;
 
+    /// Whether this type holds parameters: [`Yes`] for a tensor and anything with one in it,
+    /// [`No`] for a layer without any ([`Dropout`](crate::nn::Dropout)). The derive uses it to
+    /// reject a parameter field that would be frozen by mistake. Written by the derive.
+    #[doc(hidden)]
+    type HoldsParams: Flag;
+
     /// Calls `f(name, values, dims)` for every parameter tensor, in field order. `path` is the prefix
     /// of the names (empty at the root); it is restored before returning.
     ///
@@ -201,7 +270,8 @@ pub trait Module: Send + Sync + 'static {
 
     /// Reads this model's gradients out of a backward pass's [`Grads`], one typed tensor per parameter:
     /// zeros for a parameter the loss did not depend on, and for a frozen part of the model (a field
-    /// that does not use the model's tracking parameter, and so was not put on the tape). Only a
+    /// marked `#[module(frozen)]`, which is not put on the tape: see
+    /// [`frozen_params`](Module::frozen_params)). Only a
     /// trainable model has gradients to read: on a model that is not generic over its tracking, this
     /// does not compile.
     ///
@@ -318,6 +388,45 @@ pub trait Module: Send + Sync + 'static {
     {
         let mut out = Vec::new();
         self.unused_into(grads, true, &mut String::new(), &mut out);
+        out
+    }
+
+    /// Appends to `out` the names of this part's frozen parameters: all of them when `frozen`,
+    /// otherwise those under a field marked `#[module(frozen)]` (see
+    /// [`frozen_params`](Module::frozen_params)). Written by the derive; a part without fields of
+    /// its own keeps this default.
+    #[doc(hidden)]
+    fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+        if frozen {
+            self.visit(path, &mut |name, _, _| out.push(name.to_owned()));
+        }
+    }
+
+    /// The names (as in [`params`](Module::params)) of the parameters that are frozen in the
+    /// model, in field order: those under a field marked `#[module(frozen)]`. They are saved and
+    /// loaded with the others (as PyTorch's buffers and parameters with `requires_grad = False`),
+    /// are not put on the tape, have zero gradients, are never listed by
+    /// [`unused_params`](Module::unused_params), and no optimizer ever changes them.
+    ///
+    /// ```
+    /// use shaped::nn::Linear;
+    /// use shaped::{Module, NoTape, Rank1, Tensor, Tracking};
+    ///
+    /// #[derive(Module)]
+    /// struct Tuned<T: Tracking<f32> = NoTape> {
+    ///     #[module(frozen)]
+    ///     backbone: Linear<2, 2>,
+    ///     head: Linear<2, 1, f32, T>,
+    /// }
+    ///
+    /// let model = Tuned { backbone: Linear::zeros(), head: Linear::zeros() };
+    /// assert_eq!(model.frozen_params(), ["backbone.weight", "backbone.bias"]);
+    /// assert_eq!(model.param_count(), 2 * 2 + 2 + 2 + 1); // still parameters of the model
+    /// ```
+    #[must_use]
+    fn frozen_params(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.frozen_into(false, &mut String::new(), &mut out);
         out
     }
 
@@ -679,8 +788,10 @@ pub trait Module: Send + Sync + 'static {
 ///
 /// `#[derive(Module)]` implements it for a struct that is generic over its tracking (a type
 /// parameter `T: Tracking<E>`, passed on to its layers and tensors); `Module` is then implemented for
-/// the struct with `T = NoTape`, the model you store, save and update. Fields that do not use `T` are
-/// frozen: they are not put on the tape and their gradients read as zeros.
+/// the struct with `T = NoTape`, the model you store, save and update. A field whose type does not
+/// use `T` is not put on the tape: if it holds parameters it must be marked `#[module(frozen)]` (see
+/// [`Module::frozen_params`]), or the model does not compile, as its parameters would silently get
+/// no gradient; a field without parameters ([`Dropout`](crate::nn::Dropout)) needs no mark.
 ///
 /// ```
 /// use shaped::nn::{Labels, Linear, cross_entropy};
@@ -754,6 +865,32 @@ impl<M: Trainable> Trainable for Option<M> {
     }
 }
 
+/// Whether a [`Module`] type holds parameters, as a type: [`Yes`] or [`No`]
+/// ([`Module::HoldsParams`]). `A::Or<B>` is `Yes` when either is.
+#[doc(hidden)]
+pub trait Flag {
+    /// `Yes` when `Self` or `B` is.
+    type Or<B: Flag>: Flag;
+}
+
+/// The type holds parameters (see [`Flag`]).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Yes {}
+
+/// The type holds no parameters (see [`Flag`]).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum No {}
+
+impl Flag for Yes {
+    type Or<B: Flag> = Yes;
+}
+
+impl Flag for No {
+    type Or<B: Flag> = B;
+}
+
 /// Appends a segment to a parameter path, returning the length to truncate back to.
 #[doc(hidden)]
 pub fn push_segment(path: &mut String, segment: &str) -> usize {
@@ -768,6 +905,7 @@ pub fn push_segment(path: &mut String, segment: &str) -> usize {
 impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
     type Elem = E;
     type Grads = Tensor<S, E>;
+    type HoldsParams = Yes;
 
     fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self {
         grads.of_param(self, trained)
@@ -807,6 +945,7 @@ impl<S: Shape, E: Element> Module for Tensor<S, E, NoTape> {
 impl<M: Module> Module for Option<M> {
     type Elem = M::Elem;
     type Grads = Option<M::Grads>;
+    type HoldsParams = M::HoldsParams;
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, M::Elem>) {
         if let Some(m) = self {
@@ -839,6 +978,12 @@ impl<M: Module> Module for Option<M> {
     ) {
         if let Some(m) = self {
             m.unused_into(grads, trained, path, out);
+        }
+    }
+
+    fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+        if let Some(m) = self {
+            m.frozen_into(frozen, path, out);
         }
     }
 

@@ -10,6 +10,12 @@
 //!   struct with `T = Tape<E>`, every field that uses `T` put on the tape and every other field (a frozen
 //!   part, a skipped field) cloned. `Module` is implemented for the struct with `T = NoTape`.
 //!
+//! In a trainable struct, a field whose type does not use `T` and holds parameters (by its
+//! `Module::HoldsParams`) must be marked `#[module(frozen)]`; otherwise a generated check fails to
+//! compile with a message naming the field, as its parameters would silently get no gradient. A
+//! frozen field keeps its place in the parameters (saved, loaded) and in `<Name>Grads` (zeros), is
+//! listed by `Module::frozen_params`, and optimizers skip it.
+//!
 //! The model's `Module` impl also passes on the buffers (`Module::visit_buffers`) and the training
 //! flag (`Module::set_training`, called by `model.train()` and `model.eval()`) to every field that is
 //! not skipped.
@@ -31,14 +37,24 @@ use syn::{
 ///
 /// A struct generic over its tracking (`struct Mlp<T: Tracking<f32> = NoTape>`, with `T` passed to
 /// its trained fields) also gets `Trainable`, so that `tape.watch(&model)` puts it on a tape;
-/// `Module` is then implemented for `T = NoTape`. Fields that do not use `T` are frozen. Parameters
+/// `Module` is then implemented for `T = NoTape`. A field whose type does not use `T` is not put on
+/// the tape: if it holds parameters, it must be marked `#[module(frozen)]`, or the struct does not
+/// compile (its parameters would silently get no gradient); a field without parameters
+/// (`Dropout`) needs no mark. A frozen field's parameters are saved and loaded with the others,
+/// its gradients in `<Name>Grads` are zeros, and no optimizer changes it. Parameters
 /// are named by their field paths (`l1.weight`; `0.weight` in a tuple struct), as in a PyTorch
 /// `state_dict`, and buffers and the training flag are passed on to every field that is not
 /// skipped. `#[module(skip)]` marks a field that is not part of the model (an activation, a
 /// setting): it is left out of the parameters and of `<Name>Grads` (a hidden `()` there in a tuple
 /// struct), and cloned when the model is put on a tape.
 ///
-/// The examples are in the docs of `shaped::module` and `shaped::Trainable`.
+/// The errors for a field without `T` read `` field `pos` holds parameters but its type does not use
+/// the tracking parameter `T`, so it would get no gradient: pass `T` to its type, or mark it
+/// `#[module(frozen)]` `` and, for a frozen one with `T`, `` field `pos` is marked
+/// `#[module(frozen)]` but its type uses the tracking parameter `T`: ... ``.
+///
+/// The examples are in the docs of `shaped::module` (frozen fields in its section *Frozen
+/// fields*) and `shaped::Trainable`.
 #[proc_macro_derive(Module, attributes(module))]
 pub fn derive_module(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -55,21 +71,36 @@ struct Field {
     ty: Type,
     vis: Visibility,
     skip: bool,
+    /// Marked `#[module(frozen)]`: parameters of the model that are never trained.
+    frozen: bool,
 }
 
-fn is_skip(attrs: &[syn::Attribute]) -> syn::Result<bool> {
-    let mut skip = false;
+/// The field's `#[module(..)]` attribute: `(skip, frozen)`.
+fn field_attrs(attrs: &[syn::Attribute]) -> syn::Result<(bool, bool)> {
+    let (mut skip, mut frozen) = (false, false);
     for attr in attrs.iter().filter(|a| a.path().is_ident("module")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("skip") {
                 skip = true;
                 Ok(())
+            } else if meta.path.is_ident("frozen") {
+                frozen = true;
+                Ok(())
             } else {
-                Err(meta.error("unknown `module` attribute; the only one is `#[module(skip)]`"))
+                Err(meta.error(
+                    "unknown `module` attribute; they are `#[module(skip)]` and `#[module(frozen)]`",
+                ))
             }
         })?;
+        if skip && frozen {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "a field is either `#[module(skip)]` (not part of the model) or `#[module(frozen)]` \
+                 (parameters of the model that are not trained), not both",
+            ));
+        }
     }
-    Ok(skip)
+    Ok((skip, frozen))
 }
 
 /// Whether a type's tokens name any of the given identifiers.
@@ -160,12 +191,14 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             Some(ident) => (Member::Named(ident.clone()), ident.to_string()),
             None => (Member::Unnamed(Index::from(i)), i.to_string()),
         };
+        let (skip, frozen) = field_attrs(&f.attrs)?;
         fields.push(Field {
             member,
             segment,
             ty: f.ty.clone(),
             vis: f.vis.clone(),
-            skip: is_skip(&f.attrs)?,
+            skip,
+            frozen,
         });
     }
     let params: Vec<&Field> = fields.iter().filter(|f| !f.skip).collect();
@@ -199,6 +232,19 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let ty = &f.ty;
         syn::parse2(untracked(quote!(#ty))).expect("a substituted type is a type")
     };
+    if let Some(t) = &tracking
+        && let Some(f) = params.iter().find(|f| f.frozen && uses_tracking(&f.ty))
+    {
+        return Err(syn::Error::new_spanned(
+            &f.ty,
+            format!(
+                "field `{}` is marked `#[module(frozen)]` but its type uses the tracking \
+                 parameter `{t}`: a frozen field is not put on the tape, write its type \
+                 without `{t}`",
+                f.segment
+            ),
+        ));
+    }
     let first_ty = field_ty(first);
     let elem = quote!(<#first_ty as #m>::Elem);
 
@@ -257,6 +303,56 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         .collect();
     let is_generic = |ty: &Type| mentions(quote!(#ty), &generic_names);
     let mut checks = Vec::new();
+    // In a trainable model, a field that does not use the tracking parameter is not put on the
+    // tape: unless marked `#[module(frozen)]`, its type must hold no parameters (`Dropout`), or it
+    // would silently get no gradient. Checked in a function with the model's own generics and
+    // bounds, not the derive's `Module` bounds on the field types (a bound `F: Module` in the
+    // environment would hide `F`'s impl, and with it the value of `F::HoldsParams`).
+    if let Some(t) = &tracking {
+        let (check_impl, _, check_where) = generics.split_for_impl();
+        for f in params.iter().filter(|f| !f.frozen && !uses_tracking(&f.ty)) {
+            let ty = &f.ty;
+            let bare_param = match ty {
+                Type::Path(p) if p.qself.is_none() => p
+                    .path
+                    .get_ident()
+                    .is_some_and(|i| generics.type_params().any(|tp| &tp.ident == i)),
+                _ => false,
+            };
+            let mut where_clause = check_where.cloned().unwrap_or_else(|| parse_quote!(where));
+            if bare_param {
+                where_clause.predicates.push(parse_quote!(#ty: #m));
+            }
+            let message = format!(
+                "field `{}` holds parameters but its type does not use the tracking parameter \
+                 `{t}`, so it would get no gradient: pass `{t}` to its type, or mark it \
+                 `#[module(frozen)]`",
+                f.segment
+            );
+            let label = format!("this type holds parameters and does not use `{t}`");
+            let note = format!(
+                "a field of a trainable model is put on the tape when its type uses `{t}` (`Linear<2, \
+                 3, f32, {t}>`, `Tensor<Rank1<3>, f32, {t}>`, a model `Inner<{t}>`); \
+                 `#[module(frozen)]` keeps it as it is (saved and loaded, never changed by an \
+                 optimizer)"
+            );
+            let call = quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
+                holds_no_parameters::<<#ty as #m>::HoldsParams>()
+            };
+            checks.push(quote! {
+                const _: () = {
+                    #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+                    trait HoldsNoParameters {}
+                    impl HoldsNoParameters for ::shaped::module::No {}
+                    fn holds_no_parameters<F: HoldsNoParameters>() {}
+                    #[allow(dead_code)]
+                    fn check #check_impl () #where_clause {
+                        #call;
+                    }
+                };
+            });
+        }
+    }
     {
         let wc = generics.make_where_clause();
         let first_tokens = quote!(#first_ty).to_string();
@@ -286,6 +382,15 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     decl_generics.params = generics.params.clone();
     decl_generics.where_clause = None;
     let decl_where = where_clause;
+
+    // Whether the model holds parameters: whether any field's type does (frozen ones included).
+    let holds_params = params
+        .iter()
+        .rev()
+        .fold(quote!(::shaped::module::No), |rest, f| {
+            let ty = field_ty(f);
+            quote!(<<#ty as #m>::HoldsParams as ::shaped::module::Flag>::Or<#rest>)
+        });
 
     let grad_ty = |f: &Field| {
         let ty = field_ty(f);
@@ -345,17 +450,6 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             #( #m::zip_mut(&mut self.#members, &other.#members, f); )*
         }
     };
-    // Whether each parameter field is trained with the model (it uses the tracking parameter).
-    let trained: Vec<TokenStream2> = params
-        .iter()
-        .map(|f| {
-            if uses_tracking(&f.ty) {
-                quote!(trained)
-            } else {
-                quote!(false)
-            }
-        })
-        .collect();
     // Building a struct of the gradients' (or the model's) fields: a value for every field (skipped
     // tuple fields are `()` in the gradients).
     let build = |value: &dyn Fn(&Field) -> TokenStream2| {
@@ -374,6 +468,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     };
     let read = |f: &Field| {
         let member = &f.member;
+        if f.frozen {
+            return quote!(#m::zeros_like(&self.#member));
+        }
         let flag = if uses_tracking(&f.ty) {
             quote!(trained)
         } else {
@@ -390,6 +487,24 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let member = &f.member;
         quote!(#m::read_grads(&self.#member, grads, false))
     });
+    // Frozen fields are left out of the unused parameters.
+    let live: Vec<&Field> = params.iter().copied().filter(|f| !f.frozen).collect();
+    let live_members = live.iter().map(|f| &f.member);
+    let live_segments = live.iter().map(|f| &f.segment);
+    let live_trained = live.iter().map(|f| {
+        if uses_tracking(&f.ty) {
+            quote!(trained)
+        } else {
+            quote!(false)
+        }
+    });
+    let frozen_flags = params.iter().map(|f| {
+        if f.frozen {
+            quote!(true)
+        } else {
+            quote!(frozen)
+        }
+    });
     let hidden = quote! {
         fn unused_into(
             &self,
@@ -399,8 +514,21 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             out: &mut ::std::vec::Vec<::std::string::String>,
         ) {
             #(
+                let len = ::shaped::module::push_segment(path, #live_segments);
+                #m::unused_into(&self.#live_members, grads, #live_trained, path, out);
+                path.truncate(len);
+            )*
+        }
+
+        fn frozen_into(
+            &self,
+            frozen: bool,
+            path: &mut ::std::string::String,
+            out: &mut ::std::vec::Vec<::std::string::String>,
+        ) {
+            #(
                 let len = ::shaped::module::push_segment(path, #segments);
-                #m::unused_into(&self.#members, grads, #trained, path, out);
+                #m::frozen_into(&self.#members, #frozen_flags, path, out);
                 path.truncate(len);
             )*
         }
@@ -482,6 +610,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         impl #impl_generics #m for #self_ty #where_clause {
             type Elem = #elem;
             type Grads = #grads_name #ty_generics;
+            type HoldsParams = #holds_params;
 
             #visitors
 
@@ -501,6 +630,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         impl #impl_generics #m for #grads_name #ty_generics #where_clause {
             type Elem = #elem;
             type Grads = Self;
+            type HoldsParams = #holds_params;
 
             #visitors
 
@@ -517,4 +647,106 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
 
         #trainable
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error `expand` gives for `input`, as text.
+    fn error(input: DeriveInput) -> String {
+        match expand(&input) {
+            Ok(_) => panic!("the derive accepted the struct"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_field_cannot_be_both_skipped_and_frozen() {
+        let input: DeriveInput = parse_quote! {
+            struct Net<T: Tracking<f32> = NoTape> {
+                #[module(skip, frozen)]
+                table: Tensor<Rank1<3>>,
+                head: Linear<3, 1, f32, T>,
+            }
+        };
+        assert_eq!(
+            error(input),
+            "a field is either `#[module(skip)]` (not part of the model) or `#[module(frozen)]` \
+             (parameters of the model that are not trained), not both"
+        );
+        // The same in two attributes.
+        let input: DeriveInput = parse_quote! {
+            struct Net<T: Tracking<f32> = NoTape> {
+                #[module(frozen)]
+                #[module(skip)]
+                table: Tensor<Rank1<3>>,
+                head: Linear<3, 1, f32, T>,
+            }
+        };
+        assert!(error(input).ends_with("not both"));
+    }
+
+    #[test]
+    fn an_unknown_attribute_names_the_known_ones() {
+        let input: DeriveInput = parse_quote! {
+            struct Net<T: Tracking<f32> = NoTape> {
+                #[module(fixed)]
+                table: Tensor<Rank1<3>>,
+                head: Linear<3, 1, f32, T>,
+            }
+        };
+        assert_eq!(
+            error(input),
+            "unknown `module` attribute; they are `#[module(skip)]` and `#[module(frozen)]`"
+        );
+    }
+
+    #[test]
+    fn a_frozen_field_that_uses_the_tracking_parameter_is_an_error() {
+        let input: DeriveInput = parse_quote! {
+            struct Net<Tr: Tracking<f32> = NoTape> {
+                head: Linear<3, 1, f32, Tr>,
+                #[module(frozen)]
+                body: Linear<3, 3, f32, Tr>,
+            }
+        };
+        assert_eq!(
+            error(input),
+            "field `body` is marked `#[module(frozen)]` but its type uses the tracking parameter \
+             `Tr`: a frozen field is not put on the tape, write its type without `Tr`"
+        );
+    }
+
+    #[test]
+    fn only_unmarked_fields_without_the_tracking_parameter_are_checked() {
+        let input: DeriveInput = parse_quote! {
+            struct Net<T: Tracking<f32> = NoTape> {
+                head: Linear<3, 1, f32, T>,
+                #[module(frozen)]
+                table: Tensor<Rank1<3>>,
+                mask: Tensor<Rank1<3>>,
+                #[module(skip)]
+                name: String,
+            }
+        };
+        let out = expand(&input).unwrap().to_string();
+        let check = |field: &str| format!("field `{field}` holds parameters");
+        assert_eq!(out.matches(&check("mask")).count(), 1);
+        for field in ["head", "table", "name"] {
+            assert!(!out.contains(&check(field)), "{field}");
+        }
+        // Without a tracking parameter nothing is trained, and nothing is checked.
+        let input: DeriveInput = parse_quote! {
+            struct Fixed {
+                mask: Tensor<Rank1<3>>,
+            }
+        };
+        assert!(
+            !expand(&input)
+                .unwrap()
+                .to_string()
+                .contains("holds parameters")
+        );
+    }
 }

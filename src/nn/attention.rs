@@ -746,6 +746,7 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 {
     type Elem = E;
     type Grads = MultiheadAttentionGrads<EMBED, HEADS, HEAD_DIM, E>;
+    type HoldsParams = crate::module::Yes;
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);
@@ -810,6 +811,7 @@ impl<const EMBED: usize, const HEADS: usize, const HEAD_DIM: usize, E: Element> 
 {
     type Elem = E;
     type Grads = Self;
+    type HoldsParams = crate::module::Yes;
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>) {
         visit_in_proj(&self.in_proj_weight, &self.in_proj_bias, path, f);

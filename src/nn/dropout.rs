@@ -32,6 +32,7 @@ pub struct NoParams<E>(PhantomData<E>);
 impl<E: Element> Module for NoParams<E> {
     type Elem = E;
     type Grads = Self;
+    type HoldsParams = crate::module::No;
 
     fn visit(&self, _: &mut String, _: &mut Visit<'_, E>) {}
 
@@ -302,6 +303,7 @@ macro_rules! no_params_module {
         impl<$($g)*> $crate::Module for $ty {
             type Elem = E;
             type Grads = $crate::nn::NoParams<E>;
+            type HoldsParams = $crate::module::No;
 
             fn visit(&self, _: &mut String, _: &mut $crate::module::Visit<'_, E>) {}
 

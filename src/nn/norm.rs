@@ -916,6 +916,7 @@ macro_rules! affine_module_methods {
 impl<const C: usize, E: Element> Module for BatchNorm1d<C, E> {
     type Elem = E;
     type Grads = BatchNorm1dGrads<C, E>;
+    type HoldsParams = crate::module::Yes;
 
     affine_module_methods!(true);
 
@@ -1007,6 +1008,7 @@ impl<const C: usize, E: Element> Trainable for BatchNorm1d<C, E> {
 impl<const C: usize, E: Element> Module for BatchNorm1dGrads<C, E> {
     type Elem = E;
     type Grads = Self;
+    type HoldsParams = crate::module::Yes;
 
     affine_module_methods!(false);
 

@@ -204,6 +204,7 @@ impl<L: fmt::Debug, O> fmt::Debug for Out<L, O> {
 impl<L: Module, O: Shape> Module for Out<L, O> {
     type Elem = L::Elem;
     type Grads = L::Grads;
+    type HoldsParams = L::HoldsParams;
 
     fn visit(&self, path: &mut String, f: &mut Visit<'_, L::Elem>) {
         self.layer.visit(path, f);
@@ -225,6 +226,9 @@ impl<L: Module, O: Shape> Module for Out<L, O> {
         out: &mut Vec<String>,
     ) {
         self.layer.unused_into(grads, trained, path, out);
+    }
+    fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+        self.layer.frozen_into(frozen, path, out);
     }
     fn zeros_like(&self) -> L::Grads {
         self.layer.zeros_like()
@@ -363,7 +367,9 @@ tuple_sample_shapes! {
 #[doc(hidden)]
 pub trait Layer<E: Element>: Send + Sync + 'static {
     type Grads: Module<Elem = E, Grads = Self::Grads> + Clone + core::fmt::Debug;
+    type HoldsParams: crate::module::Flag;
     fn visit(&self, path: &mut String, f: &mut Visit<'_, E>);
+    fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>);
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, E>);
     fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, E>);
     fn read_grads(&self, grads: &Grads<E>, trained: bool) -> Self::Grads;
@@ -389,8 +395,12 @@ pub trait TrainLayer<E: Element>: Layer<E> {
 
 impl<M: Module> Layer<M::Elem> for M {
     type Grads = M::Grads;
+    type HoldsParams = M::HoldsParams;
     fn visit(&self, path: &mut String, f: &mut Visit<'_, M::Elem>) {
         Module::visit(self, path, f);
+    }
+    fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+        Module::frozen_into(self, frozen, path, out);
     }
     fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, M::Elem>) {
         Module::visit_mut(self, path, f);
@@ -437,7 +447,9 @@ macro_rules! no_params_layers {
     ($([$($g:tt)*] $ty:ty),* $(,)?) => {$(
         impl<E: Element, $($g)*> Layer<E> for $ty {
             type Grads = NoParams<E>;
+            type HoldsParams = crate::module::No;
             fn visit(&self, _: &mut String, _: &mut Visit<'_, E>) {}
+            fn frozen_into(&self, _: bool, _: &mut String, _: &mut Vec<String>) {}
             fn visit_mut(&mut self, _: &mut String, _: &mut VisitMut<'_, E>) {}
             fn zip_mut(&mut self, _: &NoParams<E>, _: &mut ZipMut<'_, E>) {}
             fn read_grads(&self, _: &Grads<E>, _: bool) -> NoParams<E> {
@@ -486,10 +498,15 @@ activation_layers!(ReLU, Sigmoid, Tanh);
 
 /// `Module`, `Trainable` and `Forward` for a tuple of layers.
 macro_rules! sequence {
+    (@or $f:ty) => { $f };
+    (@or $f:ty, $($r:ty),+) => {
+        <$f as crate::module::Flag>::Or<sequence!(@or $($r),+)>
+    };
     ($a:ident $ai:tt $ay:ident $(, $rest:ident $ri:tt $ry:ident $rin:ident)+; $last:ident) => {
         impl<$a: Module, $($rest: Layer<$a::Elem>),+> Module for ($a, $($rest),+) {
             type Elem = $a::Elem;
             type Grads = ($a::Grads, $(<$rest as Layer<$a::Elem>>::Grads),+);
+            type HoldsParams = sequence!(@or $a::HoldsParams $(, <$rest as Layer<$a::Elem>>::HoldsParams)+);
 
             fn visit(&self, path: &mut String, f: &mut Visit<'_, Self::Elem>) {
                 let len = push_segment(path, stringify!($ai));
@@ -538,6 +555,17 @@ macro_rules! sequence {
                 $(
                     let len = push_segment(path, stringify!($ri));
                     Layer::unused_into(&self.$ri, grads, trained, path, out);
+                    path.truncate(len);
+                )+
+            }
+
+            fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+                let len = push_segment(path, stringify!($ai));
+                Module::frozen_into(&self.$ai, frozen, path, out);
+                path.truncate(len);
+                $(
+                    let len = push_segment(path, stringify!($ri));
+                    Layer::frozen_into(&self.$ri, frozen, path, out);
                     path.truncate(len);
                 )+
             }

@@ -30,8 +30,43 @@
 //! named as in [`Module::params`] (a prefix such as `"l1"` freezes every parameter under it), until
 //! [`unfreeze`](Optimizer::unfreeze): its values, its state (moments, buffers) and its own step count
 //! stay as they are, as when a PyTorch parameter has no gradient. The model is unchanged: a frozen
-//! parameter is saved and loaded with the others. Its gradient is still computed; a field that does
-//! not use the model's tracking parameter is frozen for good and costs no gradient.
+//! parameter is saved and loaded with the others. Its gradient is still computed.
+//!
+//! A field of the model marked `#[module(frozen)]` ([`Module::frozen_params`]) is frozen for good:
+//! it is not put on the tape (its gradient reads as zeros and costs nothing), every optimizer
+//! leaves it exactly as it is (no weight decay, no momentum: it has no state), it is listed by
+//! [`frozen`](Optimizer::frozen) from the start, and [`unfreeze`](Optimizer::unfreeze) does not
+//! reach it.
+//!
+//! ```
+//! use shaped::nn::Linear;
+//! use shaped::optim::{AdamW, Optimizer};
+//! use shaped::rand::{SeedableRng, rngs::StdRng};
+//! use shaped::{Module, NoTape, Tensor, Tracking};
+//!
+//! #[derive(Module)]
+//! struct FineTune<T: Tracking<f64> = NoTape> {
+//!     #[module(frozen)]
+//!     body: Linear<2, 2, f64>,
+//!     head: Linear<2, 1, f64, T>,
+//! }
+//!
+//! let mut rng = StdRng::seed_from_u64(0);
+//! let mut model = FineTune { body: Linear::new(&mut rng), head: Linear::new(&mut rng) };
+//! let (body, head) = (model.body.weight.clone(), model.head.weight.clone());
+//! let mut opt = AdamW::new(&model, 0.1); // weight decay 0.01
+//! assert_eq!(opt.frozen(), ["body.weight", "body.bias"]);
+//! let x = Tensor::from([1.0, -2.0]);
+//! for _ in 0..3 {
+//!     let (_, g) = model.value_and_grad(|m| m.head.forward(m.body.forward(x.clone())).sum());
+//!     assert_eq!(g.body.weight, Tensor::zeros()); // a frozen field's gradient is zero
+//!     opt.step(&mut model, &g);
+//! }
+//! assert_eq!(model.body.weight, body); // untouched, to the bit
+//! assert_ne!(model.head.weight, head);
+//! let err = opt.unfreeze("body").unwrap_err();
+//! assert!(err.to_string().starts_with("cannot unfreeze `body`: it is frozen in the model"));
+//! ```
 //!
 //! # Checkpoints
 //! [`opt.save(path)`](Optimizer::save) writes the optimizer's state to a safetensors file, and

@@ -11,7 +11,11 @@ pub(crate) struct Params {
     /// Names, as in [`Module::params`].
     pub(crate) names: Vec<String>,
     pub(crate) dims: Vec<Vec<usize>>,
+    /// Frozen by [`freeze`](super::Optimizer::freeze), or in the model.
     pub(crate) frozen: Vec<bool>,
+    /// Frozen in the model (a field marked `#[module(frozen)]`, [`Module::frozen_params`]): never
+    /// updated, whatever `unfreeze` or a checkpoint says.
+    pub(crate) in_model: Vec<bool>,
     /// The updates each parameter has had (PyTorch's per-parameter `step`): a frozen parameter's
     /// count stands still.
     pub(crate) steps: Vec<usize>,
@@ -24,10 +28,13 @@ impl Params {
         let (names, dims): (Vec<String>, Vec<Vec<usize>>) =
             model.params().into_iter().map(|p| (p.name, p.dims)).unzip();
         let n = names.len();
+        let fixed = model.frozen_params();
+        let in_model: Vec<bool> = names.iter().map(|n| fixed.contains(n)).collect();
         Self {
             names,
             dims,
-            frozen: vec![false; n],
+            frozen: in_model.clone(),
+            in_model,
             steps: vec![0; n],
             count: 0,
         }
@@ -91,16 +98,28 @@ impl Params {
     }
 
     /// Freezes (or unfreezes) the parameter called `name` and every parameter under it
-    /// (`l1` is `l1.weight` and `l1.bias`).
+    /// (`l1` is `l1.weight` and `l1.bias`). Parameters frozen in the model stay frozen; unfreezing
+    /// a name under which all are is an error.
     pub(crate) fn set_frozen(&mut self, name: &str, frozen: bool) -> Result<(), Error> {
-        let mut found = false;
-        for (n, f) in self.names.iter().zip(&mut self.frozen) {
+        let (mut found, mut changed) = (false, false);
+        for ((n, f), &fixed) in self.names.iter().zip(&mut self.frozen).zip(&self.in_model) {
             if under(n, name) {
-                *f = frozen;
                 found = true;
+                if !fixed {
+                    *f = frozen;
+                    changed = true;
+                }
             }
         }
-        if found {
+        if found && !changed && !frozen {
+            Err(Error::new(
+                ErrorKind::Missing,
+                format!(
+                    "cannot unfreeze `{name}`: it is frozen in the model (a field marked \
+                     `#[module(frozen)]`), and no optimizer updates it"
+                ),
+            ))
+        } else if found {
             Ok(())
         } else {
             Err(Error::new(

@@ -231,7 +231,7 @@ pub(crate) fn load<E: Element, S: Stateful<E>>(state: &mut S, bytes: &[u8]) -> R
             Vec::new()
         }
     };
-    params.frozen.fill(false);
+    params.frozen.clone_from(&params.in_model);
     for name in frozen {
         match params.names.iter().position(|n| n == name) {
             Some(i) => params.frozen[i] = true,

@@ -12,6 +12,7 @@ mod contraction_examples;
 mod conv_runtime;
 mod edge_values;
 mod errors;
+mod frozen;
 mod identities;
 mod kernel_accuracy;
 mod kl_div_edges;

@@ -118,7 +118,8 @@ struct TwoHeads<T: Tracking<f32> = NoTape> {
     body: Linear<3, 4, f32, T>,
     left: Linear<4, 2, f32, T>,
     right: Linear<4, 2, f32, T>,
-    /// Frozen: it does not take the tracking parameter.
+    /// Frozen: it does not take the tracking parameter, and says so.
+    #[module(frozen)]
     frozen: Linear<2, 2>,
 }
 
