@@ -15,10 +15,10 @@
 use core::cell::RefCell;
 use core::fmt;
 use core::ops::{Deref, DerefMut};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use crate::Element;
-use crate::tape::TapeState;
+use crate::tape::{NodeId, TapeState};
 
 /// Buffers kept per size class.
 const PER_CLASS: usize = 8;
@@ -31,6 +31,9 @@ const CLASSES: usize = usize::BITS as usize;
 /// Buffers of at least this many bytes start on a 64-byte boundary (a cache line).
 const ALIGNED_FROM: usize = 4096;
 
+/// A live tape's state, as its thread's pool refers to it (without keeping it alive).
+pub(crate) type LiveTape<E> = Weak<RefCell<TapeState<E>>>;
+
 /// The free buffers of one thread for one element type, and its spare tape states.
 pub struct Pool<E: Element> {
     /// `classes[k]` holds buffers whose capacity is at least `2^k` (and below `2^(k+1)`).
@@ -38,6 +41,12 @@ pub struct Pool<E: Element> {
     bytes: usize,
     /// States of dropped tapes, for the next `Tape::new`.
     pub(crate) tapes: Vec<Rc<RefCell<TapeState<E>>>>,
+    /// Tapes of this thread with watched tensors and no backward pass yet: an op off the tapes on a
+    /// value that stands for one of their nodes is recorded there.
+    pub(crate) live: Vec<LiveTape<E>>,
+    /// The node an op off the tapes was just recorded as, and its element count: the tensor the op
+    /// makes next takes it.
+    pub(crate) pending: Option<(LiveTape<E>, NodeId, usize)>,
 }
 
 impl<E: Element> Default for Pool<E> {
@@ -46,6 +55,8 @@ impl<E: Element> Default for Pool<E> {
             classes: (0..CLASSES).map(|_| Vec::new()).collect(),
             bytes: 0,
             tapes: Vec::new(),
+            live: Vec::new(),
+            pending: None,
         }
     }
 }

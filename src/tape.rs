@@ -54,7 +54,7 @@
 
 use core::cell::RefCell;
 use core::fmt;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use crate::buffer::Buffer;
@@ -164,7 +164,8 @@ pub(crate) mod internal {
         }
     }
 }
-use internal::{BackwardFn, GradStore, Input, NodeId, Record};
+pub(crate) use internal::NodeId;
+use internal::{BackwardFn, GradStore, Input, Record};
 
 /// Whether a tensor records its ops: [`NoTape`] (inference, data) or [`Tape<E>`] (training).
 ///
@@ -256,10 +257,13 @@ impl<E: Element> Record<E> for NoTape {
     #[inline]
     fn record<const N: usize>(
         &self,
-        _inputs: [Input<'_, E>; N],
-        _out_numel: usize,
-        _make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
+        inputs: [Input<'_, E>; N],
+        out_numel: usize,
+        make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
     ) -> Self {
+        if LIVE_TAPES.get() != 0 {
+            record_off_tape(inputs, out_numel, make);
+        }
         NoTape
     }
 
@@ -401,6 +405,11 @@ pub(crate) struct TapeState<E: Element> {
     ops: Vec<Recorded<E>>,
     /// Watched tensors: (tensor id, node), one entry per tensor.
     leaves: Vec<(u64, NodeId)>,
+    /// Values off the tapes computed from watched tensors while this tape was live: (tensor id,
+    /// node). Such a value stands for its node where it meets this tape.
+    derived: Vec<(u64, NodeId)>,
+    /// Whether this state is in its thread's list of live tapes.
+    live: bool,
     /// The gradients of a backward pass, by node (empty between passes).
     grads: Vec<Option<Buffer<E>>>,
     /// Whether `backward` already ran.
@@ -413,6 +422,8 @@ impl<E: Element> TapeState<E> {
             sizes: Vec::with_capacity(32),
             ops: Vec::with_capacity(16),
             leaves: Vec::with_capacity(16),
+            derived: Vec::new(),
+            live: false,
             grads: Vec::new(),
             spent: false,
         }
@@ -422,6 +433,7 @@ impl<E: Element> TapeState<E> {
         self.sizes.clear();
         self.ops.clear();
         self.leaves.clear();
+        self.derived.clear();
         self.grads.clear();
         self.spent = false;
     }
@@ -439,6 +451,19 @@ impl<E: Element> TapeState<E> {
             .iter()
             .find(|&&(leaf, _)| leaf == id)
             .map(|&(_, node)| node)
+    }
+
+    /// The node a tensor off the tapes stands for on this tape: the leaf of a watched tensor, or the
+    /// node of a value computed from watched tensors by ops off the tapes.
+    #[inline]
+    fn node_of(&self, id: u64) -> Option<NodeId> {
+        self.watched(id).or_else(|| {
+            self.derived
+                .iter()
+                .rev()
+                .find(|&&(value, _)| value == id)
+                .map(|&(_, node)| node)
+        })
     }
 
     /// The leaf node of the tensor with this id, created on first use.
@@ -599,6 +624,7 @@ impl<E: Element> Tape<E> {
     /// `t` as a leaf of this tape (the node is created on first use).
     pub(crate) fn watch_tensor<S: Shape>(&self, t: &Tensor<S, E>) -> Tensor<S, E, Tape<E>> {
         let node = self.state.borrow_mut().leaf(t.id(), t.numel());
+        self.go_live();
         Tensor::with_id(
             Arc::clone(t.data()),
             t.id(),
@@ -654,6 +680,32 @@ impl<E: Element> Tape<E> {
         self.state.borrow().leaves.len()
     }
 
+    /// Enters this thread's list of live tapes (once), so that ops off the tapes on its watched
+    /// tensors are recorded here.
+    fn go_live(&self) {
+        let mut state = self.state.borrow_mut();
+        if state.live || state.spent {
+            return;
+        }
+        let weak = Rc::downgrade(&self.state);
+        if E::with_pool(|p| p.live.push(weak)).is_some() {
+            state.live = true;
+            LIVE_TAPES.set(LIVE_TAPES.get() + 1);
+        }
+    }
+
+    /// Leaves the list of live tapes: after `backward`, or when the last handle is dropped.
+    fn leave_live(&self) {
+        let mut state = self.state.borrow_mut();
+        if !state.live {
+            return;
+        }
+        state.live = false;
+        LIVE_TAPES.set(LIVE_TAPES.get() - 1);
+        let me = Rc::as_ptr(&self.state);
+        E::with_pool(|p| p.live.retain(|w| w.as_ptr() != me));
+    }
+
     fn same_tape(&self, other: &Self) {
         assert!(
             Rc::ptr_eq(&self.state, &other.state),
@@ -663,6 +715,7 @@ impl<E: Element> Tape<E> {
 
     /// Runs the recorded closures backward from this handle's node, seeded with `seed`.
     pub(crate) fn run_backward(&self, seed: Buffer<E>) -> Grads<E> {
+        self.leave_live();
         let (mut ops, mut leaves, sizes, grads) = {
             let mut state = self.state.borrow_mut();
             assert!(
@@ -716,6 +769,7 @@ impl<E: Element> Drop for Tape<E> {
     fn drop(&mut self) {
         // The last handle of a tape returns its state to the thread's spares.
         if Rc::strong_count(&self.state) == 1 {
+            self.leave_live();
             let state = Rc::clone(&self.state);
             E::with_pool(|p| keep_spare(&mut p.tapes, state));
         }
@@ -745,7 +799,7 @@ impl<E: Element> Record<E> for Tape<E> {
                 }
                 // The one place where an operand off the tape meets a taped one: the stored tensor
                 // of a parameter watched here (`&model.w` inside `value_and_grad`) is that parameter.
-                Input::Constant(id) => *slot = self.state.borrow().watched(id),
+                Input::Constant(id) => *slot = self.state.borrow().node_of(id),
                 Input::Absent => {}
             }
         }
@@ -764,12 +818,91 @@ impl<E: Element> Record<E> for Tape<E> {
                 self.same_tape(t);
                 t.clone()
             }
-            Input::Constant(id) => self.handle(self.state.borrow().watched(id)),
+            Input::Constant(id) => self.handle(self.state.borrow().node_of(id)),
             Input::Absent => self.handle(None),
         }
     }
 }
 impl<E: Element> Tracking<E> for Tape<E> {}
+
+thread_local! {
+    /// How many tapes of this thread (of any element type) are live: have watched tensors and no
+    /// backward pass yet. While none is, an op off the tapes costs this one read.
+    static LIVE_TAPES: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// An op off the tapes, while a tape is live: if an input stands for a node of a live tape (a
+/// watched tensor's stored value, or a value computed from one), the op is recorded on that tape,
+/// and the tensor the op makes next ([`adopt_pending`]) stands for its output. This is how
+/// `model.w.powi(2)` on the stored model, inside `value_and_grad`, reaches `w`'s gradient.
+#[cold]
+fn record_off_tape<E: Element, const N: usize>(
+    inputs: [Input<'_, E>; N],
+    out_numel: usize,
+    make: impl FnOnce([Option<NodeId>; N]) -> BackwardFn<E>,
+) {
+    let found = E::with_pool(|p| {
+        p.pending = None;
+        p.live.iter().find_map(|weak| {
+            let state = weak.upgrade()?;
+            let borrowed = state.try_borrow().ok()?;
+            let mut nodes = [None; N];
+            for (slot, input) in nodes.iter_mut().zip(&inputs) {
+                if let Input::Constant(id) = *input {
+                    *slot = borrowed.node_of(id);
+                }
+            }
+            drop(borrowed);
+            nodes.iter().any(Option::is_some).then_some((state, nodes))
+        })
+    })
+    .flatten();
+    let Some((state, nodes)) = found else { return };
+    let out = state.borrow_mut().new_node(out_numel);
+    let run = make(nodes);
+    state.borrow_mut().ops.push(Recorded { out, run });
+    E::with_pool(|p| p.pending = Some((Rc::downgrade(&state), out, out_numel)));
+}
+
+/// Gives the tensor with id `id` and `numel` elements, just made by an op off the tapes, the node
+/// that op was recorded as, if it was.
+#[inline]
+pub(crate) fn adopt_pending<E: Element>(id: u64, numel: usize) {
+    if LIVE_TAPES.get() != 0 {
+        E::with_pool(|p| {
+            if let Some((weak, node, n)) = p.pending.take()
+                && n == numel
+                && let Some(state) = weak.upgrade()
+            {
+                state.borrow_mut().derived.push((id, node));
+            }
+        });
+    }
+}
+
+/// A tensor off the tapes copied under a new id (a clone): the copy stands for the same node as
+/// the value `from`, if that value was computed from watched tensors (a watched tensor's clone is
+/// a new variable, not the leaf).
+pub(crate) fn alias_derived<E: Element>(from: u64, to: u64) {
+    if LIVE_TAPES.get() != 0 {
+        E::with_pool(|p| {
+            for state in p.live.iter().filter_map(Weak::upgrade) {
+                let Ok(mut state) = state.try_borrow_mut() else {
+                    continue;
+                };
+                let node = state
+                    .derived
+                    .iter()
+                    .rev()
+                    .find(|&&(value, _)| value == from)
+                    .map(|&(_, node)| node);
+                if let Some(node) = node {
+                    state.derived.push((to, node));
+                }
+            }
+        });
+    }
+}
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -81,7 +81,13 @@ impl<S: Shape, E: Element, T: Tracking<E>> Clone for Tensor<S, E, T> {
         Self {
             data: Arc::clone(&self.data),
             // A tensor on a tape keeps its node; one off the tapes is a new variable.
-            id: if T::RECORDS { self.id } else { next_id() },
+            id: if T::RECORDS {
+                self.id
+            } else {
+                let id = next_id();
+                crate::tape::alias_derived::<E>(self.id, id);
+                id
+            },
             tape: self.tape.clone(),
             shape: self.shape,
         }
@@ -93,7 +99,11 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
     /// A new value (fresh id) with the given data, shape and tracking.
     #[inline]
     pub(crate) fn from_parts(data: Arc<Buffer<E>>, shape: S, tape: T) -> Self {
-        Self::with_id(data, next_id(), shape, tape)
+        let id = next_id();
+        if !T::RECORDS {
+            crate::tape::adopt_pending::<E>(id, data.len());
+        }
+        Self::with_id(data, id, shape, tape)
     }
 
     /// A value with a given identity: the same variable as another tensor with this id.

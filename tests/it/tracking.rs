@@ -346,13 +346,79 @@ fn the_stored_parameter_used_inside_value_and_grad_is_that_parameter() {
     // Both against central differences.
     gradcheck(|w| (&x * &w * &w).sum(), &model.w).unwrap();
     gradcheck(|w| (&x * &w).sum() + (&w * &w).sum(), &model.w).unwrap();
-    // A value computed from the stored model by ops off the tape is a constant, wherever it is
-    // computed: loss = x w + c with c = w^2 = 1 held fixed, d/dw = x = 4.
+    // A value computed from the stored model inside `value_and_grad` is differentiated too:
+    // loss = x w + sum(w^2), d/dw = x + 2w = 6, whether the penalty reads `model` or `m`.
     let (loss, g) = model.value_and_grad(|m| m.forward(&x).sum() + model.penalty());
-    assert_eq!((loss, g.w.to_vec()), (5.0, vec![4.0]));
-    // Computed from `m`, it is differentiated: d/dw = x + 2w = 6.
+    assert_eq!((loss, g.w.to_vec()), (5.0, vec![6.0]));
     let (_, g) = model.value_and_grad(|m| m.forward(&x).sum() + m.penalty());
     assert_eq!(g.w.to_vec(), vec![6.0]);
+}
+
+/// One parameter of two values.
+#[derive(Module)]
+struct Pair<T: Tracking<f64> = NoTape> {
+    w: Tensor<Rank1<2>, f64, T>,
+}
+
+#[test]
+fn values_computed_from_the_stored_model_while_it_is_watched_are_differentiated() {
+    // At w = [1, 2], x = [4, 3].
+    let model = Pair {
+        w: Tensor::from([1.0, 2.0]),
+    };
+    let x = Tensor::from([4.0, 3.0]);
+    // A chain of ops on the stored tensor, a clone on the way, then the taped value:
+    // loss = sum(x w) + sum(exp(w)^2 / 2) = sum(x w) + sum(e^(2w)) / 2, d/dw = x + e^(2w).
+    let (loss, g) = model.value_and_grad(|m| {
+        let e = model.w.exp();
+        let penalty = (e.clone() * e).sum() * 0.5;
+        (&x * &m.w).sum() + penalty
+    });
+    let want = [4.0 + 2.0_f64.exp(), 3.0 + 4.0_f64.exp()];
+    assert!((loss - (10.0 + (2.0_f64.exp() + 4.0_f64.exp()) / 2.0)).abs() < 1e-12);
+    for (got, want) in g.w.to_vec().iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{got} against {want}");
+    }
+    // The same function against central differences.
+    gradcheck(
+        |w| (&x * &w).sum() + (w.exp() * w.exp()).sum() * 0.5,
+        &model.w,
+    )
+    .unwrap();
+    // With an explicit watch: a penalty computed after the watch from the stored model alone,
+    // added to a taped term of gradient zero. loss = 0 sum(w) + sum(w^2), d/dw = 2w.
+    let tape = Tape::new();
+    let m = tape.watch(&model);
+    let penalty = model.w.powi(2).sum();
+    let grads = ((&m.w * 0.0).sum() + penalty).backward();
+    assert_eq!(model.grads(&grads).w.to_vec(), vec![2.0, 4.0]);
+}
+
+#[test]
+fn values_computed_before_the_watch_or_after_backward_are_constants() {
+    let model = Pair {
+        w: Tensor::from([1.0, 2.0]),
+    };
+    let x = Tensor::from([4.0, 3.0]);
+    // Computed before any tape: c = sum(w^2) = 5 is a number; loss = sum(x w) + c, d/dw = x.
+    let c = model.w.powi(2).sum();
+    let (loss, g) = model.value_and_grad(|m| (&x * &m.w).sum() + &c);
+    assert_eq!((loss, g.w.to_vec()), (15.0, vec![4.0, 3.0]));
+    // After backward the tape records nothing more, and inference records nothing at all.
+    let tape = Tape::new();
+    let m = tape.watch(&model);
+    let grads = (&x * &m.w).sum().backward();
+    let ops = tape.len();
+    let _ = model.w.powi(2).sum();
+    assert_eq!(tape.len(), ops);
+    assert_eq!(model.grads(&grads).w.to_vec(), vec![4.0, 3.0]);
+    // A detached value is a constant, and so is what is computed from it:
+    // loss = sum(w * stop(w)) + sum(exp(stop(w))), d/dw = stop(w) = w.
+    let (_, g) = model.value_and_grad(|m| {
+        let stopped = m.w.detach();
+        (&m.w * &stopped).sum() + stopped.exp().sum()
+    });
+    assert_eq!(g.w.to_vec(), vec![1.0, 2.0]);
 }
 
 #[test]
