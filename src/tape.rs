@@ -50,7 +50,9 @@
 //! # Cost
 //! One boxed closure and one node entry per recorded op, gradients stored in a `Vec` indexed by node (no
 //! hash map), and the recorded closures dropped as they run. Inference (`NoTape`) records nothing: the
-//! closure-building code is not even called.
+//! closure-building code is not even called. While a tape with watched tensors is live, an op off
+//! the tapes also looks up its inputs among that tape's watched and derived values (see
+//! [`NoTape`]); with no such tape on the thread, it reads one thread-local counter.
 
 use core::cell::RefCell;
 use core::fmt;
@@ -231,7 +233,20 @@ pub trait Merge<E: Element, Rhs> {
 /// The tracking of a tensor that records nothing: inference, data, a model's stored parameters.
 ///
 /// `Tensor<S, E>` means `Tensor<S, E, NoTape>`. Ops on such tensors compute their result and nothing
-/// else; where one meets a tensor on a tape, it is a constant.
+/// else; where one meets a tensor on a tape, it is a constant. The exception is a watched tensor's
+/// stored value, and what is computed from it while its tape is live (after the watch, before
+/// `backward`): it stands for the watched tensor, so a penalty written on the stored model is
+/// differentiated.
+///
+/// ```
+/// use shaped::{Tape, Tensor};
+/// let w = Tensor::from([1.0, 2.0]);
+/// let tape = Tape::new();
+/// let wt = tape.watch(&w);
+/// let penalty = w.powi(2).sum(); // computed from the stored `w` while it is watched
+/// let grads = ((&wt * 3.0).sum() + penalty).backward();
+/// assert_eq!(grads.get(&wt).to_vec(), vec![5.0, 7.0]); // d(3 sum(w) + sum(w^2))/dw = 3 + 2w
+/// ```
 ///
 /// ```
 /// use shaped::{NoTape, Rank1, Tape, Tensor};
