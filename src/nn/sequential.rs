@@ -639,6 +639,58 @@ sequence!(A 0 Ya, B 1 Yb Ya, C 2 Yc Yb, D 3 Yd Yc, F 4 Yf Yd, G 5 Yg Yf; Yg);
 sequence!(A 0 Ya, B 1 Yb Ya, C 2 Yc Yb, D 3 Yd Yc, F 4 Yf Yd, G 5 Yg Yf, H 6 Yh Yg; Yh);
 sequence!(A 0 Ya, B 1 Yb Ya, C 2 Yc Yb, D 3 Yd Yc, F 4 Yf Yd, G 5 Yg Yf, H 6 Yh Yg, I 7 Yi Yh; Yi);
 
+/// The blocks of a list in order, each on the previous one's output: the first takes `x` (an
+/// input off the tape, say) to `Y`, every other one `Y` to `Y`. No block: `x` itself, which must
+/// then be of the output's type.
+#[track_caller]
+fn forward_blocks<X: 'static, Y: 'static, M>(blocks: &[M], x: X) -> Y
+where
+    M: Forward<X, Output = Y> + Forward<Y, Output = Y>,
+{
+    let Some((first, rest)) = blocks.split_first() else {
+        let mut x = Some(x);
+        let same: Option<&mut Option<Y>> = (&mut x as &mut dyn core::any::Any).downcast_mut();
+        return same.and_then(Option::take).unwrap_or_else(|| {
+            panic!(
+                "a list of no blocks returns its input, but its input `{}` is not its output `{}` \
+                 (an input off the tape into blocks on a tape)",
+                core::any::type_name::<X>(),
+                core::any::type_name::<Y>()
+            )
+        });
+    };
+    let mut y = first.forward(x);
+    for block in rest {
+        y = block.forward(y);
+    }
+    y
+}
+
+/// [`Forward`] for a list of blocks of one type (`$ty`, an array or a `Vec` of `M`).
+macro_rules! list_forward {
+    ($([$($g:tt)*] $ty:ty;)*) => {$(
+        /// The blocks in order, each on the previous one's output, as a tuple of them would: the
+        /// first takes the input `X` to `Y` (onto the tape, for a list on one), every other one
+        /// `Y` to `Y`. A list of no blocks returns its input, and panics if `X` is not `Y`.
+        impl<X: 'static, Y: 'static, M, $($g)*> Forward<X> for $ty
+        where
+            M: Forward<X, Output = Y> + Forward<Y, Output = Y>,
+        {
+            type Output = Y;
+
+            #[track_caller]
+            fn forward(&self, x: X) -> Y {
+                forward_blocks(self, x)
+            }
+        }
+    )*};
+}
+
+list_forward! {
+    [const N: usize] [M; N];
+    [] Vec<M>;
+}
+
 impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>, S: Shape, X>
     Forward<Tensor<S, E, X>> for Linear<IN, OUT, E, T>
 where
