@@ -93,6 +93,63 @@
 //! assert_eq!(back.pos.to_vec(), [1.0, -1.0]);
 //! # Ok::<(), shaped::Error>(())
 //! ```
+//!
+//! # Lists of blocks
+//!
+//! An array `[M; N]` or a `Vec<M>` of modules is a module, PyTorch's `nn.ModuleList`: the
+//! parameters of every element in order, named by position (`blocks.0.w`, `blocks.1.w`, ...),
+//! with gradients `[M::Grads; N]` or `Vec<M::Grads>`. As a field of a trainable model it is
+//! written with `T` in its element type (`[Block<T>; 4]`, `Vec<Block<T>>`), and its
+//! [`Forward`](crate::nn::Forward) runs the blocks in order, each on the previous one's output: a
+//! stack of transformer blocks, the cells of an unrolled recurrence.
+//!
+//! A block's `Forward` takes an input of any tracking `X` that merges into its own, so that the
+//! first block of a list on a tape takes an input off it:
+//!
+//! ```
+//! use shaped::nn::Forward;
+//! use shaped::{ErrorKind, Merge, Module, NoTape, Rank1, Tensor, Tracking};
+//!
+//! /// `x * w + 1`, elementwise.
+//! #[derive(Module, Clone)]
+//! struct Block<T: Tracking<f64> = NoTape> {
+//!     w: Tensor<Rank1<2>, f64, T>,
+//! }
+//!
+//! // `X` is `NoTape` (an input) or `T` (the previous block's output).
+//! impl<T: Tracking<f64>, X: Tracking<f64> + Merge<f64, T, Output = T>> Forward<Tensor<Rank1<2>, f64, X>>
+//!     for Block<T>
+//! {
+//!     type Output = Tensor<Rank1<2>, f64, T>;
+//!     fn forward(&self, x: Tensor<Rank1<2>, f64, X>) -> Self::Output {
+//!         x * &self.w + 1.0
+//!     }
+//! }
+//!
+//! #[derive(Module)]
+//! struct Stack<T: Tracking<f64> = NoTape> {
+//!     blocks: Vec<Block<T>>,
+//! }
+//!
+//! let block = Block { w: Tensor::from([2.0, 3.0]) };
+//! let model = Stack { blocks: vec![block.clone(), block.clone(), block] };
+//! let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+//! assert_eq!(names, ["blocks.0.w", "blocks.1.w", "blocks.2.w"]);
+//!
+//! // Three blocks on x = [1, 1]: [3, 4], [7, 13], [15, 40].
+//! let x = Tensor::from([1.0, 1.0]);
+//! let (loss, grads) = model.value_and_grad(|m| m.blocks.forward(x.clone()).sum());
+//! assert_eq!(loss, 55.0);
+//! // d loss / d w of the last block is its input, [7, 13]; the gradients are a `Vec<BlockGrads>`.
+//! let g: &Vec<BlockGrads> = &grads.blocks;
+//! assert_eq!(g[2].w.to_vec(), [7.0, 13.0]);
+//!
+//! // A checkpoint of three blocks does not load into two: the names of the difference.
+//! let mut two = Stack { blocks: vec![Block { w: Tensor::zeros() }; 2] };
+//! let err = two.load_safetensors(&model.to_safetensors()).unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Unexpected);
+//! assert_eq!(err.to_string(), "the file has a tensor `blocks.2.w` that the model does not (1 unexpected in all)");
+//! ```
 
 use core::fmt;
 

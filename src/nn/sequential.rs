@@ -22,7 +22,9 @@ use crate::{
 /// [`LayerNormNoAffine`], [`BatchNorm1d`], [`Dropout`], [`Embedding`] (ids in), the activation
 /// layers [`ReLU`], [`Sigmoid`], [`Tanh`] and [`Softmax`], by [`Conv1d`], [`Conv2d`],
 /// [`MaxPool2d`], [`AvgPool2d`] and [`Flatten`] wrapped in [`Out`] with their output shape (see
-/// below), and by tuples of them; each also has the same `forward` as an inherent method.
+/// below), by tuples of them, and by arrays `[M; N]` and vectors `Vec<M>` of blocks of one type
+/// (see [Lists of blocks](crate::module#lists-of-blocks)); each layer also has the same `forward`
+/// as an inherent method.
 /// [`Bilinear`](crate::nn::Bilinear) (two inputs) and
 /// [`MultiheadAttention`](crate::nn::MultiheadAttention) (query, key and value) do not implement
 /// it: a sequence passes one tensor from layer to layer, so call their `forward` from a model's
@@ -45,6 +47,25 @@ use crate::{
 /// (`(LinearGrads, NoParams, LinearGrads)`, typed as any model's), and whose [`Forward`] runs the
 /// layers in order. [`train`](Module::train) and [`eval`](Module::eval) reach every layer, and a
 /// tuple can be a field of a derived model or a layer of another tuple.
+///
+/// # Lists of blocks
+/// An array `[M; N]` or a `Vec<M>` runs its blocks in order, each on the previous one's output:
+/// the first takes the input `X` to `Y` (onto the tape, for blocks on one) and every other one `Y`
+/// to `Y`, so `[Linear<8, 8>; 3]` is three layers in sequence. A list of no blocks returns its
+/// input, and panics if its type is not the output's. A list is a layer of a tuple as any module
+/// is, its parameters under its position (`1.0.weight`, `1.1.weight`):
+///
+/// ```
+/// use shaped::nn::{Forward, Linear, ReLU};
+/// use shaped::{Module, Tensor};
+///
+/// // x -> 2x, then three times x -> x + 1, then ReLU.
+/// let step = || Linear::from_weights(Tensor::from([[1.0]]), Some(Tensor::from([1.0])));
+/// let model = (Linear::from_weights(Tensor::from([[2.0]]), None), [step(), step(), step()], ReLU);
+/// let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+/// assert_eq!(names[..3], ["0.weight", "1.0.weight", "1.0.bias"]);
+/// assert_eq!(model.forward(Tensor::from([[1.0], [-4.0]])).to_vec(), vec![5.0, 0.0]);
+/// ```
 ///
 /// ```
 /// use shaped::nn::{Dropout, Forward, LayerNorm, LayerNormNoAffine, Linear, ReLU};
