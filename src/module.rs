@@ -93,6 +93,63 @@
 //! assert_eq!(back.pos.to_vec(), [1.0, -1.0]);
 //! # Ok::<(), shaped::Error>(())
 //! ```
+//!
+//! # Lists of blocks
+//!
+//! An array `[M; N]` or a `Vec<M>` of modules is a module, PyTorch's `nn.ModuleList`: the
+//! parameters of every element in order, named by position (`blocks.0.w`, `blocks.1.w`, ...),
+//! with gradients `[M::Grads; N]` or `Vec<M::Grads>`. As a field of a trainable model it is
+//! written with `T` in its element type (`[Block<T>; 4]`, `Vec<Block<T>>`), and its
+//! [`Forward`](crate::nn::Forward) runs the blocks in order, each on the previous one's output: a
+//! stack of transformer blocks, the cells of an unrolled recurrence.
+//!
+//! A block's `Forward` takes an input of any tracking `X` that merges into its own, so that the
+//! first block of a list on a tape takes an input off it:
+//!
+//! ```
+//! use shaped::nn::Forward;
+//! use shaped::{ErrorKind, Merge, Module, NoTape, Rank1, Tensor, Tracking};
+//!
+//! /// `x * w + 1`, elementwise.
+//! #[derive(Module, Clone)]
+//! struct Block<T: Tracking<f64> = NoTape> {
+//!     w: Tensor<Rank1<2>, f64, T>,
+//! }
+//!
+//! // `X` is `NoTape` (an input) or `T` (the previous block's output).
+//! impl<T: Tracking<f64>, X: Tracking<f64> + Merge<f64, T, Output = T>> Forward<Tensor<Rank1<2>, f64, X>>
+//!     for Block<T>
+//! {
+//!     type Output = Tensor<Rank1<2>, f64, T>;
+//!     fn forward(&self, x: Tensor<Rank1<2>, f64, X>) -> Self::Output {
+//!         x * &self.w + 1.0
+//!     }
+//! }
+//!
+//! #[derive(Module)]
+//! struct Stack<T: Tracking<f64> = NoTape> {
+//!     blocks: Vec<Block<T>>,
+//! }
+//!
+//! let block = Block { w: Tensor::from([2.0, 3.0]) };
+//! let model = Stack { blocks: vec![block.clone(), block.clone(), block] };
+//! let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+//! assert_eq!(names, ["blocks.0.w", "blocks.1.w", "blocks.2.w"]);
+//!
+//! // Three blocks on x = [1, 1]: [3, 4], [7, 13], [15, 40].
+//! let x = Tensor::from([1.0, 1.0]);
+//! let (loss, grads) = model.value_and_grad(|m| m.blocks.forward(x.clone()).sum());
+//! assert_eq!(loss, 55.0);
+//! // d loss / d w of the last block is its input, [7, 13]; the gradients are a `Vec<BlockGrads>`.
+//! let g: &Vec<BlockGrads> = &grads.blocks;
+//! assert_eq!(g[2].w.to_vec(), [7.0, 13.0]);
+//!
+//! // A checkpoint of three blocks does not load into two: the names of the difference.
+//! let mut two = Stack { blocks: vec![Block { w: Tensor::zeros() }; 2] };
+//! let err = two.load_safetensors(&model.to_safetensors()).unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Unexpected);
+//! assert_eq!(err.to_string(), "the file has a tensor `blocks.2.w` that the model does not (1 unexpected in all)");
+//! ```
 
 use core::fmt;
 
@@ -1008,6 +1065,118 @@ impl<M: Module> Module for Option<M> {
             m.set_training(training);
         }
     }
+}
+
+/// Calls `f(item, path)` for every item, with the item's index pushed on `path` as a segment
+/// (`0`, `1`, ...), as PyTorch names the elements of an `nn.ModuleList`.
+fn each_indexed<I>(
+    items: impl Iterator<Item = I>,
+    path: &mut String,
+    mut f: impl FnMut(I, &mut String),
+) {
+    for (i, item) in items.enumerate() {
+        let len = push_segment(path, &i.to_string());
+        f(item, path);
+        path.truncate(len);
+    }
+}
+
+/// `f` on every element of an array, in order.
+fn map_array<M, R, const N: usize>(items: &[M; N], f: impl FnMut(&M) -> R) -> [R; N] {
+    items.each_ref().map(f)
+}
+
+/// `f` on every element of a vector, in order.
+fn map_vec<M, R>(items: &[M], f: impl FnMut(&M) -> R) -> Vec<R> {
+    items.iter().map(f).collect()
+}
+
+/// `Module` and `Trainable` for a list of modules of one type, `$ty` (an array or a `Vec` of `M`),
+/// whose gradients and tracked form are `$grads` and `$tracked`, built element by element with
+/// `$map`.
+macro_rules! module_list {
+    ($([$($g:tt)*] $ty:ty, $grads:ty, $tracked:ty, $map:ident;)*) => {$(
+        /// A list of modules of one type (PyTorch's `nn.ModuleList`): the parameters of every
+        /// element in order, named by position (`0.weight`, `1.weight`, ...); the gradients are
+        /// the list of the elements' gradients.
+        impl<M: Module, $($g)*> Module for $ty {
+            type Elem = M::Elem;
+            type Grads = $grads;
+            type HoldsParams = M::HoldsParams;
+
+            fn visit(&self, path: &mut String, f: &mut Visit<'_, M::Elem>) {
+                each_indexed(self.iter(), path, |m, path| m.visit(path, f));
+            }
+
+            fn visit_mut(&mut self, path: &mut String, f: &mut VisitMut<'_, M::Elem>) {
+                each_indexed(self.iter_mut(), path, |m, path| m.visit_mut(path, f));
+            }
+
+            #[track_caller]
+            fn zip_mut(&mut self, other: &Self::Grads, f: &mut ZipMut<'_, M::Elem>) {
+                assert_eq!(
+                    self.len(),
+                    other.len(),
+                    "a list of {} modules zipped with gradients of {}",
+                    self.len(),
+                    other.len()
+                );
+                for (m, o) in self.iter_mut().zip(other.iter()) {
+                    m.zip_mut(o, f);
+                }
+            }
+
+            fn read_grads(&self, grads: &Grads<M::Elem>, trained: bool) -> Self::Grads {
+                $map(self, |m| m.read_grads(grads, trained))
+            }
+
+            fn unused_into(
+                &self,
+                grads: &Grads<M::Elem>,
+                trained: bool,
+                path: &mut String,
+                out: &mut Vec<String>,
+            ) {
+                each_indexed(self.iter(), path, |m, path| m.unused_into(grads, trained, path, out));
+            }
+
+            fn frozen_into(&self, frozen: bool, path: &mut String, out: &mut Vec<String>) {
+                each_indexed(self.iter(), path, |m, path| m.frozen_into(frozen, path, out));
+            }
+
+            fn zeros_like(&self) -> Self::Grads {
+                $map(self, Module::zeros_like)
+            }
+
+            fn visit_buffers(&self, path: &mut String, f: &mut VisitBuffers<'_, M::Elem>) {
+                each_indexed(self.iter(), path, |m, path| m.visit_buffers(path, f));
+            }
+
+            fn visit_buffers_mut(&mut self, path: &mut String, f: &mut VisitBuffersMut<'_, M::Elem>) {
+                each_indexed(self.iter_mut(), path, |m, path| m.visit_buffers_mut(path, f));
+            }
+
+            fn set_training(&mut self, training: bool) {
+                for m in self.iter_mut() {
+                    m.set_training(training);
+                }
+            }
+        }
+
+        /// Every element put on the tape.
+        impl<M: Trainable, $($g)*> Trainable for $ty {
+            type Tracked = $tracked;
+
+            fn track(&self, tape: &Tape<M::Elem>) -> Self::Tracked {
+                $map(self, |m| m.track(tape))
+            }
+        }
+    )*};
+}
+
+module_list! {
+    [const N: usize] [M; N], [M::Grads; N], [M::Tracked; N], map_array;
+    [] Vec<M>, Vec<M::Grads>, Vec<M::Tracked>, map_vec;
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@
 //! not skipped.
 //!
 //! Parameter names are the field paths joined with `.` (`l1.weight`), and tuple-struct fields are named by
-//! their index (`0.weight`), as in a PyTorch `state_dict`. A field marked `#[module(skip)]` is not a
+//! their index (`0.weight`), as in a PyTorch `state_dict`. A field may be a list of blocks,
+//! `[Block<T>; 3]` or `Vec<Block<T>>` (its elements named `blocks.0.weight`, ...): the tracking
+//! parameter is replaced wherever it appears in a field's type. A field marked `#[module(skip)]` is not a
 //! parameter (an activation layer, a setting); it does not appear in the gradients.
 
 use proc_macro::TokenStream;
@@ -716,6 +718,31 @@ mod tests {
             "field `body` is marked `#[module(frozen)]` but its type uses the tracking parameter \
              `Tr`: a frozen field is not put on the tape, write its type without `Tr`"
         );
+    }
+
+    #[test]
+    fn lists_of_blocks_use_the_tracking_parameter_inside() {
+        let input: DeriveInput = parse_quote! {
+            struct Net<T: Tracking<f32> = NoTape> {
+                blocks: [Block<T>; 3],
+                more: Vec<Block<T>>,
+                fixed: [Linear<2, 2>; 2],
+            }
+        };
+        let out = expand(&input).unwrap().to_string();
+        // The stored model's types, with `NoTape` in the element type.
+        assert!(out.contains("[Block < :: shaped :: NoTape > ; 3]"), "{out}");
+        assert!(
+            out.contains("Vec < Block < :: shaped :: NoTape > >"),
+            "{out}"
+        );
+        // The lists with `T` go on the tape; the one without is checked to hold no parameters.
+        let track = |field: &str| format!("{field} : :: shaped :: Trainable :: track");
+        assert!(out.contains(&track("blocks")) && out.contains(&track("more")));
+        assert!(out.contains("fixed : :: core :: clone :: Clone :: clone"));
+        let check = |field: &str| format!("field `{field}` holds parameters");
+        assert!(out.contains(&check("fixed")));
+        assert!(!out.contains(&check("blocks")) && !out.contains(&check("more")));
     }
 
     #[test]

@@ -22,7 +22,9 @@ use crate::{
 /// [`LayerNormNoAffine`], [`BatchNorm1d`], [`Dropout`], [`Embedding`] (ids in), the activation
 /// layers [`ReLU`], [`Sigmoid`], [`Tanh`] and [`Softmax`], by [`Conv1d`], [`Conv2d`],
 /// [`MaxPool2d`], [`AvgPool2d`] and [`Flatten`] wrapped in [`Out`] with their output shape (see
-/// below), and by tuples of them; each also has the same `forward` as an inherent method.
+/// below), by tuples of them, and by arrays `[M; N]` and vectors `Vec<M>` of blocks of one type
+/// (see [Lists of blocks](crate::module#lists-of-blocks)); each layer also has the same `forward`
+/// as an inherent method.
 /// [`Bilinear`](crate::nn::Bilinear) (two inputs) and
 /// [`MultiheadAttention`](crate::nn::MultiheadAttention) (query, key and value) do not implement
 /// it: a sequence passes one tensor from layer to layer, so call their `forward` from a model's
@@ -45,6 +47,25 @@ use crate::{
 /// (`(LinearGrads, NoParams, LinearGrads)`, typed as any model's), and whose [`Forward`] runs the
 /// layers in order. [`train`](Module::train) and [`eval`](Module::eval) reach every layer, and a
 /// tuple can be a field of a derived model or a layer of another tuple.
+///
+/// # Lists of blocks
+/// An array `[M; N]` or a `Vec<M>` runs its blocks in order, each on the previous one's output:
+/// the first takes the input `X` to `Y` (onto the tape, for blocks on one) and every other one `Y`
+/// to `Y`, so `[Linear<8, 8>; 3]` is three layers in sequence. A list of no blocks returns its
+/// input, and panics if its type is not the output's. A list is a layer of a tuple as any module
+/// is, its parameters under its position (`1.0.weight`, `1.1.weight`):
+///
+/// ```
+/// use shaped::nn::{Forward, Linear, ReLU};
+/// use shaped::{Module, Tensor};
+///
+/// // x -> 2x, then three times x -> x + 1, then ReLU.
+/// let step = || Linear::from_weights(Tensor::from([[1.0]]), Some(Tensor::from([1.0])));
+/// let model = (Linear::from_weights(Tensor::from([[2.0]]), None), [step(), step(), step()], ReLU);
+/// let names: Vec<String> = model.params().into_iter().map(|p| p.name).collect();
+/// assert_eq!(names[..3], ["0.weight", "1.0.weight", "1.0.bias"]);
+/// assert_eq!(model.forward(Tensor::from([[1.0], [-4.0]])).to_vec(), vec![5.0, 0.0]);
+/// ```
 ///
 /// ```
 /// use shaped::nn::{Dropout, Forward, LayerNorm, LayerNormNoAffine, Linear, ReLU};
@@ -638,6 +659,58 @@ sequence!(A 0 Ya, B 1 Yb Ya, C 2 Yc Yb, D 3 Yd Yc, F 4 Yf Yd; Yf);
 sequence!(A 0 Ya, B 1 Yb Ya, C 2 Yc Yb, D 3 Yd Yc, F 4 Yf Yd, G 5 Yg Yf; Yg);
 sequence!(A 0 Ya, B 1 Yb Ya, C 2 Yc Yb, D 3 Yd Yc, F 4 Yf Yd, G 5 Yg Yf, H 6 Yh Yg; Yh);
 sequence!(A 0 Ya, B 1 Yb Ya, C 2 Yc Yb, D 3 Yd Yc, F 4 Yf Yd, G 5 Yg Yf, H 6 Yh Yg, I 7 Yi Yh; Yi);
+
+/// The blocks of a list in order, each on the previous one's output: the first takes `x` (an
+/// input off the tape, say) to `Y`, every other one `Y` to `Y`. No block: `x` itself, which must
+/// then be of the output's type.
+#[track_caller]
+fn forward_blocks<X: 'static, Y: 'static, M>(blocks: &[M], x: X) -> Y
+where
+    M: Forward<X, Output = Y> + Forward<Y, Output = Y>,
+{
+    let Some((first, rest)) = blocks.split_first() else {
+        let mut x = Some(x);
+        let same: Option<&mut Option<Y>> = (&mut x as &mut dyn core::any::Any).downcast_mut();
+        return same.and_then(Option::take).unwrap_or_else(|| {
+            panic!(
+                "a list of no blocks returns its input, but its input `{}` is not its output `{}` \
+                 (an input off the tape into blocks on a tape)",
+                core::any::type_name::<X>(),
+                core::any::type_name::<Y>()
+            )
+        });
+    };
+    let mut y = first.forward(x);
+    for block in rest {
+        y = block.forward(y);
+    }
+    y
+}
+
+/// [`Forward`] for a list of blocks of one type (`$ty`, an array or a `Vec` of `M`).
+macro_rules! list_forward {
+    ($([$($g:tt)*] $ty:ty;)*) => {$(
+        /// The blocks in order, each on the previous one's output, as a tuple of them would: the
+        /// first takes the input `X` to `Y` (onto the tape, for a list on one), every other one
+        /// `Y` to `Y`. A list of no blocks returns its input, and panics if `X` is not `Y`.
+        impl<X: 'static, Y: 'static, M, $($g)*> Forward<X> for $ty
+        where
+            M: Forward<X, Output = Y> + Forward<Y, Output = Y>,
+        {
+            type Output = Y;
+
+            #[track_caller]
+            fn forward(&self, x: X) -> Y {
+                forward_blocks(self, x)
+            }
+        }
+    )*};
+}
+
+list_forward! {
+    [const N: usize] [M; N];
+    [] Vec<M>;
+}
 
 impl<const IN: usize, const OUT: usize, E: Element, T: Tracking<E>, S: Shape, X>
     Forward<Tensor<S, E, X>> for Linear<IN, OUT, E, T>

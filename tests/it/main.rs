@@ -18,6 +18,7 @@ mod kernel_accuracy;
 mod kl_div_edges;
 mod loading;
 mod module_derive;
+mod module_lists;
 mod optim_reference;
 mod panic_locations;
 mod properties;
