@@ -149,6 +149,12 @@ fn unused_parameters_read_as_zeros_and_are_named() {
 #[test]
 #[should_panic(expected = "the model was not watched on the tape")]
 fn reading_a_models_gradients_from_another_tape_panics() {
+    let (model, grads) = gradients_of_another_model();
+    let _ = model.grads(&grads);
+}
+
+/// A layer, and the gradients of a backward pass on which another layer was watched and it was not.
+fn gradients_of_another_model() -> (Linear<2, 1, f64>, shaped::Grads<f64>) {
     let mut rng = StdRng::seed_from_u64(8);
     let model: Linear<2, 1, f64> = Linear::new(&mut rng);
     let other: Linear<2, 1, f64> = Linear::new(&mut rng);
@@ -158,7 +164,7 @@ fn reading_a_models_gradients_from_another_tape_panics() {
         .forward(Tensor::from([1.0, 2.0]))
         .sum()
         .backward();
-    let _ = model.grads(&grads);
+    (model, grads)
 }
 
 #[test]
@@ -424,14 +430,6 @@ fn values_computed_before_the_watch_or_after_backward_are_constants() {
 #[test]
 #[should_panic(expected = "Module::unused_params: the model was not watched on the tape")]
 fn naming_unused_parameters_from_another_tape_panics() {
-    let mut rng = StdRng::seed_from_u64(9);
-    let model: Linear<2, 1, f64> = Linear::new(&mut rng);
-    let other: Linear<2, 1, f64> = Linear::new(&mut rng);
-    let tape = Tape::new();
-    let grads = tape
-        .watch(&other)
-        .forward(Tensor::from([1.0, 2.0]))
-        .sum()
-        .backward();
+    let (model, grads) = gradients_of_another_model();
     let _ = model.unused_params(&grads);
 }
