@@ -144,13 +144,8 @@ impl<S: Shape, E: Element, T: Tracking<E>> Tensor<S, E, T> {
             let (x, y) = (Arc::clone(x), Arc::clone(&y));
             Box::new(move |dy, grads| {
                 let Some(node) = node else { return };
-                let (dx, fresh) = grads.acc_fresh(node);
-                let inputs: [&[E]; 3] = [&x, &y, dy];
-                if fresh {
-                    unary_backward_pass::<E, true, _>(dx, inputs, &df);
-                } else {
-                    unary_backward_pass::<E, false, _>(dx, inputs, &df);
-                }
+                // The one-operand case of a binary op's backward loop, `x` standing for both.
+                accumulate_one(grads.acc_fresh(node), [&x, &x, &y, dy], &|x, _, y| df(x, y));
             })
         });
         Tensor::from_parts(y, self.typed_shape(), tape)
@@ -307,42 +302,6 @@ fn map_loop<E: Element, F: Fn(E) -> E>(y: &mut [E], x: &[E], f: &F) {
     let n = y.len();
     for (o, &v) in y.iter_mut().zip(&x[..n]) {
         *o = f(v);
-    }
-}
-
-wide! {
-    /// The backward loop of [`Tensor::unary`]: `d = dy * df(x, y)` when `W` (the gradient is fresh),
-    /// else `d += dy * df(x, y)`, over `[x, y, dy]`.
-    fn unary_backward_pass<E: Element, const W: bool, F: Fn(E, E) -> E>(
-        d: &mut [E],
-        inputs: [&[E]; 3],
-        df: &F,
-    ) {
-        let at = to_line(d);
-        let (d0, d1) = d.split_at_mut(at);
-        unary_backward_loop::<E, W, F>(d0, inputs, df);
-        unary_backward_loop::<E, W, F>(d1, inputs.map(|v| &v[at..]), df);
-    }
-}
-
-/// The loop of [`unary_backward_pass`] over `d`'s length.
-// Always inlined, so that it is compiled into each version with that version's features.
-#[allow(clippy::inline_always)]
-#[inline(always)]
-fn unary_backward_loop<E: Element, const W: bool, F: Fn(E, E) -> E>(
-    d: &mut [E],
-    [x, y, dy]: [&[E]; 3],
-    df: &F,
-) {
-    let n = d.len();
-    let (x, y, dy) = (&x[..n], &y[..n], &dy[..n]);
-    for (((d, &x), &y), &g) in d.iter_mut().zip(x).zip(y).zip(dy) {
-        let v = g * df(x, y);
-        if W {
-            *d = v;
-        } else {
-            *d += v;
-        }
     }
 }
 
